@@ -1,0 +1,59 @@
+# The book's two commands: `make book` and `make test` (see README.md). Both create the virtual
+# environment on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := _build
+STAMP := $(VENV)/.installed
+# Jupytext notebooks: every page with executable cells.
+NOTEBOOKS := $(shell grep -l '^kernelspec:' *.md chapters/*.md 2>/dev/null)
+
+.PHONY: book test unit nbtest html-tests bench clean help
+
+help:
+	@echo "make book   build the HTML book in _build/html (executes every chapter)"
+	@echo "make test   the whole test suite: unit tests, chapters under nbmake, a -W build, browser checks"
+	@echo "make bench  time a clean and a no-change build; page sizes; roofline grid speed"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+# The execution cache keys on code cells only: clear it (and Sphinx's environment) whenever lib/, data/,
+# the book's configuration or the BOOK_* selection change, so no page shows numbers from old inputs.
+book: $(STAMP)
+	@sha=$$( (cat $$(git ls-files -co --exclude-standard lib data _config.yml _toc.yml references.bib 2>/dev/null | sort); \
+	         env | grep '^BOOK_' | sort) | sha256sum | cut -c1-16); \
+	if [ "$$sha" != "$$(cat $(BUILD)/.inputs 2>/dev/null)" ]; then rm -rf $(BUILD); fi; \
+	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --builder html && echo "$$sha" > $(BUILD)/.inputs
+	@echo "Open $(BUILD)/html/index.html in a browser."
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not book" -n 2 -q
+
+nbtest: $(STAMP)
+	@rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))
+	$(VENV)/bin/jupytext --quiet --to .nbtest.ipynb $(NOTEBOOKS)
+	$(PY) -m pytest --nbmake -n 2 -q -p no:cacheprovider $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS)); \
+	  status=$$?; rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS)); exit $$status
+
+html-tests: $(STAMP)
+	$(PY) -m pytest tests -m book -q
+
+# The whole suite. The book is rebuilt from scratch (every chapter executed) with warnings as errors.
+test: $(STAMP)
+	$(MAKE) unit
+	$(MAKE) nbtest
+	rm -rf $(BUILD)
+	$(MAKE) book
+	$(MAKE) html-tests
+
+bench: $(STAMP)
+	$(PY) bench/bench.py
+
+clean:
+	rm -rf $(BUILD) $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))

@@ -1,0 +1,120 @@
+"""The book's Altair theme, shared chart pieces, and offline rendering.
+
+Charts render in the browser with no network and no kernel: :func:`show` emits a ``<div>`` and a small
+script that calls ``vegaEmbed`` from the Vega bundle shipped with the book (``lib.sphinx_ext`` writes it
+once into ``_static/vega/``). Parameters bound to sliders and dropdowns run in the page.
+
+Chart-specific builders for a chapter live in ``lib/figures/<chapter>.py``; this module holds what they
+share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+
+import altair as alt
+import pandas as pd
+
+#: Altair refuses more rows than this per chart; we keep well below it so pages stay light.
+MAX_ROWS = 5000
+
+PALETTE = ["#1f5fa6", "#d1495b", "#2e8b57", "#edae49", "#6b4c9a", "#00798c", "#8c564b", "#7f7f7f"]
+BOUND_COLORS = {"compute": "#d1495b", "weights": "#1f5fa6", "kv": "#edae49", "memory": "#1f5fa6",
+                "step": "#222222"}
+
+
+def _theme() -> dict:
+    return {
+        "config": {
+            "view": {"continuousWidth": 560, "continuousHeight": 320, "stroke": None},
+            "font": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+            "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12, "subtitleColor": "#555"},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "gridColor": "#e6e6e6", "titleFontWeight": 600},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "right"},
+            "range": {"category": PALETTE},
+            "line": {"strokeWidth": 2.2},
+            "point": {"size": 60, "filled": True},
+        }
+    }
+
+
+alt.theme.register("book", enable=True)(_theme)
+alt.data_transformers.disable_max_rows()  # our own guard in `show` is stricter and clearer
+
+
+def _count_rows(spec: dict) -> int:
+    """Rows of inline data in a Vega-Lite spec (datasets plus inline values)."""
+    total = sum(len(v) for v in spec.get("datasets", {}).values() if isinstance(v, list))
+
+    def walk(node):
+        nonlocal total
+        if isinstance(node, dict):
+            values = node.get("data", {}).get("values") if isinstance(node.get("data"), dict) else None
+            if isinstance(values, list):
+                total += len(values)
+            for key, value in node.items():
+                if key != "datasets":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(spec)
+    return total
+
+
+class Rendered:
+    """A chart as HTML for the static book: a div, the spec, and a call to ``vegaEmbed``."""
+
+    def __init__(self, chart: alt.TopLevelMixin, description: str):
+        spec = chart.to_dict()
+        rows = _count_rows(spec)
+        if rows > MAX_ROWS:
+            raise ValueError(f"chart embeds {rows} data rows (limit {MAX_ROWS}): aggregate in pandas first")
+        if not description:
+            raise ValueError("every chart needs a text description (its alternative for screen readers)")
+        self.spec = spec
+        self.description = description
+        payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
+        self.div_id = "chart-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+        self._payload = payload
+
+    def _repr_html_(self) -> str:
+        # Escape "</" so that the JSON cannot close the script element.
+        payload = self._payload.replace("</", "<\\/")
+        label = html.escape(self.description, quote=True)
+        return (
+            f'<div class="book-chart" id="{self.div_id}" role="img" aria-label="{label}"></div>\n'
+            f"<script>(function(){{var spec={payload};"
+            f"function draw(){{vegaEmbed('#{self.div_id}',spec,{{actions:false,renderer:'svg'}})"
+            f".catch(function(e){{console.error('chart {self.div_id}: '+e);}});}}"
+            f"if(window.vegaEmbed){{draw();}}else{{window.addEventListener('DOMContentLoaded',draw);}}"
+            f"}})();</script>"
+        )
+
+    def _repr_markdown_(self) -> str:  # the text alternative, for viewers without JavaScript
+        return f"*Chart:* {self.description}"
+
+
+def show(chart: alt.TopLevelMixin, description: str) -> Rendered:
+    """Return a displayable object that draws ``chart`` offline in the built book.
+
+    ``description`` is the chart's text alternative (read by screen readers, shown where JavaScript
+    is off). Raises ValueError for a chart that embeds more than :data:`MAX_ROWS` rows of data.
+    """
+    return Rendered(chart, description)
+
+
+def log_axis(title: str, **kwargs) -> alt.Axis:
+    """An axis with readable labels on a log scale (1k, 10k, 1M)."""
+    return alt.Axis(title=title, format="~s", **kwargs)
+
+
+def long_form(frame: pd.DataFrame, id_vars: list[str], value_vars: dict[str, str], var_name: str,
+              value_name: str) -> pd.DataFrame:
+    """Melt ``frame`` to long form, renaming the melted columns by ``value_vars`` (column → label)."""
+    melted = frame.melt(id_vars=id_vars, value_vars=list(value_vars), var_name=var_name, value_name=value_name)
+    melted[var_name] = melted[var_name].map(value_vars)
+    return melted

@@ -1,0 +1,214 @@
+"""The claim ledger: each claim's statement, stated value, derived value and verdict.
+
+The claims' wording lives in ``data/claims.csv`` (id, talk, statement, numbers given). The derivations
+live in ``lib/derivations/``, one module per chapter; each registers functions with :func:`derives`
+that take a :class:`~lib.data.Selection` and return :class:`Entry` rows. :func:`ledger` runs them all
+and lists every claim, including those no chapter derives yet.
+
+Verdicts compare the derived number with the stated one:
+
+- ``holds``: inside the stated range, or within ``rel_tol`` (default 25%) of a single stated value;
+- ``holds loosely``: within a factor ``loose_factor`` (default 2) of it;
+- ``does not hold``: further off;
+- ``not derived``: no derivation yet, or the data lack a row it needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import data as data_mod
+from .data import DEFAULT_DATA_DIR, Column, Selection, TableSchema
+
+HOLDS, LOOSE, FAILS, NOT_DERIVED = "holds", "holds loosely", "does not hold", "not derived"
+VERDICTS: tuple[str, ...] = (HOLDS, LOOSE, FAILS, NOT_DERIVED)
+
+CLAIMS_SCHEMA = data_mod.register_schema(TableSchema(
+    file="claims.csv", key="id",
+    columns=(Column("id", "str"), Column("talk", "enum", choices=("L", "J")), Column("claim", "str"),
+             Column("numbers", "str", required=False), Column("source", "str")),
+))
+
+Stated = float | tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class ClaimText:
+    """A claim as the book states it (our wording, attributed to talk L or J)."""
+
+    id: str
+    talk: str
+    claim: str
+    numbers: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One number of one claim: what the talk states, what the book derives, and the verdict."""
+
+    id: str
+    quantity: str
+    stated: Stated
+    derived: float | None
+    unit: str
+    verdict: str
+    inputs: dict = field(default_factory=dict)
+    claim: str = ""
+    chapter: str | None = None
+    note: str = ""
+
+    @property
+    def gap(self) -> float | None:
+        """derived ÷ stated (÷ the nearer end of a stated range; 1 inside it); None when either is missing."""
+        if self.derived is None or self.stated is None:
+            return None
+        if isinstance(self.stated, tuple):
+            low, high = self.stated
+            if low <= self.derived <= high:
+                return 1.0
+            reference = low if self.derived < low else high
+        else:
+            reference = self.stated
+        return self.derived / reference if reference else None
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict: ``stated`` is a number, ``[low, high]`` or null."""
+        out = asdict(self)
+        out["stated"] = list(self.stated) if isinstance(self.stated, tuple) else self.stated
+        out["gap"] = self.gap
+        return out
+
+
+def judge(stated: Stated, derived: float | None, rel_tol: float = 0.25, loose_factor: float = 2.0) -> str:
+    """The verdict for a derived number against a stated one (see the module docstring)."""
+    if derived is None or stated is None or (isinstance(derived, float) and math.isnan(derived)):
+        return NOT_DERIVED
+    if rel_tol < 0 or loose_factor < 1:
+        raise ValueError("rel_tol must be ≥ 0 and loose_factor ≥ 1")
+    if isinstance(stated, tuple):
+        low, high = stated
+        if low > high:
+            raise ValueError(f"stated range [{low}, {high}] has low > high")
+        if low <= derived <= high:
+            return HOLDS
+        reference = low if derived < low else high
+        tolerance = 0.0
+    else:
+        reference, tolerance = stated, rel_tol
+    if reference == 0:
+        return HOLDS if derived == 0 else FAILS
+    ratio = derived / reference
+    if ratio <= 0:
+        return FAILS
+    if abs(ratio - 1.0) <= tolerance:
+        return HOLDS
+    if 1.0 / loose_factor <= ratio <= loose_factor:
+        return LOOSE
+    return FAILS
+
+
+def entry(claim_id: str, quantity: str, stated: Stated, derived: float | None, unit: str, *,
+          inputs: dict | None = None, rel_tol: float = 0.25, loose_factor: float = 2.0, note: str = "",
+          verdict: str | None = None) -> Entry:
+    """Build an :class:`Entry`, judging it with :func:`judge` unless ``verdict`` is given explicitly
+    (for a claim whose check is structural rather than a single number)."""
+    if verdict is not None and verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; expected one of {VERDICTS}")
+    value = None if derived is None else float(derived)
+    return Entry(claim_id, quantity, stated, value, unit,
+                 verdict or judge(stated, value, rel_tol, loose_factor), dict(inputs or {}), note=note)
+
+
+# --------------------------------------------------------------------------------------------------
+# Registry
+
+Derivation = Callable[[Selection], Sequence[Entry]]
+_DERIVATIONS: dict[str, list[tuple[str, Derivation]]] = {}
+
+
+def derives(claim_id: str, chapter: str) -> Callable[[Derivation], Derivation]:
+    """Register a derivation of ``claim_id`` shown on ``chapter`` (a docname such as ``chapters/train-20ms``)."""
+
+    def register(function: Derivation) -> Derivation:
+        _DERIVATIONS.setdefault(claim_id, [])
+        if all(f.__qualname__ != function.__qualname__ for _, f in _DERIVATIONS[claim_id]):
+            _DERIVATIONS[claim_id].append((chapter, function))
+        return function
+
+    return register
+
+
+def _load_derivations() -> None:
+    from . import derivations
+
+    for info in pkgutil.iter_modules(derivations.__path__):
+        importlib.import_module(f"{derivations.__name__}.{info.name}")
+
+
+def claim_texts(data_dir: Path | str | None = None) -> list[ClaimText]:
+    """The claims, in book order, from ``claims.csv`` (the reader's data directory if it has one)."""
+    directory = data_mod.resolve_data_dir(data_dir)
+    if not (directory / CLAIMS_SCHEMA.file).is_file():
+        directory = DEFAULT_DATA_DIR
+    rows = data_mod.read_table(CLAIMS_SCHEMA, directory)
+    return [ClaimText(r["id"], r["talk"], r["claim"], r["numbers"] or "", r["source"]) for r in rows]
+
+
+def derive(claim_id: str, sel: Selection | None = None) -> list[Entry]:
+    """Every entry of one claim for the selection (default: the environment's selection)."""
+    _load_derivations()
+    sel = sel or data_mod.selection()
+    texts = {c.id: c for c in claim_texts(sel.data_dir)}
+    if claim_id not in texts:
+        raise KeyError(f"unknown claim id {claim_id!r}; known ids: {', '.join(texts)}")
+    out: list[Entry] = []
+    for chapter, function in _DERIVATIONS.get(claim_id, []):
+        for e in function(sel):
+            if e.id != claim_id:
+                raise ValueError(f"{function.__qualname__} registered for {claim_id!r} returned an entry for {e.id!r}")
+            out.append(Entry(**{**e.__dict__, "claim": texts[claim_id].claim, "chapter": chapter}))
+    return out
+
+
+def ledger(sel: Selection | None = None) -> list[Entry]:
+    """The whole ledger: every claim in ``claims.csv`` in order; a claim with no derivation yet appears
+    once with verdict ``not derived``."""
+    _load_derivations()
+    sel = sel or data_mod.selection()
+    out: list[Entry] = []
+    for text in claim_texts(sel.data_dir):
+        entries = derive(text.id, sel) if text.id in _DERIVATIONS else []
+        if not entries:
+            entries = [Entry(text.id, "—", None, None, "", NOT_DERIVED, {}, text.claim, None,
+                             "no chapter derives this claim yet")]
+        out.extend(entries)
+    return out
+
+
+def expect(entries: Sequence[Entry], expected: dict[str, str], sel: Selection) -> str:
+    """Assert each entry's verdict on the book's default data; on a reader's data, only report changes.
+
+    ``expected`` maps an entry's ``quantity`` to the verdict the chapter's prose was written for. On the
+    default selection a mismatch raises ``AssertionError`` (the build fails: the derivation broke). On a
+    reader's own data or rows it returns a Markdown sentence naming the verdicts that changed, so that the
+    page says so instead of failing.
+    """
+    by_quantity = {e.quantity: e for e in entries}
+    missing = [q for q in expected if q not in by_quantity]
+    if missing:
+        raise KeyError(f"no ledger entry for {missing}; entries are {list(by_quantity)}")
+    changed = [(q, v, by_quantity[q].verdict) for q, v in expected.items() if by_quantity[q].verdict != v]
+    if sel.is_default:
+        assert not changed, "verdicts changed on the default data: " + "; ".join(
+            f"{q}: expected {v!r}, derived {got!r}" for q, v, got in changed)
+        return "On the book's default data every verdict is as the text describes."
+    if not changed:
+        return "On the selected data every verdict is as the text describes."
+    return ("**On the selected data some verdicts differ from the text, which was written for the default "
+            "rows:** " + "; ".join(f"{q}: *{got}* (default data: *{v}*)" for q, v, got in changed) + ".")

@@ -1,0 +1,468 @@
+"""Load and validate the book's CSV tables into typed rows; the one place that knows the file formats.
+
+Every table lives in a data directory (``data/`` in the repository, or the reader's own one given by
+``BOOK_DATA_DIR`` or ``--data-dir``). Columns carry their unit in the name; values are converted to SI
+units here. A bad cell is never a silent NaN: :class:`DataError` lists every problem with the file, the
+line, the row's name, the column, the value found and what was expected.
+
+Selections: ``BOOK_HARDWARE`` and ``BOOK_MODEL`` pick the rows a chapter runs on (defaults below).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .hardware import Hardware
+from .models import ATTENTION_TYPES, Model
+from .units import GIGA, TERA
+
+#: The repository's own data directory (the book's default data).
+DEFAULT_DATA_DIR = (Path(__file__).resolve().parent.parent / "data").resolve()
+DEFAULT_HARDWARE = "H100 SXM"
+DEFAULT_MODEL = "DeepSeek-V3"
+
+ENV_DATA_DIR = "BOOK_DATA_DIR"
+ENV_HARDWARE = "BOOK_HARDWARE"
+ENV_MODEL = "BOOK_MODEL"
+
+
+# --------------------------------------------------------------------------------------------------
+# Problems and errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid cell, row or file."""
+
+    file: str
+    line: int | None  # 1-based line in the file; the header is line 1
+    row_name: str | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.row_name:
+            where += f" (name={self.row_name!r})"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        found = "" if self.value is None else f": found {self.value!r}"
+        return f"{where}{found}; expected {self.expected}"
+
+
+class DataError(ValueError):
+    """Raised when a data table is invalid. ``problems`` holds every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        super().__init__(f"{len(self.problems)} {noun} in the data:\n{lines}")
+
+
+class SelectionError(LookupError):
+    """An unknown hardware or model name; the message lists the valid names."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Schemas
+
+
+@dataclass(frozen=True)
+class Column:
+    """A CSV column: its parse type, unit factor to SI, and the constraint on its value."""
+
+    name: str
+    kind: str = "float"  # "str", "int", "float", or "enum"
+    required: bool = True  # False: a blank cell is allowed (parsed as None)
+    minimum: float | None = None  # inclusive lower bound
+    positive: bool = False  # strictly > 0
+    factor: float = 1.0  # multiply the cell by this to get SI units
+    choices: tuple[str, ...] = ()
+    meaning: str = ""
+
+    def expectation(self) -> str:
+        what = {"str": "a non-empty text", "int": "an integer", "float": "a number", "enum": "one of "
+                + ", ".join(self.choices)}[self.kind]
+        if self.positive:
+            what = "a positive " + what.removeprefix("a ").removeprefix("an ")
+        elif self.minimum is not None:
+            what += f" ≥ {self.minimum:g}"
+        if self.meaning:
+            what += f" ({self.meaning})"
+        return what
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """A table's file name, columns, and row-level checks (each returns problems as (column, value, text))."""
+
+    file: str
+    columns: tuple[Column, ...]
+    key: str = "name"
+    row_checks: tuple[Callable[[dict], Iterable[tuple[str, object, str]]], ...] = field(default=())
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _active_not_above_total(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["active_params_B"] is not None and row["total_params_B"] is not None:
+        if row["active_params_B"] > row["total_params_B"]:
+            yield ("active_params_B", row["active_params_B"],
+                   f"active params ≤ total params ({row['total_params_B']:g} B)")
+
+
+def _experts_consistent(row: dict) -> Iterable[tuple[str, object, str]]:
+    routed, active = row["routed_experts"], row["active_experts"]
+    if routed is not None and active is not None and active > routed:
+        yield ("active_experts", active, f"active experts ≤ routed experts ({routed})")
+    if routed == 0 and active not in (0, None):
+        yield ("active_experts", active, "0 for a dense model (routed_experts is 0)")
+
+
+def _attention_dims(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["attention"] == "mla":
+        for name in ("kv_lora_rank", "qk_rope_head_dim"):
+            if not row[name]:
+                yield (name, row[name], "a positive integer for MLA attention")
+    elif row["attention"] in ("gqa", "mha"):
+        for name in ("n_kv_heads", "head_dim"):
+            if not row[name]:
+                yield (name, row[name], f"a positive integer for {row['attention'].upper()} attention")
+        if row["n_kv_heads"] and row["n_heads"] and row["n_kv_heads"] > row["n_heads"]:
+            yield ("n_kv_heads", row["n_kv_heads"], f"KV heads ≤ query heads ({row['n_heads']})")
+    if row["sliding_window_layers"] and row["layers"] and row["sliding_window_layers"] > row["layers"]:
+        yield ("sliding_window_layers", row["sliding_window_layers"], f"≤ layers ({row['layers']})")
+    if row["sliding_window_layers"] and not row["sliding_window_tokens"]:
+        yield ("sliding_window_tokens", row["sliding_window_tokens"],
+               "a positive window when sliding_window_layers > 0")
+
+
+HARDWARE_SCHEMA = TableSchema(
+    file="hardware.csv",
+    columns=(
+        Column("name", "str"),
+        Column("vendor", "str"),
+        Column("year", "int", minimum=1990),
+        Column("hbm_capacity_GB", positive=True, factor=GIGA, meaning="GB = 1e9 bytes"),
+        Column("hbm_bandwidth_TBps", positive=True, factor=TERA, meaning="TB/s = 1e12 bytes/s"),
+        Column("dense_bf16_TFLOPs", positive=True, factor=TERA, meaning="dense TFLOP/s = 1e12 FLOP/s"),
+        Column("dense_fp8_TFLOPs", required=False, positive=True, factor=TERA,
+               meaning="dense TFLOP/s, blank if unsupported"),
+        Column("dense_fp4_TFLOPs", required=False, positive=True, factor=TERA,
+               meaning="dense TFLOP/s, blank if unsupported"),
+        Column("scale_up_domain_size", "int", positive=True, meaning="accelerators in the scale-up domain"),
+        Column("scale_up_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction"),
+        Column("scale_out_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction"),
+        Column("tdp_W", positive=True, meaning="watts per accelerator"),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+)
+
+MODELS_SCHEMA = TableSchema(
+    file="models.csv",
+    columns=(
+        Column("name", "str"),
+        Column("org", "str"),
+        Column("year", "int", minimum=1990),
+        Column("total_params_B", positive=True, factor=GIGA, meaning="billions of parameters"),
+        Column("active_params_B", positive=True, factor=GIGA, meaning="billions of parameters per token"),
+        Column("layers", "int", positive=True),
+        Column("hidden_size", "int", positive=True),
+        Column("attention", "enum", choices=ATTENTION_TYPES),
+        Column("n_heads", "int", positive=True),
+        Column("n_kv_heads", "int", positive=True),
+        Column("head_dim", "int", positive=True),
+        Column("kv_lora_rank", "int", minimum=0, meaning="0 unless MLA"),
+        Column("qk_rope_head_dim", "int", minimum=0, meaning="0 unless MLA"),
+        Column("sliding_window_tokens", "int", minimum=0, meaning="0 if none"),
+        Column("sliding_window_layers", "int", minimum=0, meaning="0 if none"),
+        Column("routed_experts", "int", minimum=0, meaning="0 for a dense model"),
+        Column("active_experts", "int", minimum=0, meaning="0 for a dense model"),
+        Column("shared_experts", "int", minimum=0),
+        Column("training_tokens_T", required=False, positive=True, factor=TERA,
+               meaning="trillions of tokens, blank if unpublished"),
+        Column("max_context_tokens", "int", positive=True),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+    row_checks=(_active_not_above_total, _experts_consistent, _attention_dims),
+)
+
+SCHEMAS: dict[str, TableSchema] = {s.file: s for s in (HARDWARE_SCHEMA, MODELS_SCHEMA)}
+
+
+def register_schema(schema: TableSchema) -> TableSchema:
+    """Add a table schema (used by modules that own a table, e.g. pricing) so ``check-data`` validates it."""
+    SCHEMAS[schema.file] = schema
+    return schema
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing
+
+
+def _unit_of(column: str) -> tuple[str, str] | None:
+    """Split ``hbm_bandwidth_TBps`` into (``hbm_bandwidth``, ``TBps``) when the last part names a unit."""
+    stem, _, unit = column.rpartition("_")
+    units = {"GB", "TB", "MB", "GiB", "TiB", "TBps", "GBps", "MBps", "TFLOPs", "PFLOPs", "GFLOPs", "W", "kW",
+             "B", "T", "M", "s", "ms", "USD", "tokens", "GWh", "MW"}
+    return (stem, unit) if stem and unit in units else None
+
+
+def _parse_cell(col: Column, raw: str) -> tuple[object, str | None]:
+    """Parse one cell; return (value, None) or (None, expectation) on error."""
+    text = raw.strip()
+    if text == "":
+        if col.required:
+            return None, col.expectation() + ", not blank"
+        return None, None
+    if col.kind == "str":
+        return text, None
+    if col.kind == "enum":
+        return (text, None) if text in col.choices else (None, col.expectation())
+    try:
+        number = float(text.replace("_", ""))
+    except ValueError:
+        return None, col.expectation()
+    if not math.isfinite(number):
+        return None, col.expectation() + " (finite)"
+    if col.kind == "int":
+        if number != int(number):
+            return None, col.expectation()
+        number = int(number)
+    if col.positive and number <= 0:
+        return None, col.expectation()
+    if col.minimum is not None and number < col.minimum:
+        return None, col.expectation()
+    return number, None
+
+
+def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[dict]:
+    """Read and validate one table; return rows as dicts of parsed values in the file's units.
+
+    Raises :class:`DataError` listing every problem (missing file or column, bad cells, duplicate names,
+    row-level inconsistencies).
+    """
+    directory = resolve_data_dir(data_dir)
+    path = directory / schema.file
+    label = str(path)
+    if not path.is_file():
+        raise DataError([Problem(label, None, None, None, None, f"the file {schema.file} in {directory}")])
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise DataError([Problem(label, 1, None, None, None, "a header line")]) from None
+        body = list(reader)
+
+    problems: list[Problem] = []
+    for col in schema.columns:
+        if col.name in header:
+            continue
+        expected = f"a column {col.name!r}: {col.expectation()}"
+        near = _unit_of(col.name)
+        twin = next((h for h in header if near and _unit_of(h) and _unit_of(h)[0] == near[0]), None)
+        if twin is not None:
+            problems.append(Problem(label, 1, None, twin, twin,
+                                    f"unit {near[1]!r} in column {col.name!r} (unknown unit {_unit_of(twin)[1]!r} "
+                                    "for this quantity)"))
+        else:
+            problems.append(Problem(label, 1, None, col.name, None, expected))
+    if problems:
+        raise DataError(problems)
+
+    index = {name: i for i, name in enumerate(header)}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
+    for offset, cells in enumerate(body):
+        line = offset + 2
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        if len(cells) != len(header):
+            problems.append(Problem(label, line, cells[0].strip() if cells else None, None, f"{len(cells)} cells",
+                                    f"{len(header)} cells, one per column of the header"))
+            continue
+        name = cells[index[schema.key]].strip() or None
+        row: dict = {"_line": line}
+        for col in schema.columns:
+            raw = cells[index[col.name]]
+            value, error = _parse_cell(col, raw)
+            if error:
+                problems.append(Problem(label, line, name, col.name, raw.strip(), error))
+            row[col.name] = value
+        for extra in header:
+            if extra not in row:
+                row[extra] = cells[index[extra]].strip()
+        if name is not None:
+            if name in seen:
+                problems.append(Problem(label, line, name, schema.key, name,
+                                        f"a unique name (already on line {seen[name]})"))
+            seen.setdefault(name, line)
+        if not any(p.line == line for p in problems):
+            for check in schema.row_checks:
+                for column, value, text in check(row):
+                    problems.append(Problem(label, line, name, column, None if value is None else str(value), text))
+        rows.append(row)
+    if problems:
+        raise DataError(problems)
+    return rows
+
+
+def resolve_data_dir(data_dir: Path | str | None = None) -> Path:
+    """The data directory: the argument, else ``$BOOK_DATA_DIR``, else the repository's ``data/``."""
+    chosen = data_dir or os.environ.get(ENV_DATA_DIR) or DEFAULT_DATA_DIR
+    path = Path(chosen).expanduser().resolve()
+    if not path.is_dir():
+        raise DataError([Problem(str(path), None, None, None, None, "an existing data directory")])
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Typed rows
+
+
+def _hardware_from_row(row: dict) -> Hardware:
+    s = HARDWARE_SCHEMA
+    flops = {p: row[f"dense_{p}_TFLOPs"] * s.column(f"dense_{p}_TFLOPs").factor
+             for p in ("bf16", "fp8", "fp4") if row[f"dense_{p}_TFLOPs"] is not None}
+    known = {c.name for c in s.columns}
+    return Hardware(
+        name=row["name"], vendor=row["vendor"], year=row["year"],
+        hbm_capacity_bytes=row["hbm_capacity_GB"] * GIGA,
+        hbm_bandwidth_Bps=row["hbm_bandwidth_TBps"] * TERA,
+        flops_per_s=flops,
+        scale_up_domain_size=row["scale_up_domain_size"],
+        scale_up_bandwidth_Bps=row["scale_up_bandwidth_GBps"] * GIGA,
+        scale_out_bandwidth_Bps=row["scale_out_bandwidth_GBps"] * GIGA,
+        tdp_W=row["tdp_W"], source=row["source"],
+        extra={k: v for k, v in row.items() if k not in known and not k.startswith("_")},
+    )
+
+
+def _model_from_row(row: dict) -> Model:
+    known = {c.name for c in MODELS_SCHEMA.columns}
+    tokens = row["training_tokens_T"]
+    return Model(
+        name=row["name"], org=row["org"], year=row["year"],
+        total_params=row["total_params_B"] * GIGA, active_params=row["active_params_B"] * GIGA,
+        layers=row["layers"], hidden_size=row["hidden_size"], attention=row["attention"],
+        n_heads=row["n_heads"], n_kv_heads=row["n_kv_heads"], head_dim=row["head_dim"],
+        kv_lora_rank=row["kv_lora_rank"], qk_rope_head_dim=row["qk_rope_head_dim"],
+        sliding_window_tokens=row["sliding_window_tokens"], sliding_window_layers=row["sliding_window_layers"],
+        routed_experts=row["routed_experts"], active_experts=row["active_experts"],
+        shared_experts=row["shared_experts"],
+        training_tokens=None if tokens is None else tokens * TERA,
+        max_context_tokens=row["max_context_tokens"], source=row["source"],
+        extra={k: v for k, v in row.items() if k not in known and not k.startswith("_")},
+    )
+
+
+@lru_cache(maxsize=16)
+def _load_hardware(directory: Path) -> tuple[Hardware, ...]:
+    return tuple(_hardware_from_row(r) for r in read_table(HARDWARE_SCHEMA, directory))
+
+
+@lru_cache(maxsize=16)
+def _load_models(directory: Path) -> tuple[Model, ...]:
+    return tuple(_model_from_row(r) for r in read_table(MODELS_SCHEMA, directory))
+
+
+def load_hardware(data_dir: Path | str | None = None) -> list[Hardware]:
+    """Every row of ``hardware.csv`` as :class:`~lib.hardware.Hardware`, in file order."""
+    return list(_load_hardware(resolve_data_dir(data_dir)))
+
+
+def load_models(data_dir: Path | str | None = None) -> list[Model]:
+    """Every row of ``models.csv`` as :class:`~lib.models.Model`, in file order."""
+    return list(_load_models(resolve_data_dir(data_dir)))
+
+
+def _pick(rows: list, name: str, what: str, env: str):
+    for row in rows:
+        if row.name == name:
+            return row
+    valid = ", ".join(repr(r.name) for r in rows)
+    raise SelectionError(f"unknown {what} {name!r} (from {env} or the command line); valid names: {valid}")
+
+
+def get_hardware(name: str | None = None, data_dir: Path | str | None = None) -> Hardware:
+    """One hardware row by name (default: ``$BOOK_HARDWARE``, else :data:`DEFAULT_HARDWARE`)."""
+    return _pick(load_hardware(data_dir), name or os.environ.get(ENV_HARDWARE) or DEFAULT_HARDWARE,
+                 "hardware", ENV_HARDWARE)
+
+
+def get_model(name: str | None = None, data_dir: Path | str | None = None) -> Model:
+    """One model row by name (default: ``$BOOK_MODEL``, else :data:`DEFAULT_MODEL`)."""
+    return _pick(load_models(data_dir), name or os.environ.get(ENV_MODEL) or DEFAULT_MODEL, "model", ENV_MODEL)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a chapter runs on: the data directory and the selected hardware and model rows."""
+
+    data_dir: Path
+    hardware: Hardware
+    model: Model
+
+    @property
+    def is_default(self) -> bool:
+        """True when the book runs on its own data and default rows (the case its asserts are written for)."""
+        return (self.data_dir == DEFAULT_DATA_DIR and self.hardware.name == DEFAULT_HARDWARE
+                and self.model.name == DEFAULT_MODEL)
+
+    def all_hardware(self) -> list[Hardware]:
+        return load_hardware(self.data_dir)
+
+    def all_models(self) -> list[Model]:
+        return load_models(self.data_dir)
+
+    def model_named(self, name: str) -> Model | None:
+        """A model row by name, or None if this data directory lacks it."""
+        return next((m for m in self.all_models() if m.name == name), None)
+
+    def hardware_named(self, name: str) -> Hardware | None:
+        """A hardware row by name, or None if this data directory lacks it."""
+        return next((h for h in self.all_hardware() if h.name == name), None)
+
+
+def selection(hardware: str | None = None, model: str | None = None,
+              data_dir: Path | str | None = None) -> Selection:
+    """The rows selected by the arguments, else by ``BOOK_*`` environment variables, else the defaults."""
+    directory = resolve_data_dir(data_dir)
+    return Selection(directory, get_hardware(hardware, directory), get_model(model, directory))
+
+
+def check_data_dir(data_dir: Path | str) -> list[Problem]:
+    """Validate every known table present in ``data_dir``; return all problems (empty when valid).
+
+    ``hardware.csv`` and ``models.csv`` are required; other tables are checked when present.
+    """
+    directory = Path(data_dir).expanduser().resolve()
+    if not directory.is_dir():
+        return [Problem(str(directory), None, None, None, None, "an existing data directory")]
+    problems: list[Problem] = []
+    for schema in list(SCHEMAS.values()):
+        if not (directory / schema.file).is_file() and schema.file not in ("hardware.csv", "models.csv"):
+            continue
+        try:
+            read_table(schema, directory)
+        except DataError as error:
+            problems.extend(error.problems)
+    return problems
+
+
+def clear_cache() -> None:
+    """Forget loaded tables (after a data file changed within one process)."""
+    _load_hardware.cache_clear()
+    _load_models.cache_clear()

@@ -1,0 +1,1 @@
+"""Chart builders, one module per chapter (shared pieces are in lib.charts)."""

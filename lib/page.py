@@ -1,0 +1,93 @@
+"""Helpers for chapter pages: the banner naming the rows a page ran on, tables, glued prose numbers.
+
+Numbers in prose come from :func:`glue_text`, which stores a formatted string for MyST-NB's
+``{glue:text}`` role, so no figure is typed by hand.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Iterable, Sequence
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from .claims import Entry
+from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection
+
+
+class _Text:
+    """A string whose plain-text form has no quotes, so ``{glue:text}`` shows it as written."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def glue_text(name: str, text: str) -> str:
+    """Glue ``text`` under ``name`` for ``{glue:text}`name``` in the chapter's prose; returns the text."""
+    from myst_nb import glue
+
+    glue(name, _Text(text), display=False)
+    return text
+
+
+def banner(sel: Selection) -> Markdown:
+    """A note at the top of a chapter naming the data directory and rows the page ran on."""
+    where = "the book's own `data/`" if sel.data_dir == DEFAULT_DATA_DIR else f"`{sel.data_dir}`"
+    default = "" if sel.is_default else (
+        " **This is not the book's default selection**: asserts written for the default data are reported, not "
+        "enforced.")
+    return Markdown(
+        f"*This page ran on* **{sel.hardware.name}** *and* **{sel.model.name}**, *from {where}.* "
+        f"Change them with `{ENV_HARDWARE}`, `{ENV_MODEL}` or `{ENV_DATA_DIR}` and rebuild (see the re-run guide)."
+        + default
+    )
+
+
+def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False) -> HTML:
+    """A compact HTML table for a page (strings already formatted, units in the column names)."""
+    body = frame.to_html(index=index, escape=True, border=0, classes="book-table", na_rep="—")
+    if caption:
+        body = body.replace('<table border="0" class="dataframe book-table">',
+                            f'<table class="dataframe book-table"><caption>{html.escape(caption)}</caption>', 1)
+    return HTML(body)
+
+
+def _fmt_value(value, unit: str) -> str:
+    from .units import si
+
+    if value is None:
+        return "—"
+    if isinstance(value, (tuple, list)):
+        return "–".join(_fmt_value(v, unit) for v in value)
+    if unit in ("s", "B", "bytes", "FLOP/s", "B/s", "W"):
+        return si(float(value), unit)
+    if abs(value) >= 1000:
+        return f"{value:,.0f} {unit}".strip()
+    return f"{value:.3g} {unit}".strip()
+
+
+def ledger_frame(entries: Sequence[Entry]) -> pd.DataFrame:
+    """Entries as a display table: quantity, stated, derived, derived ÷ stated, verdict."""
+    rows = []
+    for e in entries:
+        gap = e.gap
+        rows.append({
+            "claim": e.id, "quantity": e.quantity, "stated": _fmt_value(e.stated, e.unit),
+            "derived": _fmt_value(e.derived, e.unit), "derived ÷ stated": "—" if gap is None else f"{gap:.2f}",
+            "verdict": e.verdict, "note": e.note or "",
+        })
+    return pd.DataFrame(rows)
+
+
+def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:
+    """The chapter's ledger entries as a table."""
+    return table(ledger_frame(entries), caption)
+
+
+def bullet_list(items: Iterable[str]) -> Markdown:
+    """A Markdown bullet list from computed sentences."""
+    return Markdown("\n".join(f"- {item}" for item in items))

@@ -1,0 +1,70 @@
+"""Units and number formats: the book computes in SI (seconds, bytes, FLOP/s) and converts for display only.
+
+CSV columns carry their unit in the name (``hbm_bandwidth_TBps``); the loaders multiply by the factors
+here once, so that every function in ``lib`` sees plain SI numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+# Decimal prefixes, as vendors quote memory sizes and bandwidths (GB = 1e9 bytes, not GiB).
+KILO = 1e3
+MEGA = 1e6
+GIGA = 1e9
+TERA = 1e12
+PETA = 1e15
+EXA = 1e18
+
+#: Bytes per element of each numeric format the book uses for weights, activations and KV cache.
+BYTES_PER_ELEMENT: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5}
+
+#: Precisions a hardware row may quote dense FLOP/s for (columns ``dense_<precision>_TFLOPs``).
+COMPUTE_PRECISIONS: tuple[str, ...] = ("bf16", "fp8", "fp4")
+
+
+def bytes_per_element(precision: str) -> float:
+    """Bytes per element for a precision name such as ``"bf16"``; a clear error for an unknown name."""
+    try:
+        return BYTES_PER_ELEMENT[precision]
+    except KeyError:
+        raise ValueError(
+            f"unknown precision {precision!r}; expected one of {', '.join(BYTES_PER_ELEMENT)}"
+        ) from None
+
+
+def si(value: float, unit: str, digits: int = 3) -> str:
+    """Format ``value`` (in base SI units) with an SI prefix: ``si(0.0239, "s") == "23.9 ms"``.
+
+    Used for display only; computations keep the base unit.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise ValueError("cannot format a missing value")
+    if value == 0:
+        return f"0 {unit}"
+    prefixes = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
+                (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")]
+    magnitude = abs(value)
+    for factor, prefix in prefixes:
+        if magnitude >= factor * 0.9995:
+            break
+    scaled = value / factor
+    text = f"{scaled:.{digits}g}"
+    if "e" in text:  # .g switched to exponent form: fall back to a fixed format
+        text = f"{scaled:.0f}"
+    return f"{text} {prefix}{unit}"
+
+
+def ratio(value: float, digits: int = 2) -> str:
+    """Format a dimensionless ratio as ``"2.5×"``."""
+    return f"{value:.{digits}g}×"
+
+
+def count(value: float, digits: int = 3) -> str:
+    """Format a large count with thousands separators after rounding to ``digits`` significant figures."""
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")
+    if abs(rounded) >= 1:
+        return f"{rounded:,.0f}"
+    return f"{rounded:.{digits}g}"

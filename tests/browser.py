@@ -1,0 +1,125 @@
+"""Open built pages in headless Chromium (Debian's package) with every request off this machine blocked.
+
+Used by the browser tests and by ``python tests/browser.py PAGE.html OUT.png`` for screenshots.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+
+
+def chromium_path() -> str | None:
+    """The Chromium executable, or None when it is not installed."""
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@contextlib.contextmanager
+def serve(directory: Path = HTML):
+    """Serve ``directory`` on 127.0.0.1 on a free port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@dataclass
+class PageReport:
+    url: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    blocked_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    charts: int = 0
+    charts_drawn: int = 0
+    controls: int = 0
+    h1_count: int = 0
+    text: str = ""
+
+
+@contextlib.contextmanager
+def browser():
+    """A Playwright Chromium browser using the system's Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wait_ms: int = 400) -> PageReport:
+    """Load one page; record console errors, blocked off-machine requests, charts drawn and controls."""
+    report = PageReport(base_url + page_path)
+    context = b.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    def route(route_obj):
+        host = urlparse(route_obj.request.url).hostname
+        if route_obj.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route_obj.continue_()
+        else:
+            report.blocked_requests.append(route_obj.request.url)
+            route_obj.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: report.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: report.failed_requests.append(r.url)
+            if urlparse(r.url).hostname in ("127.0.0.1", "localhost") else None)
+    page.goto(report.url, wait_until="load")
+    with contextlib.suppress(Exception):
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.book-chart')).every(d => d.querySelector('svg, canvas'))",
+            timeout=15000)
+    page.wait_for_timeout(wait_ms)
+    report.charts = page.locator(".book-chart").count()
+    report.charts_drawn = page.locator(".book-chart svg.marks, .book-chart canvas").count()
+    report.controls = page.locator(".book-chart .vega-bind input, .book-chart .vega-bind select").count()
+    report.h1_count = page.locator("main h1, article h1").count()
+    report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
+    if screenshot is not None:
+        page.screenshot(path=str(screenshot), full_page=True)
+    context.close()
+    return report
+
+
+if __name__ == "__main__":
+    target, out = sys.argv[1], Path(sys.argv[2])
+    with serve() as url, browser() as b:
+        r = inspect(b, url, target, screenshot=out)
+    print(f"charts {r.charts_drawn}/{r.charts}, controls {r.controls}, h1 {r.h1_count}")
+    print("console errors:", r.console_errors, "page errors:", r.page_errors)
+    print("blocked:", r.blocked_requests, "failed:", r.failed_requests)
