@@ -451,6 +451,7 @@ def check_data_dir(data_dir: Path | str) -> list[Problem]:
     directory = Path(data_dir).expanduser().resolve()
     if not directory.is_dir():
         return [Problem(str(directory), None, None, None, None, "an existing data directory")]
+    _import_table_owners()
     problems: list[Problem] = []
     for schema in list(SCHEMAS.values()):
         if not (directory / schema.file).is_file() and schema.file not in ("hardware.csv", "models.csv"):
@@ -460,6 +461,18 @@ def check_data_dir(data_dir: Path | str) -> list[Problem]:
         except DataError as error:
             problems.extend(error.problems)
     return problems
+
+
+def _import_table_owners() -> None:
+    """Import every module of ``lib`` so that each registers the schema of the table it owns."""
+    import importlib
+    import pkgutil
+
+    import lib
+
+    for info in pkgutil.walk_packages(lib.__path__, prefix="lib."):
+        if info.name not in ("lib.__main__", "lib.sphinx_ext") and not info.name.startswith("lib.figures"):
+            importlib.import_module(info.name)
 
 
 def clear_cache() -> None:
