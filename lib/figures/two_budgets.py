@@ -87,13 +87,13 @@ def cost_and_throughput_chart(hardware: list[Hardware], model: Model, default_ha
         base.transform_filter("datum.compute_us >= datum.memory_us")
         .transform_aggregate(sweet="min(batch)")
         .mark_rule(color="#444", strokeDash=[2, 2])
-        .encode(x="sweet:Q", tooltip=[alt.Tooltip("sweet:Q", title="sweet spot (batch)", format=",.0f")])
+        .encode(x=alt.X("sweet:Q", title="batch B (sequences per step, log)"), tooltip=[alt.Tooltip("sweet:Q", title="sweet spot (batch)", format=",.0f")])
     )
     sweet_label = (
         base.transform_filter("datum.compute_us >= datum.memory_us")
         .transform_aggregate(sweet="min(batch)")
         .mark_text(align="left", dx=4, dy=-120, fontSize=11, color="#444")
-        .encode(x="sweet:Q", text=alt.value("sweet spot: compute = memory"))
+        .encode(x=alt.X("sweet:Q", title="batch B (sequences per step, log)"), text=alt.value("sweet spot: compute = memory"))
     )
     cost = (lines + sweet + sweet_label).properties(
         title=alt.Title(f"{model.name}: cost per token against batch",

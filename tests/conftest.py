@@ -1,0 +1,44 @@
+"""Shared fixtures: a copy of the book's data directory that a test may corrupt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lib import data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_selection_env(monkeypatch):
+    """Tests run on the book's defaults unless they set the BOOK_* variables themselves."""
+    for name in (data.ENV_DATA_DIR, data.ENV_HARDWARE, data.ENV_MODEL):
+        monkeypatch.delenv(name, raising=False)
+    data.clear_cache()
+    yield
+    data.clear_cache()
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of data/ (every table)."""
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "data", target)
+    return target
+
+
+def rewrite_cell(path: Path, row_name: str, column: str, value: str) -> None:
+    """Set one cell of a CSV (found by the row's first cell and the column name), keeping everything else."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    col = rows[0].index(column)
+    hits = [r for r in rows[1:] if r and r[0] == row_name]
+    assert hits, f"no row {row_name!r} in {path}"
+    hits[0][col] = value
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)

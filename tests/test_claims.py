@@ -1,0 +1,59 @@
+"""The ledger's verdict rule and registry."""
+
+import pytest
+
+from lib import claims, data
+from lib.claims import FAILS, HOLDS, LOOSE, NOT_DERIVED, judge
+
+
+@pytest.mark.parametrize("stated, derived, verdict", [
+    (20.0, 24.0, HOLDS),          # +20%
+    (20.0, 26.0, LOOSE),          # +30%
+    (20.0, 9.0, FAILS),           # below half
+    (20.0, 41.0, FAILS),          # above double
+    ((2000.0, 3000.0), 2500.0, HOLDS),
+    ((2000.0, 3000.0), 5354.0, LOOSE),
+    ((2000.0, 3000.0), 6001.0, FAILS),
+    (None, 3.0, NOT_DERIVED),
+    (3.0, None, NOT_DERIVED),
+])
+def test_judge(stated, derived, verdict):
+    assert judge(stated, derived) == verdict
+
+
+def test_judge_rejects_bad_ranges():
+    with pytest.raises(ValueError):
+        judge((3.0, 2.0), 2.5)
+    with pytest.raises(ValueError):
+        judge(1.0, 1.0, loose_factor=0.5)
+
+
+def test_gap_is_ratio_to_nearest_end():
+    e = claims.entry("x", "q", (2.0, 3.0), 6.0, "u")
+    assert e.gap == pytest.approx(2.0)
+    assert claims.entry("x", "q", (2.0, 3.0), 2.5, "u").gap == 1.0
+
+
+def test_ledger_lists_every_claim_even_underived():
+    entries = claims.ledger(data.selection())
+    ids = [e.id for e in entries]
+    for text in claims.claim_texts():
+        assert text.id in ids
+    for e in entries:
+        assert e.verdict in claims.VERDICTS
+
+
+def test_expect_asserts_on_default_and_reports_on_other_data():
+    sel = data.selection()
+    entries = claims.derive("train-20ms", sel)
+    claims.expect(entries, {"HBM drain time C_hbm / W_hbm": HOLDS}, sel)
+    with pytest.raises(AssertionError, match="verdicts changed"):
+        claims.expect(entries, {"HBM drain time C_hbm / W_hbm": FAILS}, sel)
+    other = data.selection(hardware="GB300 NVL72")
+    note = claims.expect(claims.derive("train-20ms", other), {"HBM drain time C_hbm / W_hbm": HOLDS}, other)
+    assert "differ" in note and "holds loosely" in note
+
+
+def test_unknown_claim_id():
+    with pytest.raises(KeyError, match="unknown claim id"):
+        claims.derive("no-such-claim")

@@ -1,0 +1,133 @@
+"""Validation on load: every kind of bad cell is an error naming file, line, column, value and expectation."""
+
+import csv
+
+import pytest
+
+from lib import data
+from lib.data import DataError, SelectionError
+
+from conftest import rewrite_cell
+
+
+def problems_of(directory):
+    data.clear_cache()
+    with pytest.raises(DataError) as info:
+        data.load_hardware(directory)
+        data.load_models(directory)
+    return info.value
+
+
+def test_book_data_is_valid():
+    assert data.check_data_dir(data.DEFAULT_DATA_DIR) == []
+    assert len(data.load_hardware()) >= 15
+    assert len(data.load_models()) >= 7
+
+
+def test_every_row_cites_a_source():
+    for row in data.load_hardware() + data.load_models():
+        assert row.source.strip(), row.name
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("hbm_bandwidth_TBps", "fast", "positive number"),
+    ("hbm_bandwidth_TBps", "", "not blank"),
+    ("hbm_capacity_GB", "0", "positive number"),
+    ("hbm_capacity_GB", "-80", "positive number"),
+    ("dense_bf16_TFLOPs", "nan", "finite"),
+    ("year", "2022.5", "integer"),
+    ("scale_up_domain_size", "eight", "integer"),
+])
+def test_bad_hardware_cell_names_file_line_column_and_value(data_copy, column, value, expected):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", column, value)
+    error = problems_of(data_copy)
+    assert len(error.problems) == 1
+    p = error.problems[0]
+    assert p.file.endswith("hardware.csv") and p.column == column and p.row_name == "H100 SXM"
+    assert p.value == value and expected in p.expected
+    message = str(error)
+    assert "hardware.csv" in message and "line 4" in message and column in message and expected in message
+
+
+def test_active_above_total_is_rejected(data_copy):
+    rewrite_cell(data_copy / "models.csv", "DeepSeek-V3", "active_params_B", "700")
+    error = problems_of(data_copy)
+    assert error.problems[0].column == "active_params_B"
+    assert "active params ≤ total params" in str(error)
+
+
+def test_unknown_attention_type_is_rejected(data_copy):
+    rewrite_cell(data_copy / "models.csv", "Llama 3.1 70B", "attention", "linear")
+    error = problems_of(data_copy)
+    assert "one of mha, gqa, mla" in str(error) and "'linear'" in str(error)
+
+
+def test_duplicate_names_are_rejected(data_copy):
+    path = data_copy / "hardware.csv"
+    lines = path.read_text().splitlines()
+    h100 = next(line for line in lines if line.startswith("H100 SXM,"))
+    path.write_text("\n".join(lines + [h100]) + "\n")
+    error = problems_of(data_copy)
+    assert "unique name" in str(error) and "H100 SXM" in str(error)
+
+
+def test_missing_column_is_reported(data_copy):
+    path = data_copy / "hardware.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    drop = rows[0].index("tdp_W")
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([r[:drop] + r[drop + 1:] for r in rows])
+    error = problems_of(data_copy)
+    assert "'tdp_W'" in str(error)
+
+
+def test_column_in_an_unknown_unit_is_named(data_copy):
+    path = data_copy / "hardware.csv"
+    text = path.read_text().replace("hbm_bandwidth_TBps", "hbm_bandwidth_GBps", 1)
+    path.write_text(text)
+    error = problems_of(data_copy)
+    assert "hbm_bandwidth_GBps" in str(error) and "TBps" in str(error)
+
+
+def test_every_problem_is_reported_at_once(data_copy):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "tdp_W", "-1")
+    rewrite_cell(data_copy / "hardware.csv", "B200", "hbm_capacity_GB", "lots")
+    problems = data.check_data_dir(data_copy)
+    assert {(p.row_name, p.column) for p in problems} == {("H100 SXM", "tdp_W"), ("B200", "hbm_capacity_GB")}
+
+
+def test_short_row_is_reported(data_copy):
+    path = data_copy / "hardware.csv"
+    path.write_text(path.read_text() + "Broken,ACME,2025,80\n")
+    assert "cells, one per column" in str(problems_of(data_copy))
+
+
+def test_unknown_selection_lists_valid_names(monkeypatch):
+    monkeypatch.setenv("BOOK_HARDWARE", "H900")
+    with pytest.raises(SelectionError, match="unknown hardware 'H900'.*'H100 SXM'"):
+        data.selection()
+    monkeypatch.setenv("BOOK_HARDWARE", "B200")
+    monkeypatch.setenv("BOOK_MODEL", "GPT-9")
+    with pytest.raises(SelectionError, match="unknown model 'GPT-9'.*'DeepSeek-V3'"):
+        data.selection()
+
+
+def test_selection_from_environment(monkeypatch, data_copy):
+    monkeypatch.setenv("BOOK_HARDWARE", "B200")
+    monkeypatch.setenv("BOOK_MODEL", "Kimi K2")
+    monkeypatch.setenv("BOOK_DATA_DIR", str(data_copy))
+    sel = data.selection()
+    assert (sel.hardware.name, sel.model.name, sel.data_dir) == ("B200", "Kimi K2", data_copy.resolve())
+    assert not sel.is_default
+    monkeypatch.delenv("BOOK_HARDWARE")
+    monkeypatch.delenv("BOOK_MODEL")
+    monkeypatch.delenv("BOOK_DATA_DIR")
+    assert data.selection().is_default
+
+
+def test_missing_data_directory_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="existing data directory"):
+        data.load_hardware(tmp_path / "nope")
+    with pytest.raises(DataError, match="hardware.csv"):
+        data.load_hardware(tmp_path)

@@ -1,0 +1,178 @@
+"""Checks of the built book (`make book` first): structure, links, text, and every page in a real browser.
+
+Marked ``book``: `make test` runs them after a clean build. The browser checks need Debian's Chromium; they
+skip outside CI when it is missing, and fail in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+
+from browser import HTML, browser, chromium_path, inspect, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.book
+
+
+def toc_pages() -> list[str]:
+    """Every page in _toc.yml (docnames), in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters") or []:
+            pages.append(chapter["file"])
+            pages += [s["file"] for s in chapter.get("sections", [])]
+    return [re.sub(r"\.(md|ipynb)$", "", p) for p in pages]
+
+
+PAGES = toc_pages()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built():
+    if not (HTML / "index.html").is_file():
+        pytest.fail(f"no built book at {HTML}: run `make book` first")
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.h1 = 0
+        self.in_article = 0
+        self.charts: list[dict] = []
+        self._depth = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "article":  # the print-only title block outside <article> is hidden on screen
+            self.in_article += 1
+        if tag == "h1" and self.in_article:
+            self.h1 += 1
+        if tag == "div" and "book-chart" in (a.get("class") or ""):
+            self.charts.append(a)
+
+    def handle_endtag(self, tag):
+        if tag == "article":
+            self.in_article -= 1
+
+
+def parse(path: Path) -> _Collector:
+    c = _Collector()
+    c.feed(path.read_text(encoding="utf-8"))
+    return c
+
+
+def main_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    body = re.search(r"<main.*?</main>", text, re.S)
+    body = body.group(0) if body else text
+    body = re.sub(r"<script.*?</script>", " ", body, flags=re.S)
+    body = re.sub(r"<[^>]+>", " ", body)
+    return re.sub(r"\s+", " ", body)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_structure(page):
+    path = HTML / f"{page}.html"
+    assert path.is_file(), f"{page} was not built"
+    c = parse(path)
+    assert c.h1 == 1, f"{page}: {c.h1} H1 headings in the article, expected one"
+    for chart in c.charts:
+        assert chart.get("role") == "img" and chart.get("aria-label"), f"{page}: a chart lacks a text alternative"
+    text = main_text(path)
+    for bad in (r"\bnan\b", r"\bNaN\b", r"np\.float64", r"Traceback \(most recent call last\)", r"\binf\b"):
+        assert not re.search(bad, text), f"{page}: {bad!r} appears in the page text"
+
+
+def test_internal_links_resolve():
+    cache: dict[Path, _Collector] = {}
+    broken = []
+    for path in sorted(HTML.rglob("*.html")):
+        if "_static" in path.parts or path.name in ("genindex.html", "search.html"):
+            continue
+        for href in parse(path).links:
+            url = urlparse(href)
+            if url.scheme or href.startswith(("mailto:", "javascript:", "//")):
+                continue
+            target = (path.parent / unquote(url.path)).resolve() if url.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{path.relative_to(HTML)} → {href}")
+                continue
+            if url.fragment and target.suffix == ".html":
+                ids = cache.setdefault(target, parse(target)).ids
+                if url.fragment not in ids:
+                    broken.append(f"{path.relative_to(HTML)} → {href} (no id {url.fragment!r})")
+    assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def test_every_chart_has_title_and_axis_titles():
+    for page in PAGES:
+        text = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        for match in re.finditer(r"var spec=(\{.*?\});function draw", text, re.S):
+            spec = json.loads(match.group(1).replace("<\\/", "</"))
+            blob = json.dumps(spec)
+            assert '"title"' in blob, f"{page}: a chart has no title"
+
+            def walk(node):
+                if isinstance(node, dict):
+                    enc = node.get("encoding", {})
+                    for channel in ("x", "y"):
+                        spec_c = enc.get(channel)
+                        if isinstance(spec_c, dict) and "field" in spec_c and spec_c.get("axis", {}) is not None:
+                            title = spec_c.get("title") or (spec_c.get("axis") or {}).get("title")
+                            assert title, f"{page}: {channel} axis of field {spec_c['field']!r} has no title"
+                    for v in node.values():
+                        walk(v)
+                elif isinstance(node, list):
+                    for v in node:
+                        walk(v)
+
+            walk(spec)
+
+
+def test_page_weight():
+    for page in PAGES:
+        size = (HTML / f"{page}.html").stat().st_size
+        assert size <= 1_000_000, f"{page}.html is {size / 1e6:.2f} MB (limit 1 MB)"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("Chromium not installed: the browser checks need Debian's chromium package")
+    with serve() as url, browser() as b:
+        yield b, url
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_in_browser(chromium, page):
+    b, url = chromium
+    report = inspect(b, url, f"{page}.html")
+    assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
+    assert not report.failed_requests, f"{page}: local requests failed: {report.failed_requests}"
+    assert not report.page_errors, f"{page}: JavaScript errors: {report.page_errors}"
+    assert not report.console_errors, f"{page}: console errors: {report.console_errors}"
+    assert report.charts_drawn == report.charts, f"{page}: {report.charts_drawn} of {report.charts} charts drawn"
+    html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    bound = len(re.findall(r'"bind":\{', html))
+    if bound:
+        assert report.controls >= 1, f"{page}: charts declare {bound} bound parameters but no control is on the page"
+    assert "MathJax" not in html or (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file()
