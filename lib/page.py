@@ -16,21 +16,17 @@ from .claims import Entry
 from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection
 
 
-class _Text:
-    """A string whose plain-text form has no quotes, so ``{glue:text}`` shows it as written."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
 def glue_text(name: str, text: str) -> str:
-    """Glue ``text`` under ``name`` for ``{glue:text}`name``` in the chapter's prose; returns the text."""
+    """Glue ``text`` under ``name`` for ``{glue:text}`name``` in the chapter's prose; returns the text.
+
+    The value is glued as a Python string: MyST-NB reads the role's text/plain through ``literal_eval``,
+    which turns a quoted string back into exactly ``text`` (an unquoted ``7,510`` would become a tuple).
+    """
     from myst_nb import glue
 
-    glue(name, _Text(text), display=False)
+    if not isinstance(text, str):
+        raise TypeError(f"glue_text takes formatted text, got {type(text).__name__}: format the number first")
+    glue(name, text, display=False)
     return text
 
 
