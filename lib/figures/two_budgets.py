@@ -92,13 +92,19 @@ def cost_and_throughput_chart(hardware: list[Hardware], model: Model, default_ha
     sweet_label = (
         base.transform_filter("datum.compute_us >= datum.memory_us")
         .transform_aggregate(sweet="min(batch)")
-        .mark_text(align="left", dx=4, dy=-120, fontSize=11, color="#444")
+        .mark_text(align="right", dx=-4, dy=-120, fontSize=11, color="#444")
         .encode(x=alt.X("sweet:Q", title="batch B (sequences per step, log)"), text=alt.value("sweet spot: compute = memory"))
     )
-    cost = (lines + sweet + sweet_label).properties(
+    context_label = (
+        base.transform_aggregate(context="max(context)")
+        .transform_calculate(label="'context L = ' + format(datum.context, ',.0f') + ' tokens'")
+        .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222")
+        .encode(text="label:N")
+    )
+    cost = (lines + sweet + sweet_label + context_label).properties(
         title=alt.Title(f"{model.name}: cost per token against batch",
-                        subtitle="Left of the dotted rule weights are not amortised; right of it compute sets the floor "
-                                 "(no rule: KV reads keep every batch memory bound)"),
+                        subtitle=["Left of the dotted rule weights are not amortised; right of it compute sets the floor.",
+                                  "No rule: KV reads keep every batch memory bound at this context."]),
         width=560, height=300,
     )
     throughput = (
