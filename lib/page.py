@@ -58,7 +58,11 @@ def _fmt_value(value, unit: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, (tuple, list)):
-        return "–".join(_fmt_value(v, unit) for v in value)
+        low, high = (_fmt_value(v, unit) for v in value)
+        low_number, _, low_unit = low.rpartition(" ")
+        if low_number and low_unit == high.rpartition(" ")[2]:
+            low = low_number  # one unit for the range: "2,000–3,000 tokens", "1.6–2 kB"
+        return f"{low}–{high}"
     if unit in ("s", "B", "bytes", "FLOP/s", "B/s", "W"):
         return si(float(value), unit)
     if abs(value) >= 1000:
@@ -77,6 +81,26 @@ def ledger_frame(entries: Sequence[Entry]) -> pd.DataFrame:
             "verdict": e.verdict, "note": e.note or "",
         })
     return pd.DataFrame(rows)
+
+
+def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
+                caption: str | None = None) -> HTML:
+    """Entries as a compact HTML table; a claim id links to ``href[chapter docname]`` when given."""
+    frame = ledger_frame(entries).drop(columns=["note"])
+    cells = []
+    for e, (_, row) in zip(entries, frame.iterrows()):
+        claim = html.escape(row["claim"])
+        if href and e.chapter in href:
+            claim = f'<a href="{html.escape(href[e.chapter])}">{claim}</a>'
+        quantity = html.escape(row["quantity"])
+        if e.note:
+            quantity += f'<br><span class="book-note">{html.escape(e.note)}</span>'
+        values = [claim, quantity] + [html.escape(str(row[c])) for c in frame.columns[2:]]
+        cells.append("<tr>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>")
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return HTML(f'<table class="book-table book-ledger">{cap}<thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(cells)}</tbody></table>")
 
 
 def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 BUNDLE = "vega/vega-bundle.js"
+NOTEBOOKS = "notebooks"
 
 
 def _write_bundle(app, exception) -> None:
@@ -27,6 +28,25 @@ def _write_bundle(app, exception) -> None:
     # other scripts in the page's global scope. It still assigns window.vegaEmbed, vega and vegaLite.
     target.write_text("(function(){\n" + vl_convert.javascript_bundle() + "\n})();\n", encoding="utf-8")
     stamp.write_text(version)
+
+
+def _write_notebooks(app, exception) -> None:
+    """Write every Jupytext page of the book as an unexecuted ``.ipynb`` under ``notebooks/`` in the output,
+    for readers and students who want to run a chapter in Jupyter (the course page links to them)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import jupytext
+
+    source = Path(app.srcdir)
+    target = Path(app.outdir) / NOTEBOOKS
+    target.mkdir(parents=True, exist_ok=True)
+    for docname in sorted(app.env.found_docs):
+        path = source / f"{docname}.md"
+        if not path.is_file() or "kernelspec:" not in path.read_text(encoding="utf-8")[:600]:
+            continue
+        notebook = jupytext.read(path)
+        out = target / f"{docname.replace('/', '-')}.ipynb"
+        jupytext.write(notebook, out, fmt="ipynb")
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -49,5 +69,6 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.add_js_file(BUNDLE)
     app.connect("build-finished", _write_bundle)
+    app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _dedupe_scripts, priority=999)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -122,6 +122,7 @@ def test_internal_links_resolve():
 
 
 def test_every_chart_has_title_and_axis_titles():
+    """Every chart has a title, and every quantitative or temporal axis a title (where units go)."""
     for page in PAGES:
         text = (HTML / f"{page}.html").read_text(encoding="utf-8")
         for match in re.finditer(r"var spec=(\{.*?\});function draw", text, re.S):
@@ -134,7 +135,8 @@ def test_every_chart_has_title_and_axis_titles():
                     enc = node.get("encoding", {})
                     for channel in ("x", "y"):
                         spec_c = enc.get(channel)
-                        if isinstance(spec_c, dict) and "field" in spec_c and spec_c.get("axis", {}) is not None:
+                        quantitative = isinstance(spec_c, dict) and spec_c.get("type") in ("quantitative", "temporal")
+                        if quantitative and "field" in spec_c and spec_c.get("axis", {}) is not None:
                             title = spec_c.get("title") or (spec_c.get("axis") or {}).get("title")
                             assert title, f"{page}: {channel} axis of field {spec_c['field']!r} has no title"
                     for v in node.values():
