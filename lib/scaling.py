@@ -1,0 +1,406 @@
+"""Chinchilla-style loss laws, compute-optimal N and D, and the lifetime (pre-train + RL + serve) cost.
+
+The loss law of Hoffmann et al. (2022), approach 3, for a model of N parameters trained on D tokens:
+
+    L(N, D) = E + A / N^α + B_D / D^β                     (nats per token)
+
+(``B_D`` is Hoffmann's ``B``; the book keeps ``B`` for the batch.) Training costs 6·N·D FLOP, serving
+2·N FLOP per token, and RL rollouts k_RL·N FLOP per token at a hardware efficiency η relative to
+pre-training, so a model's lifetime compute is
+
+    C_life = 6·N·D + k_RL·N·D_RL / η + 2·N·D_served.
+
+Everything here is a pure function over numpy arrays in SI units (parameters, tokens, FLOP, seconds,
+US dollars). The tables ``scaling_laws.csv`` (fitted laws) and ``serving_demand.csv`` (users, tokens,
+prices, with sources) are declared and loaded here.
+
+The inference-aware optimum (Sardana and Frankle, 2023) has a closed form in one parameter. Along the
+curve of constant loss ℓ write x = A/N^α and y = B_D/D^β (so x + y = ℓ − E). Minimising
+6·N·D + 2·N·T over that curve gives, at the optimum,
+
+    r ≡ α·x / (β·y),      T = 3·D·(r − 1),      (2·N·T) / (6·N·D) = r − 1.
+
+r = 1 is Chinchilla (no serving); r = 2 is the point where serving compute equals training compute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .data import DEFAULT_DATA_DIR, Column, DataError, Problem, TableSchema, read_table, register_schema, resolve_data_dir
+
+#: FLOP per parameter per training token (forward + backward).
+TRAIN_FLOP_PER_PARAM_TOKEN = 6.0
+#: FLOP per parameter per served token (forward only; prompt and output tokens alike).
+SERVE_FLOP_PER_PARAM_TOKEN = 2.0
+#: The rule of thumb the talk calls Chinchilla-optimal (tokens per parameter).
+CHINCHILLA_TOKENS_PER_PARAM = 20.0
+#: Chinchilla itself: 70B parameters on 1.4T tokens (Hoffmann et al. 2022), the budget where the
+#: rule of thumb was read off.
+CHINCHILLA_PARAMS = 70e9
+CHINCHILLA_TOKENS = 1.4e12
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables
+
+
+def _exponents_below_one(row: dict) -> Iterable[tuple[str, object, str]]:
+    for name in ("alpha", "beta"):
+        if row[name] is not None and row[name] >= 1:
+            yield (name, row[name], "an exponent below 1 (a fitted loss law has 0 < α, β < 1)")
+
+
+SCALING_LAWS_SCHEMA = register_schema(TableSchema(
+    file="scaling_laws.csv",
+    columns=(
+        Column("name", "str"),
+        Column("E_nats", positive=True, meaning="irreducible loss, nats per token"),
+        Column("A_nats", positive=True, meaning="parameter-term coefficient, nats per token × params^α"),
+        Column("B_nats", positive=True, meaning="data-term coefficient, nats per token × tokens^β"),
+        Column("alpha", positive=True, meaning="parameter exponent α"),
+        Column("beta", positive=True, meaning="data exponent β"),
+        Column("year", "int", minimum=1990),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+    row_checks=(_exponents_below_one,),
+))
+
+#: The unit each quantity of ``serving_demand.csv`` must carry.
+DEMAND_UNITS: dict[str, str] = {
+    "active_params": "params", "training_tokens": "tokens", "users": "users", "period": "days",
+    "rl_flops_factor": "FLOP/param/token", "efficiency": "fraction", "messages_per_day": "messages/day",
+    "tokens_per_minute": "tokens/min", "tokens_per_month": "tokens/month", "tokens_per_message": "tokens/message",
+    "price": "USD/accelerator-hour", "accelerator_hours": "accelerator-hours", "cost": "USD",
+}
+DEMAND_KINDS = ("talk", "reported", "assumption")
+
+
+def _unit_matches_quantity(row: dict) -> Iterable[tuple[str, object, str]]:
+    quantity, unit = row["quantity"], row["unit"]
+    if quantity in DEMAND_UNITS and unit is not None and unit != DEMAND_UNITS[quantity]:
+        yield ("unit", unit, f"{DEMAND_UNITS[quantity]!r} for quantity {quantity!r}")
+    if unit == "fraction" and row["value"] is not None and row["value"] > 1:
+        yield ("value", row["value"], "a fraction ≤ 1")
+
+
+SERVING_DEMAND_SCHEMA = register_schema(TableSchema(
+    file="serving_demand.csv",
+    columns=(
+        Column("name", "str"),
+        Column("quantity", "enum", choices=tuple(DEMAND_UNITS)),
+        Column("value", positive=True, meaning="in the row's unit"),
+        Column("unit", "enum", choices=tuple(dict.fromkeys(DEMAND_UNITS.values()))),
+        Column("kind", "enum", choices=DEMAND_KINDS),
+        Column("as_of", "str"),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+    row_checks=(_unit_matches_quantity,),
+))
+
+
+def _table_dir(data_dir: Path | str | None, file: str) -> Path:
+    """The reader's data directory if it has ``file``, else the book's own ``data/``."""
+    directory = resolve_data_dir(data_dir)
+    return directory if (directory / file).is_file() else DEFAULT_DATA_DIR
+
+
+@dataclass(frozen=True)
+class LossLaw:
+    """A fitted loss law L(N, D) = E + A/N^α + B_D/D^β (nats per token), with its source."""
+
+    name: str
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    year: int = 0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        for field_name in ("E", "A", "B", "alpha", "beta"):
+            value = getattr(self, field_name)
+            if not np.isfinite(value) or value <= 0:
+                raise ValueError(f"{self.name}: {field_name} must be a positive finite number, got {value!r}")
+        if self.alpha >= 1 or self.beta >= 1:
+            raise ValueError(f"{self.name}: exponents must be below 1, got α={self.alpha}, β={self.beta}")
+
+    # -- the law itself -------------------------------------------------------------------------
+
+    def loss(self, params, tokens) -> np.ndarray:
+        """L(N, D) = E + A/N^α + B_D/D^β in nats per token (N parameters, D training tokens)."""
+        n, d = _positive_array("params", params), _positive_array("tokens", tokens)
+        return self.E + self.A * n ** -self.alpha + self.B * d ** -self.beta
+
+    def tokens_for_loss(self, target_loss, params) -> np.ndarray:
+        """D(N) = (B_D / (ℓ − E − A/N^α))^(1/β): tokens that bring N parameters to loss ℓ; inf where N alone
+        cannot reach ℓ (ℓ − E − A/N^α ≤ 0)."""
+        n = _positive_array("params", params)
+        headroom = np.asarray(target_loss, dtype=float) - self.E - self.A * n ** -self.alpha
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(headroom > 0, (self.B / np.where(headroom > 0, headroom, 1.0)) ** (1 / self.beta), np.inf)
+
+    def params_for_loss(self, target_loss, tokens) -> np.ndarray:
+        """N(D) = (A / (ℓ − E − B_D/D^β))^(1/α): parameters that reach loss ℓ on D tokens; inf where D alone
+        cannot reach ℓ."""
+        d = _positive_array("tokens", tokens)
+        headroom = np.asarray(target_loss, dtype=float) - self.E - self.B * d ** -self.beta
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(headroom > 0, (self.A / np.where(headroom > 0, headroom, 1.0)) ** (1 / self.alpha), np.inf)
+
+    # -- Chinchilla: the compute-optimal split ------------------------------------------------
+
+    def compute_optimal(self, compute_flop) -> tuple[np.ndarray, np.ndarray]:
+        """(N_opt, D_opt) minimising L at training compute C = 6·N·D (Hoffmann et al. 2022, eq. 4):
+
+        N_opt = G·(C/6)^(β/(α+β)),  D_opt = G⁻¹·(C/6)^(α/(α+β)),  G = (α·A / (β·B_D))^(1/(α+β)).
+        """
+        c = _positive_array("compute_flop", compute_flop) / TRAIN_FLOP_PER_PARAM_TOKEN
+        s = self.alpha + self.beta
+        g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
+        return g * c ** (self.beta / s), c ** (self.alpha / s) / g
+
+    def compute_optimal_tokens_per_param(self, compute_flop) -> np.ndarray:
+        """D_opt/N_opt at compute C = G⁻²·(C/6)^((α−β)/(α+β)); constant only when α = β."""
+        n, d = self.compute_optimal(compute_flop)
+        return d / n
+
+    # -- the inference-aware optimum ----------------------------------------------------------
+
+    def optimum_along_loss(self, target_loss, r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The inference-aware optimum at loss ℓ parametrised by r = α·x/(β·y) ≥ 1 (module docstring):
+
+        y = (ℓ − E)/(1 + r·β/α),  x = ℓ − E − y,  N = (A/x)^(1/α),  D = (B_D/y)^(1/β),  T = 3·D·(r − 1).
+
+        Returns (N, D, T): parameters, pre-training tokens, and the lifetime tokens whose serving (at 2·N
+        FLOP each) makes (N, D) the cheapest way to reach ℓ. r = 1 gives the Chinchilla point, T = 0.
+        """
+        headroom = _headroom(self, target_loss)
+        r = np.asarray(r, dtype=float)
+        if np.any(~np.isfinite(r)) or np.any(r < 1):
+            raise ValueError("r must be finite and ≥ 1 (r = 1 is the compute-optimal point)")
+        y = headroom / (1 + r * self.beta / self.alpha)
+        x = headroom - y
+        n = (self.A / x) ** (1 / self.alpha)
+        d = (self.B / y) ** (1 / self.beta)
+        return n, d, 3 * d * (r - 1)
+
+    def inference_optimal(self, target_loss, served_tokens, iterations: int = 80) -> tuple[np.ndarray, np.ndarray]:
+        """(N*, D*) minimising 6·N·D + 2·N·T subject to L(N, D) = ℓ, for lifetime served tokens T ≥ 0
+        (Sardana and Frankle, 2023). Vectorised bisection on ln(r − 1) in :meth:`optimum_along_loss`
+        (T grows monotonically with r); arrays of ℓ and T broadcast. Relative error ≲ 1e-12.
+        """
+        headroom = _headroom(self, target_loss)
+        t = np.asarray(served_tokens, dtype=float)
+        if np.any(~np.isfinite(t)) or np.any(t < 0):
+            raise ValueError("served_tokens must be finite and ≥ 0")
+        headroom, t = np.broadcast_arrays(headroom, t)
+        loss = headroom + self.E
+        low = np.full(t.shape, -40.0)   # r − 1 = e^-40: T ≈ 0
+        high = np.full(t.shape, 40.0)   # r − 1 = e^40: beyond any demand
+        for _ in range(iterations):
+            mid = 0.5 * (low + high)
+            _, _, t_mid = self.optimum_along_loss(loss, 1 + np.exp(mid))
+            above = t_mid > t
+            high = np.where(above, mid, high)
+            low = np.where(above, low, mid)
+        r = np.where(t > 0, 1 + np.exp(0.5 * (low + high)), 1.0)
+        n, d, _ = self.optimum_along_loss(loss, r)
+        return n, d
+
+    def served_tokens_for_tokens_per_param(self, target_loss, tokens_per_param, iterations: int = 80) -> np.ndarray:
+        """Lifetime served tokens T at which the inference-aware optimum for loss ℓ trains D*/N* tokens per
+        parameter (D*/N* grows monotonically with T). NaN where the ratio is below the Chinchilla point's
+        (no demand makes the optimum that lightly trained). Vectorised bisection on ln(r − 1)."""
+        headroom = _headroom(self, target_loss)
+        ratio = _positive_array("tokens_per_param", tokens_per_param)
+        headroom, ratio = np.broadcast_arrays(headroom, ratio)
+        loss = headroom + self.E
+        n0, d0, _ = self.optimum_along_loss(loss, np.ones(ratio.shape))
+        low, high = np.full(ratio.shape, -40.0), np.full(ratio.shape, 40.0)
+        for _ in range(iterations):
+            mid = 0.5 * (low + high)
+            n, d, _ = self.optimum_along_loss(loss, 1 + np.exp(mid))
+            above = d / n > ratio
+            high = np.where(above, mid, high)
+            low = np.where(above, low, mid)
+        _, _, t = self.optimum_along_loss(loss, 1 + np.exp(0.5 * (low + high)))
+        return np.where(ratio >= d0 / n0, t, np.nan)
+
+    def inference_optimal_grid(self, target_loss: float, served_tokens: float,
+                               params_grid=None) -> tuple[float, float]:
+        """The same optimum by brute force: evaluate 6·N·D(N) + 2·N·T on a log-spaced N grid (vectorised) and
+        take the cheapest point. Slower and coarser than :meth:`inference_optimal`; kept as a check."""
+        grid = np.logspace(6, 16, 200_001) if params_grid is None else np.asarray(params_grid, dtype=float)
+        d = self.tokens_for_loss(target_loss, grid)
+        cost = TRAIN_FLOP_PER_PARAM_TOKEN * grid * d + SERVE_FLOP_PER_PARAM_TOKEN * grid * served_tokens
+        best = int(np.argmin(cost))
+        if not np.isfinite(cost[best]):
+            raise ValueError(f"no N on the grid reaches loss {target_loss}")
+        return float(grid[best]), float(d[best])
+
+
+def _positive_array(name: str, value) -> np.ndarray:
+    array = np.asarray(value, dtype=float)
+    if np.any(~np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return array
+
+
+def _headroom(law: LossLaw, target_loss) -> np.ndarray:
+    loss = np.asarray(target_loss, dtype=float)
+    if np.any(~np.isfinite(loss)) or np.any(loss <= law.E):
+        raise ValueError(f"target loss must exceed the irreducible loss E = {law.E} of {law.name}, got {target_loss!r}")
+    return loss - law.E
+
+
+def load_loss_laws(data_dir: Path | str | None = None) -> list[LossLaw]:
+    """Every row of ``scaling_laws.csv`` as a :class:`LossLaw` (the book's table if the reader's data lack it)."""
+    rows = read_table(SCALING_LAWS_SCHEMA, _table_dir(data_dir, SCALING_LAWS_SCHEMA.file))
+    return [LossLaw(r["name"], r["E_nats"], r["A_nats"], r["B_nats"], r["alpha"], r["beta"], r["year"], r["source"])
+            for r in rows]
+
+
+@dataclass(frozen=True)
+class DemandRow:
+    """One number of ``serving_demand.csv``: its value in the row's unit, what kind of number it is, and its source."""
+
+    name: str
+    quantity: str
+    value: float
+    unit: str
+    kind: str
+    as_of: str
+    source: str
+    notes: str = ""
+
+
+def load_serving_demand(data_dir: Path | str | None = None) -> dict[str, DemandRow]:
+    """The rows of ``serving_demand.csv`` by name (the book's table if the reader's data lack it)."""
+    rows = read_table(SERVING_DEMAND_SCHEMA, _table_dir(data_dir, SERVING_DEMAND_SCHEMA.file))
+    return {r["name"]: DemandRow(r["name"], r["quantity"], r["value"], r["unit"], r["kind"], r["as_of"], r["source"],
+                                 r.get("notes", "")) for r in rows}
+
+
+def demand_value(rows: dict[str, DemandRow], name: str) -> float:
+    """The value of one named row of ``serving_demand.csv``; a DataError naming the row when it is missing."""
+    if name not in rows:
+        raise DataError([Problem(SERVING_DEMAND_SCHEMA.file, None, name, "name", None,
+                                 f"a row named {name!r} (rows: {', '.join(rows)})")])
+    return rows[name].value
+
+
+# --------------------------------------------------------------------------------------------------
+# The talk's heuristic: lifetime compute with equal terms
+
+
+def lifetime_flop(params, pretrain_tokens, served_tokens, rl_tokens=0.0, rl_flops_factor: float = 2.0,
+                  rl_efficiency: float = 1.0) -> np.ndarray:
+    """C_life = 6·N·D + k_RL·N·D_RL/η + 2·N·D_served, in pre-training-equivalent FLOP."""
+    if rl_flops_factor <= 0 or not 0 < rl_efficiency <= 1:
+        raise ValueError("rl_flops_factor must be > 0 and rl_efficiency in (0, 1]")
+    n = _positive_array("params", params)
+    return (TRAIN_FLOP_PER_PARAM_TOKEN * n * np.asarray(pretrain_tokens, dtype=float)
+            + rl_flops_factor * n * np.asarray(rl_tokens, dtype=float) / rl_efficiency
+            + SERVE_FLOP_PER_PARAM_TOKEN * n * np.asarray(served_tokens, dtype=float))
+
+
+def equal_terms_tokens(pretrain_tokens, rl_flops_factor, rl_efficiency) -> tuple[np.ndarray, np.ndarray]:
+    """(D_RL, D_served) that make the three terms of :func:`lifetime_flop` equal for a given D_pre:
+
+    6·N·D_pre = k_RL·N·D_RL/η = 2·N·D_served  ⇒  D_RL = 6·η·D_pre/k_RL,  D_served = 3·D_pre.
+    """
+    d = _positive_array("pretrain_tokens", pretrain_tokens)
+    k = _positive_array("rl_flops_factor", rl_flops_factor)
+    eta = _positive_array("rl_efficiency", rl_efficiency)
+    return TRAIN_FLOP_PER_PARAM_TOKEN * eta * d / k, TRAIN_FLOP_PER_PARAM_TOKEN / SERVE_FLOP_PER_PARAM_TOKEN * d
+
+
+def rl_served_equivalent(rl_tokens, rl_flops_factor, rl_efficiency) -> np.ndarray:
+    """RL rollout tokens expressed as served tokens of the same compute: k_RL·D_RL / (2·η).
+
+    Both RL and serving cost compute proportional to N, so for the optimum they add: T_eff = T + this.
+    """
+    if np.any(np.asarray(rl_tokens, dtype=float) < 0):
+        raise ValueError("rl_tokens must be ≥ 0")
+    return (np.asarray(rl_tokens, dtype=float) * _positive_array("rl_flops_factor", rl_flops_factor)
+            / (SERVE_FLOP_PER_PARAM_TOKEN * _positive_array("rl_efficiency", rl_efficiency)))
+
+
+def overtraining_factor(params, tokens, reference_tokens_per_param: float = CHINCHILLA_TOKENS_PER_PARAM) -> np.ndarray:
+    """(D/N) ÷ the Chinchilla ratio (20 tokens per parameter unless given): how far past Chinchilla a model is."""
+    return _positive_array("tokens", tokens) / _positive_array("params", params) / reference_tokens_per_param
+
+
+def optimality_ratio(law: LossLaw, params, tokens) -> np.ndarray:
+    """r = α·(A/N^α) / (β·(B_D/D^β)) at (N, D): 1 at the compute-optimal split, > 1 when over-trained.
+    At the inference-aware optimum r − 1 = serving compute ÷ training compute."""
+    n, d = _positive_array("params", params), _positive_array("tokens", tokens)
+    return law.alpha * law.A * n ** -law.alpha / (law.beta * law.B * d ** -law.beta)
+
+
+def served_tokens_for_optimality(law: LossLaw, params, tokens) -> np.ndarray:
+    """T = 3·D·(r − 1): the lifetime served tokens at which (N, D) is the inference-aware optimum for its
+    own loss; negative when (N, D) is under-trained (r < 1), i.e. no demand makes it optimal."""
+    return 3 * _positive_array("tokens", tokens) * (optimality_ratio(law, params, tokens) - 1)
+
+
+def equal_terms_design(law: LossLaw, target_loss, served_tokens) -> tuple[np.ndarray, np.ndarray]:
+    """The two-term heuristic (training compute = serving compute): D = T/3, then N = N(D) at loss ℓ.
+    N is inf where T/3 tokens cannot reach ℓ at any size."""
+    d = _positive_array("served_tokens", served_tokens) * SERVE_FLOP_PER_PARAM_TOKEN / TRAIN_FLOP_PER_PARAM_TOKEN
+    return law.params_for_loss(target_loss, d), d
+
+
+def train_serve_flop(params, pretrain_tokens, served_tokens) -> np.ndarray:
+    """6·N·D + 2·N·T: training plus serving FLOP."""
+    return lifetime_flop(params, pretrain_tokens, served_tokens)
+
+
+# --------------------------------------------------------------------------------------------------
+# Serving demand and money
+
+
+def tokens_served(users, tokens_per_user_per_day, days) -> np.ndarray:
+    """Lifetime tokens = users × tokens per user per day × days."""
+    return (_positive_array("users", users) * _positive_array("tokens_per_user_per_day", tokens_per_user_per_day)
+            * _positive_array("days", days))
+
+
+def days_to_serve(tokens, users, tokens_per_user_per_day) -> np.ndarray:
+    """Days for ``users`` at ``tokens_per_user_per_day`` to be served ``tokens`` in all."""
+    return _positive_array("tokens", tokens) / (_positive_array("users", users)
+                                                * _positive_array("tokens_per_user_per_day", tokens_per_user_per_day))
+
+
+def tokens_per_user_per_day(tokens, users, days) -> np.ndarray:
+    """The per-user daily rate that serves ``tokens`` to ``users`` in ``days``."""
+    return _positive_array("tokens", tokens) / (_positive_array("users", users) * _positive_array("days", days))
+
+
+def usd_per_flop(flops_per_s, utilisation, usd_per_accelerator_hour) -> np.ndarray:
+    """$/FLOP = price per accelerator-hour ÷ (3600 s × F × utilisation)."""
+    u = _positive_array("utilisation", utilisation)
+    if np.any(u > 1):
+        raise ValueError("utilisation must be ≤ 1")
+    return _positive_array("usd_per_accelerator_hour", usd_per_accelerator_hour) / (
+        SECONDS_PER_HOUR * _positive_array("flops_per_s", flops_per_s) * u)
+
+
+def accelerator_hours(flop, flops_per_s, utilisation) -> np.ndarray:
+    """Accelerator-hours for ``flop`` at F × utilisation FLOP/s per accelerator."""
+    return _positive_array("flop", flop) / (_positive_array("flops_per_s", flops_per_s)
+                                            * _positive_array("utilisation", utilisation) * SECONDS_PER_HOUR)
+
+
+def implied_utilisation(flop, accelerator_hours_used, flops_per_s) -> np.ndarray:
+    """Model FLOP utilisation implied by a run: FLOP ÷ (hours × 3600 × F)."""
+    return _positive_array("flop", flop) / (_positive_array("accelerator_hours", accelerator_hours_used)
+                                            * SECONDS_PER_HOUR * _positive_array("flops_per_s", flops_per_s))
