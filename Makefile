@@ -49,7 +49,11 @@ test: $(STAMP)
 	$(MAKE) unit
 	$(MAKE) nbtest
 	rm -rf $(BUILD)
+	@touch $(VENV)/.before-build
 	$(MAKE) book
+	@changed=$$(find data chapters -newer $(VENV)/.before-build); \
+	if [ -n "$$changed" ]; then echo "The build wrote into the sources: $$changed"; exit 1; fi; \
+	echo "The build wrote nothing into data/ or chapters/."
 	$(MAKE) html-tests
 
 bench: $(STAMP)
