@@ -1,0 +1,288 @@
+"""Power and the cost of a token: tokens per second per watt, energy and accelerator cost per token, grid
+slack, Amdahl's law for co-design, and the radiator a data centre in orbit would need.
+
+Notation (SI throughout; see the book's notation page): F is dense FLOP/s, W_hbm HBM bytes/s, P the power
+drawn by one accelerator (its TDP, watts), PUE the facility's total power ÷ IT power, B* the optimal batch.
+
+Throughput at B* (eq. power-tps): the decode roofline of :mod:`lib.roofline` at the batch where compute time
+equals weight-read time, on the fewest accelerators n that hold the weights::
+
+    τ = B* / (n · t_step(B*))                tokens/s per accelerator
+    η = τ / P                                tokens/s per watt = tokens per joule
+
+Cost per token (eq. power-cost)::
+
+    e = P · PUE / τ                          joules per token at the meter
+    c_energy = e · p_kWh / 3.6e6             USD per token for electricity
+    c_acc    = p_hour / (3600 · τ)           USD per token for the accelerator (rent or amortised capex)
+
+Two tables belong to this module: ``data/accelerator_costs.csv`` (price per accelerator-hour, one row per
+offer) and ``data/power_constants.csv`` (electricity price, PUE, grid and space constants), both with a
+source on every row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .data import Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .hardware import Hardware
+from .models import Model
+from .roofline import ArrayLike, decode_step, min_chips_for_weights, optimal_batch
+from .units import bytes_per_element
+
+#: Stefan–Boltzmann constant σ in W m⁻² K⁻⁴ (CODATA 2018, exact in the 2019 SI).
+STEFAN_BOLTZMANN_W_PER_M2_K4 = 5.670374419e-8
+JOULES_PER_KWH = 3.6e6
+SECONDS_PER_HOUR = 3600.0
+HOURS_PER_YEAR = 8760.0
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+MARKETS = ("hyperscaler on-demand", "capacity block", "neocloud on-demand")
+
+
+def _as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["as_of"] is not None and not _DATE.match(row["as_of"]):
+        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+COSTS_SCHEMA = register_schema(TableSchema(
+    file="accelerator_costs.csv",
+    columns=(
+        Column("name", "str", meaning="the offer: accelerator and where it is rented"),
+        Column("hardware", "str", meaning="a name from hardware.csv"),
+        Column("price_USD_per_accelerator_hour", positive=True, meaning="USD per accelerator-hour"),
+        Column("market", "enum", choices=MARKETS),
+        Column("as_of", "str", meaning="date of the price, YYYY-MM"),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+    row_checks=(_as_of_is_a_date,),
+))
+
+CONSTANTS_SCHEMA = register_schema(TableSchema(
+    file="power_constants.csv",
+    columns=(
+        Column("name", "str"),
+        Column("value", positive=True, meaning="in the row's unit"),
+        Column("unit", "str"),
+        Column("source", "str", meaning="an address, a citation, or 'assumption'"),
+    ),
+))
+
+
+@dataclass(frozen=True)
+class AcceleratorPrice:
+    """One offer of accelerator time: USD per accelerator-hour, with its market, date and source."""
+
+    name: str
+    hardware: str
+    usd_per_hour: float
+    market: str
+    as_of: str
+    source: str
+    notes: str = ""
+
+
+def load_prices(data_dir: Path | str | None = None) -> list[AcceleratorPrice]:
+    """Every row of ``accelerator_costs.csv`` (a :class:`~lib.data.DataError` names any bad cell)."""
+    rows = read_table(COSTS_SCHEMA, resolve_data_dir(data_dir))
+    return [AcceleratorPrice(r["name"], r["hardware"], r["price_USD_per_accelerator_hour"], r["market"],
+                             r["as_of"], r["source"], r.get("notes", "")) for r in rows]
+
+
+def load_constants(data_dir: Path | str | None = None) -> dict[str, float]:
+    """``power_constants.csv`` as {name: value} in the units of its ``unit`` column."""
+    return {r["name"]: r["value"] for r in read_table(CONSTANTS_SCHEMA, resolve_data_dir(data_dir))}
+
+
+def constant_rows(data_dir: Path | str | None = None) -> list[dict]:
+    """``power_constants.csv`` as rows (name, value, unit, source, notes) for an inputs table."""
+    return read_table(CONSTANTS_SCHEMA, resolve_data_dir(data_dir))
+
+
+# --------------------------------------------------------------------------------------------------
+# Throughput per watt and cost per token
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Decode throughput of one model on one accelerator type at the optimal batch B* (eq. power-tps)."""
+
+    hardware: str
+    year: int
+    precision: str
+    batch: float
+    chips: int
+    tokens_per_s_per_chip: float
+    power_W: float
+
+    @property
+    def tokens_per_s_per_W(self) -> float:
+        """τ / P: tokens per second per watt of accelerator TDP (= tokens per joule)."""
+        return self.tokens_per_s_per_chip / self.power_W
+
+
+def lowest_precision(hardware: Hardware) -> str:
+    """The narrowest format the row quotes dense FLOP/s for (fp4, else fp8, else bf16)."""
+    return next(p for p in ("fp4", "fp8", "bf16") if hardware.supports(p))
+
+
+def throughput_at_optimal_batch(hardware: Hardware, model: Model, precision: str = "bf16",
+                                context: float = 0.0) -> Throughput:
+    """τ at B* = (F / W_hbm) · s · b_w / 2 (weights and arithmetic at ``precision``, KV cache in bf16 at
+    ``context`` tokens), on the fewest accelerators that hold the weights: τ = B* / (n · t_step)."""
+    flops = hardware.flops(precision)
+    b_star = float(optimal_batch(flops, hardware.hbm_bandwidth_Bps, model.sparsity, bytes_per_element(precision)))
+    batch = max(1.0, b_star)
+    chips = min_chips_for_weights(model, hardware, precision)
+    step = decode_step(hardware, model, batch, context, precision=precision, chips=chips)
+    tps = float(step.tokens_per_s) / chips
+    return Throughput(hardware.name, hardware.year, precision, batch, chips, tps, hardware.tdp_W)
+
+
+def energy_per_token_J(power_W: ArrayLike, tokens_per_s: ArrayLike, pue: ArrayLike = 1.0) -> np.ndarray:
+    """e = P · PUE / τ: joules drawn at the meter per token."""
+    power, tps, pue_arr = (np.asarray(x, dtype=float) for x in (power_W, tokens_per_s, pue))
+    if np.any(tps <= 0) or np.any(power <= 0):
+        raise ValueError("power and tokens per second must be positive")
+    if np.any(pue_arr < 1):
+        raise ValueError(f"PUE is total ÷ IT power and cannot be below 1; got {pue_arr.min():g}")
+    return power * pue_arr / tps
+
+
+def energy_cost_per_token_usd(energy_J: ArrayLike, usd_per_kWh: ArrayLike) -> np.ndarray:
+    """c_energy = e · p_kWh / 3.6e6 (USD per token)."""
+    price = np.asarray(usd_per_kWh, dtype=float)
+    if np.any(price < 0):
+        raise ValueError("an electricity price cannot be negative")
+    return np.asarray(energy_J, dtype=float) * price / JOULES_PER_KWH
+
+
+def accelerator_cost_per_token_usd(usd_per_hour: ArrayLike, tokens_per_s: ArrayLike) -> np.ndarray:
+    """c_acc = p_hour / (3600 · τ) (USD per token): the accelerator's price spread over its tokens."""
+    price, tps = np.asarray(usd_per_hour, dtype=float), np.asarray(tokens_per_s, dtype=float)
+    if np.any(tps <= 0):
+        raise ValueError("tokens per second must be positive")
+    if np.any(price < 0):
+        raise ValueError("a price per hour cannot be negative")
+    return price / (SECONDS_PER_HOUR * tps)
+
+
+def site_tokens_per_s(site_power_W: ArrayLike, tokens_per_s_per_W: ArrayLike, pue: ArrayLike = 1.0) -> np.ndarray:
+    """Tokens/s of a power-limited site: (P_site / PUE) · η. Power, not money, caps this number."""
+    return np.asarray(site_power_W, dtype=float) / np.asarray(pue, dtype=float) * np.asarray(tokens_per_s_per_W, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------------
+# Amdahl's law
+
+
+def amdahl_speedup(fraction: ArrayLike, factor: ArrayLike) -> np.ndarray:
+    """S = 1 / ((1 − p) + p / s): the whole job's speed-up when a fraction p of its time runs s× faster.
+
+    ``factor`` may be ``inf`` (that part made free): S → 1 / (1 − p).
+    """
+    p, s = np.asarray(fraction, dtype=float), np.asarray(factor, dtype=float)
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError("the fraction accelerated must lie in [0, 1]")
+    if np.any(s <= 0):
+        raise ValueError("a speed-up factor must be positive")
+    with np.errstate(divide="ignore"):
+        return 1.0 / ((1.0 - p) + p / s)
+
+
+def codesign_speedup(fractions: ArrayLike, factors: ArrayLike) -> float:
+    """S = 1 / (Σᵢ pᵢ / sᵢ + (1 − Σᵢ pᵢ)): several components, each a fraction pᵢ of the time, each sᵢ× faster."""
+    p, s = np.asarray(fractions, dtype=float), np.asarray(factors, dtype=float)
+    if p.shape != s.shape:
+        raise ValueError("one speed-up factor per fraction")
+    if np.any(p < 0) or p.sum() > 1 + 1e-12:
+        raise ValueError(f"fractions must be ≥ 0 and sum to at most 1; got sum {p.sum():g}")
+    if np.any(s <= 0):
+        raise ValueError("a speed-up factor must be positive")
+    return float(1.0 / (np.sum(p / s) + (1.0 - p.sum())))
+
+
+# --------------------------------------------------------------------------------------------------
+# Grid slack
+
+
+def load_duration_curve(time_fraction: ArrayLike, shoulder_load: float = 0.6, peak_time: float = 0.01,
+                        floor_load: float = 0.35) -> np.ndarray:
+    """Load as a fraction of peak against the fraction of the year x it is exceeded (sorted, descending).
+
+    Piecewise linear: 1 at x = 0, ``shoulder_load`` at x = ``peak_time`` (the talk: 60% at 1% of hours),
+    ``floor_load`` at x = 1.
+    """
+    x = np.asarray(time_fraction, dtype=float)
+    if np.any((x < 0) | (x > 1)):
+        raise ValueError("time fractions must lie in [0, 1]")
+    if not 0 < peak_time < 1:
+        raise ValueError("peak_time must lie strictly between 0 and 1")
+    if not 0 <= floor_load <= shoulder_load <= 1:
+        raise ValueError("need 0 ≤ floor_load ≤ shoulder_load ≤ 1")
+    return np.interp(x, [0.0, peak_time, 1.0], [1.0, shoulder_load, floor_load])
+
+
+def mean_load(shoulder_load: float = 0.6, peak_time: float = 0.01, floor_load: float = 0.35) -> float:
+    """The load factor (mean load ÷ peak) of :func:`load_duration_curve`, exactly (trapezoids)."""
+    return peak_time * (1 + shoulder_load) / 2 + (1 - peak_time) * (shoulder_load + floor_load) / 2
+
+
+def floor_for_mean_load(load_factor: float, shoulder_load: float = 0.6, peak_time: float = 0.01) -> float:
+    """The floor load a linear curve through (peak_time, shoulder_load) needs for a given mean load ÷ peak."""
+    return 2 * (load_factor - peak_time * (1 + shoulder_load) / 2) / (1 - peak_time) - shoulder_load
+
+
+def load_factor(annual_energy_Wh: float, peak_W: float) -> float:
+    """Mean load ÷ peak = E_year / (P_peak · 8,760 h)."""
+    if peak_W <= 0 or annual_energy_Wh <= 0:
+        raise ValueError("energy and peak must be positive")
+    return annual_energy_Wh / (peak_W * HOURS_PER_YEAR)
+
+
+def flexible_energy_fraction(flex_load: ArrayLike, shoulder_load: float = 0.6, peak_time: float = 0.01,
+                             floor_load: float = 0.35, samples: int = 2001) -> np.ndarray:
+    """Energy a flexible load of size f (fraction of peak) draws over a year ÷ (f · 8,760 h): the share of
+    hours it can run at full draw, given it takes ``min(f, 1 − L(x))`` and sheds the rest at peaks."""
+    f = np.asarray(flex_load, dtype=float)
+    if np.any(f <= 0):
+        raise ValueError("the flexible load must be a positive fraction of peak")
+    x = np.linspace(0.0, 1.0, samples)
+    headroom = 1.0 - load_duration_curve(x, shoulder_load, peak_time, floor_load)
+    drawn = np.minimum(f[..., None], headroom)
+    return np.trapezoid(drawn, x, axis=-1) / f
+
+
+# --------------------------------------------------------------------------------------------------
+# Space: radiators and solar arrays
+
+
+def radiator_area_m2_per_W(temperature_K: ArrayLike, emissivity: ArrayLike = 0.9, sides: int = 1,
+                           sink_temperature_K: float = 0.0) -> np.ndarray:
+    """A = 1 / (sides · ε · σ · (T⁴ − T_sink⁴)): m² of radiator to reject one watt by radiation alone
+    (no sunlight or Earth-shine absorbed; ``sides`` = 2 for a panel radiating from both faces)."""
+    t, eps = np.asarray(temperature_K, dtype=float), np.asarray(emissivity, dtype=float)
+    if np.any(t <= sink_temperature_K):
+        raise ValueError("the radiator must be hotter than its sink")
+    if np.any((eps <= 0) | (eps > 1)):
+        raise ValueError("emissivity must lie in (0, 1]")
+    if sides not in (1, 2):
+        raise ValueError("a radiator has one or two radiating sides")
+    return 1.0 / (sides * eps * STEFAN_BOLTZMANN_W_PER_M2_K4 * (t ** 4 - sink_temperature_K ** 4))
+
+
+def solar_area_m2_per_W(irradiance_W_per_m2: ArrayLike = 1361.0, efficiency: ArrayLike = 0.3,
+                        packing: ArrayLike = 1.0) -> np.ndarray:
+    """A = 1 / (S · η_cell · packing): m² of array per watt of electrical output in full sun."""
+    s, eff, pack = (np.asarray(x, dtype=float) for x in (irradiance_W_per_m2, efficiency, packing))
+    if np.any(s <= 0):
+        raise ValueError("irradiance must be positive")
+    if np.any((eff <= 0) | (eff > 1)) or np.any((pack <= 0) | (pack > 1)):
+        raise ValueError("efficiency and packing must lie in (0, 1]")
+    return 1.0 / (s * eff * pack)

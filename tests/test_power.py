@@ -1,0 +1,170 @@
+"""lib.power: throughput per watt, cost per token, Amdahl, grid slack, radiators; its two tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lib import claims, data, power
+from lib.data import DataError
+from lib.derivations import scaling_power
+
+
+def test_throughput_at_b_star_is_the_compute_floor_without_kv():
+    """At B* and zero context compute time = weight time, so τ = F / (2 N_active) per chip (H100, DeepSeek-V3)."""
+    sel = data.selection()
+    t = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 0.0)
+    assert t.tokens_per_s_per_chip == pytest.approx(989e12 / (2 * 37e9), rel=1e-9)  # 13,365 tokens/s
+    assert t.tokens_per_s_per_W == pytest.approx(13365.1 / 700, rel=1e-4)
+    assert t.batch == pytest.approx(989 / 3.35 * 671 / 37, rel=1e-9)  # ridge × sparsity ≈ 5,354
+
+
+def test_kv_context_lowers_throughput():
+    sel = data.selection()
+    short = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 0.0)
+    long = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 8192.0)
+    assert long.tokens_per_s_per_chip < short.tokens_per_s_per_chip
+
+
+def test_fp8_doubles_h100_tokens_per_watt():
+    sel = data.selection()
+    bf16 = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16")
+    fp8 = power.throughput_at_optimal_batch(sel.hardware, sel.model, "fp8")
+    assert fp8.tokens_per_s_per_W / bf16.tokens_per_s_per_W == pytest.approx(2.0, rel=1e-3)
+    assert power.lowest_precision(sel.hardware) == "fp8"
+
+
+def test_energy_and_cost_per_token_by_hand():
+    # 700 W at PUE 1.5 making 10,000 tokens/s: 0.105 J per token; at 0.10 USD/kWh: 2.9e-9 USD.
+    e = power.energy_per_token_J(700.0, 10_000.0, 1.5)
+    assert float(e) == pytest.approx(0.105)
+    assert float(power.energy_cost_per_token_usd(e, 0.10)) == pytest.approx(0.105 * 0.10 / 3.6e6)
+    # 3.60 USD/h at 1,000 tokens/s: 1e-6 USD per token, 1 USD per million.
+    assert float(power.accelerator_cost_per_token_usd(3.6, 1000.0)) == pytest.approx(1e-6)
+    assert float(power.site_tokens_per_s(1e9, 20.0, 1.25)) == pytest.approx(1.6e10)
+
+
+@pytest.mark.parametrize("bad", [dict(power_W=-1, tokens_per_s=1), dict(power_W=1, tokens_per_s=0),
+                                 dict(power_W=1, tokens_per_s=1, pue=0.9)])
+def test_energy_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        power.energy_per_token_J(**bad)
+
+
+def test_amdahl_published_example_and_limits():
+    assert float(power.amdahl_speedup(0.5, np.inf)) == pytest.approx(2.0)  # the talk's 50% → 2×
+    assert float(power.amdahl_speedup(0.5, 10.0)) == pytest.approx(1 / 0.55)
+    assert float(power.amdahl_speedup(0.95, np.inf)) == pytest.approx(20.0)  # Amdahl's classic 95% → 20×
+    assert float(power.amdahl_speedup(0.0, 100.0)) == 1.0
+    p = np.linspace(0, 1, 11)
+    s = power.amdahl_speedup(p[:, None], np.array([2.0, 10.0, np.inf])[None, :])
+    assert np.all(np.diff(s, axis=0) >= 0) and np.all(np.diff(s, axis=1) >= 0)  # monotone in both
+    with pytest.raises(ValueError):
+        power.amdahl_speedup(1.2, 2.0)
+    with pytest.raises(ValueError):
+        power.amdahl_speedup(0.5, 0.0)
+
+
+def test_codesign_reduces_to_amdahl_and_beats_one_part():
+    assert power.codesign_speedup([0.5], [10.0]) == pytest.approx(float(power.amdahl_speedup(0.5, 10.0)))
+    assert power.codesign_speedup([0.5, 0.3, 0.2], [10, 4, 4]) == pytest.approx(1 / (0.05 + 0.075 + 0.05))
+    with pytest.raises(ValueError):
+        power.codesign_speedup([0.7, 0.6], [2, 2])
+
+
+def test_load_duration_curve_and_mean():
+    x = np.array([0.0, 0.01, 1.0])
+    assert power.load_duration_curve(x, 0.6, 0.01, 0.35).tolist() == pytest.approx([1.0, 0.6, 0.35])
+    xs = np.linspace(0, 1, 200001)
+    numeric = np.trapezoid(power.load_duration_curve(xs, 0.6, 0.01, 0.35), xs)
+    assert power.mean_load(0.6, 0.01, 0.35) == pytest.approx(numeric, rel=1e-6)
+    floor = power.floor_for_mean_load(0.5, 0.6, 0.01)
+    assert power.mean_load(0.6, 0.01, floor) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        power.load_duration_curve(x, 0.3, 0.01, 0.5)  # floor above shoulder
+
+
+def test_load_factor_from_eia_figures():
+    # 3,861,342 GWh sold in 2023 over a 742 GW peak: 0.594 of peak on average.
+    assert power.load_factor(3_861_342e9, 742e9) == pytest.approx(3_861_342 / (742 * 8760), rel=1e-12)
+
+
+def test_flexible_load_fraction():
+    # A load of 40% of peak fits under 1 − L everywhere except the top 1% of hours (the talk's curve).
+    frac = power.flexible_energy_fraction(np.array([0.4]), 0.6, 0.01, 0.35)
+    assert 0.99 < float(frac[0]) < 1.0
+    small, large = power.flexible_energy_fraction(np.array([0.05, 0.9]), 0.6, 0.01, 0.35)
+    assert small > large  # a larger flexible load sheds a larger share
+    assert float(power.flexible_energy_fraction(np.array([0.01]))[0]) == pytest.approx(1.0 - 0.5 * 0.01 * 0.01 / 0.4, abs=2e-4)
+
+
+def test_radiator_against_stefan_boltzmann_by_hand():
+    # σT⁴ at 300 K = 459.3 W/m²; ε = 0.9 → 413.4 W/m² → 2,419 m² per MW on one side.
+    per_w = float(power.radiator_area_m2_per_W(300.0, 0.9))
+    assert per_w * 1e6 == pytest.approx(1e6 / (0.9 * 5.670374419e-8 * 300.0 ** 4), rel=1e-12)
+    assert per_w * 1e6 == pytest.approx(2419, rel=1e-3)
+    assert float(power.radiator_area_m2_per_W(300.0, 0.9, sides=2)) == pytest.approx(per_w / 2)
+    assert float(power.radiator_area_m2_per_W(600.0, 0.9)) == pytest.approx(per_w / 16)  # T⁴
+    with pytest.raises(ValueError):
+        power.radiator_area_m2_per_W(300.0, 1.2)
+    with pytest.raises(ValueError):
+        power.radiator_area_m2_per_W(3.0, 0.9, sink_temperature_K=4.0)
+
+
+def test_solar_area_by_hand():
+    # 1361 W/m² × 30%: 408.3 W per m², 2,449 m² per MW.
+    assert float(power.solar_area_m2_per_W(1361.0, 0.3)) * 1e6 == pytest.approx(1e6 / 408.3, rel=1e-9)
+    with pytest.raises(ValueError):
+        power.solar_area_m2_per_W(1361.0, 0.0)
+
+
+def test_tables_load_and_name_hardware_rows():
+    names = {h.name for h in data.load_hardware()}
+    prices = power.load_prices()
+    assert prices and all(p.hardware in names for p in prices)
+    c = power.load_constants()
+    assert c["solar_constant"] == 1361 and 1 <= c["pue_hyperscale"] <= c["pue_industry_average"]
+
+
+def test_malformed_price_row_names_the_column(data_copy):
+    path = data_copy / "accelerator_costs.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace(",3.06,", ",three,")
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as info:
+        power.load_prices(data_copy)
+    assert "price_USD_per_accelerator_hour" in str(info.value) and "three" in str(info.value)
+
+
+def test_malformed_market_and_constant_rows(data_copy):
+    path = data_copy / "accelerator_costs.csv"
+    path.write_text(path.read_text().replace("hyperscaler on-demand", "spot", 1))
+    with pytest.raises(DataError, match="market"):
+        power.load_prices(data_copy)
+    path = data_copy / "power_constants.csv"
+    path.write_text(path.read_text().replace("solar_constant,1361", "solar_constant,-1361"))
+    with pytest.raises(DataError, match="value"):
+        power.load_constants(data_copy)
+
+
+def test_ledger_entries_on_default_data():
+    sel = data.selection()
+    by = {e.quantity: e for cid in ("rubin-pod", "grid-slack", "cost-per-token-240x") for e in claims.derive(cid, sel)}
+    assert by["pod FP4 compute (50 PF inference figure)"].derived == pytest.approx(1152 * 50e15)
+    assert by["US mean load ÷ peak (2023)"].verdict == claims.HOLDS
+    assert by["cost per token, dearest ÷ cheapest priced offer"].verdict == claims.FAILS
+    assert by["dense FLOP/s per package, oldest (16-bit) → newest (lowest precision)"].derived == pytest.approx(35000 / 125)
+
+
+def test_ledger_copes_without_rubin_row_or_tables(data_copy):
+    path = data_copy / "hardware.csv"
+    path.write_text("\n".join(l for l in path.read_text().splitlines() if not l.startswith("Rubin")) + "\n")
+    (data_copy / "accelerator_costs.csv").unlink()
+    data.clear_cache()
+    sel = data.selection(data_dir=data_copy)
+    entries = claims.derive("rubin-pod", sel)
+    assert any(e.derived is None for e in entries)
+    assert claims.derive("low-cost-token-producer", sel)  # falls back to the book's price table
+    assert not math.isnan(scaling_power.constants(sel)["solar_constant"])
