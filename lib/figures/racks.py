@@ -1,0 +1,207 @@
+"""Charts for the chapter ``racks``: expert all-to-all against compute, scale-up domains against model size,
+pipelining's memory / latency / bubble, and a rack's HBM split between weights and KV cache.
+
+The per-row quantities come from :mod:`lib.parallelism`; the charts only multiply them by the reader's slider
+values (batch, parameters, stages, context) in the browser, as the chapter's equations do.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from .. import parallelism as par
+from ..charts import BOUND_COLORS, PALETTE
+from ..hardware import Hardware
+from ..models import Model
+from ..units import bytes_per_element
+
+BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 41)))  # 1 … 100,000 tokens per replica step
+
+
+def _round(frame: pd.DataFrame) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    frame[numeric] = frame[numeric].apply(lambda c: c.map(lambda v: float(f"{v:.4g}")))
+    return frame
+
+
+def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree) -> pd.DataFrame:
+    """One MoE layer's times (µs) against batch for every hardware row: compute, weight reads, and the
+    all-to-all over the scale-up and the scale-out link (long form)."""
+    frames = []
+    for hw in hardware:
+        n = ep_degree(hw, model)
+        up = par.moe_layer_times(hw, model, BATCH_GRID, n, "scale_up")
+        out = par.moe_layer_times(hw, model, BATCH_GRID, n, "scale_out")
+        for label, values in (("compute", up.compute_s), ("weight reads", up.weights_s),
+                              ("all-to-all, scale-up link", up.a2a_s), ("all-to-all, scale-out link", out.a2a_s)):
+            frames.append(pd.DataFrame({"hardware": hw.name, "batch": BATCH_GRID, "term": label,
+                                        "us": values * 1e6, "chips": n}))
+    return _round(pd.concat(frames, ignore_index=True))
+
+
+def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree) -> alt.Chart:
+    """Per-layer times against batch with a hardware dropdown (log-log)."""
+    frame = moe_layer_frame(hardware, model, ep_degree)
+    names = list(dict.fromkeys(frame["hardware"]))
+    pick = alt.param(name="moe_hw", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
+    terms = ["compute", "weight reads", "all-to-all, scale-up link", "all-to-all, scale-out link"]
+    colors = [BOUND_COLORS["compute"], BOUND_COLORS["weights"], PALETTE[2], PALETTE[4]]
+    return (
+        alt.Chart(frame)
+        .transform_filter("datum.hardware == moe_hw")
+        .mark_line()
+        .encode(
+            x=alt.X("batch:Q", scale=alt.Scale(type="log"),
+                    axis=alt.Axis(title="batch B (tokens per replica step, log)", format="~s")),
+            y=alt.Y("us:Q", scale=alt.Scale(type="log"),
+                    axis=alt.Axis(title="time per MoE layer per step (µs, log)", format="~s")),
+            color=alt.Color("term:N", title="term", scale=alt.Scale(domain=terms, range=colors),
+                            legend=alt.Legend(orient="bottom", columns=2)),
+            strokeDash=alt.condition("indexof(datum.term, 'all-to-all') >= 0", alt.value([5, 3]), alt.value([1, 0])),
+            tooltip=[alt.Tooltip("batch:Q", format=",.0f"), "term:N", alt.Tooltip("us:Q", title="µs", format=".3~g"),
+                     alt.Tooltip("chips:Q", title="expert-parallel accelerators")],
+        )
+        .add_params(pick)
+        .properties(
+            title=alt.Title(f"{model.name}: one MoE layer, experts spread over one scale-up domain",
+                            subtitle=["Where a dashed all-to-all line rises above both solid lines, the layer is "
+                                      "communication bound.", "Scale-out lines show the same layer if its experts "
+                                      "sat across the scale-out network instead."]),
+            width=560, height=300,
+        )
+    )
+
+
+def domain_frame(hardware: list[Hardware]) -> pd.DataFrame:
+    """Each row's scale-up domain: size, aggregate HBM (TB) and bandwidth (TB/s)."""
+    rows = []
+    for hw in hardware:
+        cap, bw = par.domain_totals(hw)
+        rows.append({"hardware": f"{hw.name} ×{hw.scale_up_domain_size:,}", "year": hw.year,
+                     "domain_TB": cap / 1e12, "domain_TBps": bw / 1e12})
+    return _round(pd.DataFrame(rows))
+
+
+def domain_chart(hardware: list[Hardware], default_log10_params: float = 12.0) -> alt.Chart:
+    """Time to read a model's weights across each scale-up domain, with a parameter-count slider and a
+    weight-precision dropdown; bars are grey where the weights do not fit in the domain's HBM."""
+    frame = domain_frame(hardware)
+    log_n = alt.param(name="dom_log10_params", value=default_log10_params,
+                      bind=alt.binding_range(min=10, max=13.5, step=0.1, name="log₁₀ parameters "))
+    b_w = alt.param(name="dom_bytes", value=2.0,
+                    bind=alt.binding_select(options=[2.0, 1.0, 0.5], labels=["bf16", "fp8", "fp4"],
+                                            name="weight precision "))
+    base = (
+        alt.Chart(frame)
+        .transform_calculate(weights_TB="pow(10, dom_log10_params) * dom_bytes / 1e12")
+        .transform_calculate(read_ms="1000 * datum.weights_TB / datum.domain_TBps")
+        .transform_calculate(fits="datum.weights_TB <= datum.domain_TB ? 'fits in the domain' : 'does not fit'")
+        .transform_calculate(params_label="'N_total = ' + format(pow(10, dom_log10_params), '.3~s') + ' parameters'")
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year"), title="scale-up domain (accelerator × count)"),
+        x=alt.X("read_ms:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="time to read every weight once (ms, log)")),
+        color=alt.Color("fits:N", title="weights", scale=alt.Scale(domain=["fits in the domain", "does not fit"],
+                                                                   range=[PALETTE[0], "#bbbbbb"])),
+        tooltip=["hardware:N", alt.Tooltip("domain_TB:Q", title="domain HBM (TB)", format=".3~g"),
+                 alt.Tooltip("domain_TBps:Q", title="domain HBM bandwidth (TB/s)", format=".3~g"),
+                 alt.Tooltip("weights_TB:Q", title="weights (TB)", format=".3~g"),
+                 alt.Tooltip("read_ms:Q", title="read time (ms)", format=".3~g")],
+    )
+    label = base.transform_aggregate(params_label="min(params_label)").mark_text(
+        align="right", baseline="bottom", x=560, y=-4, fontSize=12, color="#222").encode(text="params_label:N")
+    return (bars + label).add_params(log_n, b_w).properties(
+        title=alt.Title("Reading a model's weights across one scale-up domain",
+                        subtitle="Grey bars: the weights alone exceed the domain's HBM."),
+        width=560, height=330,
+    )
+
+
+def pipeline_chart(weight_bytes: float, kv_bytes_per_microbatch: float, step_s: float, transfer_s: float,
+                   model_name: str, hardware_name: str) -> alt.VConcatChart:
+    """Three panels sharing a stages slider: per-stage memory (weights fall as 1/p, KV does not), decode
+    latency per token (grows by p hops; hop latency slider), and the training bubble against micro-batches."""
+    stages = alt.param(name="pp_stages", value=4, bind=alt.binding_range(min=1, max=16, step=1, name="stages p "))
+    hop_us = alt.param(name="pp_hop_us", value=20, bind=alt.binding_range(min=0, max=1000, step=10,
+                                                                          name="fixed hop latency (µs) "))
+    memory = pd.DataFrame({"term": ["weights", "KV cache"], "GB": [weight_bytes / 1e9, kv_bytes_per_microbatch / 1e9],
+                           "per_stage": [1, 0]})
+    mem_chart = (
+        alt.Chart(_round(memory))
+        .transform_calculate(stage_GB="datum.per_stage == 1 ? datum.GB / pp_stages : datum.GB")
+        .mark_bar()
+        .encode(y=alt.Y("term:N", title=None), x=alt.X("stage_GB:Q", title="memory per stage (GB)"),
+                color=alt.Color("term:N", legend=None, scale=alt.Scale(domain=["weights", "KV cache"],
+                                                                       range=[BOUND_COLORS["weights"], BOUND_COLORS["kv"]])),
+                tooltip=["term:N", alt.Tooltip("stage_GB:Q", title="GB per stage", format=",.1f")])
+        .properties(title=alt.Title("Memory one stage holds", subtitle="weights ÷ p; KV of B* sequences at 8k context, whatever p"),
+                    width=560, height=90)
+    )
+    grid = pd.DataFrame({"p": np.arange(1, 17)})
+    grid["step_ms"], grid["transfer_ms"] = step_s * 1e3, transfer_s * 1e3
+    latency = (
+        alt.Chart(_round(grid))
+        .transform_calculate(token_ms="datum.step_ms + datum.p * (datum.transfer_ms + pp_hop_us / 1000)")
+        .mark_line(point=True, color=BOUND_COLORS["step"])
+        .encode(x=alt.X("p:Q", title="pipeline stages p"), y=alt.Y("token_ms:Q", title="time per decoded token (ms)"),
+                opacity=alt.condition("datum.p == pp_stages", alt.value(1), alt.value(0.35)),
+                tooltip=["p:Q", alt.Tooltip("token_ms:Q", title="ms per token", format=".3~g")])
+        .properties(title=alt.Title(f"Decode latency of {model_name}: one step + p hops",
+                                    subtitle=f"stages are {hardware_name} scale-up domains joined by the scale-out network"),
+                    width=560, height=170)
+    )
+    micro = pd.DataFrame({"m": np.arange(1, 65)})
+    bubble = (
+        alt.Chart(micro)
+        .transform_calculate(bubble="(pp_stages - 1) / (datum.m + pp_stages - 1)")
+        .mark_line(color=PALETTE[3])
+        .encode(x=alt.X("m:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="micro-batches per step m (log)")),
+                y=alt.Y("bubble:Q", axis=alt.Axis(title="idle fraction of a training step", format=".0%"),
+                        scale=alt.Scale(domain=[0, 1])),
+                tooltip=["m:Q", alt.Tooltip("bubble:Q", format=".1%")])
+        .properties(title="Training bubble (p − 1) / (m + p − 1)", width=560, height=170)
+    )
+    return alt.vconcat(mem_chart, latency, bubble).add_params(stages, hop_us)
+
+
+def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "fp8") -> alt.Chart:
+    """Each scale-up domain's HBM against the weights plus the KV cache of B sequences at context L
+    (sliders), for one model."""
+    rows = []
+    for hw in hardware:
+        cap, _ = par.domain_totals(hw)
+        rows.append({"hardware": f"{hw.name} ×{hw.scale_up_domain_size:,}", "year": hw.year, "capacity_TB": cap / 1e12})
+    frame = _round(pd.DataFrame(rows))
+    weights_TB = model.weight_bytes(precision) / 1e12
+    kv_full = model.kv_bytes_per_token_per_layer() * model.full_attention_layers / 1e12
+    kv_window = model.kv_bytes_per_token_per_layer() * model.sliding_window_layers / 1e12
+    window = float(model.sliding_window_tokens)
+    log_ctx = alt.param(name="mw_log2_context", value=15,
+                        bind=alt.binding_range(min=10, max=20, step=1, name="log₂ context (tokens) "))
+    seqs = alt.param(name="mw_sequences", value=1000,
+                     bind=alt.binding_range(min=0, max=20000, step=250, name="sequences in the batch "))
+    base = (
+        alt.Chart(frame)
+        .transform_calculate(context="pow(2, mw_log2_context)")
+        .transform_calculate(kv_TB=f"mw_sequences * (datum.context * {kv_full:.6g} + min(datum.context, {window}) * {kv_window:.6g})")
+        .transform_calculate(weights_TB=f"{weights_TB:.4g}")
+        .transform_calculate(over="datum.weights_TB + datum.kv_TB > datum.capacity_TB ? 'over capacity' : 'fits'")
+    )
+    stacked = base.transform_fold(["weights_TB", "kv_TB"], as_=["part", "TB"]).transform_calculate(
+        part_label="datum.part == 'weights_TB' ? 'weights' : 'KV cache'").mark_bar().encode(
+        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year"), title="scale-up domain (accelerator × count)"),
+        x=alt.X("TB:Q", stack="zero", title="HBM needed (TB)"),
+        color=alt.Color("part_label:N", title="holds", scale=alt.Scale(domain=["weights", "KV cache"],
+                                                                       range=[BOUND_COLORS["weights"], BOUND_COLORS["kv"]])),
+        tooltip=["hardware:N", "part_label:N", alt.Tooltip("TB:Q", format=".3~g"), "over:N"],
+    )
+    ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(
+        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year")), x="capacity_TB:Q",
+        tooltip=["hardware:N", alt.Tooltip("capacity_TB:Q", title="domain HBM (TB)", format=".3~g")])
+    return (stacked + ticks).add_params(log_ctx, seqs).properties(
+        title=alt.Title(f"{model.name} ({precision} weights) and its KV cache against each domain's HBM",
+                        subtitle="Black tick: the domain's HBM capacity. Bars past the tick do not fit."),
+        width=560, height=330,
+    )
