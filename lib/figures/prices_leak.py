@@ -1,0 +1,198 @@
+"""Charts for the chapter ``prices-leak``: the 200k breakpoint, decode ÷ prefill cost, and memory tiers.
+
+Every curve is computed by :mod:`lib.pricing` / :mod:`lib.memory_tiers` formulas; where a slider moves a
+curve, the chart re-evaluates the same equation in the browser (the expression is written next to the
+Python function it mirrors) so the page needs no kernel.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..charts import PALETTE
+from ..hardware import Hardware
+from ..memory_tiers import MemoryTier
+from ..models import Model
+from ..pricing import breakpoint_kv_bytes_per_token, decode_to_prefill_cost_ratio, replica_chips
+from ..units import COMPUTE_PRECISIONS, bytes_per_element
+
+ACTIVE_GRID = np.logspace(9, np.log10(2e12), 24)  # 1B … 2T active parameters
+CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 31)))
+
+
+def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    frame[numeric] = frame[numeric].apply(lambda c: c.map(lambda v: float(f"{v:.{digits}g}")))
+    return frame
+
+
+def breakpoint_frame(hardware: list[Hardware]) -> pd.DataFrame:
+    """b_kv* × L (bytes·tokens) on a grid of active parameters, per hardware and precision; the chart divides
+    by the context the reader picks (b_kv* = 2 N_a W / (F L), :func:`lib.pricing.breakpoint_kv_bytes_per_token`)."""
+    rows = []
+    for hw in hardware:
+        for prec in COMPUTE_PRECISIONS:
+            if hw.supports(prec):
+                at_one_token = breakpoint_kv_bytes_per_token(ACTIVE_GRID, hw.flops(prec), hw.hbm_bandwidth_Bps, 1.0)
+                rows.append(pd.DataFrame({"hardware": hw.name, "precision": prec, "active_B": ACTIVE_GRID / 1e9,
+                                          "kv_times_L": at_one_token}))
+    return _round(pd.concat(rows, ignore_index=True))
+
+
+def model_kv_frame(models: list[Model]) -> pd.DataFrame:
+    """Each open model's KV bytes per token (full-attention layers) at each precision, and its active params."""
+    rows = [{"model": m.name, "precision": p, "active_B": m.active_params / 1e9, "kv_B": m.kv_bytes_per_token(p),
+             "attention": m.attention.upper() + (" + window" if m.sliding_window_layers else "")}
+            for m in models for p in COMPUTE_PRECISIONS]
+    return _round(pd.DataFrame(rows))
+
+
+def breakpoint_chart(hardware: list[Hardware], models: list[Model], default_hardware: str,
+                     talk_range_B: tuple[float, float], default_context: float = 200_000) -> alt.LayerChart:
+    """b_kv* against active parameters (log-log) for the chosen accelerator, precision and context, with the
+    talk's 1.6–2 KB band and the open models' whole-model KV bytes per token as points."""
+    frame = breakpoint_frame(hardware)
+    names = list(dict.fromkeys(frame["hardware"]))
+    pick = alt.param(name="bp_hardware", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
+    prec = alt.param(name="bp_precision", value="fp8",
+                     bind=alt.binding_select(options=list(COMPUTE_PRECISIONS), name="Precision (weights, FLOP/s, KV) "))
+    ctx_k = alt.param(name="bp_context_k", value=round(default_context / 1e3),
+                      bind=alt.binding_range(min=8, max=2000, step=8, name="context L (thousand tokens) "))
+    x = alt.X("active_B:Q", scale=alt.Scale(type="log", domain=[1, 2000], nice=False),
+              axis=alt.Axis(title="active parameters N_active (billions, log)", format="~s"))
+    y_scale = alt.Scale(type="log", domain=[50, 2e6])
+    curve = (
+        alt.Chart(frame)
+        .transform_filter("datum.hardware == bp_hardware && datum.precision == bp_precision")
+        .transform_calculate(kv="datum.kv_times_L / (bp_context_k * 1000)")
+        .mark_line(color=PALETTE[0], clip=True)
+        .encode(x=x, y=alt.Y("kv:Q", scale=y_scale, axis=alt.Axis(title="KV bytes per token (log)", format="~s")),
+                tooltip=[alt.Tooltip("active_B:Q", title="N_active (B)", format=",.3~g"),
+                         alt.Tooltip("kv:Q", title="breakpoint b_kv* (bytes)", format=",.0f")])
+    )
+    low, high = talk_range_B
+    band = alt.Chart(pd.DataFrame({"lo": [low], "hi": [high], "x0": [1], "x1": [2000]})).mark_rect(
+        color=PALETTE[3], opacity=0.35).encode(x="x0:Q", x2="x1:Q", y=alt.Y("lo:Q", scale=y_scale), y2="hi:Q")
+    band_label = alt.Chart(pd.DataFrame({"x": [1.2], "y": [high * 1.25], "t": ["talk: 1.6–2 KB per token"]})).mark_text(
+        align="left", fontSize=11, color="#8a6d1f").encode(x="x:Q", y=alt.Y("y:Q", scale=y_scale), text="t:N")
+    points = (
+        alt.Chart(model_kv_frame(models))
+        .transform_filter("datum.precision == bp_precision")
+        .mark_point(filled=True, size=70)
+        .encode(x="active_B:Q", y=alt.Y("kv_B:Q", scale=y_scale),
+                color=alt.Color("attention:N", title="open model's attention", legend=alt.Legend(orient="bottom")),
+                tooltip=["model:N", "attention:N", alt.Tooltip("active_B:Q", title="N_active (B)", format=",.3~g"),
+                         alt.Tooltip("kv_B:Q", title="KV bytes per token", format=",.0f")])
+    )
+    return (band + band_label + curve + points).add_params(pick, prec, ctx_k).properties(
+        title=alt.Title("The long-context breakpoint: KV bytes per token where KV reads = compute",
+                        subtitle=["Line: b_kv* = 2·N_active·W_hbm / (F·L); above it, decode at context L is KV-read "
+                                  "bound at every batch.",
+                                  "Points: the open models' KV bytes per token (whole model, full-attention layers)."]),
+        width=560, height=340)
+
+
+def decode_ratio_frame(hardware: list[Hardware], model: Model) -> pd.DataFrame:
+    """Decode ÷ prefill cost per token against context for every accelerator, at bf16 and fp8 (where supported)."""
+    rows = []
+    for hw in hardware:
+        for prec in ("bf16", "fp8"):
+            if hw.supports(prec):
+                ratio = decode_to_prefill_cost_ratio(hw, model, CONTEXT_GRID, prec, prec)
+                rows.append(pd.DataFrame({"hardware": hw.name, "precision": prec, "context": CONTEXT_GRID,
+                                          "ratio": ratio, "chips": replica_chips(model, hw, prec)}))
+    frame = pd.concat(rows, ignore_index=True)
+    return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True))
+
+
+def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware: str, price_ratio: float
+                       ) -> alt.LayerChart:
+    """Decode ÷ prefill cost per token against context (log-log), one line per accelerator (the chosen one
+    highlighted), with the price sheets' median output ÷ input ratio as a rule."""
+    frame = decode_ratio_frame(hardware, model)
+    names = list(dict.fromkeys(frame["hardware"]))
+    pick = alt.param(name="dr_hardware", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
+    prec = alt.param(name="dr_precision", value="fp8",
+                     bind=alt.binding_select(options=["bf16", "fp8"], name="Precision (weights, FLOP/s, KV) "))
+    base = alt.Chart(frame).transform_filter("datum.precision == dr_precision")
+    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[float(CONTEXT_GRID[0]), float(CONTEXT_GRID[-1])],
+                                           nice=False),
+              axis=alt.Axis(title="context L (tokens, log)", format="~s"))
+    y = alt.Y("ratio:Q", scale=alt.Scale(type="log"),
+              axis=alt.Axis(title="decode ÷ prefill cost per token (log)", format="~g"))
+    others = base.transform_filter("datum.hardware != dr_hardware").mark_line(color="#c9c9c9", strokeWidth=1.2).encode(
+        x=x, y=y, detail="hardware:N", tooltip=["hardware:N", alt.Tooltip("context:Q", format=",.0f"),
+                                                alt.Tooltip("ratio:Q", format=".3~g")])
+    chosen = base.transform_filter("datum.hardware == dr_hardware").mark_line(color=PALETTE[1], strokeWidth=3).encode(
+        x=x, y=y, tooltip=["hardware:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("ratio:Q", format=".3~g"),
+                           alt.Tooltip("chips:Q", title="replica (accelerators)")])
+    rule = alt.Chart(pd.DataFrame({"r": [price_ratio], "t": [f"price sheets: output ÷ input ≈ {price_ratio:.3g}×"]}))
+    price = rule.mark_rule(strokeDash=[6, 3], color="#444").encode(y="r:Q") + rule.mark_text(
+        align="left", dx=4, dy=-7, x=4, fontSize=11, color="#444").encode(y="r:Q", text="t:N")
+    return (others + chosen + price).add_params(pick, prec).properties(
+        title=alt.Title(f"{model.name}: what a decode token costs against a prefill token",
+                        subtitle=["Replica: weights fill half the HBM; decode batch: as many sequences as the rest "
+                                  "holds;", "prefill at its compute floor 2·N_active/F. Grey: the other accelerators."]),
+        width=560, height=320)
+
+
+def tiers_frame(tiers: list[MemoryTier]) -> pd.DataFrame:
+    """Drain time and prices of each tier row (minutes, USD per GB, USD per GB/s)."""
+    return _round(pd.DataFrame([{
+        "name": t.name, "tier": t.tier, "scope": t.scope, "drain_min": t.drain_time_s / 60.0,
+        "usd_per_GB": np.nan if t.usd_per_byte is None else t.usd_per_byte * 1e9,
+        "usd_per_GBps": np.nan if t.usd_per_Bps is None else t.usd_per_Bps * 1e9,
+    } for t in tiers]))
+
+
+def tiers_chart(tiers: list[MemoryTier], flops_per_s: float, default_active_B: float, default_kv_kB: float,
+                default_accelerator_usd: float) -> alt.LayerChart:
+    """Per tier: drain time (circles) and the break-even residence time against recomputation (diamonds,
+    eq. prices-gray, τ* = (P_acc·2N_a/(F·b_kv) − β_tier)/c_tier, evaluated in the browser from the sliders),
+    with rules at 5 minutes and 1 hour. Minutes on a log axis."""
+    frame = tiers_frame(tiers)
+    active = alt.param(name="gt_active_B", value=default_active_B,
+                       bind=alt.binding_range(min=1, max=1000, step=1, name="N_active (billions) "))
+    kv = alt.param(name="gt_kv_kB", value=default_kv_kB,
+                   bind=alt.binding_range(min=1, max=600, step=1, name="KV per token b_kv (kB) "))
+    price = alt.param(name="gt_acc_usd", value=default_accelerator_usd,
+                      bind=alt.binding_range(min=2000, max=60000, step=500, name="accelerator price (USD) "))
+    order = list(frame["name"])
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=250))
+    x_scale = alt.Scale(type="log", domain=[1e-5, 1e5], clamp=True)
+    x_axis = alt.Axis(title="minutes (log)", format="~g")
+    drain = alt.Chart(frame).mark_point(filled=True, size=90, shape="circle", color=PALETTE[0]).encode(
+        x=alt.X("drain_min:Q", scale=x_scale, axis=x_axis), y=y,
+        tooltip=["name:N", alt.Tooltip("drain_min:Q", title="drain time (min)", format=".3~g")])
+    # β_recompute in USD per GB/s: P_acc / (F · b_kv / (2 N_a)) × 1e9
+    beta_rc = f"gt_acc_usd * 2 * gt_active_B * 1e9 / ({flops_per_s:.6g} * gt_kv_kB * 1e3) * 1e9"
+    gray = (
+        alt.Chart(frame).transform_filter("isValid(datum.usd_per_GB) && datum.usd_per_GB > 0")
+        .transform_calculate(tau_min=f"max({beta_rc} - datum.usd_per_GBps, 0) / datum.usd_per_GB / 60")
+        .transform_filter("datum.tau_min > 0")
+        .mark_point(filled=True, size=110, shape="diamond", color=PALETTE[1])
+        .encode(x=alt.X("tau_min:Q", scale=x_scale, axis=x_axis), y=y,
+                tooltip=["name:N", alt.Tooltip("tau_min:Q", title="break-even vs recompute (min)", format=".3~g"),
+                         alt.Tooltip("usd_per_GB:Q", title="USD per GB", format=".3~g")])
+    )
+    marks = pd.DataFrame({"m": [5.0, 60.0], "t": ["5 min", "1 h"]})
+    rules = alt.Chart(marks).mark_rule(strokeDash=[5, 3], color="#444").encode(x="m:Q") + alt.Chart(marks).mark_text(
+        align="left", dx=3, y=-6, fontSize=11, color="#444").encode(x="m:Q", text="t:N")
+    return (rules + drain + gray).add_params(active, kv, price).properties(
+        title=alt.Title("Memory tiers: drain time and break-even residence time",
+                        subtitle=["Blue circles: drain time C/W. Red diamonds: break-even time against recomputing KV",
+                                  "(priced rows): keep KV in a tier while it is re-read more often than that.",
+                                  "Dashed: the price sheets' cache durations."]),
+        width=400, height=320)
+
+
+def kv_bytes_default_kB(model: Model, precision: str) -> float:
+    """A slider default: the model's KV bytes per token in kB, rounded."""
+    return float(round(model.kv_bytes_per_token(precision) / 1e3)) or 1.0
+
+
+def bytes_per_weight(precision: str) -> float:
+    """b_w of a precision (re-exported for the chapter's input table)."""
+    return bytes_per_element(precision)

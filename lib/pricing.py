@@ -1,0 +1,252 @@
+"""API price sheets and the inverse problems they pose: what the prices say about the served model.
+
+``data/prices.csv`` holds public per-million-token prices (input, output, cached input, cache writes,
+long-context tiers), each row dated and sourced. The functions here turn the price sheet and the
+decode roofline of :mod:`lib.roofline` into three comparisons (chapter ``prices-leak``):
+
+- the **long-context breakpoint**: the KV bytes per token b_kv at which one sequence's KV reads take as long
+  as its share of arithmetic at context L (eq. prices-breakpoint)::
+
+      L · b_kv / W_hbm = 2 · N_active / F     ⇒     b_kv* = 2 · N_active · W_hbm / (F · L)
+
+- the **decode ÷ prefill cost ratio**: a decode token costs n · t_step / B accelerator-seconds; a prefill
+  token of a P-token prompt costs (2 · N_active · P / F + N_total · b_w / W_hbm) / P (compute bound, plus one
+  read of the weights, with no overlap assumed);
+- ratios read off the price sheet (output ÷ input, cached ÷ input, long-context premium).
+
+All quantities are SI (bytes, seconds, FLOP/s); prices are USD per token internally.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .data import Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .hardware import Hardware
+from .models import Model
+from .roofline import ArrayLike, compute_time_s, decode_step, min_chips_for_weights, weight_read_time_s
+from .units import MEGA, bytes_per_element
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["as_of"] is not None and not _DATE.match(row["as_of"]):
+        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def _cache_prices_below_input(row: dict) -> Iterable[tuple[str, object, str]]:
+    cached, base = row["cached_input_usd_per_Mtok"], row["input_usd_per_Mtok"]
+    if cached is not None and base is not None and cached > base:
+        yield ("cached_input_usd_per_Mtok", cached, f"a cached-input price ≤ the input price ({base:g})")
+
+
+PRICES_SCHEMA = register_schema(TableSchema(
+    file="prices.csv",
+    columns=(
+        Column("name", "str"),
+        Column("provider", "str"),
+        Column("model", "str"),
+        Column("context_tier", "str", meaning="e.g. <=200k, >200k or all"),
+        Column("min_context_tokens", "int", minimum=0, meaning="prompt tokens where this tier starts"),
+        Column("input_usd_per_Mtok", positive=True, meaning="USD per million input tokens"),
+        Column("output_usd_per_Mtok", positive=True, meaning="USD per million output tokens"),
+        Column("cached_input_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million cache-hit input tokens, blank if not offered"),
+        Column("cache_write_5m_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million tokens written to a 5-minute cache, blank if none"),
+        Column("cache_write_1h_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million tokens written to a 1-hour cache, blank if none"),
+        Column("cache_storage_usd_per_Mtok_hour", required=False, positive=True,
+               meaning="USD per million cached tokens per hour, blank if none"),
+        Column("as_of", "str", meaning="the date the price was read or published"),
+        Column("source", "str", meaning="an address or citation"),
+    ),
+    row_checks=(_as_of_is_a_date, _cache_prices_below_input),
+))
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    """One row of the price sheet; prices in USD per million tokens (as published), None where not offered."""
+
+    name: str
+    provider: str
+    model: str
+    context_tier: str
+    min_context_tokens: int
+    input_usd_per_Mtok: float
+    output_usd_per_Mtok: float
+    cached_input_usd_per_Mtok: float | None
+    cache_write_5m_usd_per_Mtok: float | None
+    cache_write_1h_usd_per_Mtok: float | None
+    cache_storage_usd_per_Mtok_hour: float | None
+    as_of: str
+    source: str
+
+    @property
+    def output_to_input(self) -> float:
+        """Output price ÷ input price (the talk's "≈ 5×")."""
+        return self.output_usd_per_Mtok / self.input_usd_per_Mtok
+
+    @property
+    def cached_to_input(self) -> float | None:
+        """Cache-hit price ÷ input price (the talk's "≈ 1/10"); None if no cached price."""
+        c = self.cached_input_usd_per_Mtok
+        return None if c is None else c / self.input_usd_per_Mtok
+
+    @property
+    def usd_per_input_token(self) -> float:
+        """Input price in USD per token (the sheet's USD per million ÷ 10⁶)."""
+        return self.input_usd_per_Mtok / MEGA
+
+
+def load_prices(data_dir: Path | str | None = None) -> list[PriceRow]:
+    """Every row of ``prices.csv`` (validated), in file order."""
+    rows = read_table(PRICES_SCHEMA, resolve_data_dir(data_dir))
+    fields = PriceRow.__dataclass_fields__
+    return [PriceRow(**{k: r[k] for k in fields}) for r in rows]
+
+
+def long_context_premium(short: PriceRow, long: PriceRow) -> tuple[float, float]:
+    """(input, output) fractional premium of a long-context tier over the short one: long / short − 1.
+
+    Raises ValueError if the rows are not two tiers of one model with the long one starting later.
+    """
+    if short.model != long.model or long.min_context_tokens <= short.min_context_tokens:
+        raise ValueError(f"{short.name!r} and {long.name!r} are not a short and a long tier of one model")
+    return (long.input_usd_per_Mtok / short.input_usd_per_Mtok - 1.0,
+            long.output_usd_per_Mtok / short.output_usd_per_Mtok - 1.0)
+
+
+def tier_pairs(prices: list[PriceRow]) -> list[tuple[PriceRow, PriceRow]]:
+    """(short, long) tier pairs of every model that has a long-context tier, in file order."""
+    out = []
+    for long in prices:
+        if long.min_context_tokens > 0:
+            short = next((p for p in prices if p.model == long.model and p.min_context_tokens == 0), None)
+            if short is not None:
+                out.append((short, long))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The long-context breakpoint
+
+
+def breakpoint_kv_bytes_per_token(active_params: ArrayLike, flops_per_s: ArrayLike, bandwidth_Bps: ArrayLike,
+                                  context_tokens: ArrayLike) -> np.ndarray:
+    """b_kv* = 2 · N_active · W_hbm / (F · L): KV bytes per token at which reading one sequence's KV cache
+    at context L takes as long as its decode arithmetic (eq. prices-breakpoint).
+
+    Above b_kv* every decode step at context L is KV-read bound, whatever the batch. At the batch where
+    compute equals weight reads (B*), the same b_kv* also makes KV reads equal weight reads. Broadcasts.
+    """
+    n_a, f, w, ctx = (np.asarray(x, dtype=float) for x in (active_params, flops_per_s, bandwidth_Bps,
+                                                         context_tokens))
+    if np.any(n_a <= 0) or np.any(f <= 0) or np.any(w <= 0) or np.any(ctx <= 0):
+        raise ValueError("active params, FLOP/s, bandwidth and context must all be > 0")
+    return 2.0 * n_a * w / (f * ctx)
+
+
+def breakpoint_context_tokens(active_params: ArrayLike, flops_per_s: ArrayLike, bandwidth_Bps: ArrayLike,
+                              kv_bytes_per_token: ArrayLike) -> np.ndarray:
+    """The inverse of :func:`breakpoint_kv_bytes_per_token`: L* = 2 · N_active · W_hbm / (F · b_kv)."""
+    return breakpoint_kv_bytes_per_token(active_params, flops_per_s, bandwidth_Bps, kv_bytes_per_token)
+
+
+def gqa_kv_bytes_per_token_per_layer(n_kv_heads: int, head_dim: int, kv_precision: str = "bf16") -> float:
+    """2 · n_kv_heads · head_dim · e: one layer's K and V for one token (e bytes per element)."""
+    if n_kv_heads < 1 or head_dim < 1:
+        raise ValueError("n_kv_heads and head_dim must be ≥ 1")
+    return 2.0 * n_kv_heads * head_dim * bytes_per_element(kv_precision)
+
+
+# --------------------------------------------------------------------------------------------------
+# Decode versus prefill
+
+
+def prefill_chip_seconds_per_token(hardware: Hardware, model: Model, prefill_tokens: ArrayLike | None = None,
+                                   precision: str = "bf16") -> np.ndarray:
+    """Cost of one prompt token in accelerator-seconds when P prompt tokens share one read of the weights:
+
+        n · (2 · N_active · P / (n F) + N_total · b_w / (n W_hbm)) / P = 2 N_active / F + N_total b_w / (W_hbm P)
+
+    Compute bound with one read of the weights added (no overlap: an upper bound); attention FLOPs ignored.
+    ``prefill_tokens=None`` means P → ∞ (prompts batched until the weight read is negligible): the compute
+    floor 2 N_active / F. The result does not depend on the number of chips n.
+    """
+    compute_per_token = float(compute_time_s(1.0, model.active_params, hardware.flops(precision)))
+    if prefill_tokens is None:
+        return np.asarray(compute_per_token)
+    p = np.asarray(prefill_tokens, dtype=float)
+    if np.any(p < 1):
+        raise ValueError("prefill_tokens must be ≥ 1")
+    weights = weight_read_time_s(model.total_params, bytes_per_element(precision), hardware.hbm_bandwidth_Bps)
+    return compute_per_token + weights / p
+
+
+def replica_chips(model: Model, hardware: Hardware, precision: str = "bf16", weight_share: float = 0.5) -> int:
+    """Accelerators in a replica whose HBM the weights fill to ``weight_share`` (default: half weights, half KV).
+
+    n = ceil(N_total · b_w / (weight_share · C_hbm)); at least the chips that hold the weights.
+    """
+    if not 0 < weight_share <= 1:
+        raise ValueError(f"weight_share must be in (0, 1]; got {weight_share}")
+    need = model.weight_bytes(precision) / (weight_share * hardware.hbm_capacity_bytes)
+    return max(min_chips_for_weights(model, hardware, precision), math.ceil(need - 1e-9))
+
+
+def hbm_limited_batch(hardware: Hardware, model: Model, context: ArrayLike, chips: int, precision: str = "bf16",
+                      kv_precision: str = "bf16") -> np.ndarray:
+    """The most sequences whose KV caches fit beside the weights: B = floor((n C_hbm − N_total b_w) / kv(L)).
+
+    0 where not even one sequence fits. Broadcasts over ``context``.
+    """
+    free = chips * hardware.hbm_capacity_bytes - model.weight_bytes(precision)
+    kv = model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        batch = np.where(kv > 0, np.floor(max(free, 0.0) / np.where(kv > 0, kv, 1.0)), np.inf)
+    return batch
+
+
+def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: ArrayLike, precision: str = "bf16",
+                                 kv_precision: str = "bf16", chips: int | None = None,
+                                 batch: ArrayLike | None = None, prefill_tokens: ArrayLike | None = None
+                                 ) -> np.ndarray:
+    """Decode cost per token ÷ prefill cost per token (both in accelerator-seconds), eq. prices-ratio.
+
+    Decode runs ``batch`` sequences at ``context`` on ``chips`` accelerators (defaults: :func:`replica_chips`
+    and the HBM-limited batch); prefill shares one weight read among ``prefill_tokens`` prompt tokens
+    (default: enough that it is negligible, see :func:`prefill_chip_seconds_per_token`).
+    NaN where no sequence fits in HBM.
+    """
+    n = chips if chips is not None else replica_chips(model, hardware, precision)
+    ctx = np.asarray(context, dtype=float)
+    b = hbm_limited_batch(hardware, model, ctx, n, precision, kv_precision) if batch is None else \
+        np.asarray(batch, dtype=float)
+    fits = b >= 1
+    step = decode_step(hardware, model, np.where(fits, np.minimum(b, 1e12), 1.0), ctx, precision, kv_precision, n)
+    prefill = prefill_chip_seconds_per_token(hardware, model, prefill_tokens, precision)
+    return np.where(fits, step.chip_seconds_per_token / prefill, np.nan)
+
+
+def decode_to_prefill_ratio_closed_form(context_tokens: ArrayLike, breakpoint_context_tokens: ArrayLike,
+                                        weight_share: float = 0.5) -> np.ndarray:
+    """r ≈ max(1, (L / L*) / (1 − s)) (eq. prices-ratio-closed), with L* the breakpoint context and s the share
+    of the replica's HBM the weights fill.
+
+    With the rest of the HBM full of KV, a memory-bound decode step reads all of HBM, so it takes the drain time
+    T = C_hbm / W_hbm; B = n C_hbm (1 − s) / (L b_kv) sequences share it. Dividing n T / B by 2 N_active / F gives
+    L b_kv F / (2 N_active W_hbm (1 − s)) = (L / L*) / (1 − s). Ignores the rounding of n and B.
+    """
+    if not 0 <= weight_share < 1:
+        raise ValueError(f"weight_share must be in [0, 1); got {weight_share}")
+    ratio = np.asarray(context_tokens, dtype=float) / np.asarray(breakpoint_context_tokens, dtype=float)
+    return np.maximum(1.0, ratio / (1.0 - weight_share))
