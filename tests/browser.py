@@ -60,6 +60,7 @@ class PageReport:
     charts: int = 0
     charts_drawn: int = 0
     controls: int = 0
+    controls_working: int = 0  # charts whose drawing changed when their first control was moved
     h1_count: int = 0
     text: str = ""
 
@@ -108,6 +109,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.charts = page.locator(".book-chart").count()
     report.charts_drawn = page.locator(".book-chart svg.marks, .book-chart canvas").count()
     report.controls = page.locator(".book-chart .vega-bind input, .book-chart .vega-bind select").count()
+    report.controls_working = _exercise_controls(page)
     report.h1_count = page.locator("main h1, article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:
@@ -116,10 +118,34 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     return report
 
 
+def _exercise_controls(page) -> int:
+    """Move the first control of each chart (next option of a select, other end of a slider) and count the
+    charts whose SVG changed in response."""
+    working = 0
+    for chart in page.locator(".book-chart").all():
+        controls = chart.locator(".vega-bind select, .vega-bind input[type=range]")
+        if controls.count() == 0:
+            continue
+        before = chart.locator("svg.marks").inner_html()
+        control = controls.first
+        if control.evaluate("e => e.tagName") == "SELECT":
+            options = control.locator("option").all_inner_texts()
+            current = control.input_value()
+            control.select_option(next(o for o in options if o != current))
+        else:
+            control.evaluate("e => { e.value = (e.value == e.max ? e.min : e.max); "
+                             "e.dispatchEvent(new Event('input', {bubbles: true})); }")
+        page.wait_for_timeout(300)
+        if chart.locator("svg.marks").inner_html() != before:
+            working += 1
+    return working
+
+
 if __name__ == "__main__":
     target, out = sys.argv[1], Path(sys.argv[2])
     with serve() as url, browser() as b:
         r = inspect(b, url, target, screenshot=out)
-    print(f"charts {r.charts_drawn}/{r.charts}, controls {r.controls}, h1 {r.h1_count}")
+    print(f"charts {r.charts_drawn}/{r.charts}, controls {r.controls}, charts responding to a control "
+          f"{r.controls_working}, h1 {r.h1_count}")
     print("console errors:", r.console_errors, "page errors:", r.page_errors)
     print("blocked:", r.blocked_requests, "failed:", r.failed_requests)

@@ -177,4 +177,5 @@ def test_page_in_browser(chromium, page):
     bound = len(re.findall(r'"bind":\{', html))
     if bound:
         assert report.controls >= 1, f"{page}: charts declare {bound} bound parameters but no control is on the page"
+        assert report.controls_working >= 1, f"{page}: moving a chart's control changed nothing on the page"
     assert "MathJax" not in html or (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file()
