@@ -16,8 +16,10 @@ from .claims import Entry
 from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection
 
 
-def glue_text(name: str, text: str) -> str:
-    """Glue ``text`` under ``name`` for ``{glue:text}`name``` in the chapter's prose; returns the text.
+def glue_text(name: str, text: str) -> None:
+    """Glue ``text`` under ``name`` for ``{glue:text}`name``` in the chapter's prose.
+
+    Returns None, so that a glue call ending a cell prints nothing on the page.
 
     The value is glued as a Python string: MyST-NB reads the role's text/plain through ``literal_eval``,
     which turns a quoted string back into exactly ``text`` (an unquoted ``7,510`` would become a tuple).
@@ -27,7 +29,6 @@ def glue_text(name: str, text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"glue_text takes formatted text, got {type(text).__name__}: format the number first")
     glue(name, text, display=False)
-    return text
 
 
 def banner(sel: Selection) -> Markdown:
