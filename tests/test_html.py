@@ -93,6 +93,9 @@ def test_page_structure(page):
     assert c.h1 == 1, f"{page}: {c.h1} H1 headings in the article, expected one"
     for chart in c.charts:
         assert chart.get("role") == "img" and chart.get("aria-label"), f"{page}: a chart lacks a text alternative"
+    raw = path.read_text(encoding="utf-8")
+    stray = re.findall(r"<pre><span></span>('[^'<]*')\s*</pre>", raw)
+    assert not stray, f"{page}: a cell printed a bare string {stray[:3]} (end the cell with a display, not a value)"
     text = main_text(path)
     for bad in (r"\bnan\b", r"\bNaN\b", r"np\.float64", r"Traceback \(most recent call last\)", r"\binf\b"):
         assert not re.search(bad, text), f"{page}: {bad!r} appears in the page text"
