@@ -100,8 +100,9 @@ def domain_chart(hardware: list[Hardware], default_log10_params: float = 12.0) -
         .transform_calculate(fits="datum.weights_TB <= datum.domain_TB ? 'fits in the domain' : 'does not fit'")
         .transform_calculate(params_label="'N_total = ' + format(pow(10, dom_log10_params), '.3~s') + ' parameters'")
     )
-    bars = base.mark_bar().encode(
-        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year"), title="scale-up domain (accelerator × count)"),
+    bars = base.mark_circle(size=140, opacity=1).encode(
+        y=alt.Y("hardware:N", sort=list(frame.sort_values(["year", "domain_TB"])["hardware"]),
+                title="scale-up domain (accelerator × count)"),
         x=alt.X("read_ms:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="time to read every weight once (ms, log)")),
         color=alt.Color("fits:N", title="weights", scale=alt.Scale(domain=["fits in the domain", "does not fit"],
                                                                    range=[PALETTE[0], "#bbbbbb"])),
@@ -111,10 +112,10 @@ def domain_chart(hardware: list[Hardware], default_log10_params: float = 12.0) -
                  alt.Tooltip("read_ms:Q", title="read time (ms)", format=".3~g")],
     )
     label = base.transform_aggregate(params_label="min(params_label)").mark_text(
-        align="right", baseline="bottom", x=560, y=-4, fontSize=12, color="#222").encode(text="params_label:N")
+        align="left", baseline="top", x=6, y=6, fontSize=12, color="#222").encode(text="params_label:N")
     return (bars + label).add_params(log_n, b_w).properties(
         title=alt.Title("Reading a model's weights across one scale-up domain",
-                        subtitle="Grey bars: the weights alone exceed the domain's HBM."),
+                        subtitle="Grey points: the weights alone exceed the domain's HBM."),
         width=560, height=330,
     )
 
@@ -143,12 +144,15 @@ def pipeline_chart(weight_bytes: float, kv_bytes_per_microbatch: float, step_s: 
     grid["step_ms"], grid["transfer_ms"] = step_s * 1e3, transfer_s * 1e3
     latency = (
         alt.Chart(_round(grid))
-        .transform_calculate(token_ms="datum.step_ms + datum.p * (datum.transfer_ms + pp_hop_us / 1000)")
-        .mark_line(point=True, color=BOUND_COLORS["step"])
-        .encode(x=alt.X("p:Q", title="pipeline stages p"), y=alt.Y("token_ms:Q", title="time per decoded token (ms)"),
-                opacity=alt.condition("datum.p == pp_stages", alt.value(1), alt.value(0.35)),
-                tooltip=["p:Q", alt.Tooltip("token_ms:Q", title="ms per token", format=".3~g")])
-        .properties(title=alt.Title(f"Decode latency of {model_name}: one step + p hops",
+        .transform_calculate(hops_ms="datum.p * (datum.transfer_ms + pp_hop_us / 1000)")
+        .transform_calculate(share="datum.hops_ms / datum.step_ms")
+        .mark_bar(color=BOUND_COLORS["step"])
+        .encode(x=alt.X("p:O", title="pipeline stages p", axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("hops_ms:Q", title="latency added by hops (ms per token)"),
+                opacity=alt.condition("datum.p == pp_stages", alt.value(1), alt.value(0.3)),
+                tooltip=["p:Q", alt.Tooltip("hops_ms:Q", title="ms added per token", format=".3~g"),
+                         alt.Tooltip("share:Q", title="÷ one step", format=".1%")])
+        .properties(title=alt.Title(f"Decode latency of {model_name}: p hops on top of one step of {step_s * 1e3:.3g} ms",
                                     subtitle=f"stages are {hardware_name} scale-up domains joined by the scale-out network"),
                     width=560, height=170)
     )
@@ -174,6 +178,8 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
         cap, _ = par.domain_totals(hw)
         rows.append({"hardware": f"{hw.name} ×{hw.scale_up_domain_size:,}", "year": hw.year, "capacity_TB": cap / 1e12})
     frame = _round(pd.DataFrame(rows))
+    order = list(frame.sort_values(["year", "capacity_TB"])["hardware"])
+    x_max = float(frame["capacity_TB"].max()) * 1.1
     weights_TB = model.weight_bytes(precision) / 1e12
     kv_full = model.kv_bytes_per_token_per_layer() * model.full_attention_layers / 1e12
     kv_window = model.kv_bytes_per_token_per_layer() * model.sliding_window_layers / 1e12
@@ -191,17 +197,18 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
     )
     stacked = base.transform_fold(["weights_TB", "kv_TB"], as_=["part", "TB"]).transform_calculate(
         part_label="datum.part == 'weights_TB' ? 'weights' : 'KV cache'").mark_bar().encode(
-        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year"), title="scale-up domain (accelerator × count)"),
-        x=alt.X("TB:Q", stack="zero", title="HBM needed (TB)"),
+        y=alt.Y("hardware:N", sort=order, title="scale-up domain (accelerator × count)"),
+        x=alt.X("TB:Q", stack="zero", title="HBM needed (TB)", scale=alt.Scale(domain=[0, x_max], clamp=True)),
         color=alt.Color("part_label:N", title="holds", scale=alt.Scale(domain=["weights", "KV cache"],
                                                                        range=[BOUND_COLORS["weights"], BOUND_COLORS["kv"]])),
         tooltip=["hardware:N", "part_label:N", alt.Tooltip("TB:Q", format=".3~g"), "over:N"],
     )
     ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(
-        y=alt.Y("hardware:N", sort=alt.EncodingSortField("year")), x="capacity_TB:Q",
+        y=alt.Y("hardware:N", sort=order), x=alt.X("capacity_TB:Q", scale=alt.Scale(domain=[0, x_max], clamp=True)),
         tooltip=["hardware:N", alt.Tooltip("capacity_TB:Q", title="domain HBM (TB)", format=".3~g")])
     return (stacked + ticks).add_params(log_ctx, seqs).properties(
         title=alt.Title(f"{model.name} ({precision} weights) and its KV cache against each domain's HBM",
-                        subtitle="Black tick: the domain's HBM capacity. Bars past the tick do not fit."),
+                        subtitle=["Black tick: the domain's HBM capacity. Bars past the tick do not fit.",
+                                  "Bars stop at the right edge of the axis."]),
         width=560, height=330,
     )
