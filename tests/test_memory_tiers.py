@@ -84,3 +84,11 @@ def test_cache_ledger_on_default_data_and_without_prices(data_copy):
     rewrite_cell(data_copy / "memory_tiers.csv", "H100 SXM HBM3", "price_USD", "")
     other = {e.quantity: e for e in claims.derive("cache-tiers", data.selection(data_dir=data_copy))}
     assert other["break-even residence in flash vs recompute (Gray)"].verdict == claims.NOT_DERIVED
+
+
+def test_reader_data_without_the_tables_falls_back_to_the_books(data_copy):
+    from lib import pricing
+    (data_copy / "memory_tiers.csv").unlink()
+    (data_copy / "prices.csv").unlink()
+    assert len(mt.load_memory_tiers(data_copy)) == len(mt.load_memory_tiers())
+    assert len(pricing.load_prices(data_copy)) == len(pricing.load_prices())

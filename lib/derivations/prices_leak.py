@@ -69,15 +69,15 @@ def recompute_usd_per_Bps(sel: Selection, tiers: list[MemoryTier]) -> float | No
 @derives("context-200k-kv", CHAPTER)
 def context_200k_kv(sel: Selection) -> list[Entry]:
     hw = sel.hardware
-    precision = serving_precision(hw)
     out = []
-    for prec in dict.fromkeys((precision, "bf16")):
-        b = float(breakpoint_kv_bytes_per_token(TALK_ACTIVE_PARAMS, hw.flops(prec), hw.hbm_bandwidth_Bps,
-                                                BREAKPOINT_CONTEXT_TOKENS))
+    for prec in ("fp8", "bf16"):
+        b = None if not hw.supports(prec) else float(breakpoint_kv_bytes_per_token(
+            TALK_ACTIVE_PARAMS, hw.flops(prec), hw.hbm_bandwidth_Bps, BREAKPOINT_CONTEXT_TOKENS))
         out.append(entry("context-200k-kv", f"b_kv where KV reads = compute at 200k, 100B active ({prec})",
                          TALK_KV_RANGE_B, b, "B",
                          inputs={"hardware": hw.name, "precision": prec, "context_tokens": BREAKPOINT_CONTEXT_TOKENS,
-                                 "active_params": TALK_ACTIVE_PARAMS}))
+                                 "active_params": TALK_ACTIVE_PARAMS},
+                         note="" if b is not None else f"{hw.name} has no dense {prec} FLOP/s in the data"))
     layer = gqa_kv_bytes_per_token_per_layer(TALK_KV_HEADS, TALK_HEAD_DIM, "fp8")
     out.append(entry("context-200k-kv", "KV bytes/token of 8 KV heads × 128 dims, ONE layer (fp8)", TALK_KV_RANGE_B,
                      layer, "B", verdict=HOLDS,
