@@ -43,6 +43,10 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 #: rule of thumb was read off.
 CHINCHILLA_PARAMS = 70e9
 CHINCHILLA_TOKENS = 1.4e12
+#: The largest model and token count in the runs the laws were fitted on (Hoffmann et al. 2022, as described
+#: by Besiroglu et al. 2024: 70M to over 16B parameters, 5B to 500B tokens).
+FIT_MAX_PARAMS = 16e9
+FIT_MAX_TOKENS = 500e9
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 
@@ -359,6 +363,18 @@ def equal_terms_design(law: LossLaw, target_loss, served_tokens) -> tuple[np.nda
     return law.params_for_loss(target_loss, d), d
 
 
+def equal_terms_penalty(law: LossLaw, target_loss, served_tokens) -> np.ndarray:
+    """(6·N_h·D_h + 2·N_h·T) / (6·N*·D* + 2·N*·T) − 1: the extra training + serving compute of the equal-terms
+    design (:func:`equal_terms_design`) over the inference-aware optimum at the same loss and demand;
+    NaN where the heuristic cannot reach the loss at all."""
+    t = _positive_array("served_tokens", served_tokens)
+    n_h, d_h = equal_terms_design(law, target_loss, t)
+    n_o, d_o = law.inference_optimal(target_loss, t)
+    feasible = np.isfinite(n_h)
+    cost_h = train_serve_flop(np.where(feasible, n_h, 1.0), d_h, t)
+    return np.where(feasible, cost_h / train_serve_flop(n_o, d_o, t) - 1, np.nan)
+
+
 def train_serve_flop(params, pretrain_tokens, served_tokens) -> np.ndarray:
     """6·N·D + 2·N·T: training plus serving FLOP."""
     return lifetime_flop(params, pretrain_tokens, served_tokens)
@@ -404,3 +420,17 @@ def implied_utilisation(flop, accelerator_hours_used, flops_per_s) -> np.ndarray
     """Model FLOP utilisation implied by a run: FLOP ÷ (hours × 3600 × F)."""
     return _positive_array("flop", flop) / (_positive_array("accelerator_hours", accelerator_hours_used)
                                             * SECONDS_PER_HOUR * _positive_array("flops_per_s", flops_per_s))
+
+
+def format_count(value: float, unit: str = "", digits: int = 3) -> str:
+    """A large count for display: ``format_count(1.5e14, "tokens") == "150T tokens"`` (k, M, B, T; quadrillions
+    stay in T). Display only; a candidate for lib.units (it has no short-scale formatter)."""
+    if value is None or not np.isfinite(value):
+        raise ValueError("cannot format a missing or infinite value")
+    magnitude = abs(value)
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= factor * 0.9995:
+            scaled = value / factor
+            text = f"{scaled:,.0f}" if abs(scaled) >= 10 ** digits else f"{scaled:.{digits}g}"
+            return f"{text}{suffix} {unit}".strip()
+    return f"{value:.{digits}g} {unit}".strip()

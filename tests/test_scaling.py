@@ -196,3 +196,21 @@ def test_reader_data_without_the_tables_falls_back_to_the_book(data_copy):
 def test_check_data_validates_the_new_tables():
     assert data.check_data_dir(data.DEFAULT_DATA_DIR) == []
     assert "scaling_laws.csv" in data.SCHEMAS and "serving_demand.csv" in data.SCHEMAS
+
+
+def test_format_count():
+    assert scaling.format_count(1.5e14, "tokens") == "150T tokens"
+    assert scaling.format_count(100e9, "params") == "100B params"
+    assert scaling.format_count(3.2e15) == "3,200T"
+    assert scaling.format_count(8333.3) == "8.33k"
+    assert scaling.format_count(0.3) == "0.3"
+    with pytest.raises(ValueError):
+        scaling.format_count(float("nan"))
+
+
+def test_equal_terms_penalty_is_zero_where_equal_terms_are_optimal():
+    for law in (HOFFMANN, EPOCH):
+        n, d, t = law.optimum_along_loss(1.95, 2.0)  # r = 2: serving compute = training compute
+        assert float(scaling.equal_terms_penalty(law, 1.95, t)) == pytest.approx(0.0, abs=1e-9)
+        assert float(scaling.equal_terms_penalty(law, 1.95, 10 * t)) > 0.01
+        assert np.isnan(scaling.equal_terms_penalty(law, 1.95, 1e6))  # T/3 tokens cannot reach the loss

@@ -1,0 +1,152 @@
+"""Charts for the chapter ``overtrained-100x``.
+
+The optimum is computed in :mod:`lib.scaling` on a grid of effective served tokens T_eff (serving plus RL
+rollouts expressed as served tokens); the browser only shifts that grid by the RL sliders
+(T = T_eff − k_RL·D_RL/(2η)) and picks the row nearest the served-tokens slider, so the page needs no kernel.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..charts import PALETTE
+from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
+
+#: Effective served tokens, 1e9 … 1e18, 30 points per decade.
+T_EFF_GRID = np.logspace(9, 18, 271)
+
+
+def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    numeric = frame.select_dtypes("number").columns
+    frame[numeric] = frame[numeric].apply(lambda c: c.map(lambda v: float(f"{v:.{digits}g}")))
+    return frame
+
+
+def optimum_frame(laws: list[LossLaw], params: float, tokens: float) -> pd.DataFrame:
+    """For each law, the inference-aware optimum at the loss of (params, tokens) along T_EFF_GRID: N*, D*,
+    D*/N*, and the cost of the equal-terms heuristic relative to the optimum."""
+    frames = []
+    for law in laws:
+        loss = float(law.loss(params, tokens))
+        n, d = law.inference_optimal(loss, T_EFF_GRID)
+        penalty = equal_terms_penalty(law, loss, T_EFF_GRID)
+        frames.append(pd.DataFrame({
+            "fit": law.name, "log_t_eff": np.log10(T_EFF_GRID), "params_B": n / 1e9, "tokens_T": d / 1e12,
+            "tokens_per_param": d / n, "heuristic_penalty_pct": 100 * penalty,
+        }))
+    return _round(pd.concat(frames, ignore_index=True))
+
+
+def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: dict[str, float],
+                  talk_factor: float) -> alt.LayerChart:
+    """Tokens per parameter of the optimum against lifetime served tokens, one line per fit, with sliders for
+    served tokens (the marked point), RL rollout tokens, k_RL and η."""
+    served = alt.param(name="log_served", value=default_log_served,
+                       bind=alt.binding_range(min=10, max=17.5, step=0.05, name="log₁₀ served tokens T "))
+    rl_tokens = alt.param(name="log_rl", value=rl_defaults["log_rl_tokens"],
+                          bind=alt.binding_range(min=9, max=15, step=0.05, name="log₁₀ RL rollout tokens D_RL "))
+    k_rl = alt.param(name="k_rl", value=rl_defaults["k_rl"],
+                     bind=alt.binding_range(min=2, max=6, step=0.5, name="k_RL (FLOP per param per RL token) "))
+    eta = alt.param(name="eta", value=rl_defaults["eta"],
+                    bind=alt.binding_range(min=0.1, max=1, step=0.05, name="η (RL efficiency) "))
+    fits = list(dict.fromkeys(frame["fit"]))
+    base = (
+        alt.Chart(frame.drop(columns=["heuristic_penalty_pct"]))
+        .transform_calculate(rl_equiv="pow(10, log_rl) * k_rl / (2 * eta)")
+        .transform_calculate(served_tokens="pow(10, datum.log_t_eff) - datum.rl_equiv")
+        .transform_filter("datum.served_tokens >= 1e10")
+        .transform_calculate(overtrain=f"datum.tokens_per_param / {CHINCHILLA_TOKENS_PER_PARAM}")
+    )
+    x = alt.X("served_tokens:Q", scale=alt.Scale(type="log", domain=[1e10, 3e17]),
+              axis=alt.Axis(title="lifetime served tokens T (log)", format="~s"))
+    y = alt.Y("tokens_per_param:Q", scale=alt.Scale(type="log", domain=[10, 200000]),
+              axis=alt.Axis(title="optimal tokens per parameter D*/N* (log)", format="~s"))
+    color = alt.Color("fit:N", title="loss law", scale=alt.Scale(domain=fits, range=PALETTE[:len(fits)]),
+                      legend=alt.Legend(orient="bottom", labelLimit=320))
+    lines = base.mark_line(clip=True).encode(
+        x=x, y=y, color=color,
+        tooltip=[alt.Tooltip("fit:N"), alt.Tooltip("served_tokens:Q", title="served tokens", format=".3~s"),
+                 alt.Tooltip("params_B:Q", title="N* (billions)", format=".3~g"),
+                 alt.Tooltip("tokens_T:Q", title="D* (trillions)", format=".3~g"),
+                 alt.Tooltip("tokens_per_param:Q", title="D*/N*", format=",.0f"),
+                 alt.Tooltip("overtrain:Q", title="× Chinchilla's 20", format=".3~g")])
+    marks = pd.DataFrame({"level": [CHINCHILLA_TOKENS_PER_PARAM, 75 * CHINCHILLA_TOKENS_PER_PARAM,
+                                    100 * CHINCHILLA_TOKENS_PER_PARAM],
+                          "label": ["Chinchilla's rule: 20 tokens/param",
+                                    f"75×: 1,500 (the talk's model is {talk_factor:.0f}×)", "100×: 2,000"],
+                          "dy": [-7, 9, -7]})
+    rules = alt.Chart(marks).mark_rule(color="#888", strokeDash=[4, 3]).encode(y=alt.Y("level:Q"))
+    rule_text = (alt.Chart(marks[marks["dy"] < 0]).mark_text(align="left", x=6, dy=-7, fontSize=11, color="#555")
+                 .encode(y=alt.Y("level:Q"), text="label:N")
+                 + alt.Chart(marks[marks["dy"] > 0]).mark_text(align="left", x=6, dy=9, fontSize=11, color="#555")
+                 .encode(y=alt.Y("level:Q"), text="label:N"))
+    nearest = (
+        base.transform_calculate(dist="abs(log(datum.served_tokens) / LN10 - log_served)")
+        .transform_joinaggregate(best="min(dist)", groupby=["fit"])
+        .transform_filter("datum.dist == datum.best")
+    )
+    point = nearest.mark_point(size=90, filled=True, clip=True).encode(x=x, y=y, color=color)
+    label = nearest.transform_calculate(
+        text="format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + 'T = '"
+             " + format(datum.overtrain, '.3~g') + '× Chinchilla'"
+    ).mark_text(align="left", dx=8, dy=10, fontSize=11).encode(x=x, y=y, color=color, text="text:N")
+    return (rules + rule_text + lines + point + label).add_params(served, rl_tokens, k_rl, eta).properties(
+        title=alt.Title("The inference-aware optimum: tokens per parameter against demand",
+                        subtitle=["At the loss of a 100B-parameter model trained on 150T tokens. RL rollouts cost",
+                                  "compute in proportion to N, like serving: they shift the curve left."]),
+        width=560, height=340)
+
+
+def penalty_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Extra training + serving compute of the equal-terms heuristic (D = T/3) over the optimum, per fit."""
+    data = frame.dropna(subset=["heuristic_penalty_pct"])
+    data = data[(data["log_t_eff"] >= 12) & (data["log_t_eff"] <= 17.5) & (data["heuristic_penalty_pct"] <= 300)].copy()
+    data["served_tokens"] = (10 ** data["log_t_eff"]).map(lambda v: float(f"{v:.4g}"))
+    fits = list(dict.fromkeys(frame["fit"]))
+    return alt.Chart(data).mark_line(clip=True).encode(
+        x=alt.X("served_tokens:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="lifetime served tokens T (log)",
+                                                                             format="~s")),
+        y=alt.Y("heuristic_penalty_pct:Q", scale=alt.Scale(domain=[0, 150]),
+                axis=alt.Axis(title="extra compute over the optimum (%)")),
+        color=alt.Color("fit:N", title="loss law", scale=alt.Scale(domain=fits, range=PALETTE[:len(fits)]),
+                        legend=alt.Legend(orient="bottom", labelLimit=320)),
+        tooltip=[alt.Tooltip("fit:N"), alt.Tooltip("served_tokens:Q", format=".3~s"),
+                 alt.Tooltip("heuristic_penalty_pct:Q", title="extra compute (%)", format=".3~g")],
+    ).properties(
+        title=alt.Title("What the equal-terms heuristic costs",
+                        subtitle="Train on D = T/3 so that training and serving compute are equal, at the same loss."),
+        width=560, height=240)
+
+
+def demand_chart(default_users: float, default_tokens_per_user_day: float, targets: dict[str, float]) -> alt.LayerChart:
+    """Cumulative served tokens against days for a number of users at a per-user daily rate (sliders), with the
+    token totals to reach marked as horizontal rules."""
+    days = pd.DataFrame({"day": np.arange(1, 366)})
+    users = alt.param(name="users_M", value=float(round(default_users / 1e6)),
+                      bind=alt.binding_range(min=10, max=2000, step=10, name="users (millions) "))
+    rate = alt.param(name="rate", value=float(round(default_tokens_per_user_day, -2)),
+                     bind=alt.binding_range(min=100, max=50000, step=100, name="tokens per user per day "))
+    line = alt.Chart(days).transform_calculate(
+        tokens="users_M * 1e6 * rate * datum.day"
+    ).mark_line(color=PALETTE[0]).encode(
+        x=alt.X("day:Q", axis=alt.Axis(title="days of serving")),
+        y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[1e11, 1e16]),
+                axis=alt.Axis(title="tokens served so far (log)", format="~s")),
+        tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("tokens:Q", format=".3~s")])
+    goal = pd.DataFrame({"tokens": list(targets.values()), "label": list(targets)})
+    rules = alt.Chart(goal).mark_rule(strokeDash=[4, 3], color="#888").encode(y="tokens:Q")
+    text = alt.Chart(goal).transform_calculate(
+        days="datum.tokens / (users_M * 1e6 * rate)"
+    ).transform_calculate(
+        text="datum.label + ': ' + (datum.days <= 365 ? format(datum.days, ',.0f') + ' days' : 'over a year')"
+    ).mark_text(align="left", x=6, dy=-7, fontSize=11, color="#333").encode(y="tokens:Q", text="text:N")
+    header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
+        text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
+             "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
+    ).mark_text(align="right", x=555, y=325, fontSize=12, color="#222").encode(text="text:N")
+    return (rules + text + line + header).add_params(users, rate).properties(
+        title=alt.Title("How long does it take to serve a training corpus?",
+                        subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),
+        width=560, height=340)
