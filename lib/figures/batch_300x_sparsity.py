@@ -1,0 +1,112 @@
+"""Charts for the chapter ``batch-300x-sparsity``: the ridge point F / W_hbm of every row and precision, and
+the cost per token against batch with B* marked, for a sparsity the reader sets with a slider.
+
+The cost chart follows eq. (eq-bs-cost) with the KV term left out: per token, in accelerator-seconds,
+c(B) = max(2 N_active / F, N_total b_w / (B W_hbm)) with N_total = s · N_active; the browser evaluates it
+for the slider's s, so no kernel is needed.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..hardware import Hardware
+from ..models import Model
+from .train_20ms import joint_labels
+
+BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
+PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
+
+
+def ridge_frame(rows: list[dict]) -> pd.DataFrame:
+    """The precision table (from lib.derivations.batch_300x_sparsity.precision_table) rounded for a chart."""
+    frame = pd.DataFrame(rows)
+    frame["ridge"] = frame["ridge"].round(1)
+    frame["b_star"] = frame["b_star"].round(1)
+    frame["flops_T"] = (frame["flops"] / 1e12).round(1)
+    return frame.drop(columns=["flops"])
+
+
+def ridge_chart(rows: list[dict]) -> alt.LayerChart:
+    """B* per unit sparsity (= ridge × b_w / 2) for every row and precision, against release year, with the
+    talk's 300 marked. A dropdown picks the precision, so the reader sees bf16, fp8 and fp4 land together."""
+    frame = ridge_frame(rows)
+    bf16 = frame[frame["precision"] == "bf16"].copy()
+    bf16["label"] = joint_labels(bf16, "b_star", tolerance=0.12, relative=True)
+    pick = alt.param(name="precision_pick", value="all",
+                     bind=alt.binding_select(options=["all", "bf16", "fp8", "fp4"], name="Precision "))
+    keep = "precision_pick == 'all' || datum.precision == precision_pick"
+    base = alt.Chart(frame).transform_filter(keep)
+    points = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("year:Q", scale=alt.Scale(domain=[2016, 2028]), axis=alt.Axis(format="d", title="release year")),
+        y=alt.Y("b_star:Q", scale=alt.Scale(type="log", domain=[50, 1000], nice=False),
+                axis=alt.Axis(title="B* for a dense model, (F / W_hbm) · b_w / 2 (sequences, log)")),
+        color=alt.Color("precision:N", scale=alt.Scale(domain=list(PRECISION_COLORS),
+                                                       range=list(PRECISION_COLORS.values())), title="precision",
+                        legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")),
+        tooltip=["hardware:N", "precision:N", alt.Tooltip("flops_T:Q", title="F (TFLOP/s)"),
+                 alt.Tooltip("ridge:Q", title="ridge F/W (FLOP/byte)"), alt.Tooltip("b_star:Q", title="B* (dense)")],
+    )
+    labels = alt.Chart(bf16).transform_filter("precision_pick == 'all' || precision_pick == 'bf16'").mark_text(
+        align="left", dx=7, fontSize=10, color="#333").encode(x="year:Q", y="b_star:Q", text="label:N")
+    rule = alt.Chart(pd.DataFrame({"v": [300.0], "label": ["the talk: ≈ 300"]}))
+    return alt.layer(
+        rule.mark_rule(color="#2e8b57", strokeDash=[4, 3]).encode(y="v:Q"),
+        rule.mark_text(align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y="v:Q", text="label:N"),
+        points, labels,
+    ).add_params(pick).properties(
+        title=alt.Title("The hardware factor of B*, at each precision",
+                        subtitle=["Weights and compute in one format: b_w / 2 cancels the faster arithmetic where F doubles",
+                                  "as b_w halves. Labels mark the bf16 points (the ridge point F / W_hbm)."]),
+        width=600, height=340)
+
+
+def cost_frame(hardware: list[Hardware]) -> pd.DataFrame:
+    """Batch grid × hardware rows with F (bf16, TFLOP/s) and W_hbm (TB/s) for the browser to evaluate."""
+    frames = [pd.DataFrame({"hardware": hw.name, "batch": BATCH_GRID,
+                            "F_T": round(hw.flops("bf16") / 1e12, 2), "W_T": round(hw.hbm_bandwidth_Bps / 1e12, 3)})
+              for hw in hardware if hw.supports("bf16")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) -> alt.LayerChart:
+    """Cost per token (accelerator-µs, log-log) against batch for ``model``'s active parameters, with total
+    parameters = sparsity × active set by a slider; B* = (F/W) · s drawn as a rule. bf16 weights and compute."""
+    frame = cost_frame(hardware)
+    names = list(dict.fromkeys(frame["hardware"]))
+    active = model.active_params
+    pick = alt.param(name="hw_pick", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
+    sparsity = alt.param(name="sparsity", value=round(float(model.sparsity), 1),
+                         bind=alt.binding_range(min=1, max=64, step=0.5, name="sparsity s = N_total / N_active "))
+    base = (alt.Chart(frame).transform_filter("datum.hardware == hw_pick")
+            .transform_calculate(compute_us=f"2 * {active:.6g} / (datum.F_T * 1e12) * 1e6")
+            .transform_calculate(weights_us=f"sparsity * {active:.6g} * 2 / (datum.batch * datum.W_T * 1e12) * 1e6")
+            .transform_calculate(cost_us="max(datum.compute_us, datum.weights_us)")
+            .transform_calculate(b_star="datum.F_T / datum.W_T * sparsity"))
+    series = {"weights_us": "weight reads ÷ B", "compute_us": "compute (floor)", "cost_us": "cost per token"}
+    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences per step, log)", format="~s"))
+    lines = base.transform_fold(list(series), as_=["term", "us"]).transform_calculate(
+        term_label=" + ".join(f"(datum.term == '{k}' ? '{v}' : '')" for k, v in series.items())
+    ).mark_line().encode(
+        x=x,
+        y=alt.Y("us:Q", scale=alt.Scale(type="log"),
+                axis=alt.Axis(title="cost per token (accelerator-µs, log)", format="~s")),
+        color=alt.Color("term_label:N", title="term", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=list(series.values()), range=["#1f5fa6", "#d1495b", "#222222"])),
+        strokeDash=alt.condition("datum.term == 'cost_us'", alt.value([1, 0]), alt.value([5, 3])),
+        tooltip=[alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("term_label:N", title="term"),
+                 alt.Tooltip("us:Q", title="µs per token", format=".3~g")],
+    )
+    star = base.transform_aggregate(b_star="max(b_star)")
+    rule = star.mark_rule(color="#444", strokeDash=[2, 2]).encode(
+        x=alt.X("b_star:Q", title="batch B (sequences per step, log)"),
+        tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=",.0f")])
+    label = star.transform_calculate(label="'B* = (F/W)·s = ' + format(datum.b_star, ',.0f')").mark_text(
+        align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+    return alt.layer(lines, rule, label).add_params(pick, sparsity).properties(
+        title=alt.Title(f"Cost per token against batch, {active / 1e9:g}B active parameters, bf16",
+                        subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),
+        width=600, height=320)
