@@ -204,7 +204,8 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
         tooltip=["hardware:N", "part_label:N", alt.Tooltip("TB:Q", format=".3~g"), "over:N"],
     )
     ticks = base.mark_tick(color="#222", thickness=2, size=18).encode(
-        y=alt.Y("hardware:N", sort=order), x=alt.X("capacity_TB:Q", scale=alt.Scale(domain=[0, x_max], clamp=True)),
+        y=alt.Y("hardware:N", sort=order, title="scale-up domain (accelerator × count)"),
+        x=alt.X("capacity_TB:Q", title="HBM needed (TB)", scale=alt.Scale(domain=[0, x_max], clamp=True)),
         tooltip=["hardware:N", alt.Tooltip("capacity_TB:Q", title="domain HBM (TB)", format=".3~g")])
     return (stacked + ticks).add_params(log_ctx, seqs).properties(
         title=alt.Title(f"{model.name} ({precision} weights) and its KV cache against each domain's HBM",
