@@ -14,7 +14,7 @@ from ..claims import FAILS, HOLDS, LOOSE, NOT_DERIVED, Entry, derives, entry
 from ..data import Selection
 from ..scaling import (CHINCHILLA_PARAMS, CHINCHILLA_TOKENS, CHINCHILLA_TOKENS_PER_PARAM, SECONDS_PER_HOUR,
                        TRAIN_FLOP_PER_PARAM_TOKEN, SERVE_FLOP_PER_PARAM_TOKEN, DemandRow, LossLaw, demand_value,
-                       equal_terms_tokens, load_loss_laws, load_serving_demand, overtraining_factor, usd_per_flop)
+                       equal_terms_tokens, format_count, load_loss_laws, load_serving_demand, overtraining_factor, usd_per_flop)
 
 CHAPTER = "chapters/overtrained-100x"
 #: The model the $2–5M pre-training cost is checked on (DeepSeek's reported final-run cost is the public
@@ -121,12 +121,13 @@ def tokens_out(sel: Selection) -> list[Entry]:
     _, served = equal_terms_tokens(t.pretrain_tokens, t.rl_factor_low, t.rl_efficiency)
     inputs = {"D_pre": t.pretrain_tokens, "ChatGPT_tokens_per_day": t.chatgpt_tokens_per_day}
     return [
-        entry("tokens-out-equal-in", "served tokens when serving = pre-training compute", t.pretrain_tokens,
-              float(served), "tokens", inputs={"D_pre": t.pretrain_tokens},
+        entry("tokens-out-equal-in", "served ÷ training tokens when serving = pre-training compute", 1.0,
+              float(served) / t.pretrain_tokens, "×", inputs={"D_pre": t.pretrain_tokens},
               note="6·N·D = 2·N·T gives T = 3·D: out ≈ 3 × in"),
         entry("tokens-out-equal-in", "days to serve 150T at ChatGPT's reported traffic", t.days,
               t.pretrain_tokens / t.chatgpt_tokens_per_day, "days", inputs=inputs,
-              note=f"{t.chatgpt_messages_per_day:.3g} messages/day × {t.tokens_per_message:g} tokens/message (assumed)"),
+              note=f"{format_count(t.chatgpt_messages_per_day)} messages/day × "
+                   f"{format_count(t.tokens_per_message)} tokens/message (assumed)"),
         entry("tokens-out-equal-in", "days to serve 3 × 150T at the same traffic", t.days,
               float(served) / t.chatgpt_tokens_per_day, "days", inputs=inputs,
               note="the equal-compute lifetime"),
