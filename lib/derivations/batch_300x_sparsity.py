@@ -82,7 +82,11 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
     out = [entry(claim, "ridge point F / W_hbm (bf16)", TALK_RIDGE, hw.ridge_flop_per_byte,
                  "FLOP/byte", inputs={"hardware": hw.name})]
     nvidia = [h for h in sel.all_hardware() if h.vendor == "NVIDIA" and h.year >= RIDGE_FROM_YEAR]
-    if nvidia:
+    if not nvidia:
+        note = f"the data have no NVIDIA rows from {RIDGE_FROM_YEAR} on"
+        out += [entry(claim, "lowest NVIDIA ridge, A100 → Rubin (bf16)", TALK_RIDGE, None, "FLOP/byte", note=note),
+                entry(claim, "highest NVIDIA ridge, A100 → Rubin (bf16)", TALK_RIDGE, None, "FLOP/byte", note=note)]
+    else:
         ridges = np.array([h.ridge_flop_per_byte for h in nvidia])
         names = [h.name for h in nvidia]
         out += [
@@ -100,6 +104,14 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
         out.append(entry(claim, "B* in fp8 ÷ B* in bf16 (precision cancels)", 1.0, None, "×",
                          inputs={"hardware": hw.name}, note=f"{hw.name} has no fp8 FLOP/s in the data"))
 
+    trains = float(trains_per_second(hw.hbm_drain_time_s))
+    out += [
+        entry(claim, "B* with the talk's sparsity 8", (2000.0, 3000.0), optimal_batch_at(hw, TALK_SPARSITY), "tokens",
+              inputs={"hardware": hw.name, "sparsity": TALK_SPARSITY},
+              note="the talk's arithmetic, right given its inputs"),
+        entry(claim, "trains per second, 1 / T", TALK_TRAINS_PER_S, trains, "1/s", inputs={"hardware": hw.name},
+              note="T = C_hbm / W_hbm; a 20 ms train gives 50/s"),
+    ]
     model = sel.model_named(TALK_MODEL)
     inputs = {"hardware": hw.name, "model": TALK_MODEL}
     if model is None:
@@ -107,14 +119,11 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
         for q, stated, unit in (("DeepSeek sparsity N_total / N_active", TALK_SPARSITY, "×"),
                                 ("DeepSeek routed experts active per token", TALK_ACTIVE_EXPERTS, "experts"),
                                 ("optimal batch B* for DeepSeek", (2000.0, 3000.0), "tokens"),
-                                ("trains per second, 1 / T", TALK_TRAINS_PER_S, "1/s"),
                                 ("tokens/s per replica, B* × 1/T", TALK_TOKENS_PER_S, "tokens/s"),
                                 ("replica ÷ Google's reported global tokens/s", TALK_SHARE_OF_GOOGLE, "×")):
             out.append(entry(claim, q, stated, None, unit, inputs=inputs, note=note))
         return out
     b_star = optimal_batch_at(hw, model.sparsity)
-    b_star_talk = optimal_batch_at(hw, TALK_SPARSITY)
-    trains = float(trains_per_second(hw.hbm_drain_time_s))
     tokens = b_star * trains
     out += [
         entry(claim, "DeepSeek sparsity N_total / N_active", TALK_SPARSITY, model.sparsity, "×", inputs=inputs,
@@ -124,10 +133,6 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
               "experts", inputs=inputs),
         entry(claim, "optimal batch B* for DeepSeek", (2000.0, 3000.0), b_star, "tokens", inputs=inputs,
               note="with the published parameter sparsity"),
-        entry(claim, "B* with the talk's sparsity 8", (2000.0, 3000.0), b_star_talk, "tokens", inputs=inputs,
-              note="the talk's arithmetic, right given its inputs"),
-        entry(claim, "trains per second, 1 / T", TALK_TRAINS_PER_S, trains, "1/s", inputs={"hardware": hw.name},
-              note="T = C_hbm / W_hbm; a 20 ms train gives 50/s"),
         entry(claim, "tokens/s per replica, B* × 1/T", TALK_TOKENS_PER_S, tokens, "tokens/s", inputs=inputs,
               note="the talk's 128,000 = 2,000 × 64, without the 3× headroom"),
     ]
