@@ -245,12 +245,12 @@ def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: Arra
 
 def decode_to_prefill_ratio_closed_form(context_tokens: ArrayLike, breakpoint_context_tokens: ArrayLike,
                                         weight_share: float = 0.5) -> np.ndarray:
-    """r ≈ max(1, (L / L*) / (1 − s)) (eq. prices-ratio-closed), with L* the breakpoint context and s the share
+    """r ≈ max(1, (L / L*) / (1 − φ)) (eq. eq-pl-ratio), with L* the breakpoint context and φ = ``weight_share`` the share
     of the replica's HBM the weights fill.
 
     With the rest of the HBM full of KV, a memory-bound decode step reads all of HBM, so it takes the drain time
-    T = C_hbm / W_hbm; B = n C_hbm (1 − s) / (L b_kv) sequences share it. Dividing n T / B by 2 N_active / F gives
-    L b_kv F / (2 N_active W_hbm (1 − s)) = (L / L*) / (1 − s). Ignores the rounding of n and B.
+    T = C_hbm / W_hbm; B = n C_hbm (1 − φ) / (L b_kv) sequences share it. Dividing n T / B by 2 N_active / F gives
+    L b_kv F / (2 N_active W_hbm (1 − φ)) = (L / L*) / (1 − φ). Ignores the rounding of n and B.
     """
     if not 0 <= weight_share < 1:
         raise ValueError(f"weight_share must be in [0, 1); got {weight_share}")
