@@ -67,8 +67,11 @@ def four_axes(sel: Selection) -> list[Entry]:
               "calls_per_task": CALLS_PER_TASK, "rl_tokens_per_pretraining_token": RL_TOKENS_PER_PRETRAINING_TOKEN}
     d = scenario(model)
     if d is None:
+        note = f"{model.name} has no published training tokens"
         return [entry("four-scaling-laws", "inference ÷ pre-training compute (scenario)", None, None, "×",
-                      inputs=inputs, verdict=LOOSE, note=f"{model.name} has no published training tokens")]
+                      inputs=inputs, note=note),
+                entry("four-scaling-laws", "answers for inference to equal pre-training, Q* = 3D/(r·a)", None, None,
+                      "answers", inputs=inputs, note=note)]
     ratio = d.inference / d.pretraining
     q_star = float(dm.answers_to_match_pretraining(model.training_tokens, TOKENS_PER_ANSWER, CALLS_PER_TASK))
     days = q_star / (DAILY_USERS * ANSWERS_PER_USER_PER_DAY)

@@ -31,7 +31,9 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 
 def demand_chart(model: Model) -> alt.LayerChart:
     """The four terms of eq. demand-terms as bars (log FLOPs), each assumption on a slider."""
+    #: Without a published token count the chart assumes 15T tokens and says so in its subtitle.
     n, d = model.active_params, model.training_tokens or 15e12
+    assumed = "" if model.training_tokens else " (D assumed 15T tokens: none published)"
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "N": n, "D": d})
     params = [
@@ -67,7 +69,7 @@ def demand_chart(model: Model) -> alt.LayerChart:
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
         title=alt.Title(f"Compute demand of a {model.name}-sized model along four axes",
-                        subtitle="6·N·D once; RL k·N·T/ρ; inference 2·N·Q·r, multiplied by a with sub-agents"),
+                        subtitle="6·N·D once; RL k·N·T/ρ; inference 2·N·Q·r, multiplied by a with sub-agents" + assumed),
         width=560, height=200)
 
 
