@@ -156,6 +156,8 @@ def test_ledger_entries_on_default_data():
     assert by["US mean load ÷ peak (2023)"].verdict == claims.HOLDS
     assert by["cost per token, dearest ÷ cheapest priced offer"].verdict == claims.FAILS
     assert by["dense FLOP/s per package, oldest (16-bit) → newest (lowest precision)"].derived == pytest.approx(35000 / 125)
+    # At B* with no KV the throughput is the compute floor F / (2 N_active), so a flat hourly price gives F ratios.
+    assert by["cost per token at a constant price per accelerator-hour, oldest → newest"].derived == pytest.approx(35000 / 125)
 
 
 def test_ledger_copes_without_rubin_row_or_tables(data_copy):

@@ -259,6 +259,13 @@ def cost_240x(sel: Selection) -> list[Entry]:
                      best.tokens_per_s_per_W / oldest.tokens_per_s_per_W, "×",
                      inputs={**inputs, "oldest": oldest.hardware, "best": best.hardware},
                      note="joules per token at B*, each row at its lowest precision"))
+    by_year = sorted(rows, key=lambda t: (t.year, -t.tokens_per_s_per_chip))
+    old, new = by_year[0], max((t for t in rows if t.year == by_year[-1].year), key=lambda t: t.tokens_per_s_per_chip)
+    out.append(entry("cost-per-token-240x", "cost per token at a constant price per accelerator-hour, oldest → newest",
+                     240.0, new.tokens_per_s_per_chip / old.tokens_per_s_per_chip, "×",
+                     inputs={**inputs, "oldest": old.hardware, "newest": new.hardware},
+                     note=(f"{old.hardware} ({old.year}, {old.precision}) → {new.hardware} ({new.year}, {new.precision}): "
+                           "holds only if an accelerator-hour costs the same across generations")))
     hardware = sel.all_hardware()
     first = min(hardware, key=lambda h: (h.year, h.flops("bf16")))
     last = max(hardware, key=lambda h: (h.year, h.flops(pw.lowest_precision(h))))
