@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from lib import data, scaling
 from lib.data import DataError
@@ -214,3 +215,16 @@ def test_equal_terms_penalty_is_zero_where_equal_terms_are_optimal():
         assert float(scaling.equal_terms_penalty(law, 1.95, t)) == pytest.approx(0.0, abs=1e-9)
         assert float(scaling.equal_terms_penalty(law, 1.95, 10 * t)) > 0.01
         assert np.isnan(scaling.equal_terms_penalty(law, 1.95, 1e6))  # T/3 tokens cannot reach the loss
+
+
+@settings(max_examples=40, deadline=None)
+@given(log_served=st.floats(min_value=9, max_value=17), shift=st.floats(min_value=-1.0, max_value=1.0),
+       loss=st.floats(min_value=1.95, max_value=2.5))
+def test_no_other_size_on_the_loss_curve_is_cheaper(log_served, shift, loss):
+    served = 10 ** log_served
+    n, d = EPOCH.inference_optimal(loss, served)
+    other_n = float(n) * 10 ** shift
+    other_d = EPOCH.tokens_for_loss(loss, other_n)
+    best = float(scaling.train_serve_flop(n, d, served))
+    if np.isfinite(other_d):
+        assert float(scaling.train_serve_flop(other_n, other_d, served)) >= best * (1 - 1e-9)
