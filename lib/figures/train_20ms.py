@@ -159,8 +159,8 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
         line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms · p99 ' "
               "+ format(datum.p99_ms, ',.1f') + ' ms · worst ' + format(datum.worst_ms, ',.1f') + ' ms'",
     )
-    text1 = stats.mark_text(align="right", x=600, y=64, fontSize=12, color="#222").encode(text="line1:N")
-    text2 = stats.mark_text(align="right", x=600, y=82, fontSize=12, color="#222").encode(text="line2:N")
+    text1 = stats.mark_text(align="left", x=8, y=64, fontSize=12, color="#222").encode(text="line1:N")
+    text2 = stats.mark_text(align="left", x=8, y=82, fontSize=12, color="#222").encode(text="line2:N")
     return alt.layer(bars, rules, rule_text, overflow, text1, text2).add_params(rate, cap).properties(
         title=alt.Title(f"Latency of a request on the batch train (period T = {t_ms:.1f} ms)",
                         subtitle="Poisson arrivals, a train every T with B seats, first come first served; "
