@@ -112,10 +112,11 @@ def tokens_per_watt_frame(hardware, model: Model) -> pd.DataFrame:
                          "precision": precision, "tokens_per_J": t.tokens_per_s_per_W,
                          "tokens_per_s": t.tokens_per_s_per_chip, "tdp_W": hw.tdp_W, "batch": t.batch})
     frame = _round(pd.DataFrame(rows))
-    # Alternate labels right and left within a vendor-year so that neighbours do not print on each other.
-    nvidia_rank = frame.groupby(["mode", "year", "vendor"])["tokens_per_J"].rank(method="first").astype(int) % 2
-    frame["side"] = np.where(frame["vendor"] == "AMD", 0, np.where(frame["vendor"] == "Google", 1, nvidia_rank))
-    frame["x"] = frame["year"] + frame["vendor"].map({"AMD": -0.2, "Google": 0.2}).fillna(0.0)
+    # Spread the accelerators of one year side by side so that their points and labels do not overlap.
+    frame = frame.sort_values(["mode", "year", "vendor", "hardware"]).reset_index(drop=True)
+    rank = frame.groupby(["mode", "year"]).cumcount()
+    size = frame.groupby(["mode", "year"])["hardware"].transform("count")
+    frame["x"] = (frame["year"] + (rank - (size - 1) / 2) * 0.18).round(3)
     return frame
 
 
@@ -126,20 +127,19 @@ def tokens_per_watt_chart(hardware, model: Model) -> alt.LayerChart:
                      bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
     x = alt.X("x:Q", scale=alt.Scale(domain=[2016.5, 2026.8]), axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="tokens/s per W at B* (tokens per joule, log)"))
+    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=[2, 3000]),
+              axis=alt.Axis(title="tokens/s per W at B* (tokens per joule, log)"))
     points = base.mark_point(size=90, filled=True).encode(
         x=x, y=y, color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")), shape=alt.Shape("vendor:N"),
         tooltip=["hardware:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
                  alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                  alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="B*", format=",.0f")])
-    right = base.transform_filter("datum.side == 1").mark_text(align="left", dx=7, fontSize=10, color="#444").encode(
+    labels = base.mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444").encode(
         x=x, y=y, text="hardware:N")
-    left = base.transform_filter("datum.side == 0").mark_text(align="right", dx=-7, fontSize=10, color="#444").encode(
-        x=x, y=y, text="hardware:N")
-    return (points + right + left).add_params(mode).properties(
+    return (points + labels).add_params(mode).properties(
         title=alt.Title(f"{model.name}: tokens per joule at the optimal batch, by release year",
                         subtitle="Roofline throughput at B* ÷ TDP; TPU TDPs are estimates (see the data notes)"),
-        width=560, height=320)
+        width=600, height=360)
 
 
 def cost_frame(sel, model: Model) -> pd.DataFrame:
