@@ -141,7 +141,7 @@ def context_plateau(sel: Selection) -> list[Entry]:
                          verdict=HOLDS if years > OUT_OF_REACH_YEARS else FAILS,
                          note=f"structural: 'out of reach' read as > {OUT_OF_REACH_YEARS:g} years of NVIDIA "
                               f"bandwidth growth ({rate:.2f}×/year in the data); here {years:.0f} years"))
-    out.append(entry(CLAIM, "exponent of the sparse gain, 1M → 100M", 0.5, numbers["gain_exponent"], "1",
+    out.append(entry(CLAIM, "exponent of the sparse gain, 1M → 100M", 0.5, numbers["gain_exponent"], "",
                      inputs=inputs, rel_tol=0.1,
                      note="d ln(dense cost ÷ sparse cost) / d ln L: 0.5 is a square-root gain"))
     out.append(entry(CLAIM, "context where √-sparse costs what dense 200k costs", None,

@@ -189,7 +189,8 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> a
     ga["running_max"] = np.maximum.accumulate(ga["tokens"].to_numpy())
     y = alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8]),
               axis=alt.Axis(title="maximum context window (tokens, log)", format="~s"))
-    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"))
+    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"),
+              scale=alt.Scale(domain=["2023-01-01", "2026-06-30"]))
     points = alt.Chart(frame).mark_point(size=80).encode(
         x=x, y=y,
         color=alt.Color("availability:N", title="availability",
