@@ -276,7 +276,7 @@ class CapacityCeilings:
     replica_free_bytes: float  # n_min · C_hbm − N_total b_w: what the smallest replica has left for KV
     replica_context: float  # longest single sequence the smallest replica holds beside its weights
     domain_chips: int
-    domain_bytes: float  # D · C_hbm: all HBM of one scale-up domain
+    domain_bytes: float  # n_dom · C_hbm: all HBM of one scale-up domain
     domain_context: float  # longest single sequence whose KV alone fills a whole scale-up domain
 
 
