@@ -200,10 +200,18 @@ def test_price_columns_must_agree_with_multiplier(data_copy):
 # --- the ledger on a reader's data --------------------------------------------------------------------
 
 
-def test_ledger_copes_without_offers_table(data_copy):
+def test_offers_fall_back_to_the_book_when_the_reader_has_none(data_copy):
+    (data_copy / "mode_offers.csv").unlink()
+    assert [o.name for o in modes.load_offers(data_copy)] == [o.name for o in modes.load_offers()]
+
+
+def test_ledger_copes_without_the_lecture_row(data_copy):
     from lib import claims
 
-    (data_copy / "mode_offers.csv").unlink()
+    path = data_copy / "mode_offers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0]] + [l for l in lines[1:] if not l.startswith(modes.LECTURE_OFFER)]) + "\n",
+                    encoding="utf-8")
     entries = {e.quantity: e for e in claims.derive("fast-mode", data.selection(data_dir=data_copy))}
     assert entries["price ratio of the fast mode (published)"].derived is None
     assert entries["price ratio of the fast mode (published)"].verdict == claims.NOT_DERIVED

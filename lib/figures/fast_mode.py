@@ -162,7 +162,7 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
     y = alt.Y("price:Q", scale=alt.Scale(type="log", domain=[1, 100]),
               axis=alt.Axis(title="price ratio P (fast ÷ standard, per token, log)", format="~g"))
     family = alt.Chart(frame).mark_line(strokeWidth=1.4, opacity=0.6).encode(
-        x=x, y=y, color=alt.Color("share_label:N", title="KV share of the standard step",
+        x=x, y=y, color=alt.Color("share_label:N", title="KV share φ",
                                   scale=alt.Scale(range=PALETTE[:len(SHARE_FAMILY)]),
                                   legend=alt.Legend(orient="bottom", columns=5)),
         tooltip=[alt.Tooltip("share_label:N", title="φ"), alt.Tooltip("speed:Q", format=".3~g"),
