@@ -1,6 +1,9 @@
 """The book's one notation table: every symbol, its meaning, its SI unit and its name in code.
 
-The notation page renders this table, and docstrings use the same letters.
+Symbols with scope ``"book"`` mean the same thing on every page. A few letters are needed only inside one
+chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope,
+may be reused by another chapter for another local quantity, and must never reuse a book-wide letter. The
+notation page renders the whole table, and docstrings use the same letters.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ class Symbol:
     meaning: str
     unit: str
     code: str  # the name used in lib
+    scope: str = "book"  # "book", or the docname of the one chapter that uses it
 
 
 SYMBOLS: tuple[Symbol, ...] = (
@@ -35,17 +39,87 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"T", r"HBM drain time $C_\text{hbm} / W_\text{hbm}$: the batch train's period", "s", "hbm_drain_time_s"),
     Symbol(r"B^*", "optimal batch: compute time = weight-read time", "sequences", "optimal_batch"),
     Symbol(r"D", "training tokens", "tokens", "training_tokens"),
+    # ---- local to one chapter ----------------------------------------------------------------------------
+    Symbol(r"\lambda", "request arrival rate", "requests/s", "arrival_rate_per_s", "chapters/train-20ms"),
+    Symbol(r"\rho", r"offered load $\lambda T / B$", "1", "load", "chapters/train-20ms"),
+    Symbol(r"d", "share of time a user is decoding", "1", "duty_cycle", "chapters/train-20ms"),
+    Symbol(r"U", r"users that fill one train, $B/d$", "users", "streams_to_fill", "chapters/train-20ms"),
+    Symbol(r"S", "speed ratio, fast ÷ standard tokens/s per user", "1", "speed_ratio", "chapters/fast-mode"),
+    Symbol(r"P", "price ratio per token, fast ÷ standard", "1", "price_ratio", "chapters/fast-mode"),
+    Symbol(r"\varphi", "KV-read share of the standard mode's step", "1", "kv_share", "chapters/fast-mode"),
+    Symbol(r"c", "one sequence's compute time per step", "s", "compute_per_sequence_s", "chapters/fast-mode"),
+    Symbol(r"k", "one sequence's KV-read time per step", "s", "kv_per_sequence_s", "chapters/fast-mode"),
+    Symbol(r"L^*", "context at which KV reads equal compute (the price breakpoint)", "tokens", "breakpoint_context",
+           "chapters/prices-leak"),
+    Symbol(r"b_{kv}^*", r"KV bytes per token that put the breakpoint at $L^*$", "bytes", "breakpoint_kv_bytes",
+           "chapters/prices-leak"),
+    Symbol(r"\varphi", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
+    Symbol(r"\tau^*", "break-even residence time of data in a memory tier", "s", "break_even_s",
+           "chapters/prices-leak"),
+    Symbol(r"L_0", "context at which √-sparse attention starts to skip tokens", "tokens", "crossover_tokens",
+           "chapters/context-plateau"),
+    Symbol(r"k(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
+           "chapters/context-plateau"),
+    Symbol(r"n_\text{dom}", "accelerators in a scale-up domain", "count", "scale_up_domain_size",
+           "chapters/context-plateau"),
+    Symbol(r"k", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
+    Symbol(r"d", "hidden size", "elements", "hidden_size", "chapters/racks"),
+    Symbol(r"b_a", "bytes per activation element on a link", "bytes", "bytes_per_activation", "chapters/racks"),
+    Symbol(r"W_\text{up}, W_\text{out}", "scale-up and scale-out link bandwidth per accelerator, one direction",
+           "bytes/s", "scale_up_bandwidth_Bps, scale_out_bandwidth_Bps", "chapters/racks"),
+    Symbol(r"p", "pipeline stages", "count", "stages", "chapters/racks"),
+    Symbol(r"m", "micro-batches in flight", "count", "micro_batches", "chapters/racks"),
+    Symbol(r"t_\text{hop}", "time for activations to cross one pipeline hop", "s", "hop_s", "chapters/racks"),
+    Symbol(r"E, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E + A/N^\alpha + B_D/D^\beta$",
+           "1", "LossLaw fields", "chapters/overtrained-100x"),
+    Symbol(r"\ell", "target loss", "nats/token", "target_loss", "chapters/overtrained-100x"),
+    Symbol(r"D_\text{serve}", "tokens served over a model's lifetime", "tokens", "served_tokens",
+           "chapters/overtrained-100x"),
+    Symbol(r"D_\text{RL}, k_\text{RL}", "RL rollout tokens, and FLOPs per parameter per RL token", "tokens, 1",
+           "rl_tokens, k_rl", "chapters/overtrained-100x"),
+    Symbol(r"\eta", "RL rollout efficiency (useful share of rollout compute)", "1", "efficiency",
+           "chapters/overtrained-100x"),
+    Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
+           "chapters/overtrained-100x"),
+    Symbol(r"Q", "answers served", "count", "answers", "chapters/four-scaling-laws"),
+    Symbol(r"r", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
+    Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
+    Symbol(r"P", "power drawn by one accelerator", "W", "tdp_W", "chapters/power-and-co-design"),
+    Symbol(r"\text{PUE}", "power usage effectiveness: facility power ÷ IT power", "1", "pue",
+           "chapters/power-and-co-design"),
+    Symbol(r"\eta", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
 )
 
 
-def as_rows() -> list[dict[str, str]]:
-    """The table as rows for display: symbol (as inline math), meaning, unit, code name."""
+def scopes() -> list[str]:
+    """``"book"`` first, then each chapter with local symbols, in the order they appear."""
+    return list(dict.fromkeys(["book"] + [s.scope for s in SYMBOLS]))
+
+
+def as_rows(scope: str = "book") -> list[dict[str, str]]:
+    """One scope's symbols as rows for display: symbol (as inline math), meaning, unit, code name."""
     return [{"symbol": f"${s.symbol}$", "meaning": s.meaning, "unit": s.unit, "in code": f"`{s.code}`"}
-            for s in SYMBOLS]
+            for s in SYMBOLS if s.scope == scope]
 
 
-def markdown_table() -> str:
-    """The table as a Markdown table (rendered by MyST, so the math is typeset)."""
+def markdown_table(scope: str = "book") -> str:
+    """One scope's symbols as a Markdown table (rendered by MyST, so the math is typeset)."""
     lines = ["| symbol | meaning | unit | in code |", "|---|---|---|---|"]
-    lines += [f"| {r['symbol']} | {r['meaning']} | {r['unit']} | {r['in code']} |" for r in as_rows()]
+    lines += [f"| {r['symbol']} | {r['meaning']} | {r['unit']} | {r['in code']} |" for r in as_rows(scope)]
     return "\n".join(lines)
+
+
+def conflicts() -> list[str]:
+    """Letters that break the rules: a book-wide symbol defined twice, or reused by a chapter."""
+    book = [s.symbol for s in SYMBOLS if s.scope == "book"]
+    problems = [f"{sym!r} is defined twice book-wide" for sym in set(book) if book.count(sym) > 1]
+    for s in SYMBOLS:
+        if s.scope != "book":
+            parts = {p.strip() for p in s.symbol.split(",")}
+            clash = parts & set(book)
+            if clash:
+                problems.append(f"{s.scope} reuses the book-wide symbol(s) {sorted(clash)}")
+            same = [t for t in SYMBOLS if t.scope == s.scope and t.symbol == s.symbol]
+            if len(same) > 1:
+                problems.append(f"{s.scope} defines {s.symbol!r} twice")
+    return sorted(set(problems))

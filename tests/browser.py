@@ -110,7 +110,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.charts_drawn = page.locator(".book-chart svg.marks, .book-chart canvas").count()
     report.controls = page.locator(".book-chart .vega-bind input, .book-chart .vega-bind select").count()
     report.controls_working = _exercise_controls(page)
-    report.h1_count = page.locator("main h1, article h1").count()
+    report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)

@@ -49,6 +49,9 @@ def joint_labels(frame: pd.DataFrame, value: str, tolerance: float, relative: bo
     return labels
 
 
+Y_TITLE = "HBM drain time C_hbm / W_hbm (ms)"
+
+
 def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
     """Drain time C_hbm / W_hbm (ms) against release year, coloured by vendor, with the 20 ms band and the
     NVIDIA log-linear trend; a vendor dropdown highlights one vendor."""
@@ -56,11 +59,11 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
     nvidia = frame[frame["vendor"] == "NVIDIA"]
     layers = []
     band = alt.Chart(pd.DataFrame({"lo": [BAND_MS[0]], "hi": [BAND_MS[1]]})).mark_rect(
-        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q"), y2="hi:Q")
+        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q", title=Y_TITLE), y2="hi:Q")
     rule = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms"]})).mark_rule(
-        color="#2e8b57", strokeDash=[4, 3]).encode(y="ms:Q")
+        color="#2e8b57", strokeDash=[4, 3]).encode(y=alt.Y("ms:Q", title=Y_TITLE))
     rule_label = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms (band ±25%)"]})).mark_text(
-        align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y="ms:Q", text="label:N")
+        align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y=alt.Y("ms:Q", title=Y_TITLE), text="label:N")
     layers += [band, rule, rule_label]
     if len(nvidia) >= 2:
         growth, _ = log_linear_trend(nvidia["year"], nvidia["drain_ms"])
@@ -71,14 +74,15 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
         trend = pd.DataFrame({"year": years, "drain_ms": np.round(level * np.exp(slope * (years - mean_year)), 2),
                               "label": f"NVIDIA trend: {growth * 100:+.1f}% a year"})
         layers.append(alt.Chart(trend).mark_line(color="#76b900", strokeDash=[6, 3], strokeWidth=1.5).encode(
-            x="year:Q", y="drain_ms:Q", tooltip=[alt.Tooltip("label:N", title="fit")]))
+            x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE),
+            tooltip=[alt.Tooltip("label:N", title="fit")]))
     vendor_pick = alt.param(name="vendor_pick", value="all",
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
     points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
         x=alt.X("year:Q", scale=alt.Scale(domain=[2016, 2028]), axis=alt.Axis(format="d", title="release year")),
         y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
-                axis=alt.Axis(title="HBM drain time C_hbm / W_hbm (ms)")),
+                axis=alt.Axis(title=Y_TITLE)),
         color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom"), scale=alt.Scale(domain=["NVIDIA", "AMD", "Google"],
                                                                      range=["#76b900", "#d1495b", "#1f5fa6"])),
         shape=alt.condition(f"datum.hardware == '{selected}'", alt.value("diamond"), alt.value("circle")),
