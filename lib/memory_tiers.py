@@ -25,6 +25,7 @@ import numpy as np
 
 from .data import DEFAULT_DATA_DIR, Column, TableSchema, read_table, register_schema, resolve_data_dir
 from .roofline import ArrayLike
+from .units import duration as human_duration  # noqa: F401  (re-exported for chapters)
 from .units import GIGA
 
 TIERS: tuple[str, ...] = ("hbm", "dram", "flash", "disk")
@@ -144,13 +145,3 @@ def reload_to_recompute_ratio(kv_bytes_per_token: ArrayLike, bandwidth_per_accel
     return (b / w) / (2.0 * n / f)
 
 
-def human_duration(seconds: float) -> str:
-    """A duration for prose: ``"24 ms"``, ``"3.3 s"``, ``"18 min"``, ``"23 h"``, ``"4.3 days"``."""
-    if seconds is None or not np.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"cannot format a duration of {seconds!r} s")
-    for limit, unit, scale in ((1e-3, "µs", 1e-6), (1.0, "ms", 1e-3), (60.0, "s", 1.0), (3600.0, "min", 60.0),
-                               (86400.0 * 2, "h", 3600.0)):
-        if seconds < limit:
-            return f"{seconds / scale:.2g} {unit}" if seconds / scale < 10 else f"{seconds / scale:.0f} {unit}"
-    days = seconds / 86400.0
-    return f"{days:.2g} days" if days < 10 else f"{days:,.0f} days"

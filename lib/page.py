@@ -53,8 +53,13 @@ def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False) 
     return HTML(body)
 
 
+#: Units formatted with an SI prefix (``23.9 ms``, ``13.4 TB``).
+SI_UNITS = ("s", "B", "bytes", "FLOP/s", "B/s", "W", "EFLOP/s")
+
+
 def _fmt_value(value, unit: str) -> str:
-    from .units import si
+    """A ledger value for display: durations in ms … days, money and large counts on the short scale."""
+    from .units import duration, si, short
 
     if value is None:
         return "—"
@@ -64,8 +69,20 @@ def _fmt_value(value, unit: str) -> str:
         if low_number and low_unit == high.rpartition(" ")[2]:
             low = low_number  # one unit for the range: "2,000–3,000 tokens", "1.6–2 kB"
         return f"{low}–{high}"
-    if unit in ("s", "B", "bytes", "FLOP/s", "B/s", "W"):
-        return si(float(value), unit)
+    value = float(value)
+    if unit in ("s", "min", "h") and value >= 0:
+        seconds = value * {"s": 1.0, "min": 60.0, "h": 3600.0}[unit]
+        return si(seconds, "s") if seconds < 60 else duration(seconds)
+    if unit == "USD":
+        return "$" + short(value)
+    if unit.startswith("USD/"):
+        return f"${value:.3g} per {unit[4:]}"
+    if unit in SI_UNITS:
+        return si(value, unit)
+    if unit == "1/s":
+        return f"{value:.3g} per second"
+    if abs(value) >= 1e6:
+        return short(value, unit)
     if abs(value) >= 1000:
         return f"{value:,.0f} {unit}".strip()
     return f"{value:.3g} {unit}".strip()

@@ -31,6 +31,8 @@ from typing import Iterable
 
 import numpy as np
 
+from .units import short as format_count  # noqa: F401  (re-exported for chapters)
+
 from .data import DEFAULT_DATA_DIR, Column, DataError, Problem, TableSchema, read_table, register_schema, resolve_data_dir
 
 #: FLOP per parameter per training token (forward + backward).
@@ -422,15 +424,3 @@ def implied_utilisation(flop, accelerator_hours_used, flops_per_s) -> np.ndarray
                                             * SECONDS_PER_HOUR * _positive_array("flops_per_s", flops_per_s))
 
 
-def format_count(value: float, unit: str = "", digits: int = 3) -> str:
-    """A large count for display: ``format_count(1.5e14, "tokens") == "150T tokens"`` (k, M, B, T; quadrillions
-    stay in T). Display only; a candidate for lib.units (it has no short-scale formatter)."""
-    if value is None or not np.isfinite(value):
-        raise ValueError("cannot format a missing or infinite value")
-    magnitude = abs(value)
-    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if magnitude >= factor * 0.9995:
-            scaled = value / factor
-            text = f"{scaled:,.0f}" if abs(scaled) >= 10 ** digits else f"{scaled:.{digits}g}"
-            return f"{text}{suffix} {unit}".strip()
-    return f"{value:.{digits}g} {unit}".strip()

@@ -68,3 +68,30 @@ def count(value: float, digits: int = 3) -> str:
     if abs(rounded) >= 1:
         return f"{rounded:,.0f}"
     return f"{rounded:.{digits}g}"
+
+
+def duration(seconds: float) -> str:
+    """A duration for prose: ``"24 ms"``, ``"3.3 s"``, ``"18 min"``, ``"23 h"``, ``"4.3 days"``."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"cannot format a duration of {seconds!r} s")
+    for limit, unit, scale in ((1e-3, "µs", 1e-6), (1.0, "ms", 1e-3), (60.0, "s", 1.0), (3600.0, "min", 60.0),
+                               (86400.0 * 2, "h", 3600.0)):
+        if seconds < limit:
+            return f"{seconds / scale:.2g} {unit}" if seconds / scale < 10 else f"{seconds / scale:.0f} {unit}"
+    days = seconds / 86400.0
+    return f"{days:.2g} days" if days < 10 else f"{days:,.0f} days"
+
+
+def short(value: float, unit: str = "", digits: int = 3) -> str:
+    """A large count on the short scale: ``short(1.5e14, "tokens") == "150T tokens"`` (k, M, B, T;
+    quadrillions stay in T)."""
+    if value is None or not math.isfinite(value):
+        raise ValueError("cannot format a missing or infinite value")
+    magnitude = abs(value)
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= factor * 0.9995:
+            scaled = value / factor
+            text = f"{scaled:,.0f}" if abs(scaled) >= 10 ** digits else f"{scaled:.{digits}g}"
+            return f"{text}{suffix} {unit}".strip()
+    return f"{value:.{digits}g} {unit}".strip()
+

@@ -114,3 +114,14 @@ def test_thousand_by_thousand_grid_is_fast():
     elapsed = time.perf_counter() - start
     assert step.step_s.shape == (1000, 1000)
     assert elapsed < 0.1, f"a 1,000 × 1,000 roofline grid took {elapsed * 1e3:.0f} ms (target ≤ 100 ms)"
+
+
+@pytest.mark.parametrize("value, unit, text", [
+    (0.0239, "s", "23.9 ms"), (1404, "min", "23 h"), (6127, "min", "4.3 days"), (4614088, "USD", "$4.61M"),
+    ((2e6, 5e6), "USD", "$2M–$5M"), (7.4e9, "answers", "7.4B answers"), ((1.6e3, 2e3), "B", "1.6–2 kB"),
+    ((2000.0, 3000.0), "tokens", "2,000–3,000 tokens"), (41.9, "1/s", "41.9 per second"),
+])
+def test_ledger_display_formats(value, unit, text):
+    from lib.page import _fmt_value
+
+    assert _fmt_value(value, unit) == text
