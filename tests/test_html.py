@@ -124,31 +124,48 @@ def test_internal_links_resolve():
     assert not broken, "broken internal links:\n" + "\n".join(broken)
 
 
+def _axis_titles(node: dict) -> dict[str, bool]:
+    """For a view (a single mark or a layer), whether each quantitative/temporal x or y channel it draws has
+    an explicit title somewhere among its layers (Vega-Lite shows the first explicit one on a shared axis)."""
+    found: dict[str, bool] = {}
+    for part in node.get("layer", []) or [node]:
+        if "layer" in part:
+            sub = _axis_titles(part)
+        else:
+            sub = {}
+            for channel in ("x", "y"):
+                enc = (part.get("encoding") or {}).get(channel)
+                if isinstance(enc, dict) and enc.get("type") in ("quantitative", "temporal") and "field" in enc:
+                    if enc.get("axis", {}) is None:
+                        continue
+                    sub[channel] = bool(enc.get("title") or (enc.get("axis") or {}).get("title"))
+        for channel, titled in sub.items():
+            found[channel] = found.get(channel, False) or titled
+    return found
+
+
+def _views(spec: dict):
+    """Every layer-or-mark view of a spec, descending through concatenations and facets."""
+    if "layer" in spec or "mark" in spec:
+        yield spec
+        return
+    for key in ("vconcat", "hconcat", "concat"):
+        for sub in spec.get(key, []):
+            yield from _views(sub)
+    if "spec" in spec:
+        yield from _views(spec["spec"])
+
+
 def test_every_chart_has_title_and_axis_titles():
     """Every chart has a title, and every quantitative or temporal axis a title (where units go)."""
     for page in PAGES:
         text = (HTML / f"{page}.html").read_text(encoding="utf-8")
         for match in re.finditer(r"var spec=(\{.*?\});function draw", text, re.S):
             spec = json.loads(match.group(1).replace("<\\/", "</"))
-            blob = json.dumps(spec)
-            assert '"title"' in blob, f"{page}: a chart has no title"
-
-            def walk(node):
-                if isinstance(node, dict):
-                    enc = node.get("encoding", {})
-                    for channel in ("x", "y"):
-                        spec_c = enc.get(channel)
-                        quantitative = isinstance(spec_c, dict) and spec_c.get("type") in ("quantitative", "temporal")
-                        if quantitative and "field" in spec_c and spec_c.get("axis", {}) is not None:
-                            title = spec_c.get("title") or (spec_c.get("axis") or {}).get("title")
-                            assert title, f"{page}: {channel} axis of field {spec_c['field']!r} has no title"
-                    for v in node.values():
-                        walk(v)
-                elif isinstance(node, list):
-                    for v in node:
-                        walk(v)
-
-            walk(spec)
+            assert '"title"' in json.dumps(spec), f"{page}: a chart has no title"
+            for view in _views(spec):
+                for channel, titled in _axis_titles(view).items():
+                    assert titled, f"{page}: a chart's {channel} axis has no title"
 
 
 def test_page_weight():

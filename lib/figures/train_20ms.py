@@ -91,7 +91,7 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
                  alt.Tooltip("bandwidth_TBps:Q", title="W_hbm (TB/s)"), alt.Tooltip("drain_ms:Q", title="T (ms)")],
     ).add_params(vendor_pick)
     labels = alt.Chart(frame).mark_text(align="left", dx=7, dy=-2, fontSize=10, color="#333").encode(
-        x="year:Q", y="drain_ms:Q", text="label:N",
+        x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE), text="label:N",
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.1)))
     layers += [points, labels]
     return alt.layer(*layers).properties(
@@ -136,8 +136,9 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
                                            name="train capacity B (seats) "))
     keep = "abs(datum.rate_k - rate_k) < 1e-6 && datum.seats == seats_b"
     t_ms = period_s * 1e3
+    x_title = "latency: wait on the platform + one ride (ms)"
     bars = alt.Chart(hist).transform_filter(keep).mark_bar(color="#1f5fa6", opacity=0.85).encode(
-        x=alt.X("lo_ms:Q", title="latency: wait on the platform + one ride (ms)",
+        x=alt.X("lo_ms:Q", title=x_title,
                 scale=alt.Scale(domain=[0, round((OVERFLOW_LABEL_PERIODS + 0.5) * t_ms, 1)])),
         x2="hi_ms:Q",
         y=alt.Y("share:Q", title="share of requests", axis=alt.Axis(format="%"), scale=alt.Scale(zero=True)),
@@ -147,17 +148,18 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
     )
     marks = pd.DataFrame({"ms": [round(2 * t_ms, 2), 40.0], "label": [f"2T = {2 * t_ms:.1f} ms", "the talk: 40 ms"],
                           "side": ["right", "left"]})
-    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color="#d1495b").encode(x="ms:Q")
+    rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color="#d1495b").encode(
+        x=alt.X("ms:Q", title=x_title))
     # Each label on the outer side of its rule, at the top, so the two never overprint each other or the bars.
     right_of = 2 * t_ms >= 40.0
     rule_text = alt.layer(*[
         alt.Chart(marks[marks["ms"] == ms]).mark_text(align=("left" if outer_right else "right"),
                                                       dx=(3 if outer_right else -3), baseline="top", fontSize=11,
-                                                      color="#d1495b", y=-14).encode(x="ms:Q", text="label:N")
+                                                      color="#d1495b", y=-14).encode(x=alt.X("ms:Q", title=x_title), text="label:N")
         for ms, outer_right in ((round(2 * t_ms, 2), right_of), (40.0, not right_of))
     ])
     overflow = alt.Chart(pd.DataFrame({"ms": [round(OVERFLOW_LABEL_PERIODS * t_ms, 1)], "label": ["> 4T"]})).mark_text(
-        baseline="top", fontSize=11, color="#555").encode(x="ms:Q", y=alt.value(36), text="label:N")
+        baseline="top", fontSize=11, color="#555").encode(x=alt.X("ms:Q", title=x_title), y=alt.value(36), text="label:N")
     stats = alt.Chart(summary).transform_filter(keep).transform_calculate(
         line1="'load ρ = λT/B = ' + format(datum.load, '.2f') + ';  full trains: ' + format(datum.full_trains, '.0%')",
         line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms · p99 ' "
