@@ -18,7 +18,7 @@ The inference-aware optimum (Sardana and Frankle, 2023) has a closed form in one
 curve of constant loss ℓ write x = A/N^α and y = B_D/D^β (so x + y = ℓ − E). Minimising
 6·N·D + 2·N·T over that curve gives, at the optimum,
 
-    r ≡ α·x / (β·y),      T = 3·D·(r − 1),      (2·N·T) / (6·N·D) = r − 1.
+    r ≡ α·x / (β·y),      D_serve = 3·D·(r − 1),      (2·N·D_serve) / (6·N·D) = r − 1.
 
 r = 1 is Chinchilla (no serving); r = 2 is the point where serving compute equals training compute.
 """
@@ -183,10 +183,10 @@ class LossLaw:
     def optimum_along_loss(self, target_loss, r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The inference-aware optimum at loss ℓ parametrised by r = α·x/(β·y) ≥ 1 (module docstring):
 
-        y = (ℓ − E)/(1 + r·β/α),  x = ℓ − E − y,  N = (A/x)^(1/α),  D = (B_D/y)^(1/β),  T = 3·D·(r − 1).
+        y = (ℓ − E)/(1 + r·β/α),  x = ℓ − E − y,  N = (A/x)^(1/α),  D = (B_D/y)^(1/β),  D_serve = 3·D·(r − 1).
 
         Returns (N, D, T): parameters, pre-training tokens, and the lifetime tokens whose serving (at 2·N
-        FLOP each) makes (N, D) the cheapest way to reach ℓ. r = 1 gives the Chinchilla point, T = 0.
+        FLOP each) makes (N, D) the cheapest way to reach ℓ. r = 1 gives the Chinchilla point, D_serve = 0.
         """
         headroom = _headroom(self, target_loss)
         r = np.asarray(r, dtype=float)
@@ -199,7 +199,7 @@ class LossLaw:
         return n, d, 3 * d * (r - 1)
 
     def inference_optimal(self, target_loss, served_tokens, iterations: int = 80) -> tuple[np.ndarray, np.ndarray]:
-        """(N*, D*) minimising 6·N·D + 2·N·T subject to L(N, D) = ℓ, for lifetime served tokens T ≥ 0
+        """(N*, D*) minimising 6·N·D + 2·N·D_serve subject to L(N, D) = ℓ, for lifetime served tokens D_serve ≥ 0
         (Sardana and Frankle, 2023). Vectorised bisection on ln(r − 1) in :meth:`optimum_along_loss`
         (T grows monotonically with r); arrays of ℓ and T broadcast. Relative error ≲ 1e-12.
         """
@@ -222,7 +222,7 @@ class LossLaw:
         return n, d
 
     def served_tokens_for_tokens_per_param(self, target_loss, tokens_per_param, iterations: int = 80) -> np.ndarray:
-        """Lifetime served tokens T at which the inference-aware optimum for loss ℓ trains D*/N* tokens per
+        """Lifetime served tokens D_serve at which the inference-aware optimum for loss ℓ trains D*/N* tokens per
         parameter (D*/N* grows monotonically with T). NaN where the ratio is below the Chinchilla point's
         (no demand makes the optimum that lightly trained). Vectorised bisection on ln(r − 1)."""
         headroom = _headroom(self, target_loss)
@@ -353,14 +353,14 @@ def optimality_ratio(law: LossLaw, params, tokens) -> np.ndarray:
 
 
 def served_tokens_for_optimality(law: LossLaw, params, tokens) -> np.ndarray:
-    """T = 3·D·(r − 1): the lifetime served tokens at which (N, D) is the inference-aware optimum for its
+    """D_serve = 3·D·(r − 1): the lifetime served tokens at which (N, D) is the inference-aware optimum for its
     own loss; negative when (N, D) is under-trained (r < 1), i.e. no demand makes it optimal."""
     return 3 * _positive_array("tokens", tokens) * (optimality_ratio(law, params, tokens) - 1)
 
 
 def equal_terms_design(law: LossLaw, target_loss, served_tokens) -> tuple[np.ndarray, np.ndarray]:
-    """The two-term heuristic (training compute = serving compute): D = T/3, then N = N(D) at loss ℓ.
-    N is inf where T/3 tokens cannot reach ℓ at any size."""
+    """The two-term heuristic (training compute = serving compute): D = D_serve/3, then N = N(D) at loss ℓ.
+    N is inf where D_serve/3 tokens cannot reach ℓ at any size."""
     d = _positive_array("served_tokens", served_tokens) * SERVE_FLOP_PER_PARAM_TOKEN / TRAIN_FLOP_PER_PARAM_TOKEN
     return law.params_for_loss(target_loss, d), d
 

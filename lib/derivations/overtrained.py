@@ -123,7 +123,7 @@ def tokens_out(sel: Selection) -> list[Entry]:
     return [
         entry("tokens-out-equal-in", "served ÷ training tokens when serving = pre-training compute", 1.0,
               float(served) / t.pretrain_tokens, "×", inputs={"D_pre": t.pretrain_tokens},
-              note="6·N·D = 2·N·T gives T = 3·D: out ≈ 3 × in"),
+              note="6·N·D = 2·N·D_serve gives D_serve = 3·D: out ≈ 3 × in"),
         entry("tokens-out-equal-in", "days to serve 150T at ChatGPT's reported traffic", t.days,
               t.pretrain_tokens / t.chatgpt_tokens_per_day, "days", inputs=inputs,
               note=f"{format_count(t.chatgpt_messages_per_day)} messages/day × "

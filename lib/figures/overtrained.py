@@ -1,6 +1,6 @@
 """Charts for the chapter ``overtrained-100x``.
 
-The optimum is computed in :mod:`lib.scaling` on a grid of effective served tokens T_eff (serving plus RL
+The optimum is computed in :mod:`lib.scaling` on a grid of effective served tokens D_serve,eff (serving plus RL
 rollouts expressed as served tokens); the browser only shifts that grid by the RL sliders
 (T = T_eff − k_RL·D_RL/(2η)) and picks the row nearest the served-tokens slider, so the page needs no kernel.
 """
@@ -44,7 +44,7 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
     """Tokens per parameter of the optimum against lifetime served tokens, one line per fit, with sliders for
     served tokens (the marked point), RL rollout tokens, k_RL and η."""
     served = alt.param(name="log_served", value=default_log_served,
-                       bind=alt.binding_range(min=10, max=17.5, step=0.05, name="log₁₀ served tokens T "))
+                       bind=alt.binding_range(min=10, max=17.5, step=0.05, name="log₁₀ served tokens D_serve "))
     rl_tokens = alt.param(name="log_rl", value=rl_defaults["log_rl_tokens"],
                           bind=alt.binding_range(min=9, max=15, step=0.05, name="log₁₀ RL rollout tokens D_RL "))
     k_rl = alt.param(name="k_rl", value=rl_defaults["k_rl"],
@@ -60,7 +60,7 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
         .transform_calculate(overtrain=f"datum.tokens_per_param / {CHINCHILLA_TOKENS_PER_PARAM}")
     )
     x = alt.X("served_tokens:Q", scale=alt.Scale(type="log", domain=[1e10, 3e17]),
-              axis=alt.Axis(title="lifetime served tokens T (log)", format="~s"))
+              axis=alt.Axis(title="lifetime served tokens D_serve (log)", format="~s"))
     y = alt.Y("tokens_per_param:Q", scale=alt.Scale(type="log", domain=[10, 200000]),
               axis=alt.Axis(title="optimal tokens per parameter D*/N* (log)", format="~s"))
     color = alt.Color("fit:N", title="loss law", scale=alt.Scale(domain=fits, range=PALETTE[:len(fits)]),
@@ -100,13 +100,13 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
 
 
 def penalty_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Extra training + serving compute of the equal-terms heuristic (D = T/3) over the optimum, per fit."""
+    """Extra training + serving compute of the equal-terms heuristic (D = D_serve/3) over the optimum, per fit."""
     data = frame.dropna(subset=["heuristic_penalty_pct"])
     data = data[(data["log_t_eff"] >= 12) & (data["log_t_eff"] <= 17.5) & (data["heuristic_penalty_pct"] <= 300)].copy()
     data["served_tokens"] = (10 ** data["log_t_eff"]).map(lambda v: float(f"{v:.4g}"))
     fits = list(dict.fromkeys(frame["fit"]))
     return alt.Chart(data).mark_line(clip=True).encode(
-        x=alt.X("served_tokens:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="lifetime served tokens T (log)",
+        x=alt.X("served_tokens:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="lifetime served tokens D_serve (log)",
                                                                              format="~s")),
         y=alt.Y("heuristic_penalty_pct:Q", scale=alt.Scale(domain=[0, 150]),
                 axis=alt.Axis(title="extra compute over the optimum (%)")),
@@ -116,7 +116,7 @@ def penalty_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("heuristic_penalty_pct:Q", title="extra compute (%)", format=".3~g")],
     ).properties(
         title=alt.Title("What the equal-terms heuristic costs",
-                        subtitle="Train on D = T/3 so that training and serving compute are equal, at the same loss."),
+                        subtitle="Train on D = D_serve/3 so that training and serving compute are equal, at the same loss."),
         width=560, height=240)
 
 
