@@ -16,7 +16,7 @@ prices, with sources) are declared and loaded here.
 
 The inference-aware optimum (Sardana and Frankle, 2023) has a closed form in one parameter. Along the
 curve of constant loss ℓ write x = A/N^α and y = B_D/D^β (so x + y = ℓ − E). Minimising
-6·N·D + 2·N·T over that curve gives, at the optimum,
+6·N·D + 2·N·D_serve over that curve gives, at the optimum,
 
     r ≡ α·x / (β·y),      D_serve = 3·D·(r − 1),      (2·N·D_serve) / (6·N·D) = r − 1.
 
@@ -185,7 +185,7 @@ class LossLaw:
 
         y = (ℓ − E)/(1 + r·β/α),  x = ℓ − E − y,  N = (A/x)^(1/α),  D = (B_D/y)^(1/β),  D_serve = 3·D·(r − 1).
 
-        Returns (N, D, T): parameters, pre-training tokens, and the lifetime tokens whose serving (at 2·N
+        Returns (N, D, D_serve): parameters, pre-training tokens, and the lifetime tokens whose serving (at 2·N
         FLOP each) makes (N, D) the cheapest way to reach ℓ. r = 1 gives the Chinchilla point, D_serve = 0.
         """
         headroom = _headroom(self, target_loss)
@@ -201,7 +201,7 @@ class LossLaw:
     def inference_optimal(self, target_loss, served_tokens, iterations: int = 80) -> tuple[np.ndarray, np.ndarray]:
         """(N*, D*) minimising 6·N·D + 2·N·D_serve subject to L(N, D) = ℓ, for lifetime served tokens D_serve ≥ 0
         (Sardana and Frankle, 2023). Vectorised bisection on ln(r − 1) in :meth:`optimum_along_loss`
-        (T grows monotonically with r); arrays of ℓ and T broadcast. Relative error ≲ 1e-12.
+        (D_serve grows monotonically with r); arrays of ℓ and D_serve broadcast. Relative error ≲ 1e-12.
         """
         headroom = _headroom(self, target_loss)
         t = np.asarray(served_tokens, dtype=float)
@@ -209,7 +209,7 @@ class LossLaw:
             raise ValueError("served_tokens must be finite and ≥ 0")
         headroom, t = np.broadcast_arrays(headroom, t)
         loss = headroom + self.E
-        low = np.full(t.shape, -40.0)   # r − 1 = e^-40: T ≈ 0
+        low = np.full(t.shape, -40.0)   # r − 1 = e^-40: D_serve ≈ 0
         high = np.full(t.shape, 40.0)   # r − 1 = e^40: beyond any demand
         for _ in range(iterations):
             mid = 0.5 * (low + high)
@@ -223,7 +223,7 @@ class LossLaw:
 
     def served_tokens_for_tokens_per_param(self, target_loss, tokens_per_param, iterations: int = 80) -> np.ndarray:
         """Lifetime served tokens D_serve at which the inference-aware optimum for loss ℓ trains D*/N* tokens per
-        parameter (D*/N* grows monotonically with T). NaN where the ratio is below the Chinchilla point's
+        parameter (D*/N* grows monotonically with D_serve). NaN where the ratio is below the Chinchilla point's
         (no demand makes the optimum that lightly trained). Vectorised bisection on ln(r − 1)."""
         headroom = _headroom(self, target_loss)
         ratio = _positive_array("tokens_per_param", tokens_per_param)
@@ -242,7 +242,7 @@ class LossLaw:
 
     def inference_optimal_grid(self, target_loss: float, served_tokens: float,
                                params_grid=None) -> tuple[float, float]:
-        """The same optimum by brute force: evaluate 6·N·D(N) + 2·N·T on a log-spaced N grid (vectorised) and
+        """The same optimum by brute force: evaluate 6·N·D(N) + 2·N·D_serve on a log-spaced N grid (vectorised) and
         take the cheapest point. Slower and coarser than :meth:`inference_optimal`; kept as a check."""
         grid = np.logspace(6, 16, 200_001) if params_grid is None else np.asarray(params_grid, dtype=float)
         d = self.tokens_for_loss(target_loss, grid)
@@ -332,7 +332,7 @@ def equal_terms_tokens(pretrain_tokens, rl_flops_factor, rl_efficiency) -> tuple
 def rl_served_equivalent(rl_tokens, rl_flops_factor, rl_efficiency) -> np.ndarray:
     """RL rollout tokens expressed as served tokens of the same compute: k_RL·D_RL / (2·η).
 
-    Both RL and serving cost compute proportional to N, so for the optimum they add: T_eff = T + this.
+    Both RL and serving cost compute proportional to N, so for the optimum they add: T_eff = D_serve + this.
     """
     if np.any(np.asarray(rl_tokens, dtype=float) < 0):
         raise ValueError("rl_tokens must be ≥ 0")
@@ -366,7 +366,7 @@ def equal_terms_design(law: LossLaw, target_loss, served_tokens) -> tuple[np.nda
 
 
 def equal_terms_penalty(law: LossLaw, target_loss, served_tokens) -> np.ndarray:
-    """(6·N_h·D_h + 2·N_h·T) / (6·N*·D* + 2·N*·T) − 1: the extra training + serving compute of the equal-terms
+    """(6·N_h·D_h + 2·N_h·D_serve) / (6·N*·D* + 2·N*·D_serve) − 1: the extra training + serving compute of the equal-terms
     design (:func:`equal_terms_design`) over the inference-aware optimum at the same loss and demand;
     NaN where the heuristic cannot reach the loss at all."""
     t = _positive_array("served_tokens", served_tokens)
@@ -378,7 +378,7 @@ def equal_terms_penalty(law: LossLaw, target_loss, served_tokens) -> np.ndarray:
 
 
 def train_serve_flop(params, pretrain_tokens, served_tokens) -> np.ndarray:
-    """6·N·D + 2·N·T: training plus serving FLOP."""
+    """6·N·D + 2·N·D_serve: training plus serving FLOP."""
     return lifetime_flop(params, pretrain_tokens, served_tokens)
 
 
