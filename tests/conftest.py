@@ -42,3 +42,30 @@ def rewrite_cell(path: Path, row_name: str, column: str, value: str) -> None:
     hits[0][col] = value
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
+
+
+# Rows many tests use, from the book's own data.
+@pytest.fixture
+def h100():
+    return data.get_hardware("H100 SXM")
+
+
+@pytest.fixture
+def dsv3():
+    return data.get_model("DeepSeek-V3")
+
+
+@pytest.fixture
+def llama70():
+    return data.get_model("Llama 3.1 70B")
+
+
+@pytest.fixture
+def llama405():
+    return data.get_model("Llama 3.1 405B")
+
+
+@pytest.fixture
+def gptoss():
+    return data.get_model("gpt-oss-120b")
+

@@ -11,26 +11,6 @@ from lib import claims, context as cx, data, roofline
 from lib.data import DataError
 
 
-@pytest.fixture
-def h100():
-    return data.get_hardware("H100 SXM")
-
-
-@pytest.fixture
-def dsv3():
-    return data.get_model("DeepSeek-V3")
-
-
-@pytest.fixture
-def llama405():
-    return data.get_model("Llama 3.1 405B")
-
-
-@pytest.fixture
-def gptoss():
-    return data.get_model("gpt-oss-120b")
-
-
 # --- sparse reads ---------------------------------------------------------------------------------
 
 def test_sparse_tokens_hand_values():

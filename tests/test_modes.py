@@ -10,16 +10,6 @@ from lib.data import DataError
 from conftest import rewrite_cell
 
 
-@pytest.fixture
-def h100():
-    return data.get_hardware("H100 SXM")
-
-
-@pytest.fixture
-def dsv3():
-    return data.get_model("DeepSeek-V3")
-
-
 # --- closed forms ------------------------------------------------------------------------------------
 
 

@@ -12,11 +12,6 @@ from conftest import rewrite_cell
 
 
 @pytest.fixture
-def h100():
-    return data.get_hardware("H100 SXM")
-
-
-@pytest.fixture
 def ds3():
     return data.get_model("DeepSeek-V3")
 

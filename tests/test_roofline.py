@@ -8,16 +8,6 @@ import pytest
 from lib import data, roofline
 
 
-@pytest.fixture
-def h100():
-    return data.get_hardware("H100 SXM")
-
-
-@pytest.fixture
-def llama70():
-    return data.get_model("Llama 3.1 70B")
-
-
 def test_hand_calculation_llama70b_on_two_h100(h100, llama70):
     step = roofline.decode_step(h100, llama70, batch=64, context=4096, chips=2)
     # compute: 2 * 64 * 70.6e9 / (2 * 989e12)
