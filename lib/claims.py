@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import data as data_mod
-from .data import DEFAULT_DATA_DIR, Column, Selection, TableSchema
+from .data import Column, Selection, TableSchema
 
 HOLDS, LOOSE, FAILS, NOT_DERIVED = "holds", "holds loosely", "does not hold", "not derived"
 VERDICTS: tuple[str, ...] = (HOLDS, LOOSE, FAILS, NOT_DERIVED)
@@ -153,10 +153,7 @@ def _load_derivations() -> None:
 
 def claim_texts(data_dir: Path | str | None = None) -> list[ClaimText]:
     """The claims, in book order, from ``claims.csv`` (the reader's data directory if it has one)."""
-    directory = data_mod.resolve_data_dir(data_dir)
-    if not (directory / CLAIMS_SCHEMA.file).is_file():
-        directory = DEFAULT_DATA_DIR
-    rows = data_mod.read_table(CLAIMS_SCHEMA, directory)
+    rows = data_mod.read_table(CLAIMS_SCHEMA, data_mod.table_dir(CLAIMS_SCHEMA.file, data_dir))
     return [ClaimText(r["id"], r["talk"], r["claim"], r["numbers"] or "", r["source"]) for r in rows]
 
 

@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema
+from .data import Column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (DecodeStep, compute_time_s, kv_read_time_s, min_chips_for_weights, optimal_batch,
@@ -103,7 +103,7 @@ class ContextRelease:
 
 def load_context_history(data_dir=None) -> list[ContextRelease]:
     """Rows of ``context_history.csv``, sorted by release date (validated; DataError on a bad cell)."""
-    rows = read_table(CONTEXT_HISTORY_SCHEMA, data_dir)
+    rows = read_table(CONTEXT_HISTORY_SCHEMA, table_dir(CONTEXT_HISTORY_SCHEMA.file, data_dir))
     releases = [ContextRelease(r["name"], r["org"], _dt.date.fromisoformat(r["release_date"]),
                                int(r["max_context_tokens"]), r["availability"], r["frontier"] == "yes",
                                r["source"], str(r.get("notes", "") or "")) for r in rows]

@@ -463,6 +463,18 @@ def check_data_dir(data_dir: Path | str) -> list[Problem]:
     return problems
 
 
+def table_dir(file: str, data_dir: Path | str | None = None) -> Path:
+    """The directory to read the table ``file`` from: the reader's data directory when it has that file,
+    else the book's own ``data/``.
+
+    A reader who brings only ``hardware.csv`` and ``models.csv`` keeps the book's other tables (prices, loss
+    laws, …). A table that is present is always read from the reader's directory, so a malformed one fails
+    with its :class:`DataError`; it is never silently replaced by the book's copy.
+    """
+    directory = resolve_data_dir(data_dir)
+    return directory if (directory / file).is_file() else DEFAULT_DATA_DIR
+
+
 def _import_table_owners() -> None:
     """Import every module of ``lib`` so that each registers the schema of the table it owns."""
     import importlib

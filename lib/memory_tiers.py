@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DEFAULT_DATA_DIR, Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import Column, TableSchema, read_table, register_schema, table_dir
 from .roofline import ArrayLike
 from .units import duration as human_duration  # noqa: F401  (re-exported for chapters)
 from .units import GIGA
@@ -83,16 +83,10 @@ class MemoryTier:
         return self.bandwidth_Bps / self.shared_by_accelerators
 
 
-def _table_dir(data_dir: Path | str | None) -> Path:
-    """The reader's data directory if it has this table, else the book's own (like ``claims.csv``)."""
-    directory = resolve_data_dir(data_dir)
-    return directory if (directory / MEMORY_TIERS_SCHEMA.file).is_file() else DEFAULT_DATA_DIR
-
-
 def load_memory_tiers(data_dir: Path | str | None = None) -> list[MemoryTier]:
     """Every row of ``memory_tiers.csv`` (validated) in SI units, in file order."""
     out = []
-    for r in read_table(MEMORY_TIERS_SCHEMA, _table_dir(data_dir)):
+    for r in read_table(MEMORY_TIERS_SCHEMA, table_dir(MEMORY_TIERS_SCHEMA.file, data_dir)):
         out.append(MemoryTier(r["name"], r["tier"], r["scope"], r["capacity_GB"] * GIGA, r["bandwidth_GBps"] * GIGA,
                               r["price_USD"], r["shared_by_accelerators"], r["year"], r["source"]))
     return out

@@ -39,7 +39,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import DEFAULT_DATA_DIR, Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import Column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (ArrayLike, compute_time_s, decode_step, kv_read_time_s, min_chips_for_weights,
@@ -104,10 +104,7 @@ class ModeOffer:
 def load_offers(data_dir: Path | str | None = None) -> list[ModeOffer]:
     """Rows of ``mode_offers.csv`` from the reader's data directory, or from the book's own ``data/`` when
     the reader's directory has no such file (a reader who brings only hardware and models keeps the offers)."""
-    directory = resolve_data_dir(data_dir)
-    if not (directory / OFFERS_SCHEMA.file).is_file():
-        directory = DEFAULT_DATA_DIR
-    rows = read_table(OFFERS_SCHEMA, directory)
+    rows = read_table(OFFERS_SCHEMA, table_dir(OFFERS_SCHEMA.file, data_dir))
     return [ModeOffer(r["name"], r["provider"], r["model"], r["mode"], float(r["price_multiplier"]),
                       float(r["speed_multiplier"]), r["as_of"], r["source"], r["notes"] or "") for r in rows]
 

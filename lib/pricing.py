@@ -27,7 +27,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import DEFAULT_DATA_DIR, Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import Column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import ArrayLike, compute_time_s, decode_step, min_chips_for_weights, weight_read_time_s
@@ -107,15 +107,9 @@ class PriceRow:
         return self.input_usd_per_Mtok / MEGA
 
 
-def _table_dir(data_dir: Path | str | None) -> Path:
-    """The reader's data directory if it has this table, else the book's own (like ``claims.csv``)."""
-    directory = resolve_data_dir(data_dir)
-    return directory if (directory / PRICES_SCHEMA.file).is_file() else DEFAULT_DATA_DIR
-
-
 def load_prices(data_dir: Path | str | None = None) -> list[PriceRow]:
     """Every row of ``prices.csv`` (validated), in file order."""
-    rows = read_table(PRICES_SCHEMA, _table_dir(data_dir))
+    rows = read_table(PRICES_SCHEMA, table_dir(PRICES_SCHEMA.file, data_dir))
     fields = PriceRow.__dataclass_fields__
     return [PriceRow(**{k: r[k] for k in fields}) for r in rows]
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from .units import short as format_count  # noqa: F401  (re-exported for chapters)
 
-from .data import DEFAULT_DATA_DIR, Column, DataError, Problem, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import Column, DataError, Problem, TableSchema, read_table, register_schema, table_dir
 
 #: FLOP per parameter per training token (forward + backward).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6.0
@@ -109,12 +109,6 @@ SERVING_DEMAND_SCHEMA = register_schema(TableSchema(
     ),
     row_checks=(_unit_matches_quantity,),
 ))
-
-
-def _table_dir(data_dir: Path | str | None, file: str) -> Path:
-    """The reader's data directory if it has ``file``, else the book's own ``data/``."""
-    directory = resolve_data_dir(data_dir)
-    return directory if (directory / file).is_file() else DEFAULT_DATA_DIR
 
 
 @dataclass(frozen=True)
@@ -269,7 +263,7 @@ def _headroom(law: LossLaw, target_loss) -> np.ndarray:
 
 def load_loss_laws(data_dir: Path | str | None = None) -> list[LossLaw]:
     """Every row of ``scaling_laws.csv`` as a :class:`LossLaw` (the book's table if the reader's data lack it)."""
-    rows = read_table(SCALING_LAWS_SCHEMA, _table_dir(data_dir, SCALING_LAWS_SCHEMA.file))
+    rows = read_table(SCALING_LAWS_SCHEMA, table_dir(SCALING_LAWS_SCHEMA.file, data_dir))
     return [LossLaw(r["name"], r["E_nats"], r["A_nats"], r["B_nats"], r["alpha"], r["beta"], r["year"], r["source"])
             for r in rows]
 
@@ -290,7 +284,7 @@ class DemandRow:
 
 def load_serving_demand(data_dir: Path | str | None = None) -> dict[str, DemandRow]:
     """The rows of ``serving_demand.csv`` by name (the book's table if the reader's data lack it)."""
-    rows = read_table(SERVING_DEMAND_SCHEMA, _table_dir(data_dir, SERVING_DEMAND_SCHEMA.file))
+    rows = read_table(SERVING_DEMAND_SCHEMA, table_dir(SERVING_DEMAND_SCHEMA.file, data_dir))
     return {r["name"]: DemandRow(r["name"], r["quantity"], r["value"], r["unit"], r["kind"], r["as_of"], r["source"],
                                  r.get("notes", "")) for r in rows}
 

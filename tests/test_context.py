@@ -1,6 +1,5 @@
 """lib.context: KV reads against context, √-sparse reads, capacity ceilings, the context history table."""
 
-import datetime as dt
 import math
 import shutil
 

@@ -131,3 +131,19 @@ def test_missing_data_directory_is_an_error(tmp_path):
         data.load_hardware(tmp_path / "nope")
     with pytest.raises(DataError, match="hardware.csv"):
         data.load_hardware(tmp_path)
+
+
+def test_table_dir_falls_back_only_for_a_missing_table(tmp_path, data_copy):
+    (tmp_path / "hardware.csv").write_text((data_copy / "hardware.csv").read_text())
+    (tmp_path / "models.csv").write_text((data_copy / "models.csv").read_text())
+    assert data.table_dir("prices.csv", tmp_path) == data.DEFAULT_DATA_DIR
+    assert data.table_dir("prices.csv", data_copy) == data_copy.resolve()
+
+
+def test_a_malformed_chapter_table_is_never_replaced_by_the_books_copy(data_copy):
+    from lib import claims
+
+    rewrite_cell(data_copy / "scale_up_domains.csv", "HGX H100 8-GPU", "domain_packages", "eight")
+    sel = data.selection(data_dir=data_copy)
+    with pytest.raises(DataError, match="scale_up_domains.csv"):
+        claims.derive("scale-up-domains", sel)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..claims import FAILS, HOLDS, LOOSE, NOT_DERIVED, Entry, derives, entry
 from ..data import Selection
-from ..scaling import (CHINCHILLA_PARAMS, CHINCHILLA_TOKENS, CHINCHILLA_TOKENS_PER_PARAM, SECONDS_PER_HOUR,
+from ..scaling import (CHINCHILLA_PARAMS, CHINCHILLA_TOKENS, CHINCHILLA_TOKENS_PER_PARAM,
                        TRAIN_FLOP_PER_PARAM_TOKEN, SERVE_FLOP_PER_PARAM_TOKEN, DemandRow, LossLaw, demand_value,
                        equal_terms_tokens, format_count, load_loss_laws, load_serving_demand, overtraining_factor, usd_per_flop)
 

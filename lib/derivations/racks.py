@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import parallelism as par
 from ..claims import FAILS, HOLDS, NOT_DERIVED, Entry, derives, entry
-from ..data import DEFAULT_DATA_DIR, DataError, Selection
+from ..data import Selection, table_dir
 from ..roofline import optimal_batch
 from ..units import bytes_per_element
 
@@ -37,14 +37,12 @@ def ep_degree(hw, model) -> int:
     return int(min(hw.scale_up_domain_size, max(model.routed_experts, 1)))
 
 
-def _table(loader, sel: Selection):
-    """A table of this chapter from the reader's data directory, else from the book's own (and a note)."""
-    try:
-        return loader(sel.data_dir), ""
-    except DataError:
-        if sel.data_dir == DEFAULT_DATA_DIR:
-            raise
-        return loader(DEFAULT_DATA_DIR), " (table read from the book's own data/: the selected directory lacks it)"
+def _table(loader, schema, sel: Selection):
+    """A table of this chapter from the reader's data directory, else (when the file is absent there) from the
+    book's own, with a note saying so. A malformed table is never replaced: its DataError propagates."""
+    directory = table_dir(schema.file, sel.data_dir)
+    note = "" if directory == sel.data_dir else " (table read from the book's own data/: the selected directory lacks it)"
+    return loader(directory), note
 
 
 @derives("moe-in-a-rack", CHAPTER)
@@ -85,7 +83,7 @@ def moe_in_a_rack(sel: Selection) -> list[Entry]:
 def scale_up_domains(sel: Selection) -> list[Entry]:
     cid = "scale-up-domains"
     hopper, rack = sel.hardware_named(HOPPER), sel.hardware_named(BLACKWELL_RACK)
-    domains, where = _table(par.load_scale_up_domains, sel)
+    domains, where = _table(par.load_scale_up_domains, par.SCALE_UP_DOMAINS_SCHEMA, sel)
     rubin = next((d for d in domains if d.name == RUBIN_DOMAIN), None)
     missing = [name for name, row in ((HOPPER, hopper), (BLACKWELL_RACK, rack)) if row is None]
     out: list[Entry] = []
@@ -192,7 +190,7 @@ def memory_wall(sel: Selection) -> list[Entry]:
                   verdict=HOLDS if capacity / weights >= FAR_MORE else FAILS,
                   note=f"structural: 'far more' read as ≥ {FAR_MORE:g}×"),
         ]
-    shares, where = _table(par.load_memory_shares, sel)
+    shares, where = _table(par.load_memory_shares, par.MEMORY_CAPEX_SCHEMA, sel)
     component = [s.share for s in shares if s.scope == "component cost"]
     price = [s.share for s in shares if s.scope == "selling price"]
     for label, values, what in (("HBM share of accelerator manufacturing cost (median estimate)", component,

@@ -9,14 +9,13 @@ assumptions the pages name; the reader turns them in the charts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .. import demand as dm
 from .. import power as pw
 from ..claims import FAILS, HOLDS, LOOSE, Entry, derives, entry
-from ..data import DEFAULT_DATA_DIR, Selection
+from ..data import Selection, table_dir
 from ..hardware import Hardware
 from ..models import Model
 
@@ -106,17 +105,12 @@ def amdahl(sel: Selection) -> list[Entry]:
 # ---- power --------------------------------------------------------------------------------------------
 
 
-def data_dir_with(sel: Selection, file: str) -> Path:
-    """The selection's data directory if it holds ``file``, else the book's own ``data/``."""
-    return sel.data_dir if (sel.data_dir / file).is_file() else DEFAULT_DATA_DIR
-
-
 def constants(sel: Selection) -> dict[str, float]:
-    return pw.load_constants(data_dir_with(sel, pw.CONSTANTS_SCHEMA.file))
+    return pw.load_constants(table_dir(pw.CONSTANTS_SCHEMA.file, sel.data_dir))
 
 
 def prices(sel: Selection) -> list[pw.AcceleratorPrice]:
-    return pw.load_prices(data_dir_with(sel, pw.COSTS_SCHEMA.file))
+    return pw.load_prices(table_dir(pw.COSTS_SCHEMA.file, sel.data_dir))
 
 
 @dataclass(frozen=True)

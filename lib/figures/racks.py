@@ -15,7 +15,6 @@ from .. import parallelism as par
 from ..charts import BOUND_COLORS, PALETTE
 from ..hardware import Hardware
 from ..models import Model
-from ..units import bytes_per_element
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 41)))  # 1 … 100,000 tokens per replica step
 
