@@ -112,6 +112,30 @@ def log_axis(title: str, **kwargs) -> alt.Axis:
     return alt.Axis(title=title, format="~s", **kwargs)
 
 
+def fold_label_expr(series: dict[str, str], field: str = "term") -> str:
+    """A Vega expression naming each column folded into ``datum[field]`` by its label in ``series``
+    (column → label), for use after ``transform_fold(list(series), as_=[field, ...])``."""
+    return " + ".join(f"(datum.{field} == '{column}' ? '{label}' : '')" for column, label in series.items())
+
+
+def joint_labels(frame: pd.DataFrame, value: str, tolerance: float, relative: bool = False) -> list[str]:
+    """A label per row that joins the names ("hardware") of rows drawn on top of each other: same year and
+    ``value`` within ``tolerance`` (absolute, or a fraction when ``relative``). Later rows of a cluster get ""."""
+    labels = [""] * len(frame)
+    taken: set[int] = set()
+    rows = frame.reset_index(drop=True)
+    for i, row in rows.iterrows():
+        if i in taken:
+            continue
+        gap = (rows[value] - row[value]).abs()
+        if relative:
+            gap = gap / row[value]
+        near = rows[(rows["year"] == row["year"]) & (gap < tolerance) & ~rows.index.isin(taken)]
+        taken.update(near.index)
+        labels[i] = " / ".join(near["hardware"])
+    return labels
+
+
 def long_form(frame: pd.DataFrame, id_vars: list[str], value_vars: dict[str, str], var_name: str,
               value_name: str) -> pd.DataFrame:
     """Melt ``frame`` to long form, renaming the melted columns by ``value_vars`` (column → label)."""

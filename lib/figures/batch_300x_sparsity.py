@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..hardware import Hardware
 from ..models import Model
-from .train_20ms import joint_labels
+from ..charts import fold_label_expr, joint_labels
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
 PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
@@ -89,7 +89,7 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
     series = {"weights_us": "weight reads ÷ B", "compute_us": "compute (floor)", "cost_us": "cost per token"}
     x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences per step, log)", format="~s"))
     lines = base.transform_fold(list(series), as_=["term", "us"]).transform_calculate(
-        term_label=" + ".join(f"(datum.term == '{k}' ? '{v}' : '')" for k, v in series.items())
+        term_label=fold_label_expr(series)
     ).mark_line().encode(
         x=x,
         y=alt.Y("us:Q", scale=alt.Scale(type="log"),

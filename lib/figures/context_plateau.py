@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import BOUND_COLORS, PALETTE
+from ..charts import BOUND_COLORS, PALETTE, fold_label_expr
 from ..context import ContextRelease, capacity_ceilings, context_step, design_batch, kv_read_bytes
 from ..hardware import Hardware
 from ..models import Model
@@ -102,7 +102,7 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
               BOUND_COLORS["step"], PALETTE[4]]
     lines = (
         base.transform_fold(list(series), as_=["term", "sec"])
-        .transform_calculate(term_label=" + ".join(f"(datum.term == '{k}' ? '{v}' : '')" for k, v in series.items()))
+        .transform_calculate(term_label=fold_label_expr(series))
         .mark_line()
         .encode(
             x=x,

@@ -7,6 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ..charts import joint_labels
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
 
@@ -29,24 +30,6 @@ def drain_time_frame(hardware: list[Hardware]) -> pd.DataFrame:
     })
     frame["label"] = joint_labels(frame, "drain_ms", tolerance=1.5)
     return frame
-
-
-def joint_labels(frame: pd.DataFrame, value: str, tolerance: float, relative: bool = False) -> list[str]:
-    """A label per row that joins the names ("hardware") of rows drawn on top of each other: same year and
-    ``value`` within ``tolerance`` (absolute, or a fraction when ``relative``). Later rows of a cluster get ""."""
-    labels = [""] * len(frame)
-    taken: set[int] = set()
-    rows = frame.reset_index(drop=True)
-    for i, row in rows.iterrows():
-        if i in taken:
-            continue
-        gap = (rows[value] - row[value]).abs()
-        if relative:
-            gap = gap / row[value]
-        near = rows[(rows["year"] == row["year"]) & (gap < tolerance) & ~rows.index.isin(taken)]
-        taken.update(near.index)
-        labels[i] = " / ".join(near["hardware"])
-    return labels
 
 
 Y_TITLE = "HBM drain time C_hbm / W_hbm (ms)"

@@ -14,7 +14,7 @@ import pandas as pd
 from ..hardware import Hardware
 from ..models import Model
 from ..roofline import decode_step
-from ..charts import BOUND_COLORS
+from ..charts import BOUND_COLORS, fold_label_expr
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 51)))  # 1 … 100,000 sequences
 
@@ -72,7 +72,7 @@ def cost_and_throughput_chart(hardware: list[Hardware], model: Model, default_ha
     x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences per step, log)", format="~s"))
     lines = (
         base.transform_fold(list(series), as_=["term", "us"])
-        .transform_calculate(term_label=" + ".join(f"(datum.term == '{k}' ? '{v}' : '')" for k, v in series.items()))
+        .transform_calculate(term_label=fold_label_expr(series))
         .mark_line()
         .encode(
             x=x,
