@@ -115,7 +115,7 @@ def domain_chart(hardware: list[Hardware], default_log10_params: float = 12.0) -
     return (bars + label).add_params(log_n, b_w).properties(
         title=alt.Title("Reading a model's weights across one scale-up domain",
                         subtitle="Grey points: the weights alone exceed the domain's HBM."),
-        width=560, height=330,
+        width=480, height=330,
     )
 
 
@@ -198,7 +198,8 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
         part_label="datum.part == 'weights_TB' ? 'weights' : 'KV cache'").mark_bar().encode(
         y=alt.Y("hardware:N", sort=order, title="scale-up domain (accelerator × count)"),
         x=alt.X("TB:Q", stack="zero", title="HBM needed (TB)", scale=alt.Scale(domain=[0, x_max], clamp=True)),
-        color=alt.Color("part_label:N", title="holds", scale=alt.Scale(domain=["weights", "KV cache"],
+        color=alt.Color("part_label:N", title="holds", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["weights", "KV cache"],
                                                                        range=[BOUND_COLORS["weights"], BOUND_COLORS["kv"]])),
         tooltip=["hardware:N", "part_label:N", alt.Tooltip("TB:Q", format=".3~g"), "over:N"],
     )
@@ -210,5 +211,5 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
         title=alt.Title(f"{model.name} ({precision} weights) and its KV cache against each domain's HBM",
                         subtitle=["Black tick: the domain's HBM capacity. Bars past the tick do not fit.",
                                   "Bars stop at the right edge of the axis."]),
-        width=560, height=330,
+        width=480, height=330,
     )
