@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -146,6 +147,16 @@ def _attention_dims(row: dict) -> Iterable[tuple[str, object, str]]:
     if row["sliding_window_layers"] and not row["sliding_window_tokens"]:
         yield ("sliding_window_tokens", row["sliding_window_tokens"],
                "a positive window when sliding_window_layers > 0")
+
+
+#: A partial ISO date, as price sheets and offers are dated: YYYY, YYYY-MM or YYYY-MM-DD.
+PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
+    """Row check for tables with an ``as_of`` column: a blank cell, or a date YYYY, YYYY-MM or YYYY-MM-DD."""
+    if row["as_of"] is not None and not PARTIAL_DATE.match(row["as_of"]):
+        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 HARDWARE_SCHEMA = TableSchema(

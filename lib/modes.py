@@ -32,14 +32,13 @@ All quantities are SI (seconds, bytes, FLOP/s); ratios are dimensionless.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (ArrayLike, compute_time_s, decode_step, kv_read_time_s, min_chips_for_weights,
@@ -49,14 +48,12 @@ from .units import bytes_per_element
 # --------------------------------------------------------------------------------------------------
 # The offers table
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 #: How far price_multiplier may sit from fast ÷ standard output price when both prices are given.
 PRICE_CHECK_REL_TOL = 0.02
 
 
 def _offer_checks(row: dict) -> Iterable[tuple[str, object, str]]:
-    if row["as_of"] is not None and not _DATE.match(row["as_of"]):
-        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
+    yield from as_of_is_a_date(row)
     base, fast = row["standard_output_usd_per_Mtok"], row["fast_output_usd_per_Mtok"]
     if base is not None and fast is not None and row["price_multiplier"] is not None:
         if abs(fast / base / row["price_multiplier"] - 1.0) > PRICE_CHECK_REL_TOL:

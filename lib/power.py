@@ -23,14 +23,12 @@ source on every row.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, resolve_data_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import ArrayLike, decode_step, min_chips_for_weights, optimal_batch
@@ -42,13 +40,7 @@ JOULES_PER_KWH = 3.6e6
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_YEAR = 8760.0
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MARKETS = ("hyperscaler on-demand", "capacity block", "neocloud on-demand")
-
-
-def _as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
-    if row["as_of"] is not None and not _DATE.match(row["as_of"]):
-        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 COSTS_SCHEMA = register_schema(TableSchema(
@@ -61,7 +53,7 @@ COSTS_SCHEMA = register_schema(TableSchema(
         Column("as_of", "str", meaning="date of the price, YYYY-MM"),
         Column("source", "str", meaning="an address or citation"),
     ),
-    row_checks=(_as_of_is_a_date,),
+    row_checks=(as_of_is_a_date,),
 ))
 
 CONSTANTS_SCHEMA = register_schema(TableSchema(

@@ -20,25 +20,18 @@ All quantities are SI (bytes, seconds, FLOP/s); prices are USD per token interna
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import ArrayLike, compute_time_s, decode_step, min_chips_for_weights, weight_read_time_s
 from .units import MEGA, bytes_per_element
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-def _as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
-    if row["as_of"] is not None and not _DATE.match(row["as_of"]):
-        yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
 
 
 def _cache_prices_below_input(row: dict) -> Iterable[tuple[str, object, str]]:
@@ -68,7 +61,7 @@ PRICES_SCHEMA = register_schema(TableSchema(
         Column("as_of", "str", meaning="the date the price was read or published"),
         Column("source", "str", meaning="an address or citation"),
     ),
-    row_checks=(_as_of_is_a_date, _cache_prices_below_input),
+    row_checks=(as_of_is_a_date, _cache_prices_below_input),
 ))
 
 
