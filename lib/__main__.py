@@ -18,8 +18,8 @@ import pandas as pd
 
 from . import claims as claims_mod
 from . import data
-from .roofline import decode_step
-from .units import COMPUTE_PRECISIONS
+from .roofline import blackboard_decode_step, decode_step, prefill_step
+from .units import COMPUTE_PRECISIONS, WEIGHT_FORMATS, native_compute_format
 
 
 def _print_table(rows: list[dict], columns: Sequence[str] | None = None) -> None:
@@ -87,29 +87,73 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
 def cmd_roofline(args) -> int:
     sel = data.selection(args.hardware, args.model, args.data_dir)
+    hw, model = sel.hardware, sel.model
     batch = np.asarray(args.batch, dtype=float)[:, None]
-    context = np.asarray(args.context, dtype=float)[None, :]
-    step = decode_step(sel.hardware, sel.model, batch, context, precision=args.precision, chips=args.chips)
+    if args.phase == "prefill":
+        if not args.prompt:
+            raise ValueError("--phase prefill needs --prompt (prompt tokens, one or more)")
+        lengths = list(args.prompt)
+        step = prefill_step(hw, model, np.asarray(lengths, dtype=float)[None, :], batch, args.cached,
+                            args.precision, args.kv_precision, args.chips)
+    else:
+        lengths = list(args.context)
+        step = decode_step(hw, model, batch, np.asarray(lengths, dtype=float)[None, :], args.precision,
+                           args.kv_precision, args.chips)
+    board = None
+    if args.phase == "decode":
+        native = native_compute_format(step.precisions.experts)
+        board_precision = native if hw.supports(native) else "bf16"
+        board = blackboard_decode_step(hw, model, batch, np.asarray(lengths, dtype=float)[None, :], board_precision,
+                                       step.precisions.kv, step.chips)
+    touched = step.experts_touched
     out = []
     for i, b in enumerate(args.batch):
-        for j, l in enumerate(args.context):
-            out.append({
-                "hardware": sel.hardware.name, "model": sel.model.name, "precision": args.precision,
-                "chips": step.chips, "batch": b, "context": l,
+        for j, length in enumerate(lengths):
+            row = {
+                "hardware": hw.name, "model": model.name, "phase": args.phase,
+                "precision": step.precisions.label, "chips": step.chips, "batch": int(b),
+                ("prompt" if args.phase == "prefill" else "context"): int(length),
                 "compute_s": float(step.compute_s[i, j]), "weights_s": float(step.weights_s[i, j]),
-                "kv_s": float(step.kv_s[i, j]), "step_s": float(step.step_s[i, j]),
-                "tokens_per_s": float(step.tokens_per_s[i, j]), "bound": str(step.bound[i, j]),
-            })
+                "kv_s": float(step.kv_s[i, j]), "pooled_s": float(step.pooled_s[i, j]),
+                "per_op_s": float(step.per_op_s[i, j]), "step_s": float(step.step_s[i, j]),
+                "tokens_per_s": float(step.tokens_per_s[i, j]),
+                "tokens_per_s_per_chip": float(step.tokens_per_s_per_chip[i, j]), "bound": str(step.bound[i, j]),
+                "flops_per_token": float(step.flops_per_token[i, j]),
+                "weight_bytes_read": float(step.weight_bytes_read[i, j]),
+                "kv_bytes_read": float(step.kv_bytes_read[i, j]),
+                "experts_touched": None if touched is None else float(touched[i, j]),
+                "memory_needed_bytes": float(step.memory_needed_bytes[i, j]), "hbm_bytes": float(step.hbm_bytes),
+                "usable_hbm_bytes": float(step.usable_hbm_bytes), "fits": bool(step.fits[i, j]),
+                "max_batch": _finite(float(step.max_batch[i, j])),
+                "operations_s": {name: float(t[i, j]) for name, t in step.op_times_s.items()},
+            }
+            if board is not None:
+                row["blackboard_step_s"] = float(board.step_s[i, j])
+            out.append(row)
     if args.json:
         _json(out)
-    else:
-        _print_table([{**r, **{k: f"{r[k] * 1e3:.3f}" for k in ("compute_s", "weights_s", "kv_s", "step_s")},
-                       "tokens_per_s": f"{r['tokens_per_s']:,.0f}"} for r in out],
-                     ["batch", "context", "chips", "compute_s", "weights_s", "kv_s", "step_s", "tokens_per_s",
-                      "bound"])
-        print("(times in milliseconds)")
+        return 0
+    length_key = "prompt" if args.phase == "prefill" else "context"
+    table = []
+    for r in out:
+        table.append({
+            "batch": f"{r['batch']:,}", length_key: f"{r[length_key]:,}", "chips": r["chips"],
+            **{f"{k[:-2]}_ms": f"{r[k] * 1e3:.3f}" for k in ("compute_s", "weights_s", "kv_s", "pooled_s", "step_s")},
+            "tokens_per_s": f"{r['tokens_per_s']:,.0f}", "bound": r["bound"],
+            "fits": "yes" if r["fits"] else "NO: does not fit",
+            "max_batch": "∞" if r["max_batch"] is None else f"{r['max_batch']:,.0f}",
+        })
+    print(f"{hw.name} × {model.name}, {args.phase}, {step.precisions.label}, {step.chips} accelerators "
+          f"(HBM reserve {step.reserve_fraction:.0%}); times in milliseconds, step = per-operation sum")
+    _print_table(table)
+    if not all(r["fits"] for r in out):
+        print("Points marked NO do not fit the replica's HBM: they are not points of the model.")
     return 0
 
 
@@ -154,11 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hardware)
     p = sub.add_parser("models", parents=[common], help="model rows with sparsity and KV bytes per token")
     p.set_defaults(func=cmd_models)
-    p = sub.add_parser("roofline", parents=[common, select], help="one decode step's times (a sweep over batch and context)")
+    p = sub.add_parser("roofline", parents=[common, select],
+                       help="one decode or prefill step of the refined model (a sweep over batch and context)")
     p.add_argument("--batch", type=float, nargs="+", required=True, help="sequences per step (one or more)")
-    p.add_argument("--context", type=float, nargs="+", required=True, help="context tokens (one or more)")
-    p.add_argument("--precision", choices=COMPUTE_PRECISIONS, default="bf16", help="weights and compute format")
-    p.add_argument("--chips", type=int, help="accelerators in the replica (default: fewest that hold the weights)")
+    p.add_argument("--context", type=float, nargs="+", default=[0.0],
+                   help="decode: context tokens each sequence holds (one or more; default 0)")
+    p.add_argument("--phase", choices=("decode", "prefill"), default="decode", help="decode (default) or prefill")
+    p.add_argument("--prompt", type=float, nargs="+", help="prefill: prompt tokens (one or more)")
+    p.add_argument("--cached", type=float, default=0.0, help="prefill: prompt tokens already cached (default 0)")
+    p.add_argument("--precision", choices=WEIGHT_FORMATS, default=None,
+                   help="storage format of every weight (default: the model's release formats)")
+    p.add_argument("--kv-precision", choices=WEIGHT_FORMATS, default=None, help="KV-cache format (default bf16)")
+    p.add_argument("--chips", type=int,
+                   help="accelerators in the replica (default: fewest whose usable HBM holds the weights)")
     p.set_defaults(func=cmd_roofline)
     p = sub.add_parser("claims", parents=[common, select], help="the claim ledger for the selected rows")
     p.set_defaults(func=cmd_claims)

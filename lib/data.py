@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from .hardware import Hardware
 from .models import ATTENTION_TYPES, Model
-from .units import GIGA, TERA
+from .units import GIGA, TERA, WEIGHT_FORMATS
 
 #: The repository's own data directory (the book's default data).
 DEFAULT_DATA_DIR = (Path(__file__).resolve().parent.parent / "data").resolve()
@@ -149,6 +149,21 @@ def _attention_dims(row: dict) -> Iterable[tuple[str, object, str]]:
                "a positive window when sliding_window_layers > 0")
 
 
+def _ffn_config(row: dict) -> Iterable[tuple[str, object, str]]:
+    layers, dense = row["layers"], row["first_dense_layers"]
+    moe = bool(row["routed_experts"])
+    if layers is None or dense is None:
+        return
+    if not moe and dense != layers:
+        yield ("first_dense_layers", dense, f"every layer ({layers}) for a dense model")
+    if moe and dense >= layers:
+        yield ("first_dense_layers", dense, f"fewer than the layers ({layers}) for a MoE model")
+    if dense and not row["dense_ffn_dim"]:
+        yield ("dense_ffn_dim", row["dense_ffn_dim"], "a positive width when the model has dense FFN layers")
+    if moe and not row["expert_ffn_dim"]:
+        yield ("expert_ffn_dim", row["expert_ffn_dim"], "a positive width for a MoE model")
+
+
 #: A partial ISO date, as price sheets and offers are dated: YYYY, YYYY-MM or YYYY-MM-DD.
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -201,12 +216,24 @@ MODELS_SCHEMA = TableSchema(
         Column("routed_experts", "int", minimum=0, meaning="0 for a dense model"),
         Column("active_experts", "int", minimum=0, meaning="0 for a dense model"),
         Column("shared_experts", "int", minimum=0),
+        Column("first_dense_layers", "int", minimum=0,
+               meaning="layers with a dense FFN before the MoE layers (config first_k_dense_replace); "
+                       "every layer of a dense model"),
+        Column("dense_ffn_dim", "int", minimum=0, meaning="config intermediate_size of the dense FFN; 0 if none"),
+        Column("expert_ffn_dim", "int", minimum=0, meaning="config moe_intermediate_size; 0 for a dense model"),
+        Column("vocab_size", "int", positive=True),
+        Column("q_lora_rank", "int", minimum=0, meaning="MLA query latent rank; 0 if none"),
+        Column("tied_embeddings", "enum", choices=("yes", "no"), meaning="config tie_word_embeddings"),
+        Column("weights_format", "enum", choices=WEIGHT_FORMATS,
+               meaning="release storage format of the non-expert weights"),
+        Column("expert_weights_format", "enum", choices=WEIGHT_FORMATS,
+               meaning="release storage format of the expert weights (as weights_format for a dense model)"),
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
                meaning="trillions of tokens, blank if unpublished"),
         Column("max_context_tokens", "int", positive=True),
         Column("source", "str", meaning="an address or citation"),
     ),
-    row_checks=(_active_not_above_total, _experts_consistent, _attention_dims),
+    row_checks=(_active_not_above_total, _experts_consistent, _attention_dims, _ffn_config),
 )
 
 SCHEMAS: dict[str, TableSchema] = {s.file: s for s in (HARDWARE_SCHEMA, MODELS_SCHEMA)}
@@ -375,6 +402,10 @@ def _model_from_row(row: dict) -> Model:
         shared_experts=row["shared_experts"],
         training_tokens=None if tokens is None else tokens * TERA,
         max_context_tokens=row["max_context_tokens"], source=row["source"],
+        first_dense_layers=row["first_dense_layers"], dense_ffn_dim=row["dense_ffn_dim"],
+        expert_ffn_dim=row["expert_ffn_dim"], vocab_size=row["vocab_size"], q_lora_rank=row["q_lora_rank"],
+        tied_embeddings=row["tied_embeddings"] == "yes", weights_format=row["weights_format"],
+        expert_weights_format=row["expert_weights_format"],
         extra={k: v for k, v in row.items() if k not in known and not k.startswith("_")},
     )
 

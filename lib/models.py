@@ -10,6 +10,29 @@ KV cache per token and layer, with ``e`` bytes per element (2 for bf16):
   (one compressed latent plus the decoupled RoPE key, shared by all heads).
 
 A sliding-window layer keeps at most ``sliding_window_tokens`` tokens, whatever the context.
+
+Parameters by operation, from the model's ``config.json`` (the refined step model of :mod:`lib.roofline`
+reads and multiplies each class of weights separately). With ``h`` the hidden size, ``n_h`` query heads,
+``n_kv`` KV heads, ``d`` the head dimension, ``r`` the KV latent rank, ``r_q`` the query latent rank and
+``d_r`` the decoupled RoPE dimension:
+
+- attention projections per layer: GQA/MHA ``h·d·(n_h + 2 n_kv) + n_h·d·h``; MLA
+  ``h·r_q + r_q·n_h·(d + d_r)`` (or ``h·n_h·(d + d_r)`` without a query latent) ``+ h·(r + d_r) + r·n_h·2d
+  + n_h·d·h``;
+- a gated (SwiGLU) feed-forward block of width ``f``: ``3·h·f`` (every model in the book's data is gated);
+- a MoE layer: ``E`` routed experts and ``n_shared`` shared experts of ``3·h·f_e`` each, and a router ``h·E``;
+- embeddings ``V·h`` and the LM head ``V·h`` (one matrix when tied).
+
+Active parameters count what one token multiplies: the LM head, every layer's attention projections and
+dense FFN, and in MoE layers the k routed plus the shared experts and the router. The input-embedding lookup
+is a read of one row, not a matmul, so it is not counted (published "active" figures differ on this point:
+OpenAI's gpt-oss figures leave it out, others include it).
+
+Attention over the context, per context token and layer, for one query token (decode):
+
+- GQA/MHA: ``QKᵀ`` and ``AV`` cost ``4·n_h·d`` FLOPs against ``2·n_kv·d`` KV elements read;
+- MLA with absorbed projections (the decode form): ``2·n_h·(2r + d_r)`` FLOPs against ``r + d_r`` elements;
+- MLA in prefill (projections not absorbed, keys and values expanded per head): ``2·n_h·(2d + d_r)`` FLOPs.
 """
 
 from __future__ import annotations
@@ -21,6 +44,9 @@ import numpy as np
 from .units import bytes_per_element
 
 ATTENTION_TYPES: tuple[str, ...] = ("mha", "gqa", "mla")
+
+#: Matrices in a gated (SwiGLU) feed-forward block: gate, up and down projections.
+GATED_FFN_MATRICES = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,14 @@ class Model:
     training_tokens: float | None
     max_context_tokens: int
     source: str
+    first_dense_layers: int | None = None  # None: every layer of a dense model, none of a MoE model
+    dense_ffn_dim: int = 0  # intermediate_size of the dense FFN layers (0 if there are none)
+    expert_ffn_dim: int = 0  # moe_intermediate_size of one routed (and shared) expert
+    vocab_size: int = 0
+    q_lora_rank: int = 0  # MLA query latent rank (0: queries projected directly)
+    tied_embeddings: bool = False
+    weights_format: str = "bf16"  # release storage format of the non-expert weights
+    expert_weights_format: str = "bf16"  # release storage format of the expert weights
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -92,8 +126,135 @@ class Model:
         return full + windowed
 
     def weight_bytes(self, precision: str = "bf16") -> float:
-        """Bytes of all weights at ``precision`` (N_total · b_w)."""
+        """Bytes of all weights at ``precision`` (N_total · b_w), from the published total."""
         return self.total_params * bytes_per_element(precision)
+
+    # ----------------------------------------------------------------------------------------------
+    # Parameters by operation (from config.json; see the module docstring)
+
+    @property
+    def has_config(self) -> bool:
+        """True when the row carries the config fields the per-operation model needs."""
+        ffn_ok = self.dense_layers == 0 or self.dense_ffn_dim > 0
+        experts_ok = not self.is_moe or self.expert_ffn_dim > 0
+        return self.vocab_size > 0 and ffn_ok and experts_ok
+
+    def _require_config(self) -> None:
+        if not self.has_config:
+            raise ValueError(
+                f"model {self.name!r} lacks the config fields of the per-operation model (vocab_size, "
+                "dense_ffn_dim for dense layers, expert_ffn_dim for MoE layers): add them to models.csv")
+
+    @property
+    def dense_layers(self) -> int:
+        """Layers with a dense FFN: every layer of a dense model; the first ``first_dense_layers`` of a MoE."""
+        if not self.is_moe:
+            return self.layers
+        return self.first_dense_layers or 0
+
+    @property
+    def moe_layers(self) -> int:
+        """Layers whose FFN is a mixture of experts."""
+        return self.layers - self.dense_layers
+
+    @property
+    def attention_params_per_layer(self) -> float:
+        """Weights of one layer's attention projections (Q, K, V or the MLA latents, and the output)."""
+        h, nh, d = self.hidden_size, self.n_heads, self.head_dim
+        if self.attention == "mla":
+            r, rope, rq = self.kv_lora_rank, self.qk_rope_head_dim, self.q_lora_rank
+            query = h * rq + rq * nh * (d + rope) if rq else h * nh * (d + rope)
+            return float(query + h * (r + rope) + r * nh * 2 * d + nh * d * h)
+        return float(h * d * (nh + 2 * self.n_kv_heads) + nh * d * h)
+
+    @property
+    def dense_ffn_params(self) -> float:
+        """Weights of one dense (gated) FFN layer: 3 · h · f."""
+        return float(GATED_FFN_MATRICES * self.hidden_size * self.dense_ffn_dim)
+
+    @property
+    def expert_params(self) -> float:
+        """Weights of one routed or shared expert: 3 · h · f_e."""
+        return float(GATED_FFN_MATRICES * self.hidden_size * self.expert_ffn_dim) if self.is_moe else 0.0
+
+    @property
+    def router_params(self) -> float:
+        """Weights of one MoE layer's router: h · E."""
+        return float(self.hidden_size * self.routed_experts)
+
+    @property
+    def embedding_params(self) -> float:
+        """The input embedding table, V · h."""
+        return float(self.vocab_size * self.hidden_size)
+
+    @property
+    def lm_head_params(self) -> float:
+        """The output projection to the vocabulary, V · h (shares storage with the embeddings when tied)."""
+        return float(self.vocab_size * self.hidden_size)
+
+    @property
+    def config_total_params(self) -> float:
+        """Every stored weight counted from the config (compare with the published ``total_params``)."""
+        self._require_config()
+        per_moe = (self.routed_experts + self.shared_experts) * self.expert_params + self.router_params
+        return (self.embedding_params + (0.0 if self.tied_embeddings else self.lm_head_params)
+                + self.layers * self.attention_params_per_layer + self.dense_layers * self.dense_ffn_params
+                + self.moe_layers * per_moe)
+
+    @property
+    def config_active_params(self) -> float:
+        """Weights one token multiplies, from the config (LM head, attention, dense FFN, k routed + shared
+        experts and the router; the input-embedding lookup is not a matmul and is left out)."""
+        self._require_config()
+        per_moe = (self.active_experts + self.shared_experts) * self.expert_params + self.router_params
+        return (self.lm_head_params + self.layers * self.attention_params_per_layer
+                + self.dense_layers * self.dense_ffn_params + self.moe_layers * per_moe)
+
+    # ----------------------------------------------------------------------------------------------
+    # Attention over the context
+
+    def attention_core_flops_per_context_token(self, phase: str = "decode") -> float:
+        """FLOPs of one query token attending to one context token in one full-attention layer.
+
+        GQA/MHA ``4·n_h·d``; MLA absorbed (decode) ``2·n_h·(2r + d_r)``; MLA expanded (prefill)
+        ``2·n_h·(2d + d_r)``. See the module docstring.
+        """
+        if phase not in ("decode", "prefill"):
+            raise ValueError(f"phase must be 'decode' or 'prefill'; got {phase!r}")
+        nh = self.n_heads
+        if self.attention == "mla":
+            if phase == "decode":
+                return float(2 * nh * (2 * self.kv_lora_rank + self.qk_rope_head_dim))
+            return float(2 * nh * (2 * self.head_dim + self.qk_rope_head_dim))
+        return float(4 * nh * self.head_dim)
+
+    def attended_tokens_sum(self, context_tokens: np.ndarray | float) -> np.ndarray:
+        """Σ over layers of the tokens one query attends to at context L: ``L · full + min(L, w) · windowed``
+        (layer-tokens; multiply by the per-token FLOPs or KV bytes of one layer)."""
+        context = np.asarray(context_tokens, dtype=float)
+        return (context * self.full_attention_layers
+                + np.minimum(context, self.sliding_window_tokens) * self.sliding_window_layers)
+
+    def causal_attended_tokens_sum(self, prompt_tokens: np.ndarray | float,
+                                   cached_tokens: np.ndarray | float = 0.0) -> np.ndarray:
+        """Σ over the prompt's new tokens and over layers of the tokens each attends to, for a causal prefill
+        of P tokens after C cached ones: full layers Σ_{i=C+1}^{P} i, windowed layers Σ min(i, w)
+        (layer-token pairs, closed form)."""
+        prompt = np.asarray(prompt_tokens, dtype=float)
+        cached = np.asarray(cached_tokens, dtype=float)
+
+        def tri(n):  # Σ_{i=1}^{n} i
+            return n * (n + 1.0) / 2.0
+
+        def windowed(n):  # Σ_{i=1}^{n} min(i, w)
+            w = float(self.sliding_window_tokens)
+            inside = np.minimum(n, w)
+            return tri(inside) + np.maximum(n - w, 0.0) * w
+
+        full = (tri(prompt) - tri(cached)) * self.full_attention_layers
+        if self.sliding_window_layers == 0:
+            return full
+        return full + (windowed(prompt) - windowed(cached)) * self.sliding_window_layers
 
 
 def kv_bytes_per_token_gqa(layers: int, n_kv_heads: int, head_dim: int, bytes_per_element: float = 2.0) -> float:

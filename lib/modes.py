@@ -41,7 +41,7 @@ import numpy as np
 from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
-from .roofline import (ArrayLike, compute_time_s, decode_step, kv_read_time_s, min_chips_for_weights,
+from .roofline import (ArrayLike, compute_time_s, blackboard_decode_step, kv_read_time_s, min_chips_for_weights,
                        optimal_batch, weight_read_time_s)
 from .units import bytes_per_element
 
@@ -308,11 +308,11 @@ def inverse_problem(hardware: Hardware, model: Model, context: ArrayLike, price_
 def mode_ratios(hardware: Hardware, model: Model, standard_batch: ArrayLike, fast_batch: ArrayLike,
                 context: ArrayLike, precision: str = "bf16", kv_precision: str = "bf16",
                 chips: int | None = None, fast_chips: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The forward problem through :func:`lib.roofline.decode_step`: (speed ratio, price ratio) of a fast
+    """The forward problem through :func:`lib.roofline.blackboard_decode_step`: (speed ratio, price ratio) of a fast
     mode at ``fast_batch`` (on ``fast_chips``, default the same replica) against a standard mode at
     ``standard_batch``, both at ``context``. Price ratio = ratio of accelerator-seconds per token."""
-    standard = decode_step(hardware, model, standard_batch, context, precision, kv_precision, chips)
-    fast = decode_step(hardware, model, fast_batch, context, precision, kv_precision,
+    standard = blackboard_decode_step(hardware, model, standard_batch, context, precision, kv_precision, chips)
+    fast = blackboard_decode_step(hardware, model, fast_batch, context, precision, kv_precision,
                        fast_chips if fast_chips is not None else standard.chips)
     return standard.step_s / fast.step_s, fast.chip_seconds_per_token / standard.chip_seconds_per_token
 
@@ -394,6 +394,6 @@ def slow_mode_saving(hardware: Hardware, model: Model, context: ArrayLike, headr
     with the maximum where one sequence's KV reads take as long as its arithmetic (L = L_max).
     """
     batch = reference_batch(hardware, model, precision, headroom)
-    step = decode_step(hardware, model, batch, context, precision, kv_precision, chips=1)
+    step = blackboard_decode_step(hardware, model, batch, context, precision, kv_precision, chips=1)
     plateau = plateau_chip_seconds_per_token(hardware, model, context, precision, kv_precision)
     return 1.0 - plateau / step.chip_seconds_per_token

@@ -31,7 +31,7 @@ import numpy as np
 from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, resolve_data_dir
 from .hardware import Hardware
 from .models import Model
-from .roofline import ArrayLike, decode_step, min_chips_for_weights, optimal_batch
+from .roofline import ArrayLike, blackboard_decode_step, min_chips_for_weights, optimal_batch
 from .units import bytes_per_element
 
 #: Stefan–Boltzmann constant σ in W m⁻² K⁻⁴ (CODATA 2018, exact in the 2019 SI).
@@ -132,7 +132,7 @@ def throughput_at_optimal_batch(hardware: Hardware, model: Model, precision: str
     b_star = float(optimal_batch(flops, hardware.hbm_bandwidth_Bps, model.sparsity, bytes_per_element(precision)))
     batch = max(1.0, b_star)
     chips = min_chips_for_weights(model, hardware, precision)
-    step = decode_step(hardware, model, batch, context, precision=precision, chips=chips)
+    step = blackboard_decode_step(hardware, model, batch, context, precision=precision, chips=chips)
     tps = float(step.tokens_per_s) / chips
     return Throughput(hardware.name, hardware.year, precision, batch, chips, tps, hardware.tdp_W)
 

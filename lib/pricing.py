@@ -29,7 +29,7 @@ import numpy as np
 from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
-from .roofline import ArrayLike, compute_time_s, decode_step, min_chips_for_weights, weight_read_time_s
+from .roofline import ArrayLike, blackboard_decode_step, compute_time_s, min_chips_for_weights, weight_read_time_s
 from .units import MEGA, bytes_per_element
 
 
@@ -225,7 +225,7 @@ def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: Arra
     b = hbm_limited_batch(hardware, model, ctx, n, precision, kv_precision) if batch is None else \
         np.asarray(batch, dtype=float)
     fits = b >= 1
-    step = decode_step(hardware, model, np.where(fits, np.minimum(b, 1e12), 1.0), ctx, precision, kv_precision, n)
+    step = blackboard_decode_step(hardware, model, np.where(fits, np.minimum(b, 1e12), 1.0), ctx, precision, kv_precision, n)
     prefill = prefill_chip_seconds_per_token(hardware, model, prefill_tokens, precision)
     return np.where(fits, step.chip_seconds_per_token / prefill, np.nan)
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from lib import claims
+from lib import claims, data
 from lib.__main__ import main
 
 from conftest import ROOT, rewrite_cell
@@ -31,15 +31,44 @@ def test_models_json(capsys):
     assert ds["kv_bytes_per_token"] == 70_272 and ds["sparsity"] == pytest.approx(18.135, abs=1e-3)
 
 
-def test_roofline_sweep(capsys):
-    rows = run_json(capsys, "roofline", "--hardware", "H100 SXM", "--model", "Llama 3.1 70B",
-                    "--batch", "1", "64", "--context", "1024", "8192", "--chips", "2")
+def test_roofline_sweep_refined_keys_by_hand(capsys):
+    rows = run_json(capsys, "roofline", "--model", "DeepSeek-V3", "--batch", "1", "32768",
+                    "--context", "1024", "8192")
     assert len(rows) == 4
-    first = rows[0]
-    assert first["compute_s"] == pytest.approx(2 * 70.6e9 / (2 * 989e12))
-    assert first["step_s"] == pytest.approx(max(first["compute_s"], first["weights_s"] + first["kv_s"]))
-    assert first["tokens_per_s"] == pytest.approx(1 / first["step_s"])
+    ds = data.get_model("DeepSeek-V3")
+    by = {(r["batch"], r["context"]): r for r in rows}
+    one_8k, big_1k = by[(1, 8192)], by[(32768, 1024)]
+    # Release format fp8, bf16 KV; the fewest H100s whose usable HBM (90%) holds 671 GB: 10
+    assert one_8k["precision"] == "fp8 weights, bf16 KV" and one_8k["chips"] == 10
+    assert one_8k["hbm_bytes"] == 10 * 80e9
+    # FLOPs per token: 2 · 36.6B matmul parameters + MLA 2·128·(2·512 + 64) · 61 layers · 8192 tokens
+    assert one_8k["flops_per_token"] == pytest.approx(2 * ds.config_active_params + 278_528 * 61 * 8192)
+    # Batch 1 reads the active parameters (fp8: 1 byte each), 8 experts per MoE layer
+    assert one_8k["weight_bytes_read"] == pytest.approx(ds.config_active_params)
+    assert one_8k["experts_touched"] == pytest.approx(8.0)
+    assert one_8k["kv_bytes_read"] == pytest.approx(8192 * 70_272)
+    assert big_1k["experts_touched"] == pytest.approx(256.0)
+    # Capacity: (720 GB − 671.03 GB) / (1024 · 70,272 B) = 680 sequences at 1k, 85 at 8k
+    assert big_1k["max_batch"] == 680 and one_8k["max_batch"] == 85
+    assert big_1k["memory_needed_bytes"] == pytest.approx(ds.config_total_params + 32768 * 1024 * 70_272)
+    assert one_8k["fits"] is True and big_1k["fits"] is False
+    assert one_8k["step_s"] == pytest.approx(one_8k["per_op_s"]) and one_8k["pooled_s"] <= one_8k["step_s"]
+    assert one_8k["tokens_per_s"] == pytest.approx(1 / one_8k["step_s"])
     assert {r["bound"] for r in rows} <= {"compute", "memory"}
+
+
+def test_roofline_table_marks_points_that_do_not_fit(capsys):
+    assert main(["roofline", "--model", "DeepSeek-V3", "--batch", "1", "32768", "--context", "1024"]) == 0
+    out = capsys.readouterr().out
+    assert "times in milliseconds" in out and "NO: does not fit" in out
+    assert "compute_ms" in out and "32,768" in out and "1.0 " not in out
+
+
+def test_roofline_prefill(capsys):
+    rows = run_json(capsys, "roofline", "--model", "Llama 3.1 70B", "--phase", "prefill", "--prompt", "8192",
+                    "--batch", "1", "--chips", "8")
+    assert rows[0]["prompt"] == 8192 and rows[0]["step_s"] == pytest.approx(0.155, abs=0.001)
+    assert main(["roofline", "--model", "Llama 3.1 70B", "--phase", "prefill", "--batch", "1"]) == 2
 
 
 def test_claims_json_lists_every_claim(capsys):

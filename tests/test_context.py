@@ -55,7 +55,7 @@ def test_sparse_reads_keep_window_layers(gptoss):
 def test_context_step_equals_decode_step_when_dense(h100, dsv3):
     B, L = np.array([[1.0], [64.0], [4096.0]]), np.array([[1e3, 2e5, 1e8]])
     a = cx.context_step(h100, dsv3, B, L)
-    b = roofline.decode_step(h100, dsv3, B, L)
+    b = roofline.blackboard_decode_step(h100, dsv3, B, L)
     assert a.step_s == pytest.approx(b.step_s)
     assert a.chip_seconds_per_token == pytest.approx(b.chip_seconds_per_token)
 

