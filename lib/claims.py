@@ -5,12 +5,20 @@ live in ``lib/derivations/``, one module per chapter; each registers functions w
 that take a :class:`~lib.data.Selection` and return :class:`Entry` rows. :func:`ledger` runs them all
 and lists every claim, including those no chapter derives yet.
 
-Verdicts compare the derived number with the stated one:
+Every entry has a kind, which says what sort of support it is:
 
-- ``holds``: inside the stated range, or within ``rel_tol`` (default 25%) of a single stated value;
-- ``holds loosely``: within a factor ``loose_factor`` (default 2) of it;
-- ``does not hold``: further off;
-- ``not derived``: no derivation yet, or the data lack a row it needs.
+- ``checked``: a derived number compared with a number the talk states. Only these carry the verdicts
+  ``holds`` (inside the stated range, or within ``rel_tol``, default 25%, of a single stated value),
+  ``holds loosely`` (within a factor ``loose_factor``, default 2) and ``does not hold`` (further off);
+- ``scenario``: a number that depends on assumptions the book chose; its verdict is ``scenario`` and it
+  lists its assumptions;
+- ``structural``: the shape of a claim (a sweet spot exists, a share lies in (0, 1)); its verdict is
+  ``shape holds`` or ``shape does not hold``.
+
+``not derived`` marks an entry the data cannot decide. Each assumption a derived number depends on is an
+:class:`Assumption` (value, plausible range, unit, source). Given a ``recompute`` function, :func:`entry`
+recomputes the derived value at the low and high end of each assumption's range (``sensitivity``) and, for a
+checked entry, says whether the verdict is the same across all of them (``robust``).
 """
 
 from __future__ import annotations
@@ -26,7 +34,11 @@ from . import data as data_mod
 from .data import Column, Selection, TableSchema
 
 HOLDS, LOOSE, FAILS, NOT_DERIVED = "holds", "holds loosely", "does not hold", "not derived"
-VERDICTS: tuple[str, ...] = (HOLDS, LOOSE, FAILS, NOT_DERIVED)
+SHAPE_HOLDS, SHAPE_FAILS, SCENARIO = "shape holds", "shape does not hold", "scenario"
+VERDICTS: tuple[str, ...] = (HOLDS, LOOSE, FAILS, NOT_DERIVED, SHAPE_HOLDS, SHAPE_FAILS, SCENARIO)
+
+CHECKED, SCENARIO_KIND, STRUCTURAL = "checked", "scenario", "structural"
+KINDS: tuple[str, ...] = (CHECKED, SCENARIO_KIND, STRUCTURAL)
 
 CLAIMS_SCHEMA = data_mod.register_schema(TableSchema(
     file="claims.csv", key="id",
@@ -49,6 +61,27 @@ class ClaimText:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A named input a derived number depends on: its value, plausible range [low, high], unit and source."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"assumption {self.name!r}: value {self.value:g} outside its range "
+                             f"[{self.low:g}, {self.high:g}]")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "value": self.value, "low": self.low, "high": self.high, "unit": self.unit,
+                "source": self.source}
+
+
+@dataclass(frozen=True)
 class Entry:
     """One number of one claim: what the talk states, what the book derives, and the verdict."""
 
@@ -62,6 +95,10 @@ class Entry:
     claim: str = ""
     chapter: str | None = None
     note: str = ""
+    kind: str = CHECKED
+    assumptions: tuple[Assumption, ...] = ()
+    sensitivity: dict | None = None  # assumption name -> {"low": {...}, "high": {...}}
+    robust: bool | None = None
 
     @property
     def gap(self) -> float | None:
@@ -82,6 +119,7 @@ class Entry:
         out = asdict(self)
         out["stated"] = list(self.stated) if isinstance(self.stated, tuple) else self.stated
         out["gap"] = self.gap
+        out["assumptions"] = [a.to_json() for a in self.assumptions]
         return out
 
 
@@ -113,17 +151,60 @@ def judge(stated: Stated, derived: float | None, rel_tol: float = 0.25, loose_fa
     return FAILS
 
 
+_STRUCTURAL_VERDICT = {HOLDS: SHAPE_HOLDS, FAILS: SHAPE_FAILS, SHAPE_HOLDS: SHAPE_HOLDS, SHAPE_FAILS: SHAPE_FAILS,
+                       NOT_DERIVED: NOT_DERIVED}
+
+
 def entry(claim_id: str, quantity: str, stated: Stated, derived: float | None, unit: str, *,
           inputs: dict | None = None, rel_tol: float = 0.25, loose_factor: float = 2.0, note: str = "",
-          verdict: str | None = None) -> Entry:
-    """Build an :class:`Entry`, judging it with :func:`judge` unless ``verdict`` is given explicitly
-    (for a claim whose check is structural rather than a single number)."""
+          verdict: str | None = None, kind: str = CHECKED, assumptions: Sequence[Assumption] = (),
+          recompute: Callable[..., float | None] | None = None) -> Entry:
+    """Build an :class:`Entry` of ``kind`` (see the module docstring).
+
+    ``checked``: judged with :func:`judge` unless ``verdict`` is given. ``structural``: ``verdict`` says
+    whether the shape holds (HOLDS/FAILS or the shape verdicts). ``scenario``: the verdict is ``scenario``.
+    ``recompute(**{name: value})`` returns the derived value with one assumption set to ``value``; with it
+    the entry carries ``sensitivity`` (the derived value, and for checked entries the verdict, at each
+    assumption's low and high end) and, for a checked entry, ``robust``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if verdict is not None and verdict not in VERDICTS:
         raise ValueError(f"unknown verdict {verdict!r}; expected one of {VERDICTS}")
-    value = None if derived is None else float(derived)
-    return Entry(claim_id, quantity, stated, value, unit,
-                 verdict or judge(stated, value, rel_tol, loose_factor), dict(inputs or {}), note=note)
-
+    value = None if derived is None or (isinstance(derived, float) and math.isnan(derived)) else float(derived)
+    if kind == CHECKED:
+        if verdict in (SHAPE_HOLDS, SHAPE_FAILS, SCENARIO):
+            raise ValueError(f"a checked entry cannot carry the verdict {verdict!r}")
+        final = verdict or judge(stated, value, rel_tol, loose_factor)
+    elif kind == STRUCTURAL:
+        if verdict is None:
+            raise ValueError("a structural entry needs a verdict saying whether the shape holds")
+        if verdict not in _STRUCTURAL_VERDICT:
+            raise ValueError(f"a structural entry's verdict is a shape verdict, not {verdict!r}")
+        final = _STRUCTURAL_VERDICT[verdict]
+    else:
+        if not assumptions:
+            raise ValueError(f"scenario entry {claim_id}/{quantity!r} must list the assumptions it depends on")
+        final = NOT_DERIVED if value is None else SCENARIO
+    sensitivity, robust = None, None
+    if recompute is not None and assumptions:
+        sensitivity = {}
+        verdicts = {final}
+        for a in assumptions:
+            ends = {}
+            for end, x in (("low", a.low), ("high", a.high)):
+                got = recompute(**{a.name: x})
+                got = None if got is None or (isinstance(got, float) and math.isnan(got)) else float(got)
+                row = {"value": x, "derived": got}
+                if kind == CHECKED:
+                    row["verdict"] = judge(stated, got, rel_tol, loose_factor) if verdict is None else final
+                    verdicts.add(row["verdict"])
+                ends[end] = row
+            sensitivity[a.name] = ends
+        if kind == CHECKED:
+            robust = len(verdicts) == 1
+    return Entry(claim_id, quantity, stated, value, unit, final, dict(inputs or {}), note=note, kind=kind,
+                 assumptions=tuple(assumptions), sensitivity=sensitivity, robust=robust)
 
 # --------------------------------------------------------------------------------------------------
 # Registry

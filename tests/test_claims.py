@@ -57,3 +57,30 @@ def test_expect_asserts_on_default_and_reports_on_other_data():
 def test_unknown_claim_id():
     with pytest.raises(KeyError, match="unknown claim id"):
         claims.derive("no-such-claim")
+
+
+def test_entry_kinds_and_sensitivity():
+    a = claims.Assumption("phi", 0.5, 0.25, 0.75, "1", "weights' share of HBM, a reasoned guess")
+    # derived = 1 / (1 − φ) · 2.27: recomputed at each end of the range, not copied
+    f = lambda phi=0.5: 2.27 / (1 - phi)
+    e = claims.entry("x", "ratio", 5.0, f(), "×", assumptions=[a], recompute=f)
+    assert e.kind == "checked" and e.verdict == claims.HOLDS
+    assert e.sensitivity["phi"]["low"]["derived"] == pytest.approx(2.27 / 0.75)
+    assert e.sensitivity["phi"]["high"]["derived"] == pytest.approx(2.27 / 0.25)
+    assert e.sensitivity["phi"]["high"]["verdict"] == claims.LOOSE and e.robust is False
+    steady = claims.entry("x", "ratio", 5.0, 5.0, "×", assumptions=[a], recompute=lambda phi: 5.0 + phi / 100)
+    assert steady.robust is True
+    scenario = claims.entry("x", "tokens", None, 3.0, "T", kind="scenario", assumptions=[a], recompute=f)
+    assert scenario.verdict == claims.SCENARIO and scenario.robust is None
+    assert scenario.to_json()["assumptions"][0] == {"name": "phi", "value": 0.5, "low": 0.25, "high": 0.75,
+                                                    "unit": "1", "source": "weights' share of HBM, a reasoned guess"}
+    shape = claims.entry("x", "sweet spot", None, 10.0, "seq", kind="structural", verdict=claims.HOLDS)
+    assert shape.verdict == claims.SHAPE_HOLDS
+    with pytest.raises(ValueError, match="must list the assumptions"):
+        claims.entry("x", "tokens", None, 3.0, "T", kind="scenario")
+    with pytest.raises(ValueError, match="needs a verdict"):
+        claims.entry("x", "shape", None, 1.0, "", kind="structural")
+    with pytest.raises(ValueError, match="outside its range"):
+        claims.Assumption("bad", 2.0, 0.0, 1.0, "1")
+    with pytest.raises(ValueError, match="unknown kind"):
+        claims.entry("x", "q", 1.0, 1.0, "", kind="guess")
