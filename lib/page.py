@@ -44,6 +44,20 @@ def banner(sel: Selection) -> Markdown:
     )
 
 
+def source_of(row) -> str:
+    """The first citation in a data row's ``source`` cell (rows cite several, separated by " ; ")."""
+    return str(row.source).split(" ; ")[0]
+
+
+def table_source(sel: Selection, file: str) -> str:
+    """Where a table was read from, for an inputs table: ``data/<file>`` for the book's own data, else the path
+    of the reader's file (or of the book's copy when the reader's directory lacks it)."""
+    from .data import table_dir
+
+    directory = table_dir(file, sel.data_dir)
+    return f"data/{file}" if directory == DEFAULT_DATA_DIR else str(directory / file)
+
+
 def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False) -> HTML:
     """A compact HTML table for a page (strings already formatted, units in the column names)."""
     body = frame.to_html(index=index, escape=True, border=0, classes="book-table", na_rep="—")
