@@ -15,7 +15,7 @@ from ..data import Selection
 from ..hardware import Hardware
 from ..models import Model
 from ..queueing import latest_report_before, load_throughput_reports, trains_per_second
-from ..roofline import crossover_batch, optimal_batch
+from ..roofline import crossover_batch, operation_optimal_batch, optimal_batch, pooled_optimal_batch
 from ..units import COMPUTE_PRECISIONS, bytes_per_element
 
 CHAPTER = "chapters/batch-300x-sparsity"
@@ -39,6 +39,17 @@ COMPARE_ORG = "Google"
 def optimal_batch_at(hw: Hardware, sparsity: float, precision: str = "bf16") -> float:
     """B* with weights and compute both at ``precision``: (F_p / W_hbm) × s × b_w(p) / 2."""
     return float(optimal_batch(hw.flops(precision), hw.hbm_bandwidth_Bps, sparsity, bytes_per_element(precision)))
+
+
+def refined_optimal_batches(hw: Hardware, model: Model) -> dict[str, float]:
+    """The refined model's two optimal batches (release formats, context 0): ``pooled``, where the step's pooled
+    compute time meets its weight reads with experts counted as touched; ``experts``, where the routed-expert
+    matmuls themselves turn compute bound, → (E/k) · F_p · b_e / (2 W_hbm); ``dense``, the same for a dense
+    matmul, F_p · b_w / (2 W_hbm). For a dense model ``experts`` is None."""
+    return {"pooled": pooled_optimal_batch(hw, model),
+            "experts": operation_optimal_batch(hw, model, "routed_experts") if model.is_moe else None,
+            "dense": operation_optimal_batch(hw, model, "attention_projections"),
+            "expert_ratio": model.routed_experts / model.active_experts if model.is_moe else None}
 
 
 def precision_table(hardware: list[Hardware], sparsity: float = 1.0) -> list[dict]:
@@ -119,6 +130,8 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
         for q, stated, unit in (("DeepSeek sparsity N_total / N_active", TALK_SPARSITY, "×"),
                                 ("DeepSeek routed experts active per token", TALK_ACTIVE_EXPERTS, "experts"),
                                 ("optimal batch B* for DeepSeek", (2000.0, 3000.0), "tokens"),
+                                ("B* for DeepSeek, refined pooled (experts touched)", (2000.0, 3000.0), "tokens"),
+                                ("B* for DeepSeek's expert layers (per operation)", (2000.0, 3000.0), "tokens"),
                                 ("tokens/s per replica, B* × 1/T", TALK_TOKENS_PER_S, "tokens/s"),
                                 ("replica ÷ Google's reported global tokens/s", TALK_SHARE_OF_GOOGLE, "×")):
             out.append(entry(claim, q, stated, None, unit, inputs=inputs, note=note))
@@ -132,9 +145,18 @@ def ridge_and_batch(sel: Selection) -> list[Entry]:
         entry(claim, "DeepSeek routed experts active per token", TALK_ACTIVE_EXPERTS, model.active_experts,
               "experts", inputs=inputs),
         entry(claim, "optimal batch B* for DeepSeek", (2000.0, 3000.0), b_star, "tokens", inputs=inputs,
-              note="with the published parameter sparsity"),
+              note="the blackboard's formula with the published parameter sparsity"),
         entry(claim, "tokens/s per replica, B* × 1/T", TALK_TOKENS_PER_S, tokens, "tokens/s", inputs=inputs,
               note="the talk's 128,000 = 2,000 × 64, without the 3× headroom"),
+    ]
+    refined = refined_optimal_batches(hw, model)
+    out += [
+        entry(claim, "B* for DeepSeek, refined pooled (experts touched)", (2000.0, 3000.0), refined["pooled"],
+              "tokens", inputs={**inputs, "model_kind": "refined", "precision": "release formats"},
+              note="pooled compute = weight reads, counting only the experts the batch touches"),
+        entry(claim, "B* for DeepSeek's expert layers (per operation)", (2000.0, 3000.0), refined["experts"],
+              "tokens", inputs={**inputs, "model_kind": "refined", "precision": "release formats"},
+              note=f"each routed expert compute bound: → (E/k) · ridge with E/k = {refined['expert_ratio']:g}"),
     ]
     report = latest_report_before(load_throughput_reports(sel.data_dir), COMPARE_ORG, COMPARE_BEFORE)
     if report is None:

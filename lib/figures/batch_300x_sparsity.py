@@ -110,3 +110,51 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         title=alt.Title(f"Cost per token against batch, {active / 1e9:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),
         width=600, height=320)
+
+
+def expert_roofline_frame(hardware: Hardware, model: Model) -> pd.DataFrame:
+    """Per-token compute and memory time (accelerator-µs) of the routed-expert matmuls and of the dense matmuls
+    (attention projections) against batch, from lib.roofline (release formats, context 0)."""
+    from ..roofline import decode_step
+
+    batch = np.unique(np.round(np.logspace(0, 5, 81)))
+    step = decode_step(hardware, model, batch, 0.0, chips=1)
+    bw = hardware.hbm_bandwidth_Bps
+    rows = []
+    for op, label in (("routed_experts", "routed experts"), ("attention_projections", "dense matmuls (attention projections)")):
+        o = step.operations[op]
+        for budget, t in (("compute", o.compute_s(1)), ("memory", o.memory_s(1, bw))):
+            rows.append(pd.DataFrame({"batch": batch, "us": np.broadcast_to(t, batch.shape) / batch * 1e6,
+                                      "operation": label, "budget": budget}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["us"] = frame["us"].map(lambda v: float(f"{v:.4g}"))
+    frame["series"] = frame["operation"] + ": " + frame["budget"]
+    return frame
+
+
+def expert_roofline_chart(hardware: Hardware, model: Model) -> alt.LayerChart:
+    """Where the dense and the expert matmuls turn compute bound, with the pooled and per-operation B* marked."""
+    from ..derivations.batch_300x_sparsity import refined_optimal_batches
+
+    frame = expert_roofline_frame(hardware, model)
+    marks = refined_optimal_batches(hardware, model)
+    rules = pd.DataFrame([{"batch": marks["dense"], "label": "dense matmuls compute bound"},
+                          {"batch": marks["pooled"], "label": "pooled B*"},
+                          {"batch": marks["experts"], "label": "expert matmuls compute bound"}])
+    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (tokens per step, log)", format="~s"))
+    lines = alt.Chart(frame).mark_line().encode(
+        x=x,
+        y=alt.Y("us:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="accelerator-µs per token (log)", format="~s")),
+        color=alt.Color("operation:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
+        strokeDash=alt.StrokeDash("budget:N", title=None, legend=alt.Legend(orient="bottom"),
+                                  scale=alt.Scale(domain=["compute", "memory"], range=[[1, 0], [5, 3]])),
+        tooltip=[alt.Tooltip("batch:Q", format=",.0f"), "series:N", alt.Tooltip("us:Q", format=".3~g")],
+    )
+    rule = alt.Chart(rules).mark_rule(color="#444", strokeDash=[2, 2]).encode(
+        x="batch:Q", tooltip=["label:N", alt.Tooltip("batch:Q", format=",.0f")])
+    text = alt.Chart(rules).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3,
+                                       fontSize=11, color="#444").encode(x="batch:Q", y=alt.value(4), text="label:N")
+    return alt.layer(lines, rule, text).properties(
+        title=alt.Title(f"{model.name} on {hardware.name}: where each matmul turns compute bound",
+                        subtitle="Solid: compute time per token; dashed: weight-read time per token (refined model)"),
+        width=560, height=300)
