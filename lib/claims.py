@@ -158,11 +158,13 @@ _STRUCTURAL_VERDICT = {HOLDS: SHAPE_HOLDS, FAILS: SHAPE_FAILS, SHAPE_HOLDS: SHAP
 def entry(claim_id: str, quantity: str, stated: Stated, derived: float | None, unit: str, *,
           inputs: dict | None = None, rel_tol: float = 0.25, loose_factor: float = 2.0, note: str = "",
           verdict: str | None = None, kind: str = CHECKED, assumptions: Sequence[Assumption] = (),
-          recompute: Callable[..., float | None] | None = None) -> Entry:
+          recompute: Callable[..., float | None] | None = None,
+          holds_if: Callable[[float], bool] | None = None) -> Entry:
     """Build an :class:`Entry` of ``kind`` (see the module docstring).
 
     ``checked``: judged with :func:`judge` unless ``verdict`` is given. ``structural``: ``verdict`` says
-    whether the shape holds (HOLDS/FAILS or the shape verdicts). ``scenario``: the verdict is ``scenario``.
+    whether the shape holds (HOLDS/FAILS or the shape verdicts), or ``holds_if(derived)`` decides it (and then
+    decides it again at each end of each assumption's range). ``scenario``: the verdict is ``scenario``.
     ``recompute(**{name: value})`` returns the derived value with one assumption set to ``value``; with it
     the entry carries ``sensitivity`` (the derived value, and for checked entries the verdict, at each
     assumption's low and high end) and, for a checked entry, ``robust``.
@@ -177,6 +179,8 @@ def entry(claim_id: str, quantity: str, stated: Stated, derived: float | None, u
             raise ValueError(f"a checked entry cannot carry the verdict {verdict!r}")
         final = verdict or judge(stated, value, rel_tol, loose_factor)
     elif kind == STRUCTURAL:
+        if verdict is None and holds_if is not None:
+            verdict = NOT_DERIVED if value is None else (HOLDS if holds_if(value) else FAILS)
         if verdict is None:
             raise ValueError("a structural entry needs a verdict saying whether the shape holds")
         if verdict not in _STRUCTURAL_VERDICT:
@@ -199,9 +203,12 @@ def entry(claim_id: str, quantity: str, stated: Stated, derived: float | None, u
                 if kind == CHECKED:
                     row["verdict"] = judge(stated, got, rel_tol, loose_factor) if verdict is None else final
                     verdicts.add(row["verdict"])
+                elif kind == STRUCTURAL and holds_if is not None:
+                    row["verdict"] = NOT_DERIVED if got is None else (SHAPE_HOLDS if holds_if(got) else SHAPE_FAILS)
+                    verdicts.add(row["verdict"])
                 ends[end] = row
             sensitivity[a.name] = ends
-        if kind == CHECKED:
+        if kind == CHECKED or (kind == STRUCTURAL and holds_if is not None):
             robust = len(verdicts) == 1
     return Entry(claim_id, quantity, stated, value, unit, final, dict(inputs or {}), note=note, kind=kind,
                  assumptions=tuple(assumptions), sensitivity=sensitivity, robust=robust)

@@ -1,36 +1,46 @@
-"""Cost and speed of decoding against context length: KV reads, KV capacity, and sparse attention.
+"""Cost and speed of decoding against context length, on the refined step model: attention arithmetic, KV
+reads, KV capacity, and sparse attention (DeepSeek Sparse Attention as built, and the talk's √ hypothesis).
 
-Notation (see the notation page): L is the context in tokens, B the batch, n the accelerators of a
-replica, F the dense FLOP/s and W_hbm the HBM bandwidth of one accelerator, C_hbm its capacity, b_w the
-bytes per weight, kv(L) the KV-cache bytes one sequence holds at context L (``Model.kv_cache_bytes``,
-which stops growing at the window on sliding-window layers).
+Notation (see the notation page): L is the context in tokens, B the batch, n the accelerators of a replica,
+F the dense FLOP/s and W_hbm the HBM bandwidth of one accelerator, C_hbm its capacity, kv(L) the cache bytes
+one sequence holds at context L (``Model.kv_cache_bytes``: it stops growing at the window on sliding-window
+layers, and includes DSA's index keys).
 
-The decode roofline of :mod:`lib.roofline` gives the cost of a token in accelerator-seconds,
+The cost of a token in accelerator-seconds is the refined step's n · t_step / B (:mod:`lib.roofline`). Per
+sequence, attention over the context adds A(L) layer-tokens of work to every step: A(L) · f_attn FLOPs and
+A(L) · b_kv,layer bytes (A(L) = L · full layers + min(L, w) · windowed layers). Neither is shared between the
+B sequences of a batch, so once it dominates, the cost per token grows in proportion to L whatever the batch,
+and its *intensity* f_attn / b_kv,layer decides whether HBM bandwidth or arithmetic sets the slope: about
+n_h / n_kv FLOP/byte for GQA (far below any ridge: memory bound), ≈ 242 for MLA in bf16 (near the H100's
+ridge of 295: both budgets grow together).
 
-    c(L) = n · t_step / B = max( 2 N_active / F ,  N_total b_w / (B W_hbm) + r(L) / W_hbm )      (1)
+Sparse attention, two ways:
 
-where r(L) is the KV bytes one sequence *reads* per step. Dense attention reads everything it stores,
-r(L) = kv(L). A sparse attention that reads k(L) of the L tokens on each full-attention layer reads
+- DeepSeek Sparse Attention (DSA), as published (a model row with ``sparse_topk_tokens``): a lightning indexer
+  scores every context token (O(L), with a small fp8 key), the main attention reads the top k tokens. The
+  step model counts both. Its read gain over dense MLA saturates at the ratio of a full KV entry to an index
+  key (1,152 / 132 ≈ 8.7 in bf16): a constant factor, not a growing one.
+- The talk's hypothesis, a √-sparse attention that reads and computes on
 
-    k(L) = min(L, √(L · L₀))                                                                        (2)
+      k(L) = min(L, √(L · L₀))                                                                  (eq. sqrt)
 
-tokens: all of them up to a crossover context L₀, then a number that grows as √L. Its gain over dense
-reads, L / k(L) = √(L / L₀), grows without bound, but only as a square root; and it reduces *reads*,
-not *storage*: the cache still holds kv(L) bytes, so the capacity ceilings below do not move.
+  tokens per full-attention layer, at no cost to choose them: a gain √(L / L₀) that grows without bound.
+  :func:`sqrt_sparse_step` applies it to a model's attention. It is a hypothesis the chapter shows, not a
+  result it grades.
 
-Capacity: one sequence's KV fits a pool of C bytes while kv(L) ≤ C. :func:`kv_capacity_context`
-inverts kv(L) (exactly, sliding windows included).
+Either way sparse attention reduces *reads*, not *storage*: the cache still holds kv(L) bytes (DSA adds
+its index keys), so the capacity ceilings do not move.
 
-Also here: the table of published maximum context lengths (``data/context_history.csv``), the
-arithmetic intensity of attention itself (FLOPs per KV byte, which the roofline ignores), and the
-bandwidth or KV-compression factor that brings a long context down to a reference context's cost.
+Also here: the table of published maximum context lengths (``data/context_history.csv``), the factor by which
+hardware (bandwidth alone, or compute and bandwidth together) or a KV compression must improve to bring a
+long context down to a reference context's cost, and the context where a budget overtakes another.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -38,6 +48,8 @@ import numpy as np
 from .data import Column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
+from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, chips_to_fit,
+                       decode_step, pooled_optimal_batch, weight_storage_bytes)
 from .roofline import (DecodeStep, compute_time_s, kv_read_time_s, min_chips_for_weights, optimal_batch,
                        weight_read_time_s)
 from .units import bytes_per_element
@@ -125,14 +137,11 @@ def running_max_context(releases: Sequence[ContextRelease]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
-# Sparse attention: tokens read
+# The talk's hypothesis: √-sparse attention
 
 
 def sparse_attended_tokens(context: ArrayLike, crossover_tokens: ArrayLike) -> np.ndarray:
-    """k(L) = min(L, √(L · L₀)): tokens a square-root sparse attention reads per full-attention layer (eq. 2).
-
-    ``crossover_tokens`` is L₀, the context up to which it reads everything. Broadcasts.
-    """
+    """k(L) = min(L, √(L · L₀)): tokens a √-sparse attention layer reads (eq. sqrt); L₀ the crossover."""
     context_arr = np.asarray(context, dtype=float)
     crossover = np.asarray(crossover_tokens, dtype=float)
     if np.any(context_arr < 0):
@@ -143,107 +152,118 @@ def sparse_attended_tokens(context: ArrayLike, crossover_tokens: ArrayLike) -> n
 
 
 def sparse_read_gain(context: ArrayLike, crossover_tokens: ArrayLike) -> np.ndarray:
-    """L / k(L) = max(1, √(L / L₀)): how many times fewer KV bytes a sparse layer reads than a dense one."""
+    """L / k(L) = max(1, √(L / L₀)): how many times fewer tokens a √-sparse layer reads than a dense one."""
     context_arr = np.asarray(context, dtype=float)
     attended = sparse_attended_tokens(context_arr, crossover_tokens)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(attended > 0, context_arr / np.where(attended > 0, attended, 1.0), 1.0)
 
 
-def kv_read_bytes(model: Model, context: ArrayLike, crossover_tokens: float | None = None,
-                  kv_precision: str = "bf16") -> np.ndarray:
-    """r(L): KV bytes one sequence reads per decode step.
-
-    Dense (``crossover_tokens`` None): r(L) = kv(L), everything stored is read. Sparse: the full-attention
-    layers read k(L) tokens (eq. 2); sliding-window layers read their window as before:
-    r(L) = k(L) · b_kv(full layers) + min(L, w) · b_kv(window layers).
-    """
-    context_arr = np.asarray(context, dtype=float)
-    if crossover_tokens is None:
-        if np.any(context_arr < 0):
-            raise ValueError(f"context must be ≥ 0 tokens; got min {context_arr.min():g}")
-        return model.kv_cache_bytes(context_arr, kv_precision)
-    per_layer = model.kv_bytes_per_token_per_layer(kv_precision)
-    attended = sparse_attended_tokens(context_arr, crossover_tokens)
-    windowed = np.minimum(context_arr, model.sliding_window_tokens) * per_layer * model.sliding_window_layers
-    return attended * per_layer * model.full_attention_layers + windowed
+def sqrt_sparse_step(step: Step, crossover_tokens: float) -> Step:
+    """The step with its main attention reading and computing on k(L) tokens per full-attention layer instead
+    of L (eq. sqrt; windowed layers unchanged), the choice of tokens free. Weights and storage are unchanged."""
+    model = step.model
+    context = step.context
+    dense = model.attended_tokens_sum(context, sparse=True)
+    windowed = np.minimum(context, model.sliding_window_tokens) * model.sliding_window_layers
+    full_tokens = np.minimum(context, model.sparse_topk_tokens) if model.is_sparse_attention else context
+    sparse = sparse_attended_tokens(full_tokens, crossover_tokens) * model.full_attention_layers + windowed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(dense > 0, sparse / np.where(dense > 0, dense, 1.0), 1.0)
+    core = step.operations["attention_core"]
+    ops = dict(step.operations)
+    ops["attention_core"] = Operation(core.name, core.flops * scale, core.weight_bytes, core.kv_bytes * scale,
+                                      core.flops_per_s, core.compute_format)
+    return replace(step, operations=ops)
 
 
 # --------------------------------------------------------------------------------------------------
-# The roofline against context
+# Cost against context
 
 
-def design_batch(hardware: Hardware, model: Model, precision: str = "bf16") -> float:
-    """The batch the cost curves use: B* = (F / W_hbm) · (N_total / N_active) · b_w / 2, where compute time
-    equals weight-read time (``lib.roofline.optimal_batch``; KV ignored). At B* weights are amortised as well
-    as the chip allows, so what is left of c(L) beyond the compute floor is the per-sequence KV term."""
-    return float(optimal_batch(hardware.flops(precision), hardware.hbm_bandwidth_Bps, model.sparsity,
-                               bytes_per_element(precision)))
+def design_batch(hardware: Hardware, model: Model, precision: str | Precisions | None = None) -> float:
+    """The batch the cost curves use: the refined B* at context 0, where the step's pooled compute meets its
+    weight reads (``lib.roofline.pooled_optimal_batch``). At B* weights are amortised as well as the chip
+    allows, so what grows with L beyond that is the per-sequence attention term. Holding B* long sequences
+    takes many accelerators; cost per token does not depend on how many (see :func:`capacity_ceilings`)."""
+    return pooled_optimal_batch(hardware, model, 0.0, precision)
 
 
 def context_step(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
-                 crossover_tokens: float | None = None, precision: str = "bf16", kv_precision: str = "bf16",
-                 chips: int | None = None) -> DecodeStep:
-    """The decode-step roofline (a :class:`lib.roofline.DecodeStep`) with KV *reads* r(L) in place of kv(L).
-
-    With ``crossover_tokens`` None it equals ``lib.roofline.decode_step``; with L₀ given the full-attention
-    layers read k(L) tokens (eq. 2). ``chips`` defaults to the fewest accelerators holding the weights;
-    cost per token, ``chip_seconds_per_token``, does not depend on it.
-    """
-    batch_arr = np.asarray(batch, dtype=float)
-    if np.any(batch_arr < 1):
-        raise ValueError(f"batch must be ≥ 1 sequence; got min {batch_arr.min():g}")
-    n = chips if chips is not None else min_chips_for_weights(model, hardware, precision)
-    if n < 1:
-        raise ValueError(f"chips must be ≥ 1; got {n}")
-    reads = kv_read_bytes(model, context, crossover_tokens, kv_precision)
-    batch_arr, context_arr, reads = np.broadcast_arrays(batch_arr, np.asarray(context, dtype=float), reads)
-    bw = hardware.hbm_bandwidth_Bps
-    compute = compute_time_s(batch_arr, model.active_params, hardware.flops(precision), n)
-    weights = np.full(batch_arr.shape, weight_read_time_s(model.total_params, bytes_per_element(precision), bw, n))
-    return DecodeStep(batch_arr, context_arr, n, compute, weights, kv_read_time_s(batch_arr, reads, bw, n))
+                 crossover_tokens: float | None = None, precision: str | Precisions | None = None,
+                 kv_precision: str | None = None, chips: int = 1) -> Step:
+    """The refined decode step (one replica of ``chips``; cost per token does not depend on it), with the talk's
+    √-sparse hypothesis applied when ``crossover_tokens`` is given."""
+    step = decode_step(hardware, model, batch, context, precision, kv_precision, chips=chips)
+    return step if crossover_tokens is None else sqrt_sparse_step(step, crossover_tokens)
 
 
 def cost_per_token_s(hardware: Hardware, model: Model, context: ArrayLike, batch: ArrayLike | None = None,
-                     crossover_tokens: float | None = None, precision: str = "bf16",
-                     kv_precision: str = "bf16") -> np.ndarray:
-    """c(L), eq. (1), in accelerator-seconds per token; ``batch`` defaults to :func:`design_batch`."""
+                     crossover_tokens: float | None = None, precision: str | Precisions | None = None,
+                     kv_precision: str | None = None) -> np.ndarray:
+    """Accelerator-seconds per token at context L and ``batch`` (default :func:`design_batch`)."""
     b = design_batch(hardware, model, precision) if batch is None else batch
     return context_step(hardware, model, b, context, crossover_tokens, precision, kv_precision).chip_seconds_per_token
 
 
 def sequence_cost_s(hardware: Hardware, model: Model, context: ArrayLike, batch: ArrayLike | None = None,
-                    crossover_tokens: float | None = None, precision: str = "bf16", kv_precision: str = "bf16",
-                    points: int = 2049) -> np.ndarray:
+                    crossover_tokens: float | None = None, precision: str | Precisions | None = None,
+                    kv_precision: str | None = None, points: int = 2049) -> np.ndarray:
     """Accelerator-seconds to decode a whole sequence out to L tokens: ∫₀ᴸ c(l) dl ≈ Σ_{l ≤ L} c(l).
 
-    Integrated by the trapezoid rule on a geometric grid of ``points`` contexts from 1 to L (c is smooth
-    and monotone in l, so the error is far below a percent). Dense reads make it grow as L² once KV reads
-    dominate; √-sparse reads as L^1.5. Broadcasts over ``context`` (each L ≥ 1).
+    Trapezoid rule on a geometric grid of ``points`` contexts from 1 to L (c is smooth and monotone in l, so
+    the error is far below a percent). Once the attention term dominates it grows as L². Broadcasts.
     """
     context_arr = np.asarray(context, dtype=float)
     if np.any(context_arr < 1):
         raise ValueError(f"context must be ≥ 1 token; got min {context_arr.min():g}")
+    b = design_batch(hardware, model, precision) if batch is None else batch
     grid = np.geomspace(np.ones_like(context_arr), context_arr, points, axis=-1)
     grid = np.concatenate([np.zeros_like(grid[..., :1]), grid], axis=-1)
-    costs = cost_per_token_s(hardware, model, grid, batch, crossover_tokens, precision, kv_precision)
+    costs = cost_per_token_s(hardware, model, grid, b, crossover_tokens, precision, kv_precision)
     return np.trapezoid(costs, grid, axis=-1)
 
 
-def kv_dominance_context(hardware: Hardware, model: Model, batch: float | None = None,
-                         precision: str = "bf16", kv_precision: str = "bf16") -> dict[str, float]:
-    """The contexts where dense KV reads of a step overtake (a) its weight reads and (b) its compute.
+def _bisect_log(gap, low: float, high: float, iterations: int = 80) -> float:
+    """The smallest x in [low, high] with gap(x) ≥ 0 for gap increasing in x; ``inf`` if none, ``low`` if
+    gap(low) ≥ 0 already."""
+    if gap(low) >= 0:
+        return low
+    if gap(high) < 0:
+        return math.inf
+    lo, hi = math.log(low), math.log(high)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        if gap(math.exp(mid)) >= 0:
+            hi = mid
+        else:
+            lo = mid
+    return math.exp(hi)
 
-    (a) B · kv(L) = N_total b_w;  (b) B · kv(L) / W_hbm = 2 B N_active / F, i.e. kv(L) = 2 N_active W_hbm / F
-    (``lib.roofline.compute_bound_context_limit``; independent of B). ``batch`` defaults to B*.
-    """
+
+def kv_dominance_context(hardware: Hardware, model: Model, batch: float | None = None,
+                         precision: str | Precisions | None = None, kv_precision: str | None = None,
+                         ) -> dict[str, float]:
+    """The contexts where a step's KV reads overtake (a) its weight reads and (b) its compute (attention FLOPs
+    included), at ``batch`` (default B*). ``inf`` where they never do: with MLA the attention FLOPs grow with L
+    as the KV reads do, so (b) is reached only if the KV time per layer-token exceeds its FLOP time."""
     b = design_batch(hardware, model, precision) if batch is None else float(batch)
     if b < 1:
         raise ValueError(f"batch must be ≥ 1 sequence; got {b:g}")
-    weights = model.weight_bytes(precision)
-    compute_bytes = 2.0 * model.active_params * hardware.hbm_bandwidth_Bps / hardware.flops(precision)
-    return {"weights": float(kv_capacity_context(model, weights / b, kv_precision)),
-            "compute": float(kv_capacity_context(model, compute_bytes, kv_precision))}
+
+    def step(length: float) -> Step:
+        return decode_step(hardware, model, b, length, precision, kv_precision, chips=1)
+
+    return {"weights": _bisect_log(lambda x: float(step(x).kv_s - step(x).weights_s), 1.0, 1e12),
+            "compute": _bisect_log(lambda x: float(step(x).kv_s - step(x).compute_s), 1.0, 1e12)}
+
+
+def kv_over_compute(hardware: Hardware, model: Model, context: ArrayLike, batch: float | None = None,
+                    precision: str | Precisions | None = None, kv_precision: str | None = None) -> np.ndarray:
+    """KV-read time ÷ compute time of a decode step (attention FLOPs included) at context L."""
+    b = design_batch(hardware, model, precision) if batch is None else batch
+    s = decode_step(hardware, model, b, context, precision, kv_precision, chips=1)
+    return s.kv_s / s.compute_s
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,9 +271,9 @@ def kv_dominance_context(hardware: Hardware, model: Model, batch: float | None =
 
 
 def kv_capacity_context(model: Model, capacity_bytes: ArrayLike, kv_precision: str = "bf16") -> np.ndarray:
-    """The longest context L whose KV cache fits ``capacity_bytes``: the inverse of kv(L) = L·a + min(L, w)·c.
+    """The longest context L whose cache fits ``capacity_bytes``: the inverse of kv(L) = L·a + min(L, w)·c.
 
-    a, c are the KV bytes per token of the full and the windowed layers, w the window. ``inf`` where the cache
+    a, c are the cache bytes per token of the full and the windowed layers, w the window. ``inf`` where the cache
     never reaches the capacity (all layers windowed); 0 for a capacity ≤ 0. Broadcasts.
     """
     capacity = np.asarray(capacity_bytes, dtype=float)
@@ -270,68 +290,90 @@ def kv_capacity_context(model: Model, capacity_bytes: ArrayLike, kv_precision: s
 
 @dataclass(frozen=True)
 class CapacityCeilings:
-    """Where one sequence's KV cache stops fitting HBM (tokens of context, bf16 KV unless stated)."""
+    """Where one sequence's cache stops fitting HBM (tokens of context), with the HBM reserve of lib.roofline."""
 
     replica_chips: int
-    replica_free_bytes: float  # n_min · C_hbm − N_total b_w: what the smallest replica has left for KV
+    replica_free_bytes: float  # (1 − ρ) n_min C_hbm − N_bytes: what the smallest replica has left for KV
     replica_context: float  # longest single sequence the smallest replica holds beside its weights
     domain_chips: int
-    domain_bytes: float  # n_dom · C_hbm: all HBM of one scale-up domain
-    domain_context: float  # longest single sequence whose KV alone fills a whole scale-up domain
+    domain_bytes: float  # (1 − ρ) n_dom C_hbm: the usable HBM of one scale-up domain
+    domain_context: float  # longest single sequence whose cache alone fills a whole scale-up domain
 
 
-def capacity_ceilings(hardware: Hardware, model: Model, precision: str = "bf16",
+def capacity_ceilings(hardware: Hardware, model: Model, precision: str | Precisions | None = None,
                       kv_precision: str = "bf16") -> CapacityCeilings:
-    """Two ceilings for one sequence (batch 1): the free HBM of the smallest replica that holds the weights,
-    and the whole HBM of one scale-up domain given to the KV alone (weights elsewhere: an upper bound).
-
-    Sparse attention that only *reads* fewer tokens does not move either: it still stores kv(L).
-    """
-    n = min_chips_for_weights(model, hardware, precision)
-    free = n * hardware.hbm_capacity_bytes - model.weight_bytes(precision)
-    domain = hardware.domain_hbm_capacity_bytes
+    """Two ceilings for one sequence (batch 1): the free usable HBM of the smallest replica that holds the
+    weights (release formats unless ``precision``), and the whole usable HBM of one scale-up domain given to
+    the cache alone (weights elsewhere: an upper bound). Sparse attention does not move either."""
+    p = as_precisions(model, precision)
+    n = int(chips_to_fit(model, hardware, 0, 0, p))
+    usable = (1.0 - HBM_RESERVE_FRACTION) * hardware.hbm_capacity_bytes
+    free = n * usable - weight_storage_bytes(model, p)
+    domain = hardware.scale_up_domain_size * usable
     return CapacityCeilings(n, free, float(kv_capacity_context(model, free, kv_precision)),
                             hardware.scale_up_domain_size, domain,
                             float(kv_capacity_context(model, domain, kv_precision)))
-
-
-def chips_to_hold(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
-                  precision: str = "bf16", kv_precision: str = "bf16") -> np.ndarray:
-    """Accelerators whose HBM holds the weights plus B sequences' KV: ⌈(N_total b_w + B kv(L)) / C_hbm⌉."""
-    need = model.weight_bytes(precision) + np.asarray(batch, dtype=float) * model.kv_cache_bytes(context, kv_precision)
-    return np.ceil(need / hardware.hbm_capacity_bytes)
 
 
 # --------------------------------------------------------------------------------------------------
 # What would close the gap
 
 
+def hardware_factor_to_match(hardware: Hardware, model: Model, context: float, reference_context: float,
+                             batch: float | None = None, crossover_tokens: float | None = None,
+                             precision: str | Precisions | None = None) -> float:
+    """The factor by which FLOP/s and HBM bandwidth must *both* grow for context L to cost what
+    ``reference_context`` costs today at the same batch: every term scales as 1/k, so k = c(L) / c(L_ref)."""
+    b = design_batch(hardware, model, precision) if batch is None else float(batch)
+    ref = float(cost_per_token_s(hardware, model, reference_context, b, None, precision))
+    return max(1.0, float(cost_per_token_s(hardware, model, context, b, crossover_tokens, precision)) / ref)
+
+
 def bandwidth_factor_to_match(hardware: Hardware, model: Model, context: float, reference_context: float,
                               batch: float | None = None, crossover_tokens: float | None = None,
-                              precision: str = "bf16", kv_precision: str = "bf16") -> float:
-    """The factor k by which W_hbm must grow for context L to cost what ``reference_context`` costs today
-    (dense reads at the reference), at a fixed batch: the memory term of eq. (1) scales as 1/k, so
-    k = (N_total b_w / B + r(L)) / (W_hbm · c(L_ref)); 1 if L is already as cheap."""
+                              precision: str | Precisions | None = None) -> float:
+    """The factor k by which W_hbm alone must grow for context L to cost what ``reference_context`` costs today
+    (dense, same batch): ``inf`` when the step's arithmetic alone already costs more (attention FLOPs grow with
+    L too, so for MLA more bandwidth cannot close the gap); 1 if L is already as cheap."""
+    from dataclasses import replace as _replace
+
     b = design_batch(hardware, model, precision) if batch is None else float(batch)
-    reference = float(cost_per_token_s(hardware, model, reference_context, b, None, precision, kv_precision))
-    memory_bytes = model.weight_bytes(precision) / b + float(kv_read_bytes(model, context, crossover_tokens, kv_precision))
-    return max(1.0, memory_bytes / (hardware.hbm_bandwidth_Bps * reference))
+    ref = float(cost_per_token_s(hardware, model, reference_context, b, None, precision))
+
+    def gap(k: float) -> float:
+        faster = _replace(hardware, hbm_bandwidth_Bps=hardware.hbm_bandwidth_Bps * k)
+        return ref - float(cost_per_token_s(faster, model, context, b, crossover_tokens, precision))
+
+    return _bisect_log(gap, 1.0, 1e12)
 
 
 def kv_compression_to_match(hardware: Hardware, model: Model, context: float, reference_context: float,
                             batch: float | None = None, crossover_tokens: float | None = None,
-                            precision: str = "bf16", kv_precision: str = "bf16") -> float:
-    """The factor ρ by which the KV read per token must shrink (compression, quantisation, sparsity beyond
-    what ``crossover_tokens`` gives) for context L to cost what the reference context costs densely today:
-    N_total b_w / (B W) + r(L) / (ρ W) = c(L_ref). ``inf`` if weights alone already cost more; 1 if none needed."""
+                            precision: str | Precisions | None = None) -> float:
+    """The factor ρ by which the KV bytes read per token must shrink (compression, quantisation), attention
+    FLOPs unchanged, for context L to cost what the reference context costs densely today. ``inf`` if the
+    arithmetic alone already costs more; 1 if none is needed."""
     b = design_batch(hardware, model, precision) if batch is None else float(batch)
-    bw = hardware.hbm_bandwidth_Bps
-    reference = float(cost_per_token_s(hardware, model, reference_context, b, None, precision, kv_precision))
-    room = reference - model.weight_bytes(precision) / (b * bw)
-    reads = float(kv_read_bytes(model, context, crossover_tokens, kv_precision)) / bw
-    if room <= 0:
-        return math.inf
-    return max(1.0, reads / room)
+    ref = float(cost_per_token_s(hardware, model, reference_context, b, None, precision))
+    base = context_step(hardware, model, b, context, crossover_tokens, precision)
+
+    def gap(rho: float) -> float:
+        ops = {name: (Operation(op.name, op.flops, op.weight_bytes, op.kv_bytes / rho, op.flops_per_s,
+                                op.compute_format) if name in ("attention_core", "attention_index") else op)
+               for name, op in base.operations.items()}
+        return ref - float(replace(base, operations=ops).chip_seconds_per_token)
+
+    return _bisect_log(gap, 1.0, 1e12)
+
+
+def matching_context(hardware: Hardware, model: Model, reference_model: Model, reference_context: float,
+                     batch: float | None = None, crossover_tokens: float | None = None) -> float:
+    """The longest context at which ``model`` (sparse, or with the √ hypothesis) costs no more per token than
+    ``reference_model`` (dense) at ``reference_context``, each at its own B*; ``inf`` if always cheaper."""
+    ref = float(cost_per_token_s(hardware, reference_model, reference_context))
+    b = design_batch(hardware, model) if batch is None else batch
+    return _bisect_log(lambda x: float(cost_per_token_s(hardware, model, x, b, crossover_tokens)) - ref,
+                       1.0, 1e13)
 
 
 def sparse_matching_context(reference_context: ArrayLike, crossover_tokens: ArrayLike) -> np.ndarray:
@@ -364,20 +406,19 @@ def years_to_grow(factor: float, rate_per_year: float) -> float:
     return max(0.0, math.log(factor) / math.log(rate_per_year))
 
 
+
+
 # --------------------------------------------------------------------------------------------------
-# What the roofline leaves out: attention arithmetic
+# Attention's own arithmetic
 
 
 def attention_flops_per_kv_byte(model: Model, kv_precision: str = "bf16") -> float:
-    """Arithmetic intensity of decode attention: FLOPs per KV byte read (one query token).
+    """Arithmetic intensity of decode attention over the context: FLOPs per KV byte read (one query token).
 
-    GQA/MHA: per attended token and layer, QKᵀ and AV cost 4 · n_heads · head_dim FLOPs against
-    2 · n_kv_heads · head_dim · e bytes, so 2 · (n_heads / n_kv_heads) / e. MLA with absorbed projections:
-    2 · n_heads · (2 r + d_rope) FLOPs against (r + d_rope) · e bytes. Below the chip's ridge point F / W_hbm
-    the KV term is memory bound, as eq. (1) assumes; near it attention compute is as large as the KV reads.
+    GQA/MHA: 4 · n_h · d FLOPs against 2 · n_kv · d · e bytes per attended token and layer, so
+    2 · (n_h / n_kv) / e. MLA with absorbed projections: 2 · n_h · (2r + d_r) FLOPs against (r + d_r) · e
+    bytes. Below the chip's ridge F / W_hbm attention is memory bound; near it, its arithmetic is as large as
+    its reads, and the refined step model counts both.
     """
-    e = bytes_per_element(kv_precision)
-    if model.attention == "mla":
-        r, rope = model.kv_lora_rank, model.qk_rope_head_dim
-        return 2.0 * model.n_heads * (2 * r + rope) / ((r + rope) * e)
-    return 2.0 * model.n_heads / (model.n_kv_heads * e)
+    return model.attention_core_flops_per_context_token("decode") / model.attention_kv_bytes_per_token_per_layer(
+        kv_precision)

@@ -164,6 +164,15 @@ def _ffn_config(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("expert_ffn_dim", row["expert_ffn_dim"], "a positive width for a MoE model")
 
 
+def _sparse_attention(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["sparse_topk_tokens"]:
+        for name in ("indexer_heads", "indexer_head_dim"):
+            if not row[name]:
+                yield (name, row[name], "a positive integer when sparse_topk_tokens > 0 (DSA)")
+    elif row["indexer_heads"] or row["indexer_head_dim"]:
+        yield ("sparse_topk_tokens", row["sparse_topk_tokens"], "a positive top-k when an indexer is given")
+
+
 #: A partial ISO date, as price sheets and offers are dated: YYYY, YYYY-MM or YYYY-MM-DD.
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -228,12 +237,16 @@ MODELS_SCHEMA = TableSchema(
                meaning="release storage format of the non-expert weights"),
         Column("expert_weights_format", "enum", choices=WEIGHT_FORMATS,
                meaning="release storage format of the expert weights (as weights_format for a dense model)"),
+        Column("sparse_topk_tokens", "int", minimum=0,
+               meaning="DeepSeek Sparse Attention: tokens the main attention reads (config index_topk); 0 if dense"),
+        Column("indexer_heads", "int", minimum=0, meaning="DSA indexer heads (config index_n_heads); 0 if dense"),
+        Column("indexer_head_dim", "int", minimum=0, meaning="DSA indexer head dimension (index_head_dim); 0 if dense"),
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
                meaning="trillions of tokens, blank if unpublished"),
         Column("max_context_tokens", "int", positive=True),
         Column("source", "str", meaning="an address or citation"),
     ),
-    row_checks=(_active_not_above_total, _experts_consistent, _attention_dims, _ffn_config),
+    row_checks=(_active_not_above_total, _experts_consistent, _attention_dims, _ffn_config, _sparse_attention),
 )
 
 SCHEMAS: dict[str, TableSchema] = {s.file: s for s in (HARDWARE_SCHEMA, MODELS_SCHEMA)}
@@ -405,7 +418,8 @@ def _model_from_row(row: dict) -> Model:
         first_dense_layers=row["first_dense_layers"], dense_ffn_dim=row["dense_ffn_dim"],
         expert_ffn_dim=row["expert_ffn_dim"], vocab_size=row["vocab_size"], q_lora_rank=row["q_lora_rank"],
         tied_embeddings=row["tied_embeddings"] == "yes", weights_format=row["weights_format"],
-        expert_weights_format=row["expert_weights_format"],
+        expert_weights_format=row["expert_weights_format"], sparse_topk_tokens=row["sparse_topk_tokens"],
+        indexer_heads=row["indexer_heads"], indexer_head_dim=row["indexer_head_dim"],
         extra={k: v for k, v in row.items() if k not in known and not k.startswith("_")},
     )
 

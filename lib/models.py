@@ -33,6 +33,11 @@ Attention over the context, per context token and layer, for one query token (de
 - GQA/MHA: ``QKᵀ`` and ``AV`` cost ``4·n_h·d`` FLOPs against ``2·n_kv·d`` KV elements read;
 - MLA with absorbed projections (the decode form): ``2·n_h·(2r + d_r)`` FLOPs against ``r + d_r`` elements;
 - MLA in prefill (projections not absorbed, keys and values expanded per head): ``2·n_h·(2d + d_r)`` FLOPs.
+
+DeepSeek Sparse Attention (DSA, DeepSeek-V3.2): a lightning indexer with ``H_I`` heads of dimension ``d_I``
+scores every context token (``2·H_I·d_I`` FLOPs per context token and layer, in fp8, against an fp8 index key
+of ``d_I`` bytes plus a 4-byte scale per token and layer), then the main attention runs over the top
+``k_sparse`` tokens only. The cache stores both the attention KV and the index keys of every token.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ ATTENTION_TYPES: tuple[str, ...] = ("mha", "gqa", "mla")
 
 #: Matrices in a gated (SwiGLU) feed-forward block: gate, up and down projections.
 GATED_FFN_MATRICES = 3
+
+#: DSA's index keys: stored in fp8 (1 byte per element) with one fp32 scale per token and layer
+#: (DeepSeek-V3.2 inference code, https://huggingface.co/deepseek-ai/DeepSeek-V3.2-Exp).
+INDEX_KEY_FORMAT = "fp8"
+INDEX_KEY_SCALE_BYTES = 4.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,9 @@ class Model:
     tied_embeddings: bool = False
     weights_format: str = "bf16"  # release storage format of the non-expert weights
     expert_weights_format: str = "bf16"  # release storage format of the expert weights
+    sparse_topk_tokens: int = 0  # DSA: tokens the main attention reads per layer (0: dense attention)
+    indexer_heads: int = 0  # DSA lightning indexer heads H_I
+    indexer_head_dim: int = 0  # DSA lightning indexer head dimension d_I
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -99,12 +112,28 @@ class Model:
         """Layers that attend over the whole context (all layers but the sliding-window ones)."""
         return self.layers - self.sliding_window_layers
 
-    def kv_bytes_per_token_per_layer(self, kv_precision: str = "bf16") -> float:
-        """KV-cache bytes one token adds to one attention layer (see the module docstring)."""
+    @property
+    def is_sparse_attention(self) -> bool:
+        """True for DeepSeek Sparse Attention (a lightning indexer and a top-k main attention)."""
+        return self.sparse_topk_tokens > 0
+
+    def attention_kv_bytes_per_token_per_layer(self, kv_precision: str = "bf16") -> float:
+        """Bytes of attention KV (keys and values, or the MLA latent and RoPE key) one token adds to one layer."""
         e = bytes_per_element(kv_precision)
         if self.attention == "mla":
             return (self.kv_lora_rank + self.qk_rope_head_dim) * e
         return 2 * self.n_kv_heads * self.head_dim * e
+
+    @property
+    def index_key_bytes_per_token_per_layer(self) -> float:
+        """DSA: bytes of the fp8 index key and its scale one token adds to one layer (0 for dense attention)."""
+        if not self.is_sparse_attention:
+            return 0.0
+        return self.indexer_head_dim * bytes_per_element(INDEX_KEY_FORMAT) + INDEX_KEY_SCALE_BYTES
+
+    def kv_bytes_per_token_per_layer(self, kv_precision: str = "bf16") -> float:
+        """Cache bytes one token adds to one attention layer: attention KV, plus DSA's index key."""
+        return self.attention_kv_bytes_per_token_per_layer(kv_precision) + self.index_key_bytes_per_token_per_layer
 
     def kv_bytes_per_token(self, kv_precision: str = "bf16") -> float:
         """b_kv: KV-cache bytes per token of context summed over the full-attention layers.
@@ -159,13 +188,26 @@ class Model:
 
     @property
     def attention_params_per_layer(self) -> float:
-        """Weights of one layer's attention projections (Q, K, V or the MLA latents, and the output)."""
+        """Weights of one layer's attention projections (Q, K, V or the MLA latents, and the output), plus a
+        DSA indexer's query, key and head-weight projections."""
         h, nh, d = self.hidden_size, self.n_heads, self.head_dim
         if self.attention == "mla":
             r, rope, rq = self.kv_lora_rank, self.qk_rope_head_dim, self.q_lora_rank
             query = h * rq + rq * nh * (d + rope) if rq else h * nh * (d + rope)
-            return float(query + h * (r + rope) + r * nh * 2 * d + nh * d * h)
-        return float(h * d * (nh + 2 * self.n_kv_heads) + nh * d * h)
+            main = query + h * (r + rope) + r * nh * 2 * d + nh * d * h
+        else:
+            main = h * d * (nh + 2 * self.n_kv_heads) + nh * d * h
+        return float(main + self.indexer_params_per_layer)
+
+    @property
+    def indexer_params_per_layer(self) -> float:
+        """DSA indexer weights per layer: queries from the query latent (or the hidden state), one shared key,
+        and a weight per head: r_q·H_I·d_I + h·d_I + h·H_I (0 for dense attention)."""
+        if not self.is_sparse_attention:
+            return 0.0
+        source = self.q_lora_rank or self.hidden_size
+        hi, di = self.indexer_heads, self.indexer_head_dim
+        return float(source * hi * di + self.hidden_size * di + self.hidden_size * hi)
 
     @property
     def dense_ffn_params(self) -> float:
@@ -228,33 +270,39 @@ class Model:
             return float(2 * nh * (2 * self.head_dim + self.qk_rope_head_dim))
         return float(4 * nh * self.head_dim)
 
-    def attended_tokens_sum(self, context_tokens: np.ndarray | float) -> np.ndarray:
+    @property
+    def indexer_flops_per_context_token(self) -> float:
+        """DSA: FLOPs of one query's indexer scoring one context token in one layer, 2·H_I·d_I."""
+        return float(2 * self.indexer_heads * self.indexer_head_dim) if self.is_sparse_attention else 0.0
+
+    def attended_tokens_sum(self, context_tokens: np.ndarray | float, sparse: bool = False) -> np.ndarray:
         """Σ over layers of the tokens one query attends to at context L: ``L · full + min(L, w) · windowed``
-        (layer-tokens; multiply by the per-token FLOPs or KV bytes of one layer)."""
+        (layer-tokens; multiply by the per-token FLOPs or KV bytes of one layer). ``sparse``: the tokens DSA's
+        main attention reads, min(L, k_sparse) on the full layers."""
         context = np.asarray(context_tokens, dtype=float)
-        return (context * self.full_attention_layers
+        full = np.minimum(context, self.sparse_topk_tokens) if sparse and self.is_sparse_attention else context
+        return (full * self.full_attention_layers
                 + np.minimum(context, self.sliding_window_tokens) * self.sliding_window_layers)
 
     def causal_attended_tokens_sum(self, prompt_tokens: np.ndarray | float,
-                                   cached_tokens: np.ndarray | float = 0.0) -> np.ndarray:
+                                   cached_tokens: np.ndarray | float = 0.0, sparse: bool = False) -> np.ndarray:
         """Σ over the prompt's new tokens and over layers of the tokens each attends to, for a causal prefill
-        of P tokens after C cached ones: full layers Σ_{i=C+1}^{P} i, windowed layers Σ min(i, w)
-        (layer-token pairs, closed form)."""
+        of P tokens after C cached ones: full layers Σ_{i=C+1}^{P} i (Σ min(i, k_sparse) for DSA's main
+        attention when ``sparse``), windowed layers Σ min(i, w) (layer-token pairs, closed form)."""
         prompt = np.asarray(prompt_tokens, dtype=float)
         cached = np.asarray(cached_tokens, dtype=float)
 
-        def tri(n):  # Σ_{i=1}^{n} i
-            return n * (n + 1.0) / 2.0
+        def capped(n, cap):  # Σ_{i=1}^{n} min(i, cap)
+            inside = np.minimum(n, cap)
+            beyond = np.maximum(n - cap, 0.0) * cap if np.isfinite(cap) else 0.0
+            return inside * (inside + 1.0) / 2.0 + beyond
 
-        def windowed(n):  # Σ_{i=1}^{n} min(i, w)
-            w = float(self.sliding_window_tokens)
-            inside = np.minimum(n, w)
-            return tri(inside) + np.maximum(n - w, 0.0) * w
-
-        full = (tri(prompt) - tri(cached)) * self.full_attention_layers
+        cap = float(self.sparse_topk_tokens) if sparse and self.is_sparse_attention else np.inf
+        full = (capped(prompt, cap) - capped(cached, cap)) * self.full_attention_layers
         if self.sliding_window_layers == 0:
             return full
-        return full + (windowed(prompt) - windowed(cached)) * self.sliding_window_layers
+        w = float(self.sliding_window_tokens)
+        return full + (capped(prompt, w) - capped(cached, w)) * self.sliding_window_layers
 
 
 def kv_bytes_per_token_gqa(layers: int, n_kv_heads: int, head_dim: int, bytes_per_element: float = 2.0) -> float:

@@ -7,6 +7,9 @@ the bytes it reads from HBM m_i (weights, or the KV cache); see :mod:`lib.models
 - ``attention_projections``: 2·T·P_attn FLOPs, P_attn·b_w bytes (T tokens in the step);
 - ``attention_core``: attention over the context, B·Σ_layers f_attn·L_eff FLOPs against B·kv(L) bytes
   (MLA absorbed, GQA/MHA, sliding windows; run in the attention compute format);
+- ``attention_index``: DeepSeek Sparse Attention's lightning indexer, which scores every context token
+  (B·Σ_layers 2·H_I·d_I·L FLOPs in fp8 against the index keys), while ``attention_core`` then reads only
+  the top k_sparse tokens; zero for dense attention;
 - ``dense_ffn``, ``shared_experts``, ``lm_head``: 2·T·P FLOPs against P·b bytes;
 - ``routed_experts``: 2·T·k·P_e FLOPs, but only the experts the step's tokens touch are read. With T tokens
   each routed to k of E experts, a MoE layer reads in expectation
@@ -67,8 +70,11 @@ ArrayLike = np.ndarray | float | int
 HBM_RESERVE_FRACTION = 0.10
 
 #: The operations of a step, in the order a layer runs them (the LM head last).
-OPERATIONS: tuple[str, ...] = ("attention_projections", "attention_core", "dense_ffn", "shared_experts",
-                               "routed_experts", "lm_head")
+OPERATIONS: tuple[str, ...] = ("attention_projections", "attention_index", "attention_core", "dense_ffn",
+                               "shared_experts", "routed_experts", "lm_head")
+
+#: Operations whose bytes are the KV cache (the rest read weights).
+CONTEXT_OPERATIONS: tuple[str, ...] = ("attention_index", "attention_core")
 
 PHASES: tuple[str, ...] = ("decode", "prefill")
 
@@ -398,6 +404,23 @@ def _weight_operations(hardware: Hardware, model: Model, precisions: Precisions,
     }
 
 
+def _context_operations(hardware: Hardware, model: Model, precisions: Precisions, batch: np.ndarray,
+                        index_layer_tokens: np.ndarray, core_layer_tokens: np.ndarray, kv_layer_tokens: np.ndarray,
+                        phase: str) -> dict[str, Operation]:
+    """Attention over the context: the DSA indexer (if any) over ``index_layer_tokens`` and the main attention
+    over ``core_layer_tokens`` (layer-token pairs per sequence), reading ``kv_layer_tokens`` layer-tokens of KV."""
+    attn_fmt = attention_format(precisions, hardware)
+    index_fmt = matmul_format("fp8", hardware)
+    zero = np.zeros(())
+    core = Operation("attention_core", batch * model.attention_core_flops_per_context_token(phase) * core_layer_tokens,
+                     zero, batch * model.attention_kv_bytes_per_token_per_layer(precisions.kv) * kv_layer_tokens,
+                     hardware.flops(attn_fmt), attn_fmt)
+    index = Operation("attention_index", batch * model.indexer_flops_per_context_token * index_layer_tokens, zero,
+                      batch * model.index_key_bytes_per_token_per_layer * index_layer_tokens,
+                      hardware.flops(index_fmt), index_fmt)
+    return {"attention_core": core, "attention_index": index}
+
+
 def _check_inputs(batch: np.ndarray, context: np.ndarray, chips: int) -> None:
     if np.any(batch < 1):
         raise ValueError(f"batch must be ≥ 1 sequence; got min {batch.min():g}")
@@ -425,14 +448,13 @@ def decode_step(hardware: Hardware, model: Model, batch: ArrayLike, context: Arr
     _check_inputs(batch_arr, context_arr, n)
     shape = np.broadcast_shapes(batch_arr.shape, context_arr.shape)
     ops = _weight_operations(hardware, model, p, batch_arr)
-    kv_read = batch_arr * model.kv_cache_bytes(context_arr, p.kv)
-    attn_fmt = attention_format(p, hardware)
-    ops["attention_core"] = Operation(
-        "attention_core", batch_arr * model.attention_core_flops_per_context_token("decode")
-        * model.attended_tokens_sum(context_arr), np.zeros(()), kv_read, hardware.flops(attn_fmt), attn_fmt)
+    every = model.attended_tokens_sum(context_arr)
+    main = model.attended_tokens_sum(context_arr, sparse=True) if model.is_sparse_attention else every
+    ops.update(_context_operations(hardware, model, p, batch_arr, every, main, main, "decode"))
     ordered = {name: ops[name] for name in OPERATIONS}
+    kv_held = batch_arr * model.kv_cache_bytes(context_arr, p.kv)
     return Step("decode", hardware, model, p, np.broadcast_to(batch_arr, shape), np.broadcast_to(context_arr, shape),
-                np.broadcast_to(batch_arr, shape), n, ordered, weight_storage_bytes(model, p), kv_read,
+                np.broadcast_to(batch_arr, shape), n, ordered, weight_storage_bytes(model, p), kv_held,
                 reserve_fraction, shape)
 
 
@@ -474,12 +496,16 @@ def prefill_step(hardware: Hardware, model: Model, prompt_tokens: ArrayLike, bat
     shape = np.broadcast_shapes(prompt.shape, batch_arr.shape, cached.shape)
     tokens = batch_arr * (prompt - cached)
     ops = _weight_operations(hardware, model, p, tokens)
-    kv_bytes = batch_arr * model.kv_cache_bytes(prompt, p.kv)  # written (new) + read (cached prefix)
-    attn_fmt = attention_format(p, hardware)
-    ops["attention_core"] = Operation(
-        "attention_core", batch_arr * model.attention_core_flops_per_context_token("prefill")
-        * model.causal_attended_tokens_sum(prompt, cached), np.zeros(()), kv_bytes, hardware.flops(attn_fmt),
-        attn_fmt)
+    every = model.causal_attended_tokens_sum(prompt, cached)
+    main = model.causal_attended_tokens_sum(prompt, cached, sparse=True) if model.is_sparse_attention else every
+    # KV bytes: the prompt's cache written (new tokens) plus the cached prefix read once.
+    ops.update(_context_operations(hardware, model, p, batch_arr, every, main, model.attended_tokens_sum(prompt),
+                                   "prefill"))
+    ops["attention_index"] = Operation(
+        "attention_index", ops["attention_index"].flops, np.zeros(()),
+        batch_arr * model.index_key_bytes_per_token_per_layer * model.attended_tokens_sum(prompt),
+        ops["attention_index"].flops_per_s, ops["attention_index"].compute_format)
+    kv_bytes = batch_arr * model.kv_cache_bytes(prompt, p.kv)
     ordered = {name: ops[name] for name in OPERATIONS}
     return PrefillStep("prefill", hardware, model, p, np.broadcast_to(batch_arr, shape),
                        np.broadcast_to(prompt, shape), np.broadcast_to(tokens, shape), n, ordered,
@@ -555,7 +581,7 @@ def operation_optimal_batch(hardware: Hardware, model: Model, operation: str,
     part in weight operations). For a dense matmul B = F_p · b / (2 W_hbm); for the routed experts the
     tokens per touched expert, B·k / E_touched(B), must reach that, so B → (E/k) · F_p · b / (2 W_hbm)
     at large batch: the expert-count ratio E/k is the sparsity of the expert layers."""
-    if operation not in OPERATIONS or operation == "attention_core":
+    if operation not in OPERATIONS or operation in CONTEXT_OPERATIONS:
         raise ValueError(f"operation must be one of the weight operations; got {operation!r}")
 
     def gap(b: float) -> float:
@@ -569,7 +595,7 @@ def operation_optimal_batch(hardware: Hardware, model: Model, operation: str,
 def per_op_optimal_batch(hardware: Hardware, model: Model, precision: str | Precisions | None = None) -> float:
     """The smallest batch at which every weight operation is compute bound: the routed experts' for a MoE
     model, the dense matmuls' for a dense one."""
-    ops = [o for o in OPERATIONS if o != "attention_core"]
+    ops = [o for o in OPERATIONS if o not in CONTEXT_OPERATIONS]
     return max(operation_optimal_batch(hardware, model, o, precision) for o in ops)
 
 

@@ -84,3 +84,11 @@ def test_entry_kinds_and_sensitivity():
         claims.Assumption("bad", 2.0, 0.0, 1.0, "1")
     with pytest.raises(ValueError, match="unknown kind"):
         claims.entry("x", "q", 1.0, 1.0, "", kind="guess")
+
+
+def test_structural_entry_with_a_shape_test_reports_robustness():
+    a = claims.Assumption("kv_bytes", 2.0, 1.0, 2.0, "bytes")
+    e = claims.entry("x", "kv ÷ compute", None, 1.2, "×", kind="structural", holds_if=lambda r: r > 1,
+                     assumptions=[a], recompute=lambda kv_bytes: 0.6 * kv_bytes)
+    assert e.verdict == claims.SHAPE_HOLDS and e.robust is False
+    assert e.sensitivity["kv_bytes"]["low"] == {"value": 1.0, "derived": 0.6, "verdict": claims.SHAPE_FAILS}

@@ -222,3 +222,37 @@ def test_cost_per_token_does_not_depend_on_replica_size(hw_name, model_name, bat
     one = roofline.decode_step(hw, model, batch, context, chips=1)
     many = roofline.decode_step(hw, model, batch, context, chips=chips)
     assert float(many.chip_seconds_per_token) == pytest.approx(float(one.chip_seconds_per_token), rel=1e-9)
+
+
+def test_deepseek_sparse_attention_by_hand(h100):
+    """DSA (DeepSeek-V3.2-Exp config: 64 indexer heads × 128, top-2,048) at 200k tokens of context."""
+    m = data.get_model("DeepSeek-V3.2-Exp")
+    dense = data.get_model("DeepSeek-V3")
+    L = 200_000
+    s = roofline.decode_step(h100, m, 1, L, chips=10)
+    index, core = s.operations["attention_index"], s.operations["attention_core"]
+    # The indexer scores every token: 2 · 64 · 128 FLOPs and a 128-byte fp8 key + 4-byte scale per token and layer
+    assert float(index.flops) == pytest.approx(2 * 64 * 128 * L * 61)
+    assert float(index.kv_bytes) == pytest.approx((128 + 4) * L * 61)
+    assert index.compute_format == "fp8"
+    # The main MLA attention reads only the top 2,048 tokens
+    assert float(core.flops) == pytest.approx(2 * 128 * (2 * 512 + 64) * 2048 * 61)
+    assert float(core.kv_bytes) == pytest.approx(576 * 2 * 2048 * 61)
+    # The cache still stores every token: MLA latent + index key
+    assert float(s.kv_storage_bytes) == pytest.approx(L * 61 * (1152 + 132))
+    # Read gain over dense MLA at 200k, and its limit 1152 / 132 = 8.7× as L grows
+    d = roofline.decode_step(h100, dense, 1, L, chips=10)
+    gain = float(d.kv_bytes_read) / float(s.kv_bytes_read)
+    assert 1152 * L / (132 * L + 1152 * 2048) == pytest.approx(gain)
+    far = roofline.decode_step(h100, m, 1, 1e9, chips=10)
+    assert float(roofline.decode_step(h100, dense, 1, 1e9, chips=10).kv_bytes_read) / float(far.kv_bytes_read) \
+        == pytest.approx(1152 / 132, rel=0.01)
+    # Below the top-k the sparse model reads everything, plus its index keys
+    short = roofline.decode_step(h100, m, 1, 1000, chips=10)
+    assert float(short.operations["attention_core"].kv_bytes) == pytest.approx(1000 * 61 * 1152)
+    # Prefill: Σ_{i ≤ P} min(i, 2048) tokens for the main attention
+    p = 10_000
+    pre = roofline.prefill_step(h100, m, p, chips=10)
+    main = 2048 * 2049 / 2 + (p - 2048) * 2048
+    assert float(pre.operations["attention_core"].flops) == pytest.approx(2 * 128 * (2 * 128 + 64) * main * 61)
+    assert float(pre.operations["attention_index"].flops) == pytest.approx(2 * 64 * 128 * p * (p + 1) / 2 * 61)

@@ -1,9 +1,12 @@
-"""Charts for the chapter ``context-plateau``: cost and speed of a token against context, dense and √-sparse,
-with the KV capacity ceilings; and the published context lengths over time.
+"""Charts for the chapter ``context-plateau``: cost and speed of a token against context on the refined step model
+(attention arithmetic counted; DeepSeek Sparse Attention as built for models that have it), the talk's √-sparse
+hypothesis on a slider, the KV capacity ceilings; attention's budgets side by side; and the published context
+lengths over time.
 
-The per-token terms come from :mod:`lib.context` (which uses :mod:`lib.roofline`); the chart only recombines
-them for the sparse crossover L₀ chosen on the slider: sparse reads are k(L) = min(L, √(L·L₀)) tokens on
-full-attention layers (eq. ctx-sparse), and sliding-window layers read their window as before.
+Every term comes from :mod:`lib.context` / :mod:`lib.roofline`. The chart recombines them for the crossover L₀ of
+the √ hypothesis: the main attention's per-token compute and KV time are scaled by the share of tokens it would
+read, (k(L)·full + min(L, w)·windowed) / (L_c·full + min(L, w)·windowed) with k(L) = min(L_c, √(L_c·L₀)) and
+L_c the tokens the main attention reads without it (L, or DSA's top-k).
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from ..charts import BOUND_COLORS, PALETTE, fold_label_expr
-from ..context import ContextRelease, capacity_ceilings, context_step, design_batch, kv_read_bytes
+from ..context import ContextRelease, capacity_ceilings, context_step, design_batch
 from ..hardware import Hardware
 from ..models import Model
-from ..roofline import min_chips_for_weights
+from ..roofline import chips_to_fit
 
 #: Contexts on the x axis: 1k … 100M tokens, 8 points per decade.
 CONTEXT_GRID = np.logspace(3, 8, 41)
@@ -28,37 +31,45 @@ def _round(frame: pd.DataFrame, columns) -> pd.DataFrame:
 
 
 def context_terms(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
-    """Per model and context: the per-token terms of eq. (eq-cp-cost) at B* (accelerator-seconds), the KV read time of
-    one token of full-attention context, and the batch-1 step terms on one pool (seconds), for the chart."""
+    """Per model and context, accelerator-seconds per token at the model's B*: the weight operations (compute,
+    memory, per-operation), the DSA indexer and the main attention (compute and KV time), the per-operation cost;
+    and the same at batch 1 on one pool (seconds per step), for the speed panel."""
     frames = []
+    bw = hardware.hbm_bandwidth_Bps
     for model in models:
         batch = design_batch(hardware, model)
-        step = context_step(hardware, model, batch, CONTEXT_GRID)
-        per_layer = model.kv_bytes_per_token_per_layer()
-        full_per_token = per_layer * model.full_attention_layers
-        window_bytes = kv_read_bytes(model, CONTEXT_GRID) - CONTEXT_GRID * full_per_token
-        pool = max(hardware.scale_up_domain_size, min_chips_for_weights(model, hardware))
-        bw = hardware.hbm_bandwidth_Bps
-        frames.append(pd.DataFrame({
-            "model": model.name,
-            "context": CONTEXT_GRID,
-            "compute_s": step.compute_s / step.batch * step.chips,
-            "weights_s": step.weights_s / step.batch * step.chips,
-            "kv_dense_s": step.kv_s / step.batch * step.chips,
-            "kv_full_token_s": full_per_token / bw,
-            "kv_window_s": window_bytes / bw,
-            # batch 1 on a pool of `pool` accelerators (the scale-up domain, or the replica if larger):
-            "speed_compute_s": 2.0 * model.active_params / (pool * hardware.flops("bf16")),
-            "speed_weights_s": model.weight_bytes() / (pool * bw),
-            "pool": pool,
-        }))
+        pool = int(max(hardware.scale_up_domain_size, chips_to_fit(model, hardware)))
+        frame = {"model": model.name, "context": CONTEXT_GRID, "pool": pool}
+        for label, b, chips in (("", batch, 1), ("one_", 1.0, pool)):
+            step = context_step(hardware, model, b, CONTEXT_GRID, chips=chips)
+            per = (lambda t: np.broadcast_to(t, CONTEXT_GRID.shape) * chips / b) if label == "" else \
+                (lambda t: np.broadcast_to(t, CONTEXT_GRID.shape))
+            weights = [op for name, op in step.operations.items() if name not in ("attention_core", "attention_index")]
+            core, index = step.operations["attention_core"], step.operations["attention_index"]
+            frame.update({
+                f"{label}w_compute_s": per(sum(op.compute_s(chips) for op in weights)),
+                f"{label}w_memory_s": per(sum(op.memory_s(chips, bw) for op in weights)),
+                f"{label}w_perop_s": per(sum(op.time_s(chips, bw) for op in weights)),
+                f"{label}idx_perop_s": per(index.time_s(chips, bw)),
+                f"{label}core_c_s": per(core.compute_s(chips)),
+                f"{label}core_m_s": per(core.memory_s(chips, bw)),
+            })
+            if label == "":
+                frame.update({"attn_c_s": per(core.compute_s(1) + index.compute_s(1)),
+                              "kv_s": per(core.memory_s(1, bw) + index.memory_s(1, bw)),
+                              "cost_s": step.chip_seconds_per_token})
+        reads = np.minimum(CONTEXT_GRID, model.sparse_topk_tokens) if model.is_sparse_attention else CONTEXT_GRID
+        frame.update({"reads": reads, "full_layers": float(model.full_attention_layers),
+                      "window_tokens": np.minimum(CONTEXT_GRID, model.sliding_window_tokens)
+                      * model.sliding_window_layers})
+        frames.append(pd.DataFrame(frame))
     frame = pd.concat(frames, ignore_index=True)
     return _round(frame, frame.columns.drop(["model", "pool"]))
 
 
 def ceilings_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
-    """Per model: the contexts where one sequence's KV no longer fits the smallest replica (beside the
-    weights) and a whole scale-up domain (KV alone)."""
+    """Per model: the contexts where one sequence's cache no longer fits the smallest replica (beside the
+    weights) and a whole scale-up domain (cache alone)."""
     rows = []
     for model in models:
         c = capacity_ceilings(hardware, model)
@@ -72,33 +83,37 @@ def ceilings_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
 def cost_against_context_chart(hardware: Hardware, models: list[Model], default_model: str,
                                default_log2_crossover: float = 12.0,
                                default_log10_context: float = 6.0) -> alt.VConcatChart:
-    """Two panels sharing a model dropdown, a sparse-crossover slider and a context slider: cost per token at
-    B* (accelerator-µs) and decode speed of one sequence at batch 1, both against context (log-log)."""
+    """Two panels sharing a model dropdown, a √-crossover slider and a context slider: cost per token at the
+    model's B* (accelerator-seconds) with its terms, and decode speed of one sequence at batch 1, against
+    context (log-log)."""
     frame = context_terms(hardware, models)
     ceilings = ceilings_frame(hardware, models)
     pick = alt.param(name="ctx_model", value=default_model,
                      bind=alt.binding_select(options=[m.name for m in models], name="Model "))
     crossover = alt.param(name="ctx_log2_l0", value=default_log2_crossover,
-                          bind=alt.binding_range(min=8, max=20, step=1, name="sparse crossover log₂ L₀ (tokens) "))
+                          bind=alt.binding_range(min=8, max=20, step=1, name="√ hypothesis: log₂ L₀ (tokens) "))
     marker = alt.param(name="ctx_log10_l", value=default_log10_context,
                        bind=alt.binding_range(min=3, max=8, step=0.1, name="context log₁₀ L (tokens) "))
     x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[1e3, 1e8]),
               axis=alt.Axis(title="context L (tokens, log)", format="~s"))
+    share = ("(min(datum.reads, sqrt(datum.reads * pow(2, ctx_log2_l0))) * datum.full_layers + datum.window_tokens)"
+             " / (datum.reads * datum.full_layers + datum.window_tokens)")
     base = (
         alt.Chart(frame)
         .transform_filter("datum.model == ctx_model")
-        .transform_calculate(attended="min(datum.context, sqrt(datum.context * pow(2, ctx_log2_l0)))")
-        .transform_calculate(kv_sparse_s="datum.attended * datum.kv_full_token_s + datum.kv_window_s")
-        .transform_calculate(dense_s="max(datum.compute_s, datum.weights_s + datum.kv_dense_s)")
-        .transform_calculate(sparse_s="max(datum.compute_s, datum.weights_s + datum.kv_sparse_s)")
-        .transform_calculate(
-            dense_tps="1 / max(datum.speed_compute_s, datum.speed_weights_s + datum.kv_dense_s / datum.pool)")
-        .transform_calculate(
-            sparse_tps="1 / max(datum.speed_compute_s, datum.speed_weights_s + datum.kv_sparse_s / datum.pool)")
+        .transform_calculate(share=share)
+        .transform_calculate(sqrt_s="datum.w_perop_s + datum.idx_perop_s + "
+                                    "max(datum.core_c_s, datum.core_m_s) * datum.share")
+        .transform_calculate(weights_s="datum.w_memory_s")
+        .transform_calculate(compute_s="datum.w_compute_s")
+        .transform_calculate(dense_tps="1 / (datum.one_w_perop_s + datum.one_idx_perop_s + "
+                                       "max(datum.one_core_c_s, datum.one_core_m_s))")
+        .transform_calculate(sqrt_tps="1 / (datum.one_w_perop_s + datum.one_idx_perop_s + "
+                                      "max(datum.one_core_c_s, datum.one_core_m_s) * datum.share)")
     )
-    series = {"compute_s": "compute (floor)", "weights_s": "weight reads ÷ B*", "kv_dense_s": "KV reads, dense",
-              "kv_sparse_s": "KV reads, √-sparse", "dense_s": "cost, dense", "sparse_s": "cost, √-sparse"}
-    colors = [BOUND_COLORS["compute"], BOUND_COLORS["weights"], BOUND_COLORS["kv"], PALETTE[2],
+    series = {"compute_s": "weight matmuls ÷ B*", "weights_s": "weight reads ÷ B*", "attn_c_s": "attention FLOPs",
+              "kv_s": "KV reads", "cost_s": "cost (refined)", "sqrt_s": "cost with the √ hypothesis"}
+    colors = [BOUND_COLORS["compute"], BOUND_COLORS["weights"], PALETTE[6], BOUND_COLORS["kv"],
               BOUND_COLORS["step"], PALETTE[4]]
     lines = (
         base.transform_fold(list(series), as_=["term", "sec"])
@@ -109,8 +124,8 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
             y=alt.Y("sec:Q", scale=alt.Scale(type="log"),
                     axis=alt.Axis(title="cost per token (accelerator-seconds, log)", format="~s")),
             color=alt.Color("term_label:N", title="term", scale=alt.Scale(domain=list(series.values()), range=colors),
-                            legend=alt.Legend(orient="bottom", columns=3)),
-            strokeDash=alt.condition("datum.term == 'dense_s' || datum.term == 'sparse_s'",
+                            legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)),
+            strokeDash=alt.condition("datum.term == 'cost_s' || datum.term == 'sqrt_s'",
                                      alt.value([1, 0]), alt.value([5, 3])),
             tooltip=[alt.Tooltip("context:Q", title="context (tokens)", format=",.0f"),
                      alt.Tooltip("term_label:N", title="term"),
@@ -139,27 +154,27 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
     rule = readout.mark_rule(color="#222").encode(x=alt.X("context:Q", scale=alt.Scale(type="log", domain=[1e3, 1e8])))
     text = (
         readout.transform_calculate(
-            label="'L ≈ ' + format(datum.context, '.3~s') + ' tokens: dense ' + format(datum.dense_s, '.3~s')"
-                  " + 's, √-sparse ' + format(datum.sparse_s, '.3~s') + 's per token, gain '"
-                  " + format(datum.dense_s / datum.sparse_s, ',.3~r') + '×'")
+            label="'L ≈ ' + format(datum.context, '.3~s') + ' tokens: ' + format(datum.cost_s, '.3~s')"
+                  " + 's per token; with the √ hypothesis ' + format(datum.sqrt_s, '.3~s') + 's'")
         .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222")
         .encode(text="label:N")
     )
     cost = (lines + ceiling_rules + ceiling_text + rule + text).properties(
-        title=alt.Title(f"Cost per token against context on {hardware.name}, at batch B*",
+        title=alt.Title(f"Cost per token against context on {hardware.name}, at the model's B*",
                         subtitle=["Dashed grey rules: one sequence's KV no longer fits (sparse reads do not move them)."]),
         width=520, height=320,
     )
     speed = (
-        base.transform_fold(["dense_tps", "sparse_tps"], as_=["attention", "tps"])
-        .transform_calculate(attention_label="datum.attention == 'dense_tps' ? 'dense' : '√-sparse'")
+        base.transform_fold(["dense_tps", "sqrt_tps"], as_=["attention", "tps"])
+        .transform_calculate(attention_label="datum.attention == 'dense_tps' ? 'refined' : 'with the √ hypothesis'")
         .mark_line()
         .encode(x=x,
                 y=alt.Y("tps:Q", scale=alt.Scale(type="log"),
                         axis=alt.Axis(title="decode speed, one sequence (tokens/s, log)", format="~s")),
                 color=alt.Color("attention_label:N", title="attention",
-                                scale=alt.Scale(domain=["dense", "√-sparse"], range=[BOUND_COLORS["step"], PALETTE[4]]),
-                                legend=alt.Legend(orient="bottom")),
+                                scale=alt.Scale(domain=["refined", "with the √ hypothesis"],
+                                                range=[BOUND_COLORS["step"], PALETTE[4]]),
+                                legend=alt.Legend(orient="bottom", labelLimit=0)),
                 tooltip=[alt.Tooltip("context:Q", title="context (tokens)", format=",.0f"),
                          alt.Tooltip("attention_label:N", title="attention"),
                          alt.Tooltip("tps:Q", title="tokens/s", format=",.3~g"),
@@ -170,6 +185,46 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
     )
     return (alt.vconcat(cost, speed + ceiling_rules).add_params(pick, crossover, marker)
             .resolve_scale(color="independent"))
+
+
+def attention_budgets_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
+    """Per model and context: the time per token of attention over the context (indexer included), its compute
+    and its KV reads, at batch 1 on one accelerator (per-sequence terms do not depend on the batch)."""
+    rows = []
+    bw = hardware.hbm_bandwidth_Bps
+    for model in models:
+        step = context_step(hardware, model, 1.0, CONTEXT_GRID)
+        core, index = step.operations["attention_core"], step.operations["attention_index"]
+        kind = model.attention.upper() + (" + DSA" if model.is_sparse_attention else "") + \
+            (" + windows" if model.sliding_window_layers else "")
+        label = f"{model.name} ({kind})"
+        for budget, t in (("FLOPs", core.compute_s(1) + index.compute_s(1)),
+                          ("KV reads", core.memory_s(1, bw) + index.memory_s(1, bw))):
+            rows.append(pd.DataFrame({"model": label, "budget": budget, "context": CONTEXT_GRID,
+                                      "seconds": np.broadcast_to(t, CONTEXT_GRID.shape)}))
+    frame = pd.concat(rows, ignore_index=True)
+    return _round(frame, ["context", "seconds"])
+
+
+def attention_budgets_chart(frame: pd.DataFrame, hardware: Hardware) -> alt.Chart:
+    """Attention's two budgets per token against context, one colour per model: solid FLOP time, dashed KV time.
+    Where the lines nearly coincide (MLA), compute grows with context as fast as KV reads do."""
+    return (
+        alt.Chart(frame).mark_line()
+        .encode(
+            x=alt.X("context:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="context L (tokens, log)", format="~s")),
+            y=alt.Y("seconds:Q", scale=alt.Scale(type="log"),
+                    axis=alt.Axis(title="attention time per token (accelerator-s, log)", format="~s")),
+            color=alt.Color("model:N", title=None, legend=alt.Legend(orient="bottom", columns=1, labelLimit=0)),
+            strokeDash=alt.StrokeDash("budget:N", title=None, legend=alt.Legend(orient="bottom"),
+                                      scale=alt.Scale(domain=["FLOPs", "KV reads"], range=[[1, 0], [5, 3]])),
+            tooltip=["model:N", "budget:N", alt.Tooltip("context:Q", format=",.0f"),
+                     alt.Tooltip("seconds:Q", format=".3~s")],
+        )
+        .properties(title=alt.Title(f"Attention over the context on {hardware.name}: FLOPs against KV reads",
+                                    subtitle="Per token of one sequence; solid: FLOP time, dashed: KV-read time"),
+                    width=520, height=300)
+    )
 
 
 def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> alt.LayerChart:
