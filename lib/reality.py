@@ -37,12 +37,13 @@ from typing import Iterable
 from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, read_table, register_directory_check,
                    register_schema, resolve_data_dir, table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .scaling import SECONDS_PER_HOUR
-from .units import BYTES_PER_ELEMENT, MEGA, TERA
+from .units import COMPUTE_PRECISIONS, MEGA, TERA, WEIGHT_FORMATS
 
 #: Phases a throughput row can measure (see the module docstring).
 PHASES: tuple[str, ...] = ("decode", "prefill", "offline")
-#: Number formats for weights and KV cache: the formats the step model knows bytes per element for.
-FORMATS: tuple[str, ...] = tuple(BYTES_PER_ELEMENT)
+#: Storage formats for weights and KV cache: the formats the step model knows (``lib.units.WEIGHT_FORMATS``).
+#: NVIDIA's NVFP4 (4-bit elements, one FP8 scale per 16) is recorded as ``fp4`` and named in the notes.
+FORMATS: tuple[str, ...] = WEIGHT_FORMATS
 #: What part of a training run a row's accelerator-hours cover; ``benchmark`` rows report a configuration's
 #: measured FLOP/s and MFU without hours.
 TRAINING_SCOPES: tuple[str, ...] = ("pre-training", "context-extension", "post-training", "all", "benchmark")
@@ -129,7 +130,7 @@ TRAINING_SCHEMA = register_schema(TableSchema(
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
                meaning="trillions of tokens, blank if unpublished"),
         Column("scope", "enum", choices=TRAINING_SCOPES),
-        Column("precision", "enum", required=False, choices=FORMATS,
+        Column("precision", "enum", required=False, choices=COMPUTE_PRECISIONS,
                meaning="training compute format, blank if not stated"),
         Column("sequence_length_tokens", "int", required=False, positive=True),
         Column("reported_tflops_per_accelerator", required=False, positive=True, factor=TERA,

@@ -77,7 +77,7 @@ def test_names_are_checked_against_the_readers_own_hardware_table(data_copy, tmp
 
 @pytest.mark.parametrize("row, column, value, expected", [
     ("sglang-h100-decode", "phase", "decoding", "one of decode, prefill, offline"),
-    ("sglang-h100-decode", "kv_format", "int3", "one of fp32, bf16, fp16, fp8, fp4"),
+    ("sglang-h100-decode", "kv_format", "int3", "one of " + ", ".join(reality.FORMATS)),
     ("sglang-h100-decode", "measured_tokens_per_s_per_accelerator", "0", "positive"),
     ("sglang-h100-decode", "date", "5 May 2025", "a date"),
     ("sglang-h100-prefill", "user_tokens_per_s", "20", "blank for a prefill row"),
