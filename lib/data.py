@@ -258,6 +258,16 @@ def register_schema(schema: TableSchema) -> TableSchema:
     return schema
 
 
+#: Checks across tables (a name in one table that must exist in another), keyed by the file they check. Each
+#: takes a data directory holding that file and returns its problems; ``check_data_dir`` runs them.
+DIRECTORY_CHECKS: dict[str, Callable[[Path], list["Problem"]]] = {}
+
+
+def register_directory_check(file: str, check: Callable[[Path], list["Problem"]]) -> None:
+    """Add a cross-table check for ``file`` (run by ``check-data`` when the directory holds that file)."""
+    DIRECTORY_CHECKS[file] = check
+
+
 # --------------------------------------------------------------------------------------------------
 # Parsing
 
@@ -516,6 +526,10 @@ def check_data_dir(data_dir: Path | str) -> list[Problem]:
             read_table(schema, directory)
         except DataError as error:
             problems.extend(error.problems)
+    if not problems:  # cross-table checks need every table readable
+        for file, check in DIRECTORY_CHECKS.items():
+            if (directory / file).is_file():
+                problems.extend(check(directory))
     return problems
 
 

@@ -57,3 +57,14 @@ def test_drain_times_and_vendor_rows():
     assert nvidia and all(h.vendor == "NVIDIA" for h in nvidia)
     times = tr.drain_times_s(hardware)
     assert np.all(times > 0) and times.shape == (len(hardware),)
+
+
+def test_vendor_rows_count_a_memory_system_once():
+    """The H800 has the H100's HBM (80 GB at 3.35 TB/s): one drain time, one data point in the median."""
+    hardware = data.load_hardware()
+    names = [h.name for h in tr.vendor_rows(hardware)]
+    assert "H100 SXM" in names and "H800 SXM" not in names
+    h800 = next(h for h in hardware if h.name == "H800 SXM")
+    assert "H800 SXM" in [h.name for h in tr.vendor_rows([h800])]  # alone, it counts
+    memories = {(h.hbm_capacity_bytes, h.hbm_bandwidth_Bps) for h in hardware if h.vendor == "NVIDIA"}
+    assert len(names) == len(memories)

@@ -28,8 +28,19 @@ SIM_TRAINS, SIM_SAMPLES, SIM_SEED = 2000, 20_000, 20
 
 
 def vendor_rows(hardware: list[Hardware], vendor: str = "NVIDIA") -> list[Hardware]:
-    """The rows of one vendor, in file order."""
-    return [h for h in hardware if h.vendor == vendor]
+    """The rows of one vendor, in file order, one per distinct memory system (HBM capacity, bandwidth).
+
+    The claim is about memory systems across generations: a variant with its parent's HBM (the H800, an export
+    H100 with the same 80 GB at 3.35 TB/s) has the same drain time and is one data point, not two.
+    """
+    seen: set[tuple[float, float]] = set()
+    rows = []
+    for h in hardware:
+        memory = (h.hbm_capacity_bytes, h.hbm_bandwidth_Bps)
+        if h.vendor == vendor and memory not in seen:
+            seen.add(memory)
+            rows.append(h)
+    return rows
 
 
 def drain_times_s(hardware: list[Hardware]) -> np.ndarray:
