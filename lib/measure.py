@@ -117,9 +117,18 @@ class Stat:
         """(max − min) ÷ median: 0.05 means the repetitions lie within 5% of the median's size."""
         return (self.high - self.low) / self.median
 
+    @property
+    def relative_iqr(self) -> float:
+        """(q3 − q1) ÷ median, the interquartile range of the samples (quartiles by linear interpolation): a
+        spread that one outlier (a repetition disturbed by another process) does not set."""
+        if len(self.samples) < 2:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(self.samples, n=4, method="inclusive")
+        return (q3 - q1) / self.median
+
     def to_json(self) -> dict:
         return {"median": self.median, "min": self.low, "max": self.high, "relative_spread": self.relative_spread,
-                "samples": list(self.samples)}
+                "relative_iqr": self.relative_iqr, "samples": list(self.samples)}
 
 
 def summarize(samples: Iterable[float]) -> Stat:
@@ -373,7 +382,7 @@ class NumpyBackend(Backend):
     def precisions(self) -> dict[str, str | None]:
         return {"fp64": None, "fp32": None,
                 "fp16": "numpy's float16 matmul does not use BLAS (it is not a hardware matmul rate)",
-                "bf16": "numpy has no bfloat16 dtype (install PyTorch and use --device cuda on a GPU)",
+                "bf16": "numpy has no bfloat16 dtype",
                 "fp8": "numpy has no fp8 dtype", "fp4": "numpy has no fp4 dtype"}
 
     def _parallel(self, n: int, work: Callable[[slice], None]) -> None:
@@ -905,8 +914,7 @@ def hardware_row(measurement: Measurement, name: str | None = None, sheet: Hardw
     for precision in ROW_PRECISIONS:
         cells[f"dense_{precision}_TFLOPs"] = _fmt(figures[precision] / TERA) if precision in figures else ""
     spread = ", ".join(f"{k} ±{v.relative_spread / 2:.1%}" for k, v in
-                       [("bandwidth", measurement.bandwidth)] + [(p, measurement.flops_per_s[p])
-                                                                for p in ROW_PRECISIONS if p in measurement.flops_per_s])
+                       [("bandwidth", measurement.bandwidth)] + list(measurement.flops_per_s.items()))
     measured = (f"Measured on {measurement.date}: hbm_bandwidth_TBps = STREAM triad median (bytes counted the "
                 f"STREAM way, 3 arrays of {measurement.stream_array_bytes / MIB:,.0f} MiB), dense_*_TFLOPs = matmul "
                 f"medians; half-spread of {measurement.repetitions} repetitions: {spread}")
@@ -924,7 +932,8 @@ def hardware_row(measurement: Measurement, name: str | None = None, sheet: Hardw
                        f"and square matmul) on {measurement.date}; machine: {where}; {measurement.library}; "
                        f"{machine.get('os', platform.system())}")
     cells["accept_extreme"] = ";".join(columns_outside_book_span(cells, reference_dir))
-    return cells
+    order = [c.name for c in data.HARDWARE_SCHEMA.columns] + ["notes", "accept_extreme"]
+    return {column: cells.get(column, "") for column in order}
 
 
 #: Tables a data directory must hold; copied from the book's data when the target lacks them.
