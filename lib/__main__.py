@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--array-MiB", dest="array_MiB", type=float,
                    help="MiB per STREAM array (default: 4 x the last-level cache, capped at 1/8 of memory)")
     p.add_argument("--matmul-n", dest="matmul_n", type=int, help="matmul order n (default: sized to ~0.25 s a call)")
+    p.add_argument("--threads", type=int, help="CPU threads for the STREAM kernels (default: one per CPU; the BLAS "
+                   "library's own threads are set by its environment, e.g. OPENBLAS_NUM_THREADS)")
     p.add_argument("--no-write", action="store_true", help="measure and print only; write no row")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     p.set_defaults(func=cmd_measure)

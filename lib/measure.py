@@ -614,13 +614,15 @@ def _module_available(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def get_backend(device: str = "cpu", available: Callable[[str], bool] = _module_available) -> Backend:
-    """The backend for ``device``: numpy for ``cpu``; PyTorch, else CuPy, for ``cuda``.
+def get_backend(device: str = "cpu", available: Callable[[str], bool] = _module_available,
+                threads: int | None = None) -> Backend:
+    """The backend for ``device``: numpy for ``cpu`` (``threads`` for its STREAM kernels, default one per CPU);
+    PyTorch, else CuPy, for ``cuda``.
 
     Raises :class:`BackendUnavailable` naming what to install when neither GPU library is present.
     """
     if device == "cpu":
-        return NumpyBackend()
+        return NumpyBackend(threads)
     if device != "cuda":
         raise ValueError(f"unknown device {device!r}; expected cpu or cuda")
     if available("torch"):
@@ -658,6 +660,19 @@ class Measurement:
     def bandwidth(self) -> Stat:
         """The row's bandwidth: the triad's (STREAM's headline kernel)."""
         return self.bandwidth_Bps["triad"]
+
+    @classmethod
+    def from_json(cls, payload: dict) -> "Measurement":
+        """A measurement back from :meth:`to_json` (e.g. the output of ``python -m lib measure --json``)."""
+        method = payload["bandwidth_method"]
+        return cls(
+            device=payload["device"], device_name=payload["device_name"], vendor=payload["vendor"],
+            library=payload["library"], date=payload["date"], repetitions=payload["repetitions"],
+            stream_array_bytes=method["array_bytes"], stream_element_bytes=method["element_bytes"],
+            bandwidth_Bps={k: Stat(tuple(v["samples"])) for k, v in payload["bandwidth_Bps"].items()},
+            flops_per_s={k: Stat(tuple(v["samples"])) for k, v in payload["flops_per_s"].items()},
+            matmul_n=dict(payload["matmul_n"]), unsupported=dict(payload["unsupported"]),
+            memory_bytes=payload["memory_bytes"], machine=dict(payload["machine"]), command=payload["command"])
 
     def to_json(self) -> dict:
         return {
@@ -1156,7 +1171,7 @@ def run_cli(args, stdout=None, stderr=None, backend: Backend | None = None) -> i
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     try:
-        backend = backend or get_backend(args.device)
+        backend = backend or get_backend(args.device, threads=getattr(args, "threads", None))
     except BackendUnavailable as error:
         print(f"error: {error}", file=stderr)
         return 2
@@ -1169,7 +1184,8 @@ def run_cli(args, stdout=None, stderr=None, backend: Backend | None = None) -> i
     command = "python -m lib measure " + " ".join(
         a for a in (f"--device {args.device}", f"--repetitions {args.repetitions}" if args.repetitions != 5 else "",
                     f"--array-MiB {args.array_MiB:g}" if args.array_MiB else "",
-                    f"--matmul-n {args.matmul_n}" if args.matmul_n else "") if a)
+                    f"--matmul-n {args.matmul_n}" if args.matmul_n else "",
+                    f"--threads {args.threads}" if getattr(args, "threads", None) else "") if a)
     supported = backend.precisions()
     progress = Progress(2 + sum(supported.get(p, "x") is None for p in PRECISIONS), stream=stderr,
                         enabled=not args.quiet)

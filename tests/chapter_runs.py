@@ -8,6 +8,8 @@ as ``make book`` would. The matrix test of other selections can reuse both.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,20 +21,24 @@ def notebook_pages() -> list[Path]:
     return [p for p in pages if "\nkernelspec:" in p.read_text(encoding="utf-8").split("\n---", 2)[0]]
 
 
-def measured_cpu_data_dir(target: Path, name: str | None = None) -> tuple[Path, str]:
-    """Write a measured CPU row (small arrays and matrices: about a second) into ``target``, a new data directory
-    made of the book's hardware.csv and models.csv plus that row. Returns the directory and the row's name."""
-    from lib import measure
+#: One core for the benchmark in tests: STREAM threads and the BLAS library's threads (the machine is shared).
+ONE_CORE = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-    backend = measure.NumpyBackend()
-    try:
-        result = measure.measure(backend, repetitions=3, array_bytes=32 * measure.MIB, matmul_n=512,
-                                 command="python -m lib measure --device cpu (test fixture)")
-    finally:
-        backend.release()
-    row = measure.hardware_row(result, name)
-    measure.write_row(row, target)
-    return target, row["name"]
+
+def run_measure_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m lib measure --threads 1 ARGS`` in a subprocess limited to one core; raises on failure."""
+    env = {**os.environ, **ONE_CORE}
+    return subprocess.run([sys.executable, "-m", "lib", "measure", "--threads", "1", "--quiet", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+
+def measured_cpu_data_dir(target: Path, name: str = "Test CPU (measured)") -> tuple[Path, str]:
+    """Run ``python -m lib measure`` with small arrays and matrices (about a second, one core) into ``target``:
+    a new data directory made of the book's hardware.csv and models.csv plus the measured CPU row named
+    ``name``. Returns the directory and the row's name."""
+    run_measure_cli("--out", str(target), "--name", name, "--array-MiB", "32", "--matmul-n", "512",
+                    "--repetitions", "3")
+    return target, name
 
 
 def execute_page(page: Path, env: dict[str, str], timeout_s: int = 300) -> None:
@@ -55,4 +61,4 @@ def execute_page(page: Path, env: dict[str, str], timeout_s: int = 300) -> None:
                 os.environ[key] = value
 
 
-__all__ = ["execute_page", "measured_cpu_data_dir", "notebook_pages"]
+__all__ = ["ONE_CORE", "execute_page", "measured_cpu_data_dir", "notebook_pages", "run_measure_cli"]
