@@ -111,6 +111,9 @@ class TableSchema:
     columns: tuple[Column, ...]
     key: str = "name"
     row_checks: tuple[Callable[[dict], Iterable[tuple[str, object, str]]], ...] = field(default=())
+    #: Cross-table references ``(column, file)``: each value of ``column`` must be the key (name) of a row of
+    #: ``file`` in the same data directory (e.g. a measurement's ``hardware`` names a row of hardware.csv).
+    references: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -375,9 +378,41 @@ def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[
                 for column, value, text in check(row):
                     problems.append(Problem(label, line, name, column, None if value is None else str(value), text))
         rows.append(row)
+    problems.extend(_reference_problems(schema, rows, directory, label))
     if problems:
         raise DataError(problems)
     return rows
+
+
+def _key_names(path: Path, key: str) -> set[str] | None:
+    """The values of column ``key`` in the CSV at ``path`` (read raw, not validated), or None if unreadable."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader)]
+            column = header.index(key)
+            return {cells[column].strip() for cells in reader if len(cells) > column and cells[column].strip()}
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _reference_problems(schema: TableSchema, rows: list[dict], directory: Path, label: str) -> list[Problem]:
+    """A problem for each cell that names a row the referenced table (same directory) does not have."""
+    problems = []
+    for column, other in schema.references:
+        key = SCHEMAS[other].key if other in SCHEMAS else "name"
+        names = _key_names(directory / other, key)
+        if names is None:
+            problems.append(Problem(label, None, None, column, None,
+                                    f"a readable {other} in {directory} with a {key!r} column (column {column!r} "
+                                    "names its rows)"))
+            continue
+        for row in rows:
+            value = row.get(column)
+            if value is not None and value not in names:
+                problems.append(Problem(label, row["_line"], row.get(schema.key), column, str(value),
+                                        f"the name of a row of {other} (one of: {', '.join(sorted(names))})"))
+    return problems
 
 
 def resolve_data_dir(data_dir: Path | str | None = None) -> Path:

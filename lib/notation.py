@@ -39,6 +39,10 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"T", r"HBM drain time $C_\text{hbm} / W_\text{hbm}$: the batch train's period", "s", "hbm_drain_time_s"),
     Symbol(r"B^*", "optimal batch: compute time = weight-read time", "sequences", "optimal_batch"),
     Symbol(r"D", "training tokens", "tokens", "training_tokens"),
+    Symbol(r"\eta_W", r"achievable fraction of $W_\text{hbm}$: a benchmark's bandwidth ÷ the datasheet's", "1",
+           "achievable_fraction"),
+    Symbol(r"\eta_F", r"achievable fraction of $F$: a benchmark's dense matmul FLOP/s ÷ the datasheet's", "1",
+           "achievable_fraction"),
     # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"E", "routed experts per MoE layer", "count", "routed_experts", "chapters/two-budgets"),
     Symbol(r"k", "routed experts each token is sent to (top-k)", "count", "active_experts", "chapters/two-budgets"),
