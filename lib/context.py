@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (DecodeStep, compute_time_s, kv_read_time_s, min_chips_for_weights, optimal_batch,
@@ -76,6 +76,7 @@ CONTEXT_HISTORY_SCHEMA = register_schema(TableSchema(
                meaning="ga: any API user; limited: preview or beta; research: not served"),
         Column("frontier", "enum", choices=("yes", "no"), meaning="a frontier lab's flagship API model"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_iso_date, _yes_no),
 ))
