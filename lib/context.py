@@ -45,7 +45,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, chips_to_fit,
@@ -88,6 +88,7 @@ CONTEXT_HISTORY_SCHEMA = register_schema(TableSchema(
                meaning="ga: any API user; limited: preview or beta; research: not served"),
         Column("frontier", "enum", choices=("yes", "no"), meaning="a frontier lab's flagship API model"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_iso_date, _yes_no),
 ))
