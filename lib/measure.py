@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .data import PARTIAL_DATE, Column, DataError, Problem, TableSchema, register_schema
+from .data import PARTIAL_DATE, Column, DataError, Problem, TableSchema, provenance_column, register_schema
 from .hardware import Hardware
 from .units import GIGA, TERA
 
@@ -1056,6 +1056,7 @@ MEASURED_SCHEMA = register_schema(TableSchema(
         Column("dense_fp4_TFLOPs", required=False, positive=True, factor=TERA,
                meaning="measured dense TFLOP/s, blank if not measured"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_date_is_partial_iso, _at_least_one_figure),
     references=(("hardware", "hardware.csv"),),

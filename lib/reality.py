@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, read_table, register_directory_check,
+from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, provenance_column, read_table,
+                   register_directory_check,
                    register_schema, resolve_data_dir, table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .scaling import SECONDS_PER_HOUR
 from .units import COMPUTE_PRECISIONS, MEGA, TERA, WEIGHT_FORMATS
@@ -99,6 +100,7 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
                meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)"),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_date_is_a_date, _user_speed_for_decode_or_offline),
 ))
@@ -139,6 +141,7 @@ TRAINING_SCHEMA = register_schema(TableSchema(
                meaning="model FLOPs utilisation as reported, percent of the dense peak"),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_date_is_a_date, _hours_unless_benchmark),
 ))
@@ -173,6 +176,7 @@ DAY_SCHEMA = register_schema(TableSchema(
         Column("value", positive=True, meaning="in the row's unit"),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DAY_UNITS.values()))),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_day_unit_matches,),
 ))
