@@ -40,6 +40,9 @@ Prefill of a prompt of P tokens (C of them already cached) runs T = B·(P − C)
 and causal attention over Σ_{i=C+1}^{P} i context tokens per layer: its time is the time to first token
 when the prompt is served alone.
 
+A decode step may run q query tokens per sequence (``query_tokens_per_sequence``, speculative verification of
+q − 1 draft tokens): the weights see q·B tokens, attention does q times the FLOPs over one read of each KV cache.
+
 Left out, and named where a chapter needs them: communication between the n accelerators (all-to-all,
 all-reduce; see :mod:`lib.parallelism`), kernel efficiency (the reality-check chapter measures it), load
 imbalance between experts, norms, softmax and the embedding lookup.
@@ -432,29 +435,46 @@ def _check_inputs(batch: np.ndarray, context: np.ndarray, chips: int) -> None:
 
 def decode_step(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
                 precision: str | Precisions | None = None, kv_precision: str | None = None,
-                chips: int | None = None, reserve_fraction: float = HBM_RESERVE_FRACTION) -> Step:
+                chips: int | None = None, reserve_fraction: float = HBM_RESERVE_FRACTION,
+                query_tokens_per_sequence: int = 1) -> Step:
     """One decode step of B sequences at context L on ``chips`` accelerators (the refined model).
 
     ``precision``: None for the model's release formats, a format name for every weight, or a
     :class:`Precisions`. ``kv_precision`` overrides the KV format (default bf16). ``chips`` defaults to the
     fewest accelerators whose usable HBM holds the weights (:func:`chips_to_fit` at batch 0). ``batch`` and
     ``context`` broadcast (pass ``b[:, None]`` and ``L[None, :]`` for a grid).
+
+    ``query_tokens_per_sequence`` q (default 1): each sequence runs q query tokens in the step, as when a
+    speculative step verifies k = q − 1 draft tokens (:mod:`lib.speculative`). The weight operations see
+    T = q·B tokens (experts touched at q·B); attention over the context does q times the FLOPs but reads each
+    sequence's KV cache once, so its arithmetic intensity rises q-fold. ``tokens`` counts the q·B verified
+    query tokens, not the tokens emitted (that depends on acceptance). Left out: the q − 1 draft tokens'
+    own KV entries (held and attended to; negligible beside L) and, for sparse attention, any spread between
+    the q queries' top-k selections (they are taken to read one shared set).
     """
     p = as_precisions(model, precision, kv_precision)
     model._require_config()
+    q = int(query_tokens_per_sequence)
+    if q != query_tokens_per_sequence or q < 1:
+        raise ValueError(f"query_tokens_per_sequence must be an integer ≥ 1; got {query_tokens_per_sequence!r}")
     batch_arr = np.asarray(batch, dtype=float)
     context_arr = np.asarray(context, dtype=float)
     n = int(chips) if chips is not None else int(chips_to_fit(model, hardware, 0.0, 0.0, p, reserve_fraction))
     _check_inputs(batch_arr, context_arr, n)
     shape = np.broadcast_shapes(batch_arr.shape, context_arr.shape)
-    ops = _weight_operations(hardware, model, p, batch_arr)
+    tokens = batch_arr * q if q != 1 else batch_arr
+    ops = _weight_operations(hardware, model, p, tokens)
     every = model.attended_tokens_sum(context_arr)
     main = model.attended_tokens_sum(context_arr, sparse=True) if model.is_sparse_attention else every
     ops.update(_context_operations(hardware, model, p, batch_arr, every, main, main, "decode"))
+    if q != 1:  # q queries per sequence: q times the attention FLOPs over one read of the KV cache
+        for name in CONTEXT_OPERATIONS:
+            op = ops[name]
+            ops[name] = Operation(name, op.flops * q, op.weight_bytes, op.kv_bytes, op.flops_per_s, op.compute_format)
     ordered = {name: ops[name] for name in OPERATIONS}
     kv_held = batch_arr * model.kv_cache_bytes(context_arr, p.kv)
     return Step("decode", hardware, model, p, np.broadcast_to(batch_arr, shape), np.broadcast_to(context_arr, shape),
-                np.broadcast_to(batch_arr, shape), n, ordered, weight_storage_bytes(model, p), kv_held,
+                np.broadcast_to(tokens, shape), n, ordered, weight_storage_bytes(model, p), kv_held,
                 reserve_fraction, shape)
 
 
@@ -565,12 +585,17 @@ def _bisect_batch(gap, low: float = 1.0, high: float = 1e9, iterations: int = 64
 
 
 def pooled_optimal_batch(hardware: Hardware, model: Model, context: float = 0.0,
-                         precision: str | Precisions | None = None, kv_precision: str | None = None) -> float:
+                         precision: str | Precisions | None = None, kv_precision: str | None = None,
+                         query_tokens_per_sequence: int = 1) -> float:
     """The refined B*: the batch where the step's pooled compute time reaches its pooled memory time (weight
     reads with experts touched, and KV reads at context L). ``inf`` if KV and attention keep every batch
-    memory bound. Found by bisection: compute − memory is convex in B and negative at B = 0."""
+    memory bound. Found by bisection: compute − memory is convex in B and negative at B = 0.
+
+    Counted in sequences; with ``query_tokens_per_sequence`` q > 1 (speculative verification, see
+    :func:`decode_step`) each sequence brings q tokens to the weights, so B* in sequences falls about q-fold."""
     def gap(b: float) -> float:
-        s = decode_step(hardware, model, b, context, precision, kv_precision, chips=1)
+        s = decode_step(hardware, model, b, context, precision, kv_precision, chips=1,
+                        query_tokens_per_sequence=query_tokens_per_sequence)
         return float(s.compute_s - s.memory_s)
     return _bisect_batch(gap)
 

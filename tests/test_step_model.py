@@ -256,3 +256,50 @@ def test_deepseek_sparse_attention_by_hand(h100):
     main = 2048 * 2049 / 2 + (p - 2048) * 2048
     assert float(pre.operations["attention_core"].flops) == pytest.approx(2 * 128 * (2 * 128 + 64) * main * 61)
     assert float(pre.operations["attention_index"].flops) == pytest.approx(2 * 64 * 128 * p * (p + 1) / 2 * 61)
+
+
+def test_one_query_token_per_sequence_is_the_default_step(h100, dsv3):
+    b, l = np.array([1.0, 64.0, 5000.0])[:, None], np.array([0.0, 4096.0, 2e5])[None, :]
+    plain = roofline.decode_step(h100, dsv3, b, l, chips=10)
+    one = roofline.decode_step(h100, dsv3, b, l, chips=10, query_tokens_per_sequence=1)
+    assert np.array_equal(plain.step_s, one.step_s) and np.array_equal(plain.tokens, one.tokens)
+    for name in roofline.OPERATIONS:
+        assert np.array_equal(plain.op_times_s[name], one.op_times_s[name]), name
+
+
+def test_two_query_tokens_per_sequence_by_hand(h100, dsv3):
+    """DeepSeek-V3, B = 64 sequences at L = 4,096, q = 2 (one MTP draft verified): 128 tokens reach the weights,
+    attention does twice the FLOPs over the same KV bytes."""
+    b, l = 64, 4096
+    one = roofline.decode_step(h100, dsv3, b, l, chips=10)
+    two = roofline.decode_step(h100, dsv3, b, l, chips=10, query_tokens_per_sequence=2)
+    assert float(two.tokens) == 128
+    # Experts touched by 128 tokens: 256 · (1 − (31/32)^128) = 256 · (1 − e^(−4.064)) = 251.6 of 256
+    assert float(two.experts_touched) == pytest.approx(256 * (1 - (31 / 32) ** 128))
+    assert float(two.experts_touched) == pytest.approx(251.6, abs=0.1)
+    # MLA absorbed: 2 · 128 · (2·512 + 64) = 278,528 FLOPs per query, context token and layer
+    core1, core2 = one.operations["attention_core"], two.operations["attention_core"]
+    assert float(core2.flops) == pytest.approx(2 * 64 * 278_528 * 61 * 4096)
+    assert float(core2.kv_bytes) == float(core1.kv_bytes) == pytest.approx(64 * 61 * 1152 * 4096)
+    # Intensity doubles: 2 × 241.8 = 483.6 FLOP/byte, above the H100's bf16 ridge of 295
+    assert float(core2.intensity_flop_per_byte) == pytest.approx(2 * 278_528 / 1152)
+    # The weight operations are those of a plain step of 128 sequences
+    wide = roofline.decode_step(h100, dsv3, 128, 0, chips=10)
+    for name in ("attention_projections", "dense_ffn", "shared_experts", "routed_experts", "lm_head"):
+        assert float(two.operations[name].flops) == pytest.approx(float(wide.operations[name].flops))
+        assert float(two.operations[name].weight_bytes) == pytest.approx(float(wide.operations[name].weight_bytes))
+    # The KV cache held is the 64 sequences' (drafts' entries left out)
+    assert float(two.kv_storage_bytes) == float(one.kv_storage_bytes)
+
+
+def test_optimal_batch_in_sequences_halves_with_two_query_tokens(h100, dsv3):
+    # At L = 0 a step of B sequences with q = 2 is a plain step of 2B tokens, so B* in sequences halves exactly
+    plain = roofline.pooled_optimal_batch(h100, dsv3)
+    two = roofline.pooled_optimal_batch(h100, dsv3, query_tokens_per_sequence=2)
+    assert two == pytest.approx(plain / 2, rel=1e-6)
+
+
+@pytest.mark.parametrize("q", [0, 1.5, -2])
+def test_bad_query_tokens_per_sequence(h100, dsv3, q):
+    with pytest.raises(ValueError, match="query_tokens_per_sequence"):
+        roofline.decode_step(h100, dsv3, 4, 100, chips=10, query_tokens_per_sequence=q)
