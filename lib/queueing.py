@@ -93,6 +93,18 @@ def tokens_per_second(seats_filled: ArrayLike, period_s: ArrayLike) -> np.ndarra
     return np.asarray(seats_filled, dtype=float) * trains_per_second(period_s)
 
 
+def md1_mean_wait_s(arrival_rate_per_s: ArrayLike, service_s: ArrayLike) -> np.ndarray:
+    """Mean wait in the queue of an M/D/1 queue (one server, Poisson arrivals, deterministic service S):
+    W_q = ρ S / (2 (1 − ρ)) with ρ = λ S (Pollaczek–Khinchine with zero service variance); ``inf`` for ρ ≥ 1."""
+    rate = np.asarray(arrival_rate_per_s, dtype=float)
+    service = np.asarray(service_s, dtype=float)
+    if np.any(rate < 0) or np.any(service <= 0):
+        raise ValueError("need λ ≥ 0 and S > 0")
+    rho = rate * service
+    with np.errstate(divide="ignore"):
+        return np.where(rho < 1, rho * service / (2.0 * (1.0 - rho)), np.inf)
+
+
 def tokens_per_month_to_per_s(tokens_per_month: ArrayLike) -> np.ndarray:
     """Tokens per month ÷ :data:`SECONDS_PER_MONTH` (an average month of 30.44 days) = tokens per second."""
     return np.asarray(tokens_per_month, dtype=float) / SECONDS_PER_MONTH

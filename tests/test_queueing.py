@@ -22,6 +22,9 @@ def test_closed_forms_by_hand():
     assert float(queueing.mean_latency_unsaturated_s(T)) == pytest.approx(0.030)
     assert float(queueing.tokens_per_second(2000, 1 / 64)) == pytest.approx(128_000.0)
     assert float(queueing.streams_to_fill(2400, 0.1)) == pytest.approx(24_000.0)
+    # M/D/1: λ = 50/s, S = 10 ms, ρ = 0.5: W_q = 0.5 · 10 ms / (2 · 0.5) = 5 ms; saturated: inf
+    assert float(queueing.md1_mean_wait_s(50.0, 0.010)) == pytest.approx(0.005)
+    assert float(queueing.md1_mean_wait_s(100.0, 0.010)) == math.inf
 
 
 def test_tokens_per_month_to_per_second():

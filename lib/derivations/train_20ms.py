@@ -1,19 +1,28 @@
 """Claim ``train-20ms``: HBM capacity ÷ bandwidth ≈ 20 ms on every NVIDIA generation; a batch "train" leaves
 every period T and the worst wait is ≈ 2T ≈ 40 ms; a train is filled by a few thousand concurrent streams.
 
-Helpers used by the chapter live here too (the drain-time table across rows and the queue checks), so that
-the ledger and the page compute the same numbers.
+The train's seats come from the refined step model: the pooled optimal batch B* at a serving context, capped by
+the sequences whose KV cache fits one replica's HBM beside the weights (:func:`lib.batching.refined_seats`).
+Requests that hold their seats (continuous batching, :mod:`lib.batching`) and seats that carry more than one
+token per step (speculative decoding, :mod:`lib.speculative`) are checked against the same 2T.
+
+Helpers used by the chapter live here too (the drain-time table across rows, the seats, the scenarios), so
+that the ledger and the page compute the same numbers.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..claims import FAILS, HOLDS, Entry, derives, entry
+from .. import batching, speculative
+from ..claims import Assumption, Entry, derives, entry
 from ..data import Selection
 from ..hardware import Hardware
 from ..queueing import log_linear_trend, simulate_train
-from ..roofline import optimal_batch
+from ..reality import load_deepseek_day
+from ..roofline import optimal_batch, per_op_optimal_batch
 
 CHAPTER = "chapters/train-20ms"
 #: The talk's train period and worst case (seconds).
@@ -25,6 +34,25 @@ STABLE_REL_TOL = 0.25
 LOAD_BELOW, LOAD_OVER = 0.9, 1.05
 #: Simulation size for the ledger (trains departed, latencies sampled) and its seed.
 SIM_TRAINS, SIM_SAMPLES, SIM_SEED = 2000, 20_000, 20
+#: "Only enough users to fill one train": the ledger reads a few thousand, up to 10⁵ streams, as small.
+FEW_STREAMS = 1e5
+
+#: The high end of the serving context: OpenRouter's State of AI study (Dec 2025) as reported, programming
+#: prompts averaging about 20,000 tokens (secondary reports of https://openrouter.ai/state-of-ai).
+CONTEXT_HIGH_TOKENS = 20_000.0
+CONTEXT_HIGH_SOURCE = ("high: programming prompts on OpenRouter average about 20,000 tokens (State of AI, Dec 2025, "
+                       "https://openrouter.ai/state-of-ai, as reported; secondary)")
+
+#: Continuous batching in the ledger: the trace, the load, the simulation size and seed.
+CB_TRACE = "Azure 2023 conversation"
+CB_LOAD = 0.8
+CB_REQUESTS, CB_SEED = 2000, 17
+#: The token budget's plausible range (K per step): vLLM's latency-leaning and throughput-leaning settings.
+CB_BUDGET_RANGE = (2048.0, 16384.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# The drain time across rows
 
 
 def vendor_rows(hardware: list[Hardware], vendor: str = "NVIDIA") -> list[Hardware]:
@@ -48,10 +76,74 @@ def drain_times_s(hardware: list[Hardware]) -> np.ndarray:
     return np.array([h.hbm_drain_time_s for h in hardware])
 
 
+# --------------------------------------------------------------------------------------------------
+# Seats
+
+
+def serving_context(sel: Selection) -> Assumption:
+    """L, the context a seated sequence holds on average while it decodes: DeepSeek's reported mean KV length per
+    output token (deepseek_day.csv), between the Azure 2023 conversation trace's L̄ and OpenRouter's coding
+    prompts."""
+    day = load_deepseek_day(sel.data_dir)
+    low = batching.load_length_distributions(sel.data_dir)[CB_TRACE].time_averaged_context()
+    value = day.mean_kv_tokens
+    return Assumption("serving_context_tokens", value, min(low, value), max(CONTEXT_HIGH_TOKENS, value), "tokens",
+                      f"DeepSeek's V3/R1 service, mean KV length per output token (deepseek_day.csv); low: the "
+                      f"{CB_TRACE} trace's time-averaged context (request_lengths.csv); {CONTEXT_HIGH_SOURCE}")
+
+
+def seats_at(sel: Selection, context_tokens: float | None = None) -> batching.Seats:
+    """The train's seats on the selected rows at context L (default: :func:`serving_context`)."""
+    context = serving_context(sel).value if context_tokens is None else context_tokens
+    return batching.refined_seats(sel.hardware, sel.model, context)
+
+
 def train_seats(sel: Selection) -> int:
-    """Seats on the ledger's train: the optimal batch B* (bf16) of the selected model and hardware, at least 1."""
+    """Seats on the ledger's train: min(pooled B*, capacity) at the serving context, at least 1."""
+    return seats_at(sel).seats
+
+
+def blackboard_seats(sel: Selection) -> int:
+    """The first edition's seats: the blackboard B* (bf16, every weight read, no KV), at least 1."""
     b_star = float(optimal_batch(sel.hardware.flops("bf16"), sel.hardware.hbm_bandwidth_Bps, sel.model.sparsity))
     return max(1, int(round(b_star)))
+
+
+def step_at_seats_s(sel: Selection, context_tokens: float) -> float:
+    """The refined decode step of the train's seats at context L on their replica (seconds)."""
+    from ..roofline import decode_step
+
+    s = seats_at(sel, context_tokens)
+    return float(decode_step(sel.hardware, sel.model, s.seats, context_tokens, chips=s.chips).step_s)
+
+
+# --------------------------------------------------------------------------------------------------
+# Continuous batching and speculation, as the ledger runs them
+
+
+def cb_run(sel: Selection, load: float = CB_LOAD, token_budget: float = batching.DEFAULT_TOKEN_BUDGET,
+           prompt_scale: float = 1.0, trace: str = CB_TRACE) -> tuple[batching.Replica, batching.BatchingRun]:
+    """The ledger's continuous-batching run: ``trace`` shapes, the smallest replica, load ρ, seeded."""
+    lengths = batching.load_length_distributions(sel.data_dir)[trace]
+    rep = batching.replica(sel.hardware, sel.model, lengths, prompt_scale, token_budget=token_budget)
+    return rep, batching.simulate_load(rep, lengths, load, CB_REQUESTS, CB_SEED, prompt_scale)
+
+
+def mtp_acceptance() -> Assumption:
+    low, high = speculative.DEEPSEEK_MTP_ACCEPTANCE
+    return Assumption("mtp_acceptance", 0.5 * (low + high), low, high, "fraction",
+                      "DeepSeek-V3 technical report (arXiv:2412.19437), §5.4.3: the second token is accepted 85–90% "
+                      "of the time")
+
+
+def draft_cost() -> Assumption:
+    return Assumption("draft_cost_fraction", speculative.MTP_DRAFT_COST_FRACTION, 0.0, 0.1, "fraction of a step",
+                      "one MTP block against DeepSeek-V3's 61 layers (1/61); low: a free draft; high: a separate "
+                      "draft model at a tenth of a step (the book's assumption)")
+
+
+# --------------------------------------------------------------------------------------------------
+# The ledger
 
 
 @derives("train-20ms", CHAPTER)
@@ -82,18 +174,127 @@ def drain_time(sel: Selection) -> list[Entry]:
         note = "the data have fewer than two NVIDIA rows"
         out += [entry("train-20ms", "median NVIDIA drain time", STATED_PERIOD_S, None, "s", note=note),
                 entry("train-20ms", "NVIDIA drain-time spread, longest ÷ shortest", 1.0, None, "×", note=note)]
-    seats = train_seats(sel)
+
+    context = serving_context(sel)
+    s = seats_at(sel, context.value)
+    seats = s.seats
+
+    def seats_for(serving_context_tokens: float) -> float:
+        return float(seats_at(sel, serving_context_tokens).seats)
+
+    def step_for(serving_context_tokens: float) -> float:
+        return step_at_seats_s(sel, serving_context_tokens)
+
+    seat_inputs = {"hardware": hw.name, "model": sel.model.name, "context_tokens": round(context.value),
+                   "chips": s.chips, "pooled_B_star": round(s.optimal_batch, 1) if math.isfinite(s.optimal_batch)
+                   else None, "capacity": s.capacity, "blackboard_B_star": blackboard_seats(sel),
+                   "chips_to_seat_B_star": s.chips_for_optimal if math.isfinite(s.chips_for_optimal) else None}
+    out.append(entry("train-20ms", "seats on the train, min(B*, capacity) (refined)", None, float(seats), "sequences",
+                     kind="scenario", assumptions=[context], recompute=seats_for, inputs=seat_inputs,
+                     note=("capacity binds: the replica's HBM holds fewer sequences than B*" if s.capacity_bound else
+                           "B* binds: the replica holds more sequences than B*")
+                     + f"; the blackboard's B* was {blackboard_seats(sel):,}"))
+    out.append(entry("train-20ms", "decode step at the train's seats (refined)", STATED_PERIOD_S,
+                     step_at_seats_s(sel, context.value), "s", assumptions=[context], recompute=step_for,
+                     inputs=seat_inputs, note="per-operation step of the refined model on the smallest replica"))
+
     q_inputs = {"hardware": hw.name, "model": sel.model.name, "seats_B": seats, "period_s": period,
                 "trains": SIM_TRAINS, "samples": SIM_SAMPLES, "seed": SIM_SEED}
     for load, label in ((LOAD_BELOW, "below"), (LOAD_OVER, "over")):
         rate = load * seats / period
         run = simulate_train(rate, seats, period, trains=SIM_TRAINS, samples=SIM_SAMPLES, seed=SIM_SEED)
-        out.append(entry("train-20ms", f"simulated worst-case latency, load {load:g} (B = B*)", STATED_WORST_S,
+        out.append(entry("train-20ms", f"simulated worst-case latency, load {load:g} (refined seats)", STATED_WORST_S,
                          run.worst_s, "s", inputs={**q_inputs, "load": load, "rate_per_s": rate},
-                         note=("Poisson arrivals, FIFO; the worst of a random sample of requests"
+                         note=("the talk's train (period T = C/W) with the refined seats; Poisson arrivals, FIFO; "
+                               "the worst of a random sample of requests"
                                + (f" over {SIM_TRAINS:,} trains: past capacity the queue grows without bound"
                                   if label == "over" else ""))))
-    out.append(entry("train-20ms", "concurrent streams that fill one train (B*)", None, float(seats), "sequences",
-                     inputs=q_inputs, verdict=HOLDS if seats < 1e5 else FAILS,
-                     note="structural: 'only enough users to fill one train' — a few thousand decoding streams"))
+    out.append(entry("train-20ms", "concurrent streams that fill one train (refined seats)", None, float(seats),
+                     "sequences", kind="structural", holds_if=lambda v: v < FEW_STREAMS, inputs=seat_inputs,
+                     note=f"'only enough users to fill one train': fewer than {FEW_STREAMS:,.0f} decoding streams"))
+    out += _continuous_batching_entries(sel)
+    out += _speculative_entries(sel, context, s)
     return out
+
+
+def _continuous_batching_entries(sel: Selection) -> list[Entry]:
+    runs: dict[float, batching.BatchingRun] = {}
+
+    def run_for(budget: float) -> batching.BatchingRun:
+        if budget not in runs:
+            runs[budget] = cb_run(sel, token_budget=budget)[1]
+        return runs[budget]
+
+    rep, run = cb_run(sel)
+    runs[batching.DEFAULT_TOKEN_BUDGET] = run
+    budget = Assumption("token_budget", float(batching.DEFAULT_TOKEN_BUDGET), *CB_BUDGET_RANGE, "tokens per step",
+                        "the book's assumption: prompt tokens share each step with the decodes up to K tokens "
+                        "(vLLM's max_num_batched_tokens; no fixed default)")
+    inputs = {"hardware": sel.hardware.name, "model": sel.model.name, "trace": CB_TRACE, "load": CB_LOAD,
+              "seats": rep.seats.seats, "context_tokens": round(rep.context_tokens), "chips": rep.seats.chips,
+              "rate_per_s": round(rep.rate_for_load(CB_LOAD), 2), "requests": CB_REQUESTS, "seed": CB_SEED,
+              "policy": "decode first, chunked prefill within the token budget"}
+    out = []
+    for quantity, metric, q, stated in (("TTFT p50", "ttft", 0.5, STATED_WORST_S),
+                                        ("TTFT p99", "ttft", 0.99, STATED_WORST_S),
+                                        ("TPOT p50", "tpot", 0.5, STATED_PERIOD_S)):
+        def recompute(token_budget: float, metric=metric, q=q) -> float:
+            return float(run_for(token_budget).quantile_s(metric, q))
+        out.append(entry("train-20ms", f"continuous batching: {quantity}, load {CB_LOAD:g}", stated,
+                         float(run.quantile_s(metric, q)), "s", assumptions=[budget], recompute=recompute,
+                         inputs=inputs,
+                         note=("time to first token against the talk's worst wait 2T ≈ 40 ms" if metric == "ttft"
+                               else "time per output token against the talk's period T ≈ 20 ms")))
+    return out
+
+
+def mtp_optimal_batch_ratio(sel: Selection, context_tokens: float,
+                            draft_tokens: int = speculative.DEEPSEEK_MTP_DRAFT_TOKENS) -> float | None:
+    """B* in sequences with k draft tokens ÷ B* without, at context L (None where either is unbounded)."""
+    plain = batching.refined_seats(sel.hardware, sel.model, context_tokens).optimal_batch
+    mtp = speculative.optimal_batch_sequences(sel.hardware, sel.model, context_tokens, draft_tokens)
+    return mtp / plain if math.isfinite(plain) and math.isfinite(mtp) else None
+
+
+def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats) -> list[Entry]:
+    hw, model = sel.hardware, sel.model
+    context_tokens = context.value
+    a, delta = mtp_acceptance(), draft_cost()
+    k = speculative.DEEPSEEK_MTP_DRAFT_TOKENS
+
+    def at_seats(mtp_acceptance: float = a.value, draft_cost_fraction: float = delta.value):
+        return speculative.speculative_step(hw, model, s.seats, context_tokens, k, mtp_acceptance,
+                                            draft_cost_fraction, chips=s.chips)
+
+    inputs = {"hardware": hw.name, "model": model.name, "batch": s.seats, "context_tokens": round(context_tokens),
+              "draft_tokens_k": k, "chips": s.chips}
+    here = at_seats()
+    big = 2.0 * per_op_optimal_batch(hw, model)
+    dense = speculative.speculative_step(hw, model, big, 0.0, k, a.value, delta.value, chips=s.chips)
+    ratio_b = mtp_optimal_batch_ratio(sel, context_tokens)
+    return [
+        entry("train-20ms", "MTP tokens per step per sequence (k = 1)", None,
+              float(speculative.expected_tokens_per_step(a.value, k)), "tokens", kind="scenario", assumptions=[a],
+              recompute=lambda mtp_acceptance: float(speculative.expected_tokens_per_step(mtp_acceptance, k)),
+              inputs={"draft_tokens_k": k}, note="E = (1 − a^{k+1}) / (1 − a)"),
+        entry("train-20ms", "MTP per-user speed-up at the train's seats", None, float(here.speedup), "×",
+              kind="scenario", assumptions=[a, delta], inputs=inputs,
+              recompute=lambda **kw: float(at_seats(**kw).speedup),
+              note=f"DeepSeek reports {speculative.DEEPSEEK_MTP_REPORTED_SPEEDUP:g}× TPS (batch and hardware not stated)"),
+        entry("train-20ms", "MTP cost per token ÷ plain, at the train's seats", None, float(here.cost_ratio), "×",
+              kind="scenario", assumptions=[a, delta], inputs=inputs,
+              recompute=lambda **kw: float(at_seats(**kw).cost_ratio),
+              note="below 1: speculation lowers the cost per token (a memory-bound step)"),
+        entry("train-20ms", "MTP stops paying once every weight operation is compute bound", None,
+              float(dense.cost_ratio), "×", kind="structural", holds_if=lambda v: v >= 1.0, assumptions=[a, delta],
+              recompute=lambda mtp_acceptance=a.value, draft_cost_fraction=delta.value: float(
+                  speculative.speculative_step(hw, model, big, 0.0, k, mtp_acceptance, draft_cost_fraction,
+                                               chips=s.chips).cost_ratio),
+              inputs={**inputs, "batch": round(big), "context_tokens": 0},
+              note="cost per token with MTP ÷ without at twice the per-operation B*, context 0: (k+1)(1+δ)/E ≥ 1"),
+        entry("train-20ms", "optimal batch in sequences with MTP ÷ without", None, ratio_b, "×", kind="scenario",
+              assumptions=[context], recompute=lambda serving_context_tokens: mtp_optimal_batch_ratio(
+                  sel, serving_context_tokens), inputs=inputs,
+              note=("each sequence brings k + 1 query tokens to the weights and k + 1 queries to its KV cache"
+                    if ratio_b is not None else "B* is unbounded here: KV reads keep every batch memory bound")),
+    ]
