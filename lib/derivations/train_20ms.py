@@ -46,7 +46,7 @@ CONTEXT_HIGH_SOURCE = ("high: programming prompts on OpenRouter average about 20
 #: Continuous batching in the ledger: the trace, the load, the simulation size and seed.
 CB_TRACE = "Azure 2023 conversation"
 CB_LOAD = 0.8
-CB_REQUESTS, CB_SEED = 2000, 17
+CB_REQUESTS, CB_SEED = 4000, 17
 #: The token budget's plausible range (K per step): vLLM's latency-leaning and throughput-leaning settings.
 CB_BUDGET_RANGE = (2048.0, 16384.0)
 
@@ -298,3 +298,91 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
               note=("each sequence brings k + 1 query tokens to the weights and k + 1 queries to its KV cache"
                     if ratio_b is not None else "B* is unbounded here: KV reads keep every batch memory bound")),
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables and grids the chapter shows
+
+
+#: The traffic scenarios the chapter simulates: label → (trace, prompt scale).
+SCENARIOS: dict[str, tuple[str, float]] = {
+    "conversation (Azure 2023)": (CB_TRACE, 1.0),
+    "conversation, prompts × 4": (CB_TRACE, 4.0),
+    "code (Azure 2023)": ("Azure 2023 code", 1.0),
+}
+#: The scheduling policies: label → the step's token budget K.
+POLICIES: dict[str, float] = {
+    "chunked prefill, K = 8,192": 8192.0,
+    "chunked prefill, K = 2,048": 2048.0,
+    "whole prompts (K = ∞)": math.inf,
+}
+
+
+def seat_rows(sel: Selection, contexts: dict[str, float]) -> list[dict]:
+    """For each named context: the blackboard B*, the refined pooled B*, the capacity of the smallest replica,
+    the seats, which binds, the accelerators that would seat B*, and the refined step at the seats (÷ T)."""
+    from ..roofline import decode_step
+
+    rows = []
+    for label, context in contexts.items():
+        s = seats_at(sel, context)
+        step = float(decode_step(sel.hardware, sel.model, s.seats, context, chips=s.chips).step_s)
+        rows.append({"label": label, "context": context, "blackboard": blackboard_seats(sel),
+                     "b_star": s.optimal_batch, "chips": s.chips, "capacity": s.capacity, "seats": s.seats,
+                     "binds": "capacity" if s.capacity_bound else "B*", "chips_for_b_star": s.chips_for_optimal,
+                     "step_s": step, "step_over_T": step / sel.hardware.hbm_drain_time_s})
+    return rows
+
+
+def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
+                  seed: int = CB_SEED) -> tuple[list[dict], list[dict]]:
+    """Simulate every scenario × policy at arrival rates λ = load × λ_max of the scenario's default policy
+    (K = 8,192). Returns (summaries, capacities): per run the scenario, policy, rate, load against its own
+    policy's capacity, p50 and p99 of TTFT and TPOT (seconds), the longest step and the replica's figures;
+    per scenario and policy the capacity λ_max."""
+    distributions = batching.load_length_distributions(sel.data_dir)
+    summaries, capacities = [], []
+    for scenario, (trace, scale) in SCENARIOS.items():
+        lengths = distributions[trace]
+        reference = batching.replica(sel.hardware, sel.model, lengths, scale)
+        for policy, budget in POLICIES.items():
+            rep = batching.replica(sel.hardware, sel.model, lengths, scale, token_budget=budget)
+            capacities.append({"scenario": scenario, "policy": policy, "rate": round(rep.capacity_rate_per_s, 3)})
+            for i, load in enumerate(loads):
+                rate = float(load) * reference.capacity_rate_per_s
+                own = rate / rep.capacity_rate_per_s
+                run = batching.simulate_load(rep, lengths, own, requests, seed + i, scale)
+                ttft = run.quantile_s("ttft", [0.5, 0.99])
+                tpot = run.quantile_s("tpot", [0.5, 0.99])
+                summaries.append({"scenario": scenario, "policy": policy, "rate": rate, "load": own,
+                                  "reference_load": float(load), "ttft_p50": float(ttft[0]),
+                                  "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]),
+                                  "max_step_s": run.max_step_s, "seats": rep.seats.seats,
+                                  "context": rep.context_tokens, "budget_bound": rep.budget_bound,
+                                  "capacity_bound": rep.seats.capacity_bound,
+                                  "mean_prompt": rep.mean_prompt_tokens, "mean_output": rep.mean_output_tokens})
+    return summaries, capacities
+
+
+def speculative_rows(sel: Selection, context_tokens: float, drafts=(0, 1, 2, 3)) -> list[dict]:
+    """For each draft length k at the train's seats and context (a = the MTP midpoint, δ = 1/61): tokens per
+    step, B* in sequences, attention intensity, the step, per-user speed-up and cost ratio there, and the cost
+    ratio of a compute-bound step (context 0, twice the per-operation B*)."""
+    from ..roofline import decode_step
+
+    hw, model = sel.hardware, sel.model
+    s = seats_at(sel, context_tokens)
+    a = mtp_acceptance().value
+    big = 2.0 * per_op_optimal_batch(hw, model)
+    rows = []
+    for k in drafts:
+        here = speculative.speculative_step(hw, model, s.seats, context_tokens, k, a, chips=s.chips)
+        dense = speculative.speculative_step(hw, model, big, 0.0, k, a, chips=s.chips)
+        core = decode_step(hw, model, s.seats, context_tokens, chips=s.chips,
+                           query_tokens_per_sequence=k + 1).operations["attention_core"]
+        rows.append({"k": k, "tokens_per_step": float(here.tokens_per_sequence),
+                     "b_star_sequences": speculative.optimal_batch_sequences(hw, model, context_tokens, k),
+                     "attention_flop_per_byte": float(core.intensity_flop_per_byte), "step_s": float(here.step_s),
+                     "speedup": float(here.speedup), "cost_ratio": float(here.cost_ratio),
+                     "cost_ratio_compute_bound": float(dense.cost_ratio), "batch": s.seats, "big_batch": big})
+    return rows

@@ -155,3 +155,211 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
                         subtitle="Poisson arrivals, a train every T with B seats, first come first served; "
                                  "simulated, 500 trains per setting"),
         width=600, height=300)
+
+
+def latency_grids(seats: int, period_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Slider grids for :func:`latency_chart` around the train's seats B: eight seat counts in even steps up to
+    2B, and fifteen arrival rates in even steps up to 1.2× the capacity of the largest train."""
+    step = _nice(max(1.0, seats / 4.0))
+    seat_grid = step * np.arange(1, 9)
+    rate_step = _nice(1.2 * seat_grid[-1] / period_s / 15.0)
+    return rate_step * np.arange(1, 16), seat_grid.astype(int)
+
+
+def _nice(x: float) -> float:
+    """The number 1, 2 or 5 × 10^k nearest above x."""
+    exponent = np.floor(np.log10(x))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10 ** exponent >= x:
+            return float(m * 10 ** exponent)
+    return float(10 ** (exponent + 1))
+
+
+# --------------------------------------------------------------------------------------------------
+# Seats: the refined B* against the capacity of a replica
+
+
+SEATS_COLORS = {"pooled B* (refined)": "#1f5fa6", "capacity of the replica": "#d1495b",
+                "seats = min(B*, capacity)": "#222222"}
+
+
+def seats_frame(hardware, model, contexts: np.ndarray, chips: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """B*(L) (pooled, refined) and max_batch(n, L) for each replica size n on a context grid: (the B* curve,
+    the capacity curves) with values rounded for a light page; B* is dropped where it is unbounded."""
+    from ..roofline import max_batch, pooled_optimal_batch
+
+    b_star = np.array([pooled_optimal_batch(hardware, model, float(l)) for l in contexts])
+    star = pd.DataFrame({"context": contexts, "b_star": b_star})
+    star = star[np.isfinite(star["b_star"])].round({"b_star": 1})
+    rows = []
+    for n in chips:
+        cap = np.asarray(max_batch(model, hardware, int(n), contexts), dtype=float)
+        for l, c, b in zip(contexts, cap, b_star):
+            rows.append({"context": float(l), "chips": int(n), "capacity": float(c),
+                         "seats": float(min(c, b)) if np.isfinite(b) else float(c)})
+    return star, pd.DataFrame(rows)
+
+
+def seats_chart(star: pd.DataFrame, capacity: pd.DataFrame, blackboard_b: float, marks: dict[str, float],
+                default_chips: int) -> alt.LayerChart:
+    """Sequences against context (log-log): the refined pooled B*, the capacity of a replica of n accelerators
+    (a slider), the seats min(B*, capacity) and the blackboard's B* as a dashed rule; vertical rules at the
+    named contexts (``marks``: label → tokens)."""
+    chips = sorted(capacity["chips"].unique())
+    n = alt.param(name="tr_chips", value=int(default_chips),
+                  bind=alt.binding_range(min=int(chips[0]), max=int(chips[-1]), step=int(chips[1] - chips[0])
+                                         if len(chips) > 1 else 1,
+                                         name="accelerators per replica n "))
+    x = alt.X("context:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="context L (tokens, log)", format="~s"))
+    y_title = "sequences per step (log)"
+    color = alt.Color("curve:N", title=None, scale=alt.Scale(domain=list(SEATS_COLORS), range=list(SEATS_COLORS.values())),
+                      legend=alt.Legend(orient="bottom"))
+    star_line = alt.Chart(star).transform_calculate(curve="'pooled B* (refined)'").mark_line().encode(
+        x=x, y=alt.Y("b_star:Q", scale=alt.Scale(type="log"), title=y_title), color=color,
+        tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"),
+                 alt.Tooltip("b_star:Q", format=",.0f", title="pooled B*")])
+    mine = capacity.loc[capacity["capacity"] >= 1]
+    cap_line = alt.Chart(mine).transform_filter("datum.chips == tr_chips").transform_calculate(
+        curve="'capacity of the replica'").mark_line(strokeDash=[5, 3]).encode(
+        x=x, y=alt.Y("capacity:Q", title=y_title), color=color,
+        tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"), alt.Tooltip("chips:Q", title="n"),
+                 alt.Tooltip("capacity:Q", format=",.0f", title="sequences that fit")])
+    seat_line = alt.Chart(mine).transform_filter("datum.chips == tr_chips").transform_calculate(
+        curve="'seats = min(B*, capacity)'").mark_line(strokeWidth=4, opacity=0.35).encode(
+        x=x, y=alt.Y("seats:Q", title=y_title), color=color,
+        tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"),
+                 alt.Tooltip("seats:Q", format=",.0f", title="seats")])
+    board = pd.DataFrame({"b": [float(blackboard_b)], "label": [f"blackboard B* = {blackboard_b:,.0f} (no KV, bf16)"]})
+    board_rule = alt.Chart(board).mark_rule(color="#777", strokeDash=[2, 3]).encode(y="b:Q")
+    board_text = alt.Chart(board).mark_text(align="left", x=4, dy=-6, fontSize=11, color="#555").encode(
+        y="b:Q", text="label:N")
+    ticks = pd.DataFrame({"context": list(marks.values()), "label": list(marks)})
+    tick_rule = alt.Chart(ticks).mark_rule(color="#999").encode(x="context:Q")
+    tick_text = alt.Chart(ticks).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3, y=0,
+                                           fontSize=10, color="#555").encode(x="context:Q", text="label:N")
+    return alt.layer(tick_rule, tick_text, board_rule, board_text, star_line, cap_line, seat_line).add_params(n).properties(
+        title=alt.Title("How many seats the train has",
+                        subtitle="the refined B* against what the replica's HBM holds; the seats are the smaller"),
+        width=560, height=320)
+
+
+# --------------------------------------------------------------------------------------------------
+# Continuous batching: time to first token and time per output token against load
+
+
+POLICY_COLORS = ["#1f5fa6", "#edae49", "#d1495b"]
+
+
+def batching_frame(summaries: list[dict]) -> pd.DataFrame:
+    """Long form of simulation summaries (scenario, policy, rate, p50/p99 of TTFT and TPOT in ms) for the chart."""
+    rows = []
+    for s in summaries:
+        for metric, label in (("ttft", "time to first token"), ("tpot", "time per output token")):
+            for q, name in ((0.5, "p50"), (0.99, "p99")):
+                rows.append({"scenario": s["scenario"], "policy": s["policy"], "rate": round(s["rate"], 3),
+                             "load": round(s["load"], 3), "metric": label, "percentile": name,
+                             "ms": round(1e3 * s[f"{metric}_p{int(q * 100)}"], 2)})
+    return pd.DataFrame(rows)
+
+
+def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: float, default_scenario: str,
+                   policies: list[str]) -> alt.LayerChart:
+    """Latency (ms, log) against arrival rate for one traffic scenario (dropdown) and one metric (dropdown):
+    a line per scheduling policy, solid p50 and dashed p99; the talk's 2T and 40 ms (for TTFT) or T and
+    20 ms (for TPOT) as rules; each policy's capacity λ_max as a vertical rule."""
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    pick = alt.param(name="cb_scenario", value=default_scenario,
+                     bind=alt.binding_select(options=scenarios, name="Traffic "))
+    metric = alt.param(name="cb_metric", value="time to first token",
+                       bind=alt.binding_select(options=["time to first token", "time per output token"],
+                                               name="Latency "))
+    keep = "datum.scenario == cb_scenario && datum.metric == cb_metric"
+    x = alt.X("rate:Q", title="arrival rate λ (requests/s)", scale=alt.Scale(zero=True))
+    y = alt.Y("ms:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="latency (ms, log)", format="~g"))
+    color = alt.Color("policy:N", title="scheduling", scale=alt.Scale(domain=policies, range=POLICY_COLORS[:len(policies)]),
+                      legend=alt.Legend(orient="bottom", direction="vertical"))
+    lines = alt.Chart(frame).transform_filter(keep).mark_line(point=alt.OverlayMarkDef(size=25)).encode(
+        x=x, y=y, color=color,
+        strokeDash=alt.StrokeDash("percentile:N", title="percentile", scale=alt.Scale(domain=["p50", "p99"],
+                                                                                        range=[[1, 0], [5, 3]]),
+                                  legend=alt.Legend(orient="bottom")),
+        detail="percentile:N",
+        tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("percentile:N"), alt.Tooltip("rate:Q", format=",.1f", title="λ (req/s)"),
+                 alt.Tooltip("load:Q", format=".2f", title="load ρ"), alt.Tooltip("ms:Q", format=",.1f", title="ms")])
+    t_ms = period_s * 1e3
+    refs = pd.DataFrame([
+        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {2 * t_ms:.0f} ms"},
+        {"metric": "time to first token", "ms": 40.0, "label": "the talk: 40 ms"},
+        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {t_ms:.0f} ms"},
+        {"metric": "time per output token", "ms": 20.0, "label": "the talk: 20 ms"},
+    ])
+    rules = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_rule(
+        color="#555", strokeDash=[2, 3]).encode(y="ms:Q")
+    rule_text = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_text(
+        align="left", x=4, dy=-5, fontSize=10, color="#555").encode(y="ms:Q", text="label:N")
+    cap = alt.Chart(capacities).transform_filter("datum.scenario == cb_scenario").mark_rule(
+        strokeDash=[1, 2], strokeWidth=1.5).encode(
+        x="rate:Q", color=alt.Color("policy:N", scale=alt.Scale(domain=policies, range=POLICY_COLORS[:len(policies)]),
+                                    legend=None),
+        tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("rate:Q", format=",.1f", title="capacity λ_max (req/s)")])
+    return alt.layer(cap, rules, rule_text, lines).add_params(pick, metric).properties(
+        title=alt.Title("Requests hold their seats: latency against arrival rate",
+                        subtitle="continuous batching on the refined step model; dotted: each policy's capacity"),
+        width=560, height=320)
+
+
+# --------------------------------------------------------------------------------------------------
+# Speculative decoding: cost per token and per-user speed against batch
+
+
+def speculative_frame(hardware, model, chips: int, batches: np.ndarray, contexts: dict[str, float],
+                      drafts=(1, 2, 3), draft_cost_fraction: float | None = None) -> pd.DataFrame:
+    """t_spec / t_step for each draft length k, context and batch (the acceptance enters in the browser)."""
+    from ..speculative import MTP_DRAFT_COST_FRACTION, speculative_step
+
+    delta = MTP_DRAFT_COST_FRACTION if draft_cost_fraction is None else draft_cost_fraction
+    rows = []
+    for label, context in contexts.items():
+        for k in drafts:
+            s = speculative_step(hardware, model, batches, context, k, 1.0, delta, chips=chips)
+            ratio = np.asarray(s.step_s / s.plain.step_s)
+            for b, r in zip(batches, ratio):
+                rows.append({"context": label, "k": int(k), "batch": float(b), "time_ratio": round(float(r), 5)})
+    return pd.DataFrame(rows)
+
+
+def speculative_chart(frame: pd.DataFrame, capacities: pd.DataFrame, default_context: str,
+                      default_acceptance: float) -> alt.VConcatChart:
+    """Two panels against batch (log): cost per token with speculation ÷ without, and per-user speed-up, one
+    line per draft length k; sliders for the acceptance a, a dropdown for the context; 1 marked; the smallest
+    replica's capacity at that context as a vertical rule."""
+    contexts = list(dict.fromkeys(frame["context"]))
+    a = alt.param(name="sd_a", value=float(default_acceptance),
+                  bind=alt.binding_range(min=0.3, max=0.98, step=0.01, name="acceptance rate a "))
+    ctx = alt.param(name="sd_context", value=default_context,
+                    bind=alt.binding_select(options=contexts, name="Context "))
+    base = (alt.Chart(frame).transform_filter("datum.context == sd_context")
+            .transform_calculate(E="(1 - pow(sd_a, datum.k + 1)) / (1 - sd_a)")
+            .transform_calculate(cost="datum.time_ratio / datum.E", speed="datum.E / datum.time_ratio",
+                                 draft="'k = ' + datum.k"))
+    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences, log)", format="~s"))
+    color = alt.Color("draft:N", title="draft tokens", scale=alt.Scale(range=["#1f5fa6", "#2e8b57", "#6b4c9a"]),
+                      legend=alt.Legend(orient="bottom"))
+    tip = [alt.Tooltip("draft:N"), alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("E:Q", format=".2f", title="tokens/step"),
+           alt.Tooltip("cost:Q", format=".2f", title="cost ratio"), alt.Tooltip("speed:Q", format=".2f", title="speed-up")]
+    one = pd.DataFrame({"y": [1.0]})
+    cap = alt.Chart(capacities).transform_filter("datum.context == sd_context").mark_rule(color="#999", strokeDash=[2, 3]).encode(
+        x="batch:Q", tooltip=[alt.Tooltip("batch:Q", format=",.0f", title="sequences that fit the smallest replica")])
+
+    def panel(field: str, title: str, subtitle: str):
+        line = base.mark_line().encode(x=x, y=alt.Y(f"{field}:Q", title=title, scale=alt.Scale(zero=False)),
+                                       color=color, tooltip=tip)
+        rule = alt.Chart(one).mark_rule(color="#555").encode(y="y:Q")
+        return alt.layer(cap, rule, line).properties(width=560, height=200,
+                                                     title=alt.Title(title, subtitle=subtitle, fontSize=13))
+
+    return alt.vconcat(
+        panel("cost", "cost per token with speculation ÷ without", "below 1 it pays; dotted: the smallest replica's capacity"),
+        panel("speed", "per-user speed-up", "tokens per second one sequence sees, ÷ plain decoding"),
+    ).add_params(a, ctx).properties(title=alt.Title("A seat that carries more than one token",
+                                                    subtitle="speculative decoding on the refined step model"))
