@@ -400,6 +400,11 @@ class BatchingRun:
         return self.admit_s - self.arrival_s
 
     @property
+    def prefill_s(self) -> np.ndarray:
+        """From taking a seat to the first token: the request's prefill, and the prompts queued before it."""
+        return self.first_token_s - self.admit_s
+
+    @property
     def seat_time_s(self) -> np.ndarray:
         """Time a request holds its seat: finish − admission."""
         return self.finish_s - self.admit_s
@@ -415,7 +420,7 @@ class BatchingRun:
         return mask
 
     def quantile_s(self, metric: str, q: ArrayLike, warmup_fraction: float = WARMUP_FRACTION) -> np.ndarray:
-        """Quantiles of ``metric`` ('ttft', 'tpot', 'seat_wait', 'seat_time') over the measured requests."""
+        """Quantiles of ``metric`` ('ttft', 'tpot', 'seat_wait', 'prefill', 'seat_time') over the measured requests."""
         values = getattr(self, f"{metric}_s")[self.measured(warmup_fraction)]
         return np.nanquantile(values, q)
 

@@ -6,7 +6,7 @@ prefix of the drafts plus one token from the target come out. With each draft to
 probability a, independently, and the drafts judged in order (the first rejection ends the run), a step
 emits in expectation (Leviathan et al. 2023)
 
-    E[tokens per step] = Σ_{i=0}^{k} a^i = (1 − a^{k+1}) / (1 − a)                      (eq. sd-tokens)
+    m = Σ_{i=0}^{k} a^i = (1 − a^{k+1}) / (1 − a)                                   (eq. sd-tokens)
 
 (k + 1 at a = 1, 1 at a = 0). DeepSeek-V3's MTP module drafts one token (k = 1) and its second token is
 accepted 85–90% of the time (DeepSeek-V3 technical report, §5.4.3), so 1.85–1.90 tokens per step.
@@ -18,14 +18,14 @@ arithmetic intensity rises q-fold. Drafting adds k passes of the draft, each a f
 
     t_spec(B, L) = t_step(B, L; q = k+1) + k · δ · t_step(B, L; q = 1)                (eq. sd-step)
 
-Per-user speed is E / t_spec; cost per emitted token n · t_spec / (B · E). Against plain decoding
+Per-user speed is m / t_spec; cost per emitted token n · t_spec / (B · m). Against plain decoding
 (1 / t_step and n · t_step / B):
 
-    speed-up = E · t_step / t_spec,     cost ratio = t_spec / (E · t_step)             (eq. sd-ratios)
+    speed-up = m · t_step / t_spec,     cost ratio = t_spec / (m · t_step)             (eq. sd-ratios)
 
-Memory bound (small batch), t_spec ≈ t_step and both improve by about E. Compute bound (large batch),
+Memory bound (small batch), t_spec ≈ t_step and both improve by about m. Compute bound (large batch),
 t_spec ≈ (k+1) · t_step: every one of the k + 1 verified tokens costs its FLOPs, accepted or not, so the cost
-per emitted token rises by (k+1)/E ≥ 1 — speculation pays at small batch and costs at large batch.
+per emitted token rises by (k+1)/m ≥ 1 — speculation pays at small batch and costs at large batch.
 Counted in sequences, the optimal batch falls about q-fold (:func:`lib.roofline.pooled_optimal_batch`).
 
 Assumptions, named: acceptance independent of position (real acceptance falls along the draft); the draft
@@ -56,7 +56,7 @@ MTP_DRAFT_COST_FRACTION = 1.0 / 61.0
 
 
 def expected_tokens_per_step(acceptance: ArrayLike, draft_tokens: ArrayLike) -> np.ndarray:
-    """E = (1 − a^{k+1}) / (1 − a): tokens a sequence emits per verified step (eq. sd-tokens); k + 1 at a = 1."""
+    """m = (1 − a^{k+1}) / (1 − a): tokens a sequence emits per verified step (eq. sd-tokens); k + 1 at a = 1."""
     a = np.asarray(acceptance, dtype=float)
     k = np.asarray(draft_tokens, dtype=float)
     if np.any((a < 0) | (a > 1)):
@@ -80,7 +80,7 @@ class SpeculativeStep:
 
     @property
     def tokens_per_sequence(self) -> np.ndarray:
-        """E, tokens each sequence emits per step."""
+        """m, tokens each sequence emits per step."""
         return expected_tokens_per_step(self.acceptance, self.draft_tokens)
 
     @property
@@ -90,27 +90,27 @@ class SpeculativeStep:
 
     @property
     def user_tokens_per_s(self) -> np.ndarray:
-        """E / t_spec: the decode speed one sequence sees."""
+        """m / t_spec: the decode speed one sequence sees."""
         return self.tokens_per_sequence / self.step_s
 
     @property
     def chip_seconds_per_token(self) -> np.ndarray:
-        """n · t_spec / (B · E): accelerator-seconds per emitted token."""
+        """n · t_spec / (B · m): accelerator-seconds per emitted token."""
         return self.plain.chips * self.step_s / (self.plain.batch * self.tokens_per_sequence)
 
     @property
     def speedup(self) -> np.ndarray:
-        """Per-user speed against plain decoding: E · t_step / t_spec (eq. sd-ratios)."""
+        """Per-user speed against plain decoding: m · t_step / t_spec (eq. sd-ratios)."""
         return self.tokens_per_sequence * self.plain.step_s / self.step_s
 
     @property
     def cost_ratio(self) -> np.ndarray:
-        """Cost per emitted token against plain decoding: t_spec / (E · t_step); < 1 means it pays."""
+        """Cost per emitted token against plain decoding: t_spec / (m · t_step); < 1 means it pays."""
         return self.step_s / (self.tokens_per_sequence * self.plain.step_s)
 
     @property
     def wasted_flop_fraction(self) -> np.ndarray:
-        """Share of the verified tokens' FLOPs spent on tokens that are thrown away: 1 − E / (k + 1)."""
+        """Share of the verified tokens' FLOPs spent on tokens that are thrown away: 1 − m / (k + 1)."""
         return 1.0 - self.tokens_per_sequence / (self.draft_tokens + 1.0)
 
 

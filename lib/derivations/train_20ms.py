@@ -276,7 +276,7 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
         entry("train-20ms", "MTP tokens per step per sequence (k = 1)", None,
               float(speculative.expected_tokens_per_step(a.value, k)), "tokens", kind="scenario", assumptions=[a],
               recompute=lambda mtp_acceptance: float(speculative.expected_tokens_per_step(mtp_acceptance, k)),
-              inputs={"draft_tokens_k": k}, note="E = (1 − a^{k+1}) / (1 − a)"),
+              inputs={"draft_tokens_k": k}, note="m = (1 − a^{k+1}) / (1 − a)"),
         entry("train-20ms", "MTP per-user speed-up at the train's seats", None, float(here.speedup), "×",
               kind="scenario", assumptions=[a, delta], inputs=inputs,
               recompute=lambda **kw: float(at_seats(**kw).speedup),
@@ -291,7 +291,7 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
                   speculative.speculative_step(hw, model, big, 0.0, k, mtp_acceptance, draft_cost_fraction,
                                                chips=s.chips).cost_ratio),
               inputs={**inputs, "batch": round(big), "context_tokens": 0},
-              note="cost per token with MTP ÷ without at twice the per-operation B*, context 0: (k+1)(1+δ)/E ≥ 1"),
+              note="cost per token with MTP ÷ without at twice the per-operation B*, context 0: (k+1+kδ)/m ≥ 1"),
         entry("train-20ms", "optimal batch in sequences with MTP ÷ without", None, ratio_b, "×", kind="scenario",
               assumptions=[context], recompute=lambda serving_context_tokens: mtp_optimal_batch_ratio(
                   sel, serving_context_tokens), inputs=inputs,
@@ -354,9 +354,11 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
                 run = batching.simulate_load(rep, lengths, own, requests, seed + i, scale)
                 ttft = run.quantile_s("ttft", [0.5, 0.99])
                 tpot = run.quantile_s("tpot", [0.5, 0.99])
+                wait = run.quantile_s("seat_wait", 0.99)
+                prefill = run.quantile_s("prefill", 0.99)
                 summaries.append({"scenario": scenario, "policy": policy, "rate": rate, "load": own,
                                   "reference_load": float(load), "ttft_p50": float(ttft[0]),
-                                  "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]),
+                                  "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]), "seat_wait_p99": float(wait), "prefill_p99": float(prefill),
                                   "max_step_s": run.max_step_s, "seats": rep.seats.seats,
                                   "context": rep.context_tokens, "budget_bound": rep.budget_bound,
                                   "capacity_bound": rep.seats.capacity_bound,

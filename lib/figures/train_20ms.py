@@ -210,32 +210,35 @@ def seats_chart(star: pd.DataFrame, capacity: pd.DataFrame, blackboard_b: float,
                   bind=alt.binding_range(min=int(chips[0]), max=int(chips[-1]), step=int(chips[1] - chips[0])
                                          if len(chips) > 1 else 1,
                                          name="accelerators per replica n "))
-    x = alt.X("context:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="context L (tokens, log)", format="~s"))
+    domain = [float(capacity["context"].min()), float(capacity["context"].max())]
+    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=domain, nice=False),
+              axis=alt.Axis(title="context L (tokens, log)", format="~s"))
     y_title = "sequences per step (log)"
+    y_scale = alt.Scale(type="log", domain=[1, 1e5], clamp=False)
     color = alt.Color("curve:N", title=None, scale=alt.Scale(domain=list(SEATS_COLORS), range=list(SEATS_COLORS.values())),
                       legend=alt.Legend(orient="bottom"))
-    star_line = alt.Chart(star).transform_calculate(curve="'pooled B* (refined)'").mark_line().encode(
-        x=x, y=alt.Y("b_star:Q", scale=alt.Scale(type="log"), title=y_title), color=color,
+    star_line = alt.Chart(star).transform_calculate(curve="'pooled B* (refined)'").mark_line(clip=True).encode(
+        x=x, y=alt.Y("b_star:Q", scale=y_scale, title=y_title), color=color,
         tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"),
                  alt.Tooltip("b_star:Q", format=",.0f", title="pooled B*")])
     mine = capacity.loc[capacity["capacity"] >= 1]
     cap_line = alt.Chart(mine).transform_filter("datum.chips == tr_chips").transform_calculate(
-        curve="'capacity of the replica'").mark_line(strokeDash=[5, 3]).encode(
+        curve="'capacity of the replica'").mark_line(strokeDash=[5, 3], clip=True).encode(
         x=x, y=alt.Y("capacity:Q", title=y_title), color=color,
         tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"), alt.Tooltip("chips:Q", title="n"),
                  alt.Tooltip("capacity:Q", format=",.0f", title="sequences that fit")])
     seat_line = alt.Chart(mine).transform_filter("datum.chips == tr_chips").transform_calculate(
-        curve="'seats = min(B*, capacity)'").mark_line(strokeWidth=4, opacity=0.35).encode(
+        curve="'seats = min(B*, capacity)'").mark_line(strokeWidth=5, opacity=0.3, clip=True).encode(
         x=x, y=alt.Y("seats:Q", title=y_title), color=color,
         tooltip=[alt.Tooltip("context:Q", format=",.0f", title="L (tokens)"),
                  alt.Tooltip("seats:Q", format=",.0f", title="seats")])
     board = pd.DataFrame({"b": [float(blackboard_b)], "label": [f"blackboard B* = {blackboard_b:,.0f} (no KV, bf16)"]})
     board_rule = alt.Chart(board).mark_rule(color="#777", strokeDash=[2, 3]).encode(y="b:Q")
-    board_text = alt.Chart(board).mark_text(align="left", x=4, dy=-6, fontSize=11, color="#555").encode(
+    board_text = alt.Chart(board).mark_text(align="right", x=556, dy=-6, fontSize=11, color="#555").encode(
         y="b:Q", text="label:N")
     ticks = pd.DataFrame({"context": list(marks.values()), "label": list(marks)})
     tick_rule = alt.Chart(ticks).mark_rule(color="#999").encode(x="context:Q")
-    tick_text = alt.Chart(ticks).mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-3, y=0,
+    tick_text = alt.Chart(ticks).mark_text(angle=270, align="left", baseline="bottom", dx=-3, y=316,
                                            fontSize=10, color="#555").encode(x="context:Q", text="label:N")
     return alt.layer(tick_rule, tick_text, board_rule, board_text, star_line, cap_line, seat_line).add_params(n).properties(
         title=alt.Title("How many seats the train has",
@@ -288,19 +291,22 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
                  alt.Tooltip("load:Q", format=".2f", title="load ρ"), alt.Tooltip("ms:Q", format=",.1f", title="ms")])
     t_ms = period_s * 1e3
     refs = pd.DataFrame([
-        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {2 * t_ms:.0f} ms"},
-        {"metric": "time to first token", "ms": 40.0, "label": "the talk: 40 ms"},
-        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {t_ms:.0f} ms"},
-        {"metric": "time per output token", "ms": 20.0, "label": "the talk: 20 ms"},
+        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {2 * t_ms:.0f} ms", "side": "right"},
+        {"metric": "time to first token", "ms": 40.0, "label": "the talk: 40 ms", "side": "left"},
+        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {t_ms:.0f} ms", "side": "right"},
+        {"metric": "time per output token", "ms": 20.0, "label": "the talk: 20 ms", "side": "left"},
     ])
     rules = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_rule(
         color="#555", strokeDash=[2, 3]).encode(y="ms:Q")
-    rule_text = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_text(
-        align="left", x=4, dy=-5, fontSize=10, color="#555").encode(y="ms:Q", text="label:N")
+    rule_text = alt.layer(*[
+        alt.Chart(refs[refs["side"] == side]).transform_filter("datum.metric == cb_metric").mark_text(
+            align=side, x=(556 if side == "right" else 4), dy=(-5 if side == "right" else 10), fontSize=10,
+            color="#555").encode(y="ms:Q", text="label:N")
+        for side in ("left", "right")])
     cap = alt.Chart(capacities).transform_filter("datum.scenario == cb_scenario").mark_rule(
         strokeDash=[1, 2], strokeWidth=1.5).encode(
         x="rate:Q", color=alt.Color("policy:N", scale=alt.Scale(domain=policies, range=POLICY_COLORS[:len(policies)]),
-                                    legend=None),
+                                    title="scheduling", legend=alt.Legend(orient="bottom", direction="vertical")),
         tooltip=[alt.Tooltip("policy:N"), alt.Tooltip("rate:Q", format=",.1f", title="capacity λ_max (req/s)")])
     return alt.layer(cap, rules, rule_text, lines).add_params(pick, metric).properties(
         title=alt.Title("Requests hold their seats: latency against arrival rate",
