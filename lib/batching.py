@@ -474,12 +474,10 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
     free_slots = list(range(seats - 1, -1, -1))
     slot_of = [-1] * n
     ending: list[tuple[int, int]] = []  # (the step that emits the last token, request)
-    log_start: list[float] = []
-    log_dt: list[float] = []
-    log_seated: list[int] = []
-    log_dec: list[int] = []
-    log_prefill: list[int] = []
-
+    # The step log, one record per run of steps: (start, steps m, c0, c1, seats held, decoding, prompt tokens,
+    # explicit durations or None). A run's step j lasts c0 + c1·j (attention linear in the context), unless its
+    # durations are given; a single step is a run of one. Expanded into per-step arrays at the end.
+    runs: list[tuple] = []
     tau, step, nxt, head, head_done = 0.0, 0, 0, 0, 0
     seated = n_dec = done = 0
     while done < n:
@@ -492,24 +490,25 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             continue
         completed: list[int] = []
         if head == nxt and n_dec and ending[0][0] > step:
-            # Decode-only steps until the next last token or the next boarding: one vector operation.
+            # Decode-only steps until the next last token or the next boarding, in one go.
             m = ending[0][0] - step + 1
-            offsets = step + np.arange(m, dtype=float)
+            free = nxt < n and seated < seats  # a free seat: the next arrival boards at the step after it arrives
             if linear:
-                attention = slope * (base_sum + n_dec * offsets)
+                c0 = costs._weights_scalar(n_dec) + slope * (base_sum + n_dec * step)
+                c1 = slope * n_dec
+                if free:
+                    m = min(m, _steps_to_reach(arr[nxt] - tau, c0, c1))
+                runs.append((tau, m, c0, c1, seated, n_dec, 0, None))
+                tau += m * c0 + c1 * m * (m - 1) / 2.0
             else:
+                offsets = step + np.arange(m, dtype=float)
                 contexts = base[decoding][None, :] + offsets[:, None]
-                attention = costs.decode_attention_s(contexts).sum(axis=1)
-            durations = costs._weights_scalar(n_dec) + attention
-            ends = tau + np.cumsum(durations)
-            if nxt < n and seated < seats:  # a free seat: the next arrival boards at the step after it arrives
-                m = min(m, int(np.searchsorted(ends, arr[nxt], side="left")) + 1)
-            log_start.extend((ends[:m] - durations[:m]).tolist())
-            log_dt.extend(durations[:m].tolist())
-            log_seated.extend([seated] * m)
-            log_dec.extend([n_dec] * m)
-            log_prefill.extend([0] * m)
-            tau = float(ends[m - 1])
+                durations = costs._weights_scalar(n_dec) + costs.decode_attention_s(contexts).sum(axis=1)
+                ends = tau + np.cumsum(durations)
+                if free:
+                    m = min(m, int(np.searchsorted(ends, arr[nxt], side="left")) + 1)
+                runs.append((tau, m, 0.0, 0.0, seated, n_dec, 0, durations[:m]))
+                tau = float(ends[m - 1])
             last = step + m - 1
         else:
             # Decode tokens first; the rest of the budget goes to prompts in prefill, in arrival order.
@@ -538,11 +537,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             else:
                 attention = float(costs.decode_attention_s(base[decoding] + step).sum())
             dt = costs._weights_scalar(n_dec + chunk_tokens) + attention + chunk_attention
-            log_start.append(tau)
-            log_dt.append(dt)
-            log_seated.append(seated)
-            log_dec.append(n_dec)
-            log_prefill.append(chunk_tokens)
+            runs.append((tau, 1, dt, 0.0, seated, n_dec, chunk_tokens, None))
             tau += dt
             last = step
         while ending and ending[0][0] == last:  # last tokens emitted in this step
@@ -571,9 +566,43 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             heapq.heappush(ending, (last + o_list[i] - 1, i))
         step = last + 1
 
+    starts, dts, held, dec, pre = _expand_runs(runs)
     return BatchingRun(arrival, np.array(admit), np.array(first), np.array(finish), prompts.astype(np.int64),
-                       outputs.astype(np.int64), np.array(log_start), np.array(log_dt), np.array(log_seated),
-                       np.array(log_dec), np.array(log_prefill), seats, float(token_budget))
+                       outputs.astype(np.int64), starts, dts, held, dec, pre, seats, float(token_budget))
+
+
+def _steps_to_reach(gap_s: float, c0: float, c1: float) -> int:
+    """The fewest steps, durations c0 + c1·j (j = 0, 1, …), whose total reaches ``gap_s``:
+    the smallest m ≥ 1 with m·c0 + c1·m(m−1)/2 ≥ gap."""
+    def total(m: int) -> float:
+        return m * c0 + c1 * m * (m - 1) / 2.0
+    if c1 > 0:
+        b = c0 - c1 / 2.0
+        guess = (-b + math.sqrt(b * b + 2.0 * c1 * max(gap_s, 0.0))) / c1
+    else:
+        guess = max(gap_s, 0.0) / c0
+    m = max(1, math.ceil(guess))
+    while total(m) < gap_s:
+        m += 1
+    while m > 1 and total(m - 1) >= gap_s:
+        m -= 1
+    return m
+
+
+def _expand_runs(runs: list[tuple]) -> tuple[np.ndarray, ...]:
+    """Per-step arrays (start, duration, seats held, decoding, prompt tokens) from the run records."""
+    starts, counts, c0, c1, held, dec, pre, explicit = zip(*runs)
+    counts = np.asarray(counts, dtype=np.int64)
+    first_step = np.cumsum(counts) - counts
+    j = np.arange(int(counts.sum())) - np.repeat(first_step, counts)
+    dt = np.repeat(np.asarray(c0), counts) + np.repeat(np.asarray(c1), counts) * j
+    for at, m, durations in zip(first_step, counts, explicit):
+        if durations is not None:
+            dt[at:at + m] = durations
+    before = np.cumsum(dt) - dt  # time from the first step's start to each step's start, across runs
+    start = np.repeat(np.asarray(starts), counts) + before - np.repeat(before[first_step], counts)
+    return (start, dt, np.repeat(np.asarray(held, dtype=np.int64), counts),
+            np.repeat(np.asarray(dec, dtype=np.int64), counts), np.repeat(np.asarray(pre, dtype=np.int64), counts))
 
 
 def poisson_arrivals(rate_per_s: float, n: int, rng: np.random.Generator) -> np.ndarray:
