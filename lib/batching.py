@@ -72,6 +72,10 @@ ArrayLike = np.ndarray | float | int
 #: ones (≥ 8,192) let prompts through faster. Raised to the seat count when that is larger, as vLLM requires.
 DEFAULT_TOKEN_BUDGET = 8192
 
+#: The token budget that prefills every newly seated prompt whole in the next step (Orca's iteration-level
+#: scheduling), K = ∞.
+WHOLE_PROMPTS = math.inf
+
 #: Share of requests left out of the statistics at the start of a run, while the batch fills from empty.
 WARMUP_FRACTION = 0.1
 

@@ -314,7 +314,7 @@ SCENARIOS: dict[str, tuple[str, float]] = {
 POLICIES: dict[str, float] = {
     "chunked prefill, K = 8,192": 8192.0,
     "chunked prefill, K = 2,048": 2048.0,
-    "whole prompts (K = ∞)": math.inf,
+    "whole prompts (K = ∞)": batching.WHOLE_PROMPTS,
 }
 
 
