@@ -57,7 +57,7 @@ nbtest: $(STAMP)
 	  status=$$?; rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS)); exit $$status
 
 html-tests: $(STAMP) node-tools
-	$(PY) -m pytest tests -m book -q
+	$(PY) -m pytest tests -m book -q -n 2
 
 # The PDF edition: every page printed by headless Chromium after its charts draw, joined with pypdf.
 pdf: $(STAMP)

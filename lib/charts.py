@@ -145,6 +145,21 @@ def log_axis(title: str, **kwargs) -> alt.Axis:
     return alt.Axis(title=title, format="~s", **kwargs)
 
 
+_SUPERSCRIPTS = "['⁰','¹','²','³','⁴','⁵','⁶','⁷','⁸','⁹']"
+
+
+def sci_expr(value: str, digits: int = 3) -> str:
+    """A Vega expression writing the positive number ``value`` (an expression such as ``datum.flop``) as
+    ``3.29×10²⁴`` (``digits`` significant digits; ``10²⁴`` when the mantissa is 1), for labels computed in the
+    browser: people read it, unlike Vega's ``3.29e+24``. Exponents 0–99."""
+    e = f"floor(log({value}) / LN10 + 1e-9)"
+    m = f"({value}) / pow(10, {e})"
+    sup = f"({_SUPERSCRIPTS}[floor({e} / 10)] + {_SUPERSCRIPTS}[{e} % 10])"
+    sup = f"({e} < 10 ? {_SUPERSCRIPTS}[{e}] : {sup})"
+    mantissa = f"format({m}, '.{digits}~r')"
+    return f"({mantissa} == '1' ? '' : {mantissa} + '×') + '10' + {sup}"
+
+
 def fold_label_expr(series: dict[str, str], field: str = "term") -> str:
     """A Vega expression naming each column folded into ``datum[field]`` by its label in ``series``
     (column → label), for use after ``transform_fold(list(series), as_=[field, ...])``."""

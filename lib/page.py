@@ -77,8 +77,14 @@ def table_html(frame: pd.DataFrame, caption: str | None = None, index: bool = Fa
     rows = "".join("<tr>" + "".join(cell("td", v, n) for v, n in zip(row, numeric)) + "</tr>"
                    for row in frame.itertuples(index=False))
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<div class="book-table-wrap"><table class="dataframe {classes}">{cap}<thead><tr>{head}</tr></thead>'
+    return (f'{_wrap_open(caption)}<table class="dataframe {classes}">{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table></div>")
+
+
+def _wrap_open(caption: str | None) -> str:
+    """The box a table scrolls in: focusable and named, so that keyboard users can scroll it too."""
+    label = html.escape(caption or "Table", quote=True)
+    return f'<div class="book-table-wrap" tabindex="0" role="region" aria-label="{label}">'
 
 
 def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False) -> HTML:
@@ -159,7 +165,7 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
     head = "".join(f'<th class="num">{html.escape(c)}</th>' if c in numeric else f"<th>{html.escape(c)}</th>"
                    for c in frame.columns)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return HTML(f'<div class="book-table-wrap"><table class="book-table book-ledger">{cap}<thead><tr>{head}</tr>'
+    return HTML(f'{_wrap_open(caption or "The ledger")}<table class="book-table book-ledger">{cap}<thead><tr>{head}</tr>'
                 f"</thead><tbody>{''.join(cells)}</tbody></table></div>")
 
 

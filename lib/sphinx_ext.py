@@ -225,6 +225,32 @@ def _subset_icons(app, exception) -> None:
     _drop_search_index(out)
 
 
+#: Fixes to the theme's markup for assistive technology (axe-core): an accessible name that contains the
+#: visible label, and the primary sidebar (logo, search, table of contents) inside a landmark.
+_ACCESSIBILITY = (
+    (re.compile(r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"'), r"\1"),
+    (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
+    # sphinxcontrib-bibtex marks the references "list" without "listitem" children
+    (re.compile(r'<div role="list" class="citation-list">'), '<div class="citation-list">'),
+    (re.compile(r'<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar">'),
+     '<div id="pst-primary-sidebar" class="bd-sidebar-primary bd-sidebar" role="navigation" aria-label="The book">'),
+)
+
+
+def _accessibility(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = text
+        for pattern, replacement in _ACCESSIBILITY:
+            new = pattern.sub(replacement, new)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
 def _subset_icon_font(static: Path) -> None:
     """Keep only the glyphs of the solid icon font that the stylesheets use (admonition, dropdown and
     breadcrumb icons drawn by CSS): 156 kB down to a few kB."""
@@ -342,20 +368,13 @@ class _Context:
 
 
 def _exercise_numbers(app) -> dict[str, int]:
-    """Exercise label → its number in the book (numbered in table-of-contents order, as the course page and
-    sphinx-exercise number them)."""
+    """Exercise label → its number in the book (lib.course: the numbering the course page uses)."""
     from . import course
 
     try:
-        chapters = course.chapters(Path(app.srcdir))
+        return course.exercise_numbers(course.chapters(Path(app.srcdir)))
     except (OSError, KeyError):
         return {}
-    numbers, n = {}, 0
-    for chapter in chapters:
-        for exercise in chapter.exercises:
-            n += 1
-            numbers[exercise.label] = n
-    return numbers
 
 
 def _bibliography(app) -> dict[str, dict[str, str]]:
@@ -545,6 +564,7 @@ def setup(app):
     app.connect("source-read", _source_read)
     app.connect("build-finished", _write_bundle)
     app.connect("build-finished", _subset_icons)
+    app.connect("build-finished", _accessibility)
     app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _page_assets, priority=999)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

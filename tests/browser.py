@@ -69,6 +69,8 @@ class PageReport:
     scroll_width: int = 0  # the document's width: wider than the viewport means the page scrolls sideways
     chart_text: list[str] = field(default_factory=list)  # every text drawn in the charts (labels, titles)
     axe: list[dict] = field(default_factory=list)  # axe-core violations (id, impact, nodes) when asked for
+    phone_scroll_width: int = 0  # the document's width once the viewport is narrowed to a phone's
+    phone_charts_drawn: int = 0
 
 
 @contextlib.contextmanager
@@ -88,8 +90,11 @@ def browser():
 
 
 def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wait_ms: int = 400,
-            width: int = 1280, dark: bool = False, axe: bool = False, controls: bool = True) -> PageReport:
-    """Load one page; record console errors, blocked off-machine requests, charts drawn and controls."""
+            width: int = 1280, dark: bool = False, axe: bool = False, controls: bool = True,
+            phone_width: int | None = None) -> PageReport:
+    """Load one page; record console errors, blocked off-machine requests, charts drawn and controls, the bytes
+    of the first load, the document's width; optionally axe-core's violations, and the document's width after
+    narrowing the same page to ``phone_width`` (charts redraw for it)."""
     report = PageReport(base_url + page_path)
     context = b.new_context(viewport={"width": width, "height": 900})
     if dark:  # the theme's stored preference: the page opens in dark mode
@@ -105,11 +110,6 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
             route_obj.abort()
 
     page.route("**/*", route)
-    def count_bytes(response):
-        with contextlib.suppress(Exception):
-            report.bytes_loaded += len(response.body())
-
-    page.on("response", count_bytes)
     page.on("console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: report.page_errors.append(str(e)))
     page.on("requestfailed", lambda r: report.failed_requests.append(r.url)
@@ -124,10 +124,19 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.charts_drawn = page.locator(".book-chart svg.marks, .book-chart canvas").count()
     report.controls = page.locator(".book-chart .vega-bind input, .book-chart .vega-bind select").count()
     report.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    # Every response's uncompressed body: the page itself and each resource it loaded.
+    report.bytes_loaded = page.evaluate(
+        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".reduce((s, e) => s + (e.decodedBodySize || 0), 0)")
     report.chart_text = page.locator(".book-chart svg text").all_text_contents()
     if axe:
         report.axe = run_axe(page)
     report.controls_working = _exercise_controls(page) if controls else 0
+    if phone_width:
+        page.set_viewport_size({"width": phone_width, "height": 900})
+        page.wait_for_timeout(700)  # the charts' resize observer waits 150 ms, then redraws
+        report.phone_scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:
