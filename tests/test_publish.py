@@ -77,3 +77,29 @@ def test_workflow_passes_actionlint():
     assert done.returncode == 0, done.stdout + done.stderr
     text = "\n".join(w.read_text() for w in workflows)
     assert "make book" in text and "deploy-pages" in text and "make pdf" in text
+
+
+def test_code_cells_are_collapsed_unless_tagged():
+    from lib.sphinx_ext import hide_code_inputs
+
+    src = ("```{code-cell} python\nx = 1\n```\n"
+           "```{code-cell} python\n:tags: [remove-input]\ny = 2\n```\n"
+           "```{code-cell} python\n:tags: [raises-exception]\nz = 3\n```\n")
+    out = hide_code_inputs(src)
+    assert out.count(":tags: [hide-input]") == 1
+    assert ":tags: [remove-input]\n" in out and ":tags: [raises-exception, hide-input]" in out
+
+
+def test_student_edition_drops_solutions():
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    from lib.sphinx_ext import strip_solutions
+
+    cells = [new_markdown_cell("```{exercise-start}\n:label: e1\n```\nAsk.\n```{exercise-end}\n```\n\n"
+                               "```{solution-start} e1\n:class: dropdown\n```\nThe answer."),
+             new_code_cell("print(42)"),
+             new_markdown_cell("More answer.\n```{solution-end}\n```\n\n## Sources")]
+    kept = strip_solutions(cells)
+    text = "\n".join(c.source for c in kept)
+    assert "Ask." in text and "## Sources" in text
+    assert "answer" not in text and all(c.cell_type == "markdown" for c in kept)
