@@ -23,8 +23,18 @@ from .hardware import Hardware
 from .models import ATTENTION_TYPES, Model
 from .units import GIGA, TERA, WEIGHT_FORMATS
 
-#: The repository's own data directory (the book's default data).
-DEFAULT_DATA_DIR = (Path(__file__).resolve().parent.parent / "data").resolve()
+def _default_data_dir() -> Path:
+    """The book's own data: ``lib/_data`` in an installed package (``pip install`` maps the repository's
+    ``data/`` there), else the repository's ``data/`` beside ``lib/`` (a clone, or an editable install)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_data"
+    if (installed / "hardware.csv").is_file():
+        return installed
+    return (here.parent / "data").resolve()
+
+
+#: The book's default data directory: the one place that knows where data/ is.
+DEFAULT_DATA_DIR = _default_data_dir()
 DEFAULT_HARDWARE = "H100 SXM"
 DEFAULT_MODEL = "DeepSeek-V3"
 

@@ -1,9 +1,10 @@
 """The book's one notation table: every symbol, its meaning, its SI unit and its name in code.
 
 Symbols with scope ``"book"`` mean the same thing on every page. A few letters are needed only inside one
-chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope,
-may be reused by another chapter for another local quantity, and must never reuse a book-wide letter. The
-notation page renders the whole table, and docstrings use the same letters.
+chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope.
+Every symbol has one meaning in the whole book: a chapter never reuses a symbol another entry defines (it
+adds a subscript instead, as in $k_\text{exp}$). The notation page renders the whole table, and docstrings
+use the same letters.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ SYMBOLS: tuple[Symbol, ...] = (
            "index_key_bytes_per_token_per_layer", "chapters/context-plateau"),
     Symbol(r"\lambda", "request arrival rate", "requests/s", "arrival_rate_per_s", "chapters/train-20ms"),
     Symbol(r"\rho", r"offered load $\lambda T / B$", "1", "load", "chapters/train-20ms"),
-    Symbol(r"d", "share of time a user is decoding", "1", "duty_cycle", "chapters/train-20ms"),
-    Symbol(r"U", r"users that fill one train, $B/d$", "users", "streams_to_fill", "chapters/train-20ms"),
+    Symbol(r"\delta", "share of time a user is decoding", "1", "duty_cycle", "chapters/train-20ms"),
+    Symbol(r"U", r"users that fill one train, $B/\delta$", "users", "streams_to_fill", "chapters/train-20ms"),
     Symbol(r"S", "speed ratio, fast ÷ standard tokens/s per user", "1", "speed_ratio", "chapters/fast-mode"),
     Symbol(r"P", "price ratio per token, fast ÷ standard", "1", "price_ratio", "chapters/fast-mode"),
     Symbol(r"\varphi", "KV-read share of the standard mode's step", "1", "kv_share", "chapters/fast-mode"),
@@ -88,16 +89,16 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/prices-leak"),
     Symbol(r"b_{kv}^*", r"KV bytes per token that put the breakpoint at $L^*$", "bytes", "breakpoint_kv_bytes",
            "chapters/prices-leak"),
-    Symbol(r"\varphi", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
+    Symbol(r"\omega", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
     Symbol(r"\tau^*", "break-even residence time of data in a memory tier", "s", "break_even_s",
            "chapters/prices-leak"),
     Symbol(r"L_0", "context at which √-sparse attention starts to skip tokens", "tokens", "crossover_tokens",
            "chapters/context-plateau"),
-    Symbol(r"k(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
+    Symbol(r"K(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
            "chapters/context-plateau"),
     Symbol(r"n_\text{dom}", "accelerators in a scale-up domain", "count", "scale_up_domain_size",
            "chapters/context-plateau"),
-    Symbol(r"k", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
+    Symbol(r"k_\text{exp}", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
     Symbol(r"d", "hidden size", "elements", "hidden_size", "chapters/racks"),
     Symbol(r"b_a", "bytes per activation element on a link", "bytes", "bytes_per_activation", "chapters/racks"),
     Symbol(r"W_\text{up}, W_\text{out}", "scale-up and scale-out link bandwidth per accelerator, one direction",
@@ -117,12 +118,12 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
            "chapters/overtrained-100x"),
     Symbol(r"Q", "answers served", "count", "answers", "chapters/four-scaling-laws"),
-    Symbol(r"r", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
+    Symbol(r"r_\text{ans}", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
     Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
-    Symbol(r"P", "power drawn by one accelerator", "W", "tdp_W", "chapters/power-and-co-design"),
+    Symbol(r"P_\text{el}", "electrical power drawn (one accelerator's TDP)", "W", "tdp_W", "chapters/power-and-co-design"),
     Symbol(r"\text{PUE}", "power usage effectiveness: facility power ÷ IT power", "1", "pue",
            "chapters/power-and-co-design"),
-    Symbol(r"\eta", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
+    Symbol(r"\eta_\text{tok}", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
 )
 
 
@@ -144,17 +145,21 @@ def markdown_table(scope: str = "book") -> str:
     return "\n".join(lines)
 
 
+def base_symbols(symbol: str) -> set[str]:
+    """The symbols one table entry defines, normalised for comparison: a list ("W_up, W_out") split, a
+    function's argument dropped ("K(L)" is K), spaces removed."""
+    import re
+
+    parts = [p.strip() for p in symbol.split(",")] if not symbol.startswith(r"\text") else [symbol]
+    return {re.sub(r"\s+", "", re.sub(r"\((?:[^()]*)\)$", "", p)) for p in parts if p}
+
+
 def conflicts() -> list[str]:
-    """Letters that break the rules: a book-wide symbol defined twice, or reused by a chapter."""
-    book = [s.symbol for s in SYMBOLS if s.scope == "book"]
-    problems = [f"{sym!r} is defined twice book-wide" for sym in set(book) if book.count(sym) > 1]
+    """Symbols that break "one meaning per symbol": a symbol defined by two entries of the table, whatever their
+    scopes (book-wide or any chapter's)."""
+    owners: dict[str, list[str]] = {}
     for s in SYMBOLS:
-        if s.scope != "book":
-            parts = {p.strip() for p in s.symbol.split(",")}
-            clash = parts & set(book)
-            if clash:
-                problems.append(f"{s.scope} reuses the book-wide symbol(s) {sorted(clash)}")
-            same = [t for t in SYMBOLS if t.scope == s.scope and t.symbol == s.symbol]
-            if len(same) > 1:
-                problems.append(f"{s.scope} defines {s.symbol!r} twice")
-    return sorted(set(problems))
+        for sym in base_symbols(s.symbol):
+            owners.setdefault(sym, []).append(f"{s.scope}: {s.meaning}")
+    return sorted(f"{sym!r} has {len(uses)} meanings: " + " | ".join(uses)
+                  for sym, uses in owners.items() if len(uses) > 1)
