@@ -665,6 +665,11 @@ def price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike,
     def t(batch):
         return decode_time_s(hardware, model, batch, ctx, chips, precision, kv_precision, latency_floor_s)
 
+    return _fast_batch_by_bisection(t, b_s, s, iterations)
+
+
+def _fast_batch_by_bisection(t, b_s: np.ndarray, s: np.ndarray, iterations: int) -> FastModeForRefined:
+    """B_f in [1, B_s] with t(B_f) = t(B_s) / S, for a step time t(B) that never decreases with B."""
     t_s = t(b_s)
     t_one = t(np.ones_like(b_s))
     target = t_s / s
@@ -680,6 +685,23 @@ def price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike,
         price = b_s / b_f / s
         t_f = np.where(ok, t(np.where(ok, b_f, 1.0)), np.nan)
     return FastModeForRefined(b_s, b_f, s, price, t_s, t_f, t_s / t_one)
+
+
+def blackboard_price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike, context: ArrayLike,
+                               speed_ratio: ArrayLike, precision: str = "bf16", kv_precision: str = "bf16",
+                               iterations: int = 60) -> FastModeForRefined:
+    """:func:`price_for_speed` on the blackboard's step (eq. fm-step): every weight read at every batch, so
+    the ceiling is t(B_s) / t(1) ≈ 1 / (1 − φ) and a replica that only holds its weights gets no speed."""
+    b_s = np.asarray(standard_batch, dtype=float)
+    s = np.asarray(speed_ratio, dtype=float)
+    if np.any(b_s < 1) or np.any(s < 1):
+        raise ValueError("standard batch and speed ratio must be ≥ 1")
+    b_s, ctx, s = np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
+
+    def t(batch):
+        return blackboard_decode_step(hardware, model, batch, ctx, precision, kv_precision, chips=1).step_s
+
+    return _fast_batch_by_bisection(t, b_s, s, iterations)
 
 
 @dataclass(frozen=True)
@@ -720,40 +742,39 @@ def _saved_shares(hardware: Hardware, model: Model, b_s: float, b_f: float, cont
 def standard_batches_for_offer(hardware: Hardware, model: Model, context: float, price_ratio: float,
                                speed_ratio: float, precision: str | Precisions | None = None,
                                kv_precision: str | None = STANDARD_KV_FORMAT, max_standard_batch: float = 1e6,
-                               grid_points: int = 241, iterations: int = 40) -> list[OfferSolution]:
+                               grid_points: int = 241, refinements: int = 3) -> list[OfferSolution]:
     """Every standard batch B_s ≤ ``max_standard_batch`` at which a batch cut gives speed S at price P on the
-    refined model: the roots of P(B_s) − P from :func:`price_for_speed`, bracketed on a log grid and refined
-    by bisection. On the refined model P(B_s) need not be monotonic: for a MoE model a small batch touches
-    few experts, so a cut from a moderate batch can be fast and cheap. The ratios do not depend on the
-    number of chips (every time scales as 1/n), so the solutions do not either; ``chips_to_hold`` says what
-    replica each one needs. An empty list: no batch gives the pair."""
-    grid = np.logspace(np.log10(max(speed_ratio, 1.0)), np.log10(max_standard_batch), grid_points)
+    refined model: the roots of P(B_s) − P from :func:`price_for_speed`, bracketed on a log grid and narrowed
+    by subdividing every bracket (32 steps, ``refinements`` times, all brackets at once). On the refined model
+    P(B_s) need not be monotonic: for a MoE model a small batch touches few experts, so a cut from a moderate
+    batch can be fast and cheap. The ratios do not depend on the number of chips (every time scales as 1/n),
+    so the solutions do not either; ``chips_to_hold`` says what replica each one needs. An empty list: no
+    batch gives the pair."""
+    p = as_precisions(model, precision, kv_precision)
 
     def excess(b):
-        return price_for_speed(hardware, model, b, context, speed_ratio, 1, precision, kv_precision).price_ratio \
-            - price_ratio
+        return price_for_speed(hardware, model, b, context, speed_ratio, 1, p).price_ratio - price_ratio
 
+    grid = np.logspace(np.log10(max(speed_ratio, 1.0)), np.log10(max_standard_batch), grid_points)
     values = excess(grid)
-    finite = np.isfinite(values)
+    crossing = np.isfinite(values[:-1]) & np.isfinite(values[1:]) & (np.sign(values[:-1]) != np.sign(values[1:]))
+    lo, hi = np.log(grid[:-1][crossing]), np.log(grid[1:][crossing])
+    steps = np.linspace(0.0, 1.0, 33)
+    for _ in range(refinements):
+        if lo.size == 0:
+            break
+        sub = lo[:, None] + (hi - lo)[:, None] * steps[None, :]
+        v = excess(np.exp(sub))
+        change = np.argmax(np.sign(v[:, :-1]) != np.sign(v[:, 1:]), axis=1)
+        rows = np.arange(lo.size)
+        lo, hi = sub[rows, change], sub[rows, change + 1]
     out = []
-    for i in range(len(grid) - 1):
-        if not (finite[i] and finite[i + 1]) or np.sign(values[i]) == np.sign(values[i + 1]):
-            continue
-        lo, hi = np.log(grid[i]), np.log(grid[i + 1])
-        sign_lo = np.sign(values[i])
-        for _ in range(iterations):
-            mid = 0.5 * (lo + hi)
-            if np.sign(float(excess(np.exp(mid)))) == sign_lo:
-                lo = mid
-            else:
-                hi = mid
-        b_s = float(np.exp(0.5 * (lo + hi)))
-        fast = price_for_speed(hardware, model, b_s, context, speed_ratio, 1, precision, kv_precision)
+    for b_s in np.exp(0.5 * (lo + hi)):
+        fast = price_for_speed(hardware, model, float(b_s), context, speed_ratio, 1, p)
         b_f = float(fast.fast_batch)
-        p = as_precisions(model, precision, kv_precision)
-        n = int(chips_to_fit(model, hardware, b_s, context, p))
-        out.append(OfferSolution(b_s, b_f, n, n <= hardware.scale_up_domain_size,
-                                 _saved_shares(hardware, model, b_s, b_f, context, n, p, None)))
+        n = int(chips_to_fit(model, hardware, float(b_s), context, p))
+        out.append(OfferSolution(float(b_s), b_f, n, n <= hardware.scale_up_domain_size,
+                                 _saved_shares(hardware, model, float(b_s), b_f, context, n, p, None)))
     return out
 
 

@@ -380,3 +380,17 @@ def blackboard_decode_cost(hardware: Hardware, model: Model, context: ArrayLike,
     step = blackboard_decode_step(hardware, model, np.where(fits, np.minimum(b, 1e12), 1.0), ctx, precision,
                                   precision, chips)
     return np.where(fits, step.chip_seconds_per_token, np.nan)
+
+
+def prefill_batch_input_premium(hardware: Hardware, model: Model, prompt_tokens: ArrayLike,
+                                small_batch: float = 1.0, large_batch: float = 64.0,
+                                precision: str | Precisions | None = None,
+                                kv_precision: str | None = STANDARD_KV_FORMAT) -> np.ndarray:
+    """The input premium a smaller prefill batch can explain: cost per prompt token with ``small_batch``
+    prompts per prefill step ÷ with ``large_batch`` (refined). Near 1 once one prompt alone has enough tokens
+    to amortise the weight read; large only for short prompts."""
+    small = prefill_chip_seconds_per_token_refined(hardware, model, prompt_tokens, small_batch, precision,
+                                                   kv_precision)
+    large = prefill_chip_seconds_per_token_refined(hardware, model, prompt_tokens, large_batch, precision,
+                                                   kv_precision)
+    return small / large
