@@ -64,7 +64,7 @@ from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, Step, as_precisions, blackboard_decode_step,
                        chips_to_fit, compute_time_s, decode_step, kv_read_time_s, max_batch, min_chips_for_weights,
                        optimal_batch, weight_read_time_s)
-from .units import bytes_per_element
+from .units import bytes_per_element, native_compute_format
 
 # --------------------------------------------------------------------------------------------------
 # The offers table
@@ -685,6 +685,14 @@ def _fast_batch_by_bisection(t, b_s: np.ndarray, s: np.ndarray, iterations: int)
         price = b_s / b_f / s
         t_f = np.where(ok, t(np.where(ok, b_f, 1.0)), np.nan)
     return FastModeForRefined(b_s, b_f, s, price, t_s, t_f, t_s / t_one)
+
+
+def blackboard_formats(model: Model, hardware: Hardware) -> tuple[str, str]:
+    """The blackboard's one weight precision (b_w and F) and KV format closest to the standard mode's: the
+    chip's format for the model's bulk (expert) weights where it has one, else bf16; the standard KV format.
+    With them the blackboard and the refined model hold the same bytes, so their ceilings compare."""
+    native = native_compute_format(model.expert_weights_format if model.is_moe else model.weights_format)
+    return (native if hardware.supports(native) else "bf16"), STANDARD_KV_FORMAT
 
 
 def blackboard_price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike, context: ArrayLike,

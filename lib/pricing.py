@@ -297,13 +297,23 @@ LONG_TIER_PROMPT = Assumption(
     source="book assumption: a prompt in the >200k tier; Gemini 2.5 Pro and Claude Sonnet 4 accept up to 1M tokens")
 
 
+#: Prompt tokens a prefill step processes together (engines' chunked-prefill budgets run from a few thousand to
+#: 16k tokens): short prompts are batched up to it, so their weight reads are shared as a real scheduler shares
+#: them. A book assumption.
+PREFILL_TOKENS_PER_STEP = 16_384
+
+
 def prefill_chip_seconds_per_token_refined(hardware: Hardware, model: Model, prompt_tokens: ArrayLike,
-                                           batch: ArrayLike = 1, precision: str | Precisions | None = None,
+                                           batch: ArrayLike | None = None,
+                                           precision: str | Precisions | None = None,
                                            kv_precision: str | None = STANDARD_KV_FORMAT) -> np.ndarray:
     """Cost of one prompt token (accelerator-seconds) when ``batch`` prompts of P tokens share a prefill step:
     n · t_prefill / (B · P) on the refined model, attention over the prompt included (causal: Σ i over the
-    prompt, so the cost per token grows about linearly with P). Independent of n (every time scales as 1/n)."""
-    step = prefill_step(hardware, model, prompt_tokens, batch, 0, precision, kv_precision, chips=1)
+    prompt, so the cost per token grows about linearly with P). Independent of n (every time scales as 1/n).
+    ``batch=None``: max(1, :data:`PREFILL_TOKENS_PER_STEP` / P) prompts, the scheduler's prefill budget."""
+    prompt = np.asarray(prompt_tokens, dtype=float)
+    b = np.maximum(1.0, PREFILL_TOKENS_PER_STEP / prompt) if batch is None else batch
+    step = prefill_step(hardware, model, prompt, b, 0, precision, kv_precision, chips=1)
     return step.chip_seconds_per_token
 
 
@@ -321,10 +331,11 @@ def decode_to_prefill_ratio_refined(hardware: Hardware, model: Model, context: A
                                     precision: str | Precisions | None = None,
                                     kv_precision: str | None = STANDARD_KV_FORMAT) -> np.ndarray:
     """Decode ÷ prefill cost per token at context L on the refined model: a decode token at the standard mode
-    against a token of an L-token prompt prefilled alone (its own attention over the prompt included)."""
+    against a token of an L-token prompt (its own attention over the prompt included; short prompts batched up
+    to :data:`PREFILL_TOKENS_PER_STEP` tokens a step)."""
     ctx = np.asarray(context, dtype=float)
     decode = decode_chip_seconds_per_token_refined(hardware, model, ctx, weight_share, precision, kv_precision)
-    prefill = prefill_chip_seconds_per_token_refined(hardware, model, np.maximum(ctx, 1.0), 1, precision,
+    prefill = prefill_chip_seconds_per_token_refined(hardware, model, np.maximum(ctx, 1.0), None, precision,
                                                      kv_precision)
     return decode / prefill
 
@@ -359,8 +370,8 @@ def implied_long_context_premiums(hardware: Hardware, model: Model, short_tokens
     if np.any(long <= short):
         raise ValueError("the long tier's prompt must be longer than the short tier's")
     c_in = prefill_chip_seconds_per_token_refined
-    inp = c_in(hardware, model, long, 1, precision, kv_precision) / c_in(hardware, model, short, 1, precision,
-                                                                         kv_precision)
+    inp = c_in(hardware, model, long, None, precision, kv_precision) / c_in(hardware, model, short, None, precision,
+                                                                            kv_precision)
     c_out = decode_chip_seconds_per_token_refined
     out = c_out(hardware, model, long, weight_share, precision, kv_precision) / c_out(
         hardware, model, short, weight_share, precision, kv_precision)

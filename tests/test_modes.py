@@ -400,3 +400,36 @@ def test_daily_load_curve_and_the_utilisation_a_discount_implies():
         modes.trough_fill_price_ratio(1.5)
     with pytest.raises(ValueError):
         modes.daily_load_curve(-0.1)
+
+
+def test_blackboard_forward_problem_matches_the_closed_form(h100, llama70):
+    # memory-bound standard step of Llama 3.1 70B at 32k: the price of S follows eq. fm-share inverted
+    step = roofline.blackboard_decode_step(h100, llama70, 50.0, 32768.0, chips=1)
+    assert not bool(step.compute_bound)
+    phi = float(step.kv_s / step.step_s)
+    fast = modes.blackboard_price_for_speed(h100, llama70, 50.0, 32768.0, 1.5)
+    assert float(fast.price_ratio) == pytest.approx(float(modes.price_ratio_for(1.5, phi)), rel=1e-6)
+    # the ceiling is t(B_s) / t(1), just under 1 / (1 − φ)
+    assert float(fast.speed_ceiling) < 1 / (1 - phi)
+
+
+def test_one_standard_mode_caps_the_blackboard_near_one_over_w(h100, llama70, dsv3):
+    """#22: with the weights at w of a full HBM, the blackboard's memory-bound ceiling is about 1/w, so w = ½
+    allows no 2.5× fast mode there; on the refined model a MoE model's small batch reads few experts."""
+    for model in (llama70, dsv3):
+        sm = modes.standard_mode(h100, model, 32768.0, 0.5)
+        board = modes.blackboard_price_for_speed(h100, model, float(sm.batch), 32768.0, 2.5,
+                                                 *modes.blackboard_formats(model, h100))
+        assert float(board.speed_ceiling) == pytest.approx(2.0, rel=0.05)
+        assert not bool(board.feasible)
+    sm = modes.standard_mode(h100, dsv3, 32768.0, 0.5)
+    refined = modes.price_for_speed(h100, dsv3, float(sm.batch), 32768.0, 2.5, sm.chips)
+    assert float(refined.speed_ceiling) > 10 and bool(refined.feasible)
+
+
+def test_blackboard_formats_follow_the_release_formats(h100, dsv3, llama70, gptoss):
+    assert modes.blackboard_formats(dsv3, h100) == ("fp8", "fp8")
+    assert modes.blackboard_formats(llama70, h100) == ("bf16", "fp8")
+    # mxfp4 experts multiply in fp4, which an H100 lacks: the blackboard falls back to bf16
+    assert modes.blackboard_formats(gptoss, h100) == ("bf16", "fp8")
+    assert modes.blackboard_formats(gptoss, data.get_hardware("B200")) == ("fp4", "fp8")

@@ -174,7 +174,9 @@ def test_refined_prefill_cost_by_hand(h100, llama70):
     # token costs [2 N P + 4 · 64 · 128 · 80 · P (P + 1) / 2] / (F P) accelerator-seconds.
     p = 8192.0
     flops = 2 * llama70.config_active_params * p + 4 * 64 * 128 * 80 * p * (p + 1) / 2
-    got = float(pricing.prefill_chip_seconds_per_token_refined(h100, llama70, p))
+    got = float(pricing.prefill_chip_seconds_per_token_refined(h100, llama70, p, batch=1))
+    # the default batches prompts up to PREFILL_TOKENS_PER_STEP tokens (2 here); compute bound, same cost
+    assert float(pricing.prefill_chip_seconds_per_token_refined(h100, llama70, p)) == pytest.approx(got, rel=1e-9)
     assert got == pytest.approx(flops / (989e12 * p), rel=1e-9)
     # the input premium across a step is the ratio of two such costs
     premium = pricing.implied_long_context_premiums(h100, llama70, 100_000.0, 200_000.0)

@@ -16,7 +16,7 @@ from ..charts import BOUND_COLORS, PALETTE
 from ..hardware import Hardware
 from ..models import Model
 from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORMAT, ModeOffer,
-                     blackboard_price_for_speed, memory_bound_kv_share, price_for_speed, price_ratio_for,
+                     blackboard_formats, blackboard_price_for_speed, memory_bound_kv_share, price_for_speed, price_ratio_for,
                      refined_slow_mode_saving, slow_mode_saving, standard_mode)
 from ..roofline import (HBM_RESERVE_FRACTION, as_precisions, blackboard_decode_step, chips_to_fit, decode_step)
 
@@ -25,8 +25,10 @@ SPEED_GRID = np.round(np.linspace(1.0, 4.0, 61), 3)
 SHARE_FAMILY = (0.3, 0.5, 0.7, 0.8, 0.9)
 
 
-def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    numeric = frame.select_dtypes("number").columns
+def _round(frame: pd.DataFrame, digits: int = 4, keep: tuple[str, ...] = ("context", "w")) -> pd.DataFrame:
+    """Round numeric columns to ``digits`` significant digits for a small page, except the ``keep`` columns
+    that charts filter on by equality (32768 must stay 32768)."""
+    numeric = [c for c in frame.select_dtypes("number").columns if c not in keep]
     frame[numeric] = frame[numeric].apply(lambda c: c.map(lambda v: float(f"{v:.{digits}g}")))
     return frame
 
@@ -104,10 +106,8 @@ def frontier_chart(hardware: Hardware, model: Model, default_context: float = 32
                              color=BOUND_COLORS["compute"]).encode(y="speed:Q", text="label:N")
     return (lines + cap_rule + cap_text).add_params(context, chips, latency).properties(
         title=alt.Title(f"{model.name} on {hardware.name}: per-user speed against cost per token",
-                        subtitle=["Each point is a batch that fits the replica (1 … 100k); left along a curve is a "
-                                  "bigger batch.",
-                                  "Solid: refined step (experts touched, attention, release formats); dashed: "
-                                  "blackboard. Red: the collective-latency floor."]),
+                        subtitle=["Each point is a batch that fits the replica; left along a curve is a bigger batch.",
+                                  "Solid: refined step; dashed: blackboard. Red: the collective-latency floor."]),
         width=560, height=340)
 
 
@@ -124,7 +124,8 @@ def price_frame(hardware: Hardware, model: Model, speed_ratio: float, contexts=F
     p = as_precisions(model, None, STANDARD_KV_FORMAT)
     for L in contexts:
         refined = price_for_speed(hardware, model, PRICE_BATCH_GRID, float(L), speed_ratio, 1, p)
-        board = blackboard_price_for_speed(hardware, model, PRICE_BATCH_GRID, float(L), speed_ratio)
+        board = blackboard_price_for_speed(hardware, model, PRICE_BATCH_GRID, float(L), speed_ratio,
+                                           *blackboard_formats(model, hardware))
         chips = chips_to_fit(model, hardware, PRICE_BATCH_GRID, float(L), p)
         where = np.where(chips <= hardware.scale_up_domain_size, "fits one scale-up domain",
                          "needs more than one domain")
@@ -157,7 +158,7 @@ def price_chart(hardware: Hardware, model: Model, speed_ratio: float, offer_pric
         tooltip=[alt.Tooltip("batch:Q", format=",.0f", title="B_s"), alt.Tooltip("price:Q", format=".3~g"),
                  alt.Tooltip("chips:Q", title=f"{hardware.name}s to hold B_s"), "where:N"])
     domain_points = base.transform_filter("datum.step == 'refined'").mark_point(size=40, filled=True).encode(
-        x=x, y=y, color=alt.Color("where:N", title=None, legend=alt.Legend(orient="bottom"),
+        x=x, y=y, color=alt.Color("where:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
                                   scale=alt.Scale(domain=["fits one scale-up domain", "needs more than one domain"],
                                                   range=[PALETTE[2], PALETTE[1]])))
     rule = alt.Chart(pd.DataFrame({"price": [offer_price], "t": [f"published: {offer_price:g}×"]}))
@@ -165,10 +166,8 @@ def price_chart(hardware: Hardware, model: Model, speed_ratio: float, offer_pric
         align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="price:Q", text="t:N")
     return (board + refined + domain_points + offer).add_params(context).properties(
         title=alt.Title(f"{model.name} on {hardware.name}: the price a {speed_ratio:g}× batch cut implies",
-                        subtitle=["Solid: refined step, points coloured by the replica the standard batch needs; "
-                                  "dashed: blackboard.",
-                                  "Where the solid line crosses the published price, batch size alone explains "
-                                  "the offer."]),
+                        subtitle=["Solid: refined, coloured by the replica the standard batch needs; dashed: blackboard.",
+                                  "Where the solid line crosses the published price, batch size alone explains it."]),
         width=560, height=320)
 
 
@@ -286,10 +285,8 @@ def slow_chart(hardware: Hardware, models: list[Model], default_model: str,
         align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="saving:Q", text="t:N")
     return (lines + board + api_layer).add_params(share).properties(
         title=alt.Title(f"Slow Mode on {hardware.name}: the most unlimited batching can save",
-                        subtitle=[f"Solid: refined, from the standard mode at weight share w (thick: {default_model}; "
-                                  "grey: other models).",
-                                  "Dashed: the blackboard's bound past B* (at most one half). Lines stop where the "
-                                  "standard replica holds no sequence."]),
+                        subtitle=[f"Solid: refined, from the standard mode at weight share w (thick: {default_model}).",
+                                  "Dashed: the blackboard's bound past B*. A line stops where no sequence fits."]),
         width=560, height=300)
 
 
@@ -322,10 +319,8 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
             .mark_text(align="left", x=6, y=12, fontSize=12).encode(text="label:N"))
     return (idle + busy + peak + text).add_params(swing, saving).properties(
         title=alt.Title("Batch work fills the capacity the daily peak leaves idle",
-                        subtitle=["Blue: interactive demand; gold: idle capacity under the peak-sized fleet "
-                                  "(dashed), where batch tokens run.",
-                                  "A batch token served there costs u of an interactive token; a big batch saves s "
-                                  "more."]),
+                        subtitle=["Blue: interactive demand; gold: idle capacity under the peak-sized fleet,",
+                                  "where batch tokens run at u of an interactive token's cost; a big batch saves s more."]),
         width=560, height=260)
 
 
@@ -345,7 +340,7 @@ def standard_mode_table(hardware: Hardware, model: Model, contexts, speed_ratio:
     sm = standard_mode(hardware, model, ctx, weight_share)
     b = np.maximum(sm.batch, 1.0)
     refined = price_for_speed(hardware, model, b, ctx, speed_ratio, sm.chips, sm.precisions)
-    board = blackboard_price_for_speed(hardware, model, b, ctx, speed_ratio)
+    board = blackboard_price_for_speed(hardware, model, b, ctx, speed_ratio, *blackboard_formats(model, hardware))
     rows = []
     for i, L in enumerate(ctx):
         ok = bool(sm.feasible[i])

@@ -148,10 +148,8 @@ def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware:
         align="left", dx=4, dy=-7, x=4, fontSize=11, color="#444").encode(y="r:Q", text="t:N")
     return (others + chosen + price).add_params(pick, share).properties(
         title=alt.Title(f"{model.name}: what a decode token costs against a prefill token",
-                        subtitle=["Replica: weights fill a share w of HBM; decode batch: as many sequences as the rest "
-                                  "holds. Solid: refined (prefill with its",
-                                  "attention, decode at the standard mode); dashed: blackboard (prefill at 2·N_active/F). "
-                                  "Grey: other accelerators, refined."]),
+                        subtitle=["Weights fill a share w of HBM, KV the rest. Solid: refined (prefill with its attention);",
+                                  "dashed: blackboard (prefill at 2·N_active/F). Grey: other accelerators, refined."]),
         width=560, height=320)
 
 
@@ -189,7 +187,8 @@ def premium_chart(hardware: Hardware, models: list[Model], default_model: str, s
                        range=[PALETTE[0], PALETTE[1], "#9aa5b1"])
     lines = (alt.Chart(frame).transform_filter("datum.model == pm_model")
              .mark_line(point=alt.OverlayMarkDef(size=18))
-             .encode(x=x, y=y, color=alt.Color("side:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
+             .encode(x=x, y=y, color=alt.Color("side:N", scale=colors, title=None,
+                                               legend=alt.Legend(orient="bottom", labelLimit=300)),
                      tooltip=["model:N", "side:N", alt.Tooltip("long:Q", format=",.0f"),
                               alt.Tooltip("premium:Q", format=".3~g", title="premium (%)")]))
     marks = pd.DataFrame({"premium": list(price_premiums.values()), "t": list(price_premiums)})
@@ -197,9 +196,8 @@ def premium_chart(hardware: Hardware, models: list[Model], default_model: str, s
         align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="premium:Q", text="t:N")
     return (lines + rules).add_params(pick).properties(
         title=alt.Title(f"The long-context step from both sides, on {hardware.name}",
-                        subtitle=["Blue: prefill cost per prompt token (attention over the prompt); red: decode cost per "
-                                  "output token at the standard mode;",
-                                  "grey: decode on the blackboard. Dotted: a price sheet's premiums above its step."]),
+                        subtitle=["Blue: prefill cost per prompt token; red: decode cost per output token at the",
+                                  "standard mode; grey: decode on the blackboard. Dotted: a price sheet's premiums."]),
         width=560, height=320)
 
 
