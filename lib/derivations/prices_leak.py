@@ -117,7 +117,7 @@ def context_200k_kv(sel: Selection) -> list[Entry]:
               "long-tier prompt": LONG_TIER_PROMPT.value, "precision": "release formats, fp8 KV"}
     value = None if implied is None else 100.0 * (float(implied.input_ratio) - 1.0)
     out.append(entry(
-        "context-200k-kv", f"input premium implied by prefill cost above 200k ({model.name}, refined)", None, value,
+        "context-200k-kv", "input premium implied by prefill cost above 200k (selected model, refined)", None, value,
         "%", kind=SCENARIO_KIND, assumptions=[LONG_TIER_PROMPT], inputs=inputs,
         recompute=(lambda **a: 100.0 * (float(premiums(a[LONG_TIER_PROMPT.name]).input_ratio) - 1.0))
         if implied is not None else None,
@@ -132,7 +132,7 @@ def context_200k_kv(sel: Selection) -> list[Entry]:
         return 100.0 * (float(r) - 1.0) if np.isfinite(r) else None
 
     out.append(entry(
-        "context-200k-kv", f"output premium implied by decode cost above 200k ({model.name}, refined)", None, value,
+        "context-200k-kv", "output premium implied by decode cost above 200k (selected model, refined)", None, value,
         "%", kind=SCENARIO_KIND, assumptions=[LONG_TIER_PROMPT, WEIGHT_SHARE], inputs=inputs,
         recompute=output_premium if implied is not None else None,
         note=note or "decode at the standard mode: each sequence's KV reads and attention grow with L and fewer "
