@@ -223,3 +223,15 @@ def test_flash_drain_verdict_carries_its_spread():
     from lib.memory_tiers import load_memory_tiers
     times = distinct_drain_times_min(load_memory_tiers(), "flash")
     assert len(times) == 3 and times[1] == pytest.approx(7680 / 7 / 60)
+
+
+def test_prefill_batch_premium_by_hand(h100, llama70):
+    """A smaller prefill batch raises the cost of a prompt token only while one prompt is too short to amortise
+    the weight read: Llama 3.1 70B (bf16) on an H100."""
+    premium = pricing.prefill_batch_input_premium(h100, llama70, np.array([128.0, 16384.0]))
+    # 128 tokens alone: the step reads 141 GB of weights (memory bound); 64 × 128 = 8,192 tokens: compute bound
+    alone = 2 * llama70.config_total_params / 3.35e12 / 128
+    shared = 2 * llama70.config_active_params / 989e12
+    assert float(premium[0]) == pytest.approx(alone / shared, rel=0.05)
+    # 16k tokens alone are already compute bound: the same cost per token either way
+    assert float(premium[1]) == pytest.approx(1.0, rel=1e-9)
