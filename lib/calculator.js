@@ -665,13 +665,20 @@
       if (raw !== defaultOf(n)) params.set(n, raw);
     });
     var query = "?" + params.toString();
-    if (query !== window.location.search) history.replaceState(null, "", query + window.location.hash);
     addressWritten = performance.now();
+    if (!OWN_ADDRESS || query === window.location.search) return;
+    try {
+      history.replaceState(null, "", query + window.location.hash);
+    } catch (e) {
+      OWN_ADDRESS = false;  // a browser that refuses (some do for file:// pages): the page still works
+    }
   }
 
   // Browsers refuse more than a few hundred address changes in ten seconds: while inputs change faster than
   // ADDRESS_EVERY_MS, the address is written at most that often, and once more after the last change.
   var ADDRESS_EVERY_MS = 150, addressWritten = -Infinity, addressTimer = null;
+  // The address is the book page's own (calculator.html); in a notebook (Jupyter's own address) it is left alone.
+  var OWN_ADDRESS = /(\.html?|\/)$/.test(window.location.pathname);
 
   function scheduleAddress() {
     if (addressTimer !== null) return;
@@ -811,7 +818,16 @@
       latest = null;
       chartRows = {curve: [], infeasible: [], current: [], target: []};
     } else {
-      var result = displayedValues(state.hw, state.model, state.precisions, state.scenario);
+      var result;
+      try {
+        result = displayedValues(state.hw, state.model, state.precisions, state.scenario);
+      } catch (e) {  // the checks above should make this unreachable: say so rather than show a wrong number
+        statusLine.textContent = "This configuration could not be computed (" + e.message + ").";
+        statusLine.classList.add("calc-bad");
+        show(null);
+        latest = null;
+        return chartQueue;
+      }
       latest = {state: state, result: result};
       show(result.values);
       statusLine.classList.toggle("calc-bad", !result.step.fits);
@@ -820,8 +836,9 @@
         : "Does not fit: the weights and the batch's KV cache need more than the replica's usable HBM. Add accelerators, shorten the context or shrink the batch.";
       chartRows = chartData(state, result);
       latest.chart = chartRows;
-      chartNote.textContent = result.step.fits || isFinite(result.step.max_batch) && result.step.max_batch >= 1
-        ? "" : "No batch fits on " + result.chips + " accelerators: the chart is empty.";
+      chartNote.textContent = result.step.max_batch < 1
+        ? "No batch fits on " + result.chips + " accelerators: the chart is empty."
+        : (state.scenario.price > 0 ? "" : "A price of zero has no place on the chart's log axis: the chart is empty.");
       modelNote(state);
     }
     chartQueue = chartQueue.then(function () { return drawChart(chartRows); }).then(function () {
@@ -871,7 +888,12 @@
     area.focus();
     area.select();
     var done = function () { status.textContent = "Copied: add it to your hardware.csv (see the re-run guide)."; };
-    var manual = function () { status.textContent = "Your browser kept the clipboard closed: the row is selected below, copy it with Ctrl+C."; };
+    var manual = function () {
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      if (copied) done();
+      else status.textContent = "Your browser kept the clipboard closed: the row is selected below, copy it with Ctrl+C.";
+    };
     if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(area.value).then(done, manual);
     else manual();
   });
