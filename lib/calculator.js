@@ -613,7 +613,8 @@
     return out;
   }
 
-  // Read and check every field; returns {hw, model, precisions, scenario} or null, marking bad fields.
+  // Read and check every field, marking the bad ones: {hw, model, precisions, scenario}, or {blocking: [fields]}
+  // when a field the step model reads is bad (a bad field of the copied row alone only empties the row).
   function readForm() {
     var values = {}, errors = {};
     Object.keys(FIELDS).forEach(function (n) {
@@ -635,14 +636,14 @@
       else { el.removeAttribute("aria-invalid"); msg.textContent = ""; }
     });
     var hardwareOk = fieldsOf("hardware").every(function (n) { return !(n in errors); });
-    if (Object.keys(errors).length) return {errors: errors, hardwareOk: hardwareOk, values: values};
+    var blocking = Object.keys(errors).filter(function (n) { return !FIELDS[n].row_only; });
+    if (blocking.length) return {errors: errors, blocking: blocking, hardwareOk: hardwareOk, values: values};
     var f = function (n) { return values[n] * FIELDS[n].factor; };
     var flopsPerS = {bf16: f("dense_bf16_TFLOPs")};
     if (values.dense_fp8_TFLOPs !== null) flopsPerS.fp8 = f("dense_fp8_TFLOPs");
     if (values.dense_fp4_TFLOPs !== null) flopsPerS.fp4 = f("dense_fp4_TFLOPs");
     var hw = {hbm_capacity_bytes: f("hbm_capacity_GB"), hbm_bandwidth_Bps: f("hbm_bandwidth_TBps"),
-              flops_per_s: flopsPerS, scale_up_domain_size: values.scale_up_domain_size,
-              scale_up_bandwidth_Bps: f("scale_up_bandwidth_GBps")};
+              flops_per_s: flopsPerS, scale_up_domain_size: values.scale_up_domain_size};
     var model = {};
     modelFields.forEach(function (n) { model[n] = values[n]; });
     model.tied_embeddings = values.tied_embeddings === "yes";
@@ -650,7 +651,7 @@
                       attention: values.attention_precision};
     var scenario = {context: values.context, batch: values.batch, chips: values.chips, prompt: values.prompt,
                     cached: values.cached, price: values.price, speed: values.speed};
-    return {hw: hw, model: model, precisions: precisions, scenario: scenario, hardwareOk: true, values: values};
+    return {hw: hw, model: model, precisions: precisions, scenario: scenario, hardwareOk: hardwareOk, values: values};
   }
 
   // -----------------------------------------------------------------------------------------------------
@@ -810,8 +811,8 @@
     document.getElementById("calc-row").value = rowText || "";
     scheduleAddress();
     var chartRows = null;
-    if (state.errors) {
-      var n = Object.keys(state.errors).length;
+    if (state.blocking) {
+      var n = state.blocking.length;
       statusLine.textContent = "Fix the " + (n === 1 ? "field" : n + " fields") + " marked in red: nothing is computed from a bad value.";
       statusLine.classList.add("calc-bad");
       show(null);

@@ -299,12 +299,17 @@ def _rule(column: Column) -> dict:
             "expect": column.expectation()}
 
 
+#: Accelerator fields the step model does not read: a bad value there empties the copied row, not the outputs.
+ROW_ONLY_FIELDS = frozenset({name for name, _ in HARDWARE_ROW_FIELDS} | {"scale_up_bandwidth_GBps"})
+
+
 def _fields() -> dict[str, dict]:
     fields: dict[str, dict] = {}
     for group, schema, entries in (("hardware", HARDWARE_SCHEMA, HARDWARE_FIELDS + HARDWARE_ROW_FIELDS),
                                    ("model", MODELS_SCHEMA, MODEL_FIELDS)):
         for name, label in entries:
-            fields[name] = {"group": group, "label": label, **_rule(schema.column(name))}
+            fields[name] = {"group": group, "label": label, "row_only": name in ROW_ONLY_FIELDS,
+                            **_rule(schema.column(name))}
     for name, label, choices in PRECISION_FIELDS:
         fields[name] = {"group": "precision", "label": label, **_rule(Column(name, "enum", choices=choices))}
     for column, label in SCENARIO_COLUMNS:
@@ -346,6 +351,14 @@ def _offers(directory: Path, hardware_names: list[str]) -> dict:
         if mine:
             by[name] = {**offer(min(mine, key=lambda p: p.usd_per_hour)), "count": len(mine)}
     return {"by_hardware": by, "fallback": offer(min(prices, key=lambda p: p.usd_per_hour))}
+
+
+def default_price(hardware_name: str, data_dir: Path | str | None = None) -> float | None:
+    """The price per accelerator-hour the page starts from for an accelerator: its lowest offer in
+    ``accelerator_costs.csv``, else the lowest offer in the table (None for an empty table)."""
+    offers = _offers(resolve_data_dir(data_dir), [hardware_name])
+    offer = offers["by_hardware"].get(hardware_name) or offers["fallback"]
+    return None if offer is None else offer["usd_per_hour"]
 
 
 def _bisection_bounds() -> dict:

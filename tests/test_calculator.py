@@ -129,6 +129,11 @@ def test_payload_follows_the_data_directory(data_copy, monkeypatch):
     offers = [r for r in data.read_table(COSTS_SCHEMA, data_copy) if r["hardware"] == "H100 SXM"]
     assert p["offers"]["by_hardware"]["H100 SXM"]["usd_per_hour"] == min(
         r["price_USD_per_accelerator_hour"] for r in offers)
+    assert calculator.default_price("H100 SXM") == p["offers"]["by_hardware"]["H100 SXM"]["usd_per_hour"]
+    # An accelerator without an offer starts from the lowest offer in the table
+    everything = data.read_table(COSTS_SCHEMA, data_copy)
+    assert "Test accelerator" not in {r["hardware"] for r in everything}
+    assert calculator.default_price("Test accelerator") == min(r["price_USD_per_accelerator_hour"] for r in everything)
 
 
 def test_page_html_carries_every_output_the_payload_and_the_port():

@@ -22,7 +22,7 @@ import pytest
 from browser import (CALCULATOR_PAGE, HTML, browser, calculator_redraw_ms, chromium_path, open_calculator, serve,
                      set_control)
 from lib import calculator, data
-from lib.calculator import ABSENT, DOES_NOT_FIT, Scenario
+from lib.calculator import DOES_NOT_FIT, Scenario
 from lib.data import HARDWARE_SCHEMA
 from lib.roofline import Precisions
 
@@ -63,35 +63,44 @@ class Config:
 
     hardware: str
     model: str
-    serving: tuple[str, str, str, str, str]  # accelerators ("auto" or a number), prompt, cached, price, speed
+    serving: tuple[str, str, str, str | None, str]  # accelerators ("auto" or n), prompt, cached, price, speed
     hardware_edits: tuple[tuple[str, str], ...] = ()
     model_edits: tuple[tuple[str, str], ...] = ()
     precisions: tuple[str, str, str, str] | None = None  # weights, experts, KV, attention; None: release + bf16
 
+    @property
+    def price(self) -> float:
+        """The price typed, or (None) the one the page starts from: the accelerator's lowest offer in the data."""
+        return float(self.serving[3]) if self.serving[3] is not None else calculator.default_price(self.hardware)
+
+
+#: Serving fields, each shared by a run of configurations (the price None: left at the page's default).
+AUTO = ("auto", "8192", "0", None, "30")
+SIXTEEN = ("16", "32768", "4096", "4", "20")
+ONE = ("1", "1000", "999", "0.75", "50")
 
 #: Dense and MoE; MLA, GQA and sliding windows; release formats fp8, bf16 and mxfp4 and formats set by hand;
 #: chips without fp8 or fp4 (the matmuls fall back to bf16); an accelerator and models edited field by field;
 #: "auto" replicas and replicas given explicitly (some too small: points that do not fit).
 CONFIGS: tuple[Config, ...] = (
-    Config("H100 SXM", "DeepSeek-V3", ("auto", "8192", "0", "2.5", "30")),
-    Config("A100 SXM 80GB", "DeepSeek-V3", ("16", "32768", "4096", "4", "20"), precisions=("fp8", "fp8", "fp8", "fp8")),
-    Config("B200", "gpt-oss-120b", ("1", "1000", "999", "0.75", "50")),
-    Config("H100 SXM", "gpt-oss-120b", ("auto", "100000", "0", "12.29", "10"),
-           precisions=("bf16", "mxfp4", "fp8", "bf16")),
-    Config("H200 SXM", "Llama 3.1 70B", ("2", "1", "0", "1.2", "100")),
-    Config("MI300X", "Llama 3.1 405B", ("8", "4096", "100", "3", "5"), precisions=("fp8", "fp8", "fp8", "bf16")),
-    Config("GB200 NVL72", "Kimi K2", ("72", "8192", "8191", "2", "200"), precisions=("fp8", "fp4", "bf16", "fp8")),
-    Config("TPU v5e", "Llama 3.1 8B", ("1", "2048", "1024", "1.2", "40")),
-    Config("H100 SXM", "Qwen3-235B-A22B", ("auto", "8192", "0", "2.5", "30"),
+    Config("H100 SXM", "DeepSeek-V3", AUTO),
+    Config("H100 SXM", "gpt-oss-120b", AUTO, precisions=("bf16", "mxfp4", "fp8", "bf16")),
+    Config("H100 SXM", "Qwen3-235B-A22B", AUTO,
            hardware_edits=(("hbm_capacity_GB", "96"), ("hbm_bandwidth_TBps", "4.0"), ("dense_bf16_TFLOPs", "1200"),
                            ("dense_fp8_TFLOPs", ""), ("dense_fp4_TFLOPs", "3000"), ("scale_up_domain_size", "16")),
            precisions=("fp8", "fp4", "fp8", "fp8")),
-    Config("B200", "DeepSeek-V3", ("8", "16384", "0", "6", "25"),
-           model_edits=(("layers", "40"), ("routed_experts", "128"), ("active_experts", "4"), ("kv_lora_rank", "256"))),
-    Config("MI355X", "Mixtral 8x7B", ("1", "512", "0", "3", "60"), precisions=("bf16", "bf16", "fp16", "bf16")),
-    Config("H100 SXM", "Llama 3.1 70B", ("auto", "8192", "0", "2.5", "30"),
+    Config("H100 SXM", "Llama 3.1 70B", AUTO,
            model_edits=(("attention", "mla"), ("kv_lora_rank", "512"), ("qk_rope_head_dim", "64"),
                         ("q_lora_rank", "1536"), ("sliding_window_tokens", "4096"), ("sliding_window_layers", "40"))),
+    Config("A100 SXM 80GB", "DeepSeek-V3", SIXTEEN, precisions=("fp8", "fp8", "fp8", "fp8")),
+    Config("MI300X", "Llama 3.1 405B", SIXTEEN, precisions=("fp8", "fp8", "fp8", "bf16")),
+    Config("B200", "DeepSeek-V3", SIXTEEN,
+           model_edits=(("layers", "40"), ("routed_experts", "128"), ("active_experts", "4"), ("kv_lora_rank", "256"))),
+    Config("GB200 NVL72", "Kimi K2", SIXTEEN, precisions=("fp8", "fp4", "bf16", "fp8")),
+    Config("B200", "gpt-oss-120b", ONE),
+    Config("TPU v5e", "Llama 3.1 8B", ONE),
+    Config("MI355X", "Mixtral 8x7B", ONE, precisions=("bf16", "bf16", "fp16", "bf16")),
+    Config("H200 SXM", "Llama 3.1 70B", ONE),
 )
 
 #: (context, batch) points, visited in turn (each differs from the one before in one or two fields): context 0,
@@ -140,7 +149,7 @@ def precisions_of(config: Config) -> Precisions:
     return Precisions(*config.precisions)
 
 
-READ = """async () => {
+READ = """async (withChart) => {
   await window.bookCalculator.settled();
   const out = {};
   document.querySelectorAll('#book-calculator output[data-out]').forEach(e => {
@@ -151,7 +160,9 @@ READ = """async () => {
   document.querySelectorAll('#book-calculator input, #book-calculator select').forEach(e => {
     if (e.name) controls[e.name] = e.value;
   });
-  return {out, controls, text: document.getElementById('book-calculator').innerText, url: location.href};
+  const latest = window.bookCalculator.latest();
+  return {out, controls, text: document.getElementById('book-calculator').innerText, url: location.href,
+          chart: withChart && latest ? latest.chart.rows : null};
 }"""
 
 SI = {"E": 1e18, "P": 1e15, "T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "µ": 1e-6, "n": 1e-9}
@@ -216,6 +227,8 @@ def set_config(page, config: Config, previous: Config | None) -> dict:
     wanted = dict(zip(("weights_precision", "experts_precision", "kv_precision", "attention_precision"),
                       (p.weights, p.experts, p.kv, p.attention)))
     wanted.update(zip(SERVING_FIELDS, config.serving))
+    if wanted["price"] is None:  # the page's default, as its script writes a number
+        wanted["price"] = repr(config.price).removesuffix(".0")
     for name, value in wanted.items():
         if controls[name] != value:
             set_control(page, name, value)
@@ -229,9 +242,9 @@ def expected_values(cases) -> list[dict]:
     out = []
     for config, point in cases:
         hw, model, p = hardware_row(config), model_row(config), precisions_of(config)
-        chips, prompt, cached, price, speed = config.serving
+        chips, prompt, cached, _, speed = config.serving
         sc = Scenario(int(point[0]), int(point[1]), None if chips == "auto" else int(chips), int(prompt), int(cached),
-                      float(price), float(speed))
+                      config.price, float(speed))
         if config not in bstars:
             bstars[config] = calculator.operation_optimal_batches(hw, model, p)
         out.append(calculator.displayed_values(hw, model, p, sc, bstars[config]))
@@ -246,7 +259,7 @@ def test_page_matches_lib_over_the_grid(calc):
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     lib_values = pool.submit(expected_values, CASES)
     start = page.evaluate("window.bookCalculator.timings.length")
-    shown, charts = [], []
+    shown = []
     kinds = {"does not fit": 0, "fits": 0, "explicit chips": 0, "auto chips": 0, "moe": 0, "dense": 0, "mla": 0,
              "gqa": 0, "window": 0}
     for index, (config, point) in enumerate(CASES):
@@ -256,12 +269,12 @@ def test_page_matches_lib_over_the_grid(calc):
         for name, value in zip(POINT_FIELDS, point):
             if controls[name] != value:
                 set_control(page, name, value)
-        state = page.evaluate(READ)
+        state = page.evaluate(READ, index % 6 == 0)
         controls = state["controls"]
         shown.append(state)
-        charts.append(page.evaluate("window.bookCalculator.latest().chart.rows") if index % 6 == 0 else None)
     pool.shutdown()
-    for index, ((config, point), state, chart, expected) in enumerate(zip(CASES, shown, charts, lib_values.result())):
+    for index, ((config, point), state, expected) in enumerate(zip(CASES, shown, lib_values.result())):
+        chart = state["chart"]
         hw, model, p = hardware_row(config), model_row(config), precisions_of(config)
         chips = config.serving[0]
         label = f"[{index}] {config.hardware} × {config.model}, L = {point[0]}, B = {point[1]}, n = {chips}"
@@ -275,8 +288,8 @@ def test_page_matches_lib_over_the_grid(calc):
         kinds["mla" if model.attention == "mla" else "gqa"] += 1
         kinds["window"] += model.sliding_window_layers > 0
         if chart is not None and expected["fits"] == "yes":  # the chart's curve, batch by batch
-            curve = calculator.cost_curve(hw, model, p, float(point[0]), int(expected["chips"]),
-                                          float(config.serving[3]), [row[0] for row in chart])
+            curve = calculator.cost_curve(hw, model, p, float(point[0]), int(expected["chips"]), config.price,
+                                          [row[0] for row in chart])
             for (batch_shown, usd_shown), (_, usd) in zip(chart, curve):
                 if (usd_shown is None) != (usd is None) or (usd is not None and not math.isclose(usd_shown, usd,
                                                                                                   rel_tol=1e-9)):
@@ -362,9 +375,15 @@ def test_the_copied_row_is_a_valid_hardware_csv_row(site, calc, tmp_path):
     edited = data.get_hardware("H100 SXM (edited)", scratch)
     assert edited.hbm_capacity_bytes == 141e9 and edited.flops_per_s["fp4"] == 4000e12 and edited.tdp_W == 750
     assert "hbm_capacity_GB 80 → 141" in edited.extra["notes"] and "H100 SXM" in edited.source
-    # A bad accelerator field: no row to copy
+    # A bad accelerator field: no row to copy; a bad field the model does not read leaves the numbers shown
     set_control(page, "hbm_bandwidth_TBps", "fast")
     assert _row_text(page) == ""
+    set_control(page, "hbm_bandwidth_TBps", "3.35")
+    set_control(page, "year", "soon")
+    state = page.evaluate(READ)
+    assert _row_text(page) == "" and state["out"]["ridge"]["value"] is not None
+    assert "Not a whole number" not in page.locator("#calc-msg-year").inner_text()  # it is not a number at all
+    assert "Not a number" in page.locator("#calc-msg-year").inner_text()
     set_control(page, "hardware", "H200 SXM")
 
 
