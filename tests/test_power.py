@@ -170,3 +170,11 @@ def test_ledger_copes_without_rubin_row_or_tables(data_copy):
     assert any(e.derived is None for e in entries)
     assert claims.derive("low-cost-token-producer", sel)  # falls back to the book's price table
     assert not math.isnan(scaling_power.constants(sel)["solar_constant"])
+
+
+def test_radiator_is_a_third_of_a_football_pitch_per_megawatt():
+    from lib import claims, data
+    note = {e.quantity: e for e in claims.derive("space-datacentres", data.selection())}[
+        "radiator area per MW (one side, by radiation only)"].note
+    # 2,419 m² per MW against a 105 m × 68 m pitch (7,140 m²): 0.34, not one pitch
+    assert note.startswith(f"{2419.14 / (105 * 68):.2f} of a football pitch")
