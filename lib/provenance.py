@@ -78,7 +78,15 @@ def rests_on(hardware_name: str, columns: tuple[str, ...] | list[str], data_dir:
     return [c for c in columns if c in inferred]
 
 
-def marker(hardware_name: str, columns: tuple[str, ...] | list[str], data_dir: Path | str | None = None) -> str:
-    """'' or a short note such as ' (inferred: dense_bf16_TFLOPs, tdp_W)' to append to a row's name on a page."""
+#: The mark a table puts after a row whose inputs include an inferred value (captions explain it).
+INFERRED_MARK = " †"
+
+
+def marker(hardware_name: str, columns: tuple[str, ...] | list[str], data_dir: Path | str | None = None,
+           short: bool = False) -> str:
+    """'' or a note to append to a row's name on a page: ' (inferred: dense_bf16_TFLOPs, tdp_W)', or with
+    ``short`` the mark :data:`INFERRED_MARK` for narrow tables whose caption explains it."""
     hits = rests_on(hardware_name, columns, data_dir)
-    return f" (inferred: {', '.join(hits)})" if hits else ""
+    if not hits:
+        return ""
+    return INFERRED_MARK if short else f" (inferred: {', '.join(hits)})"

@@ -53,6 +53,8 @@ INFERRED_INPUTS = ("dense_bf16_TFLOPs", "dense_fp8_TFLOPs", "hbm_bandwidth_TBps"
 TP_MATERIAL = 0.1
 #: A training micro-batch holds at least one sequence: DeepSeek-V3 pre-trained at 4K tokens (section 4.2).
 TRAINING_SEQUENCE_TOKENS = 4096
+#: DeepSeek-V3 trained with 16-way pipeline parallelism (DeepSeek-V3 technical report, section 3.2).
+DEEPSEEK_PIPELINE_STAGES = 16
 #: The schedules the ledger compares at CHECK_STAGES and CHECK_MICROBATCHES.
 SCHEDULE_LABELS = {"gpipe": "GPipe", "1f1b": "1F1B", "interleaved-1f1b": "interleaved 1F1B (v = 2)",
                    "zb-h1": "zero-bubble ZB-H1", "dualpipe": "DualPipe"}

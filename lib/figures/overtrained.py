@@ -166,7 +166,8 @@ def rl_shape_frame() -> pd.DataFrame:
         sigmoid = rl_sigmoid(compute, 0.0, 1.0, 1.0, b)
         tangent = 0.5 + float(rl_peak_gain_per_decade(0.0, 1.0, b)) * RL_DECADES
         rows.append(pd.DataFrame({"curve": "sigmoid (Khatri et al.)", "b": b, "decades": RL_DECADES, "share": sigmoid}))
-        rows.append(pd.DataFrame({"curve": "log-linear reading", "b": b, "decades": RL_DECADES, "share": tangent}))
+        keep = (tangent >= -0.25) & (tangent <= 1.25)
+        rows.append(pd.DataFrame({"curve": "log-linear reading", "b": b, "decades": RL_DECADES[keep], "share": tangent[keep]}))
     return _round(pd.concat(rows, ignore_index=True))
 
 
@@ -183,7 +184,7 @@ def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
         .mark_line()
         .encode(
             x=alt.X("decades:Q", axis=alt.Axis(title="decades of RL compute from the midpoint, log₁₀(C / C_mid)")),
-            y=alt.Y("share:Q", scale=alt.Scale(domain=[-0.5, 1.5], clamp=True),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[-0.25, 1.25]),
                     axis=alt.Axis(title="share of the sigmoid's total gain", format=".0%")),
             color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=curves, range=[PALETTE[0], PALETTE[1]]),
                             legend=alt.Legend(orient="bottom")),
@@ -194,7 +195,7 @@ def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
     ceiling = alt.Chart(pd.DataFrame({"share": [1.0]})).mark_rule(color="#555", strokeDash=[2, 2]).encode(y="share:Q")
     return (lines + ceiling).add_params(b).properties(
         title=alt.Title("RL compute: the fitted sigmoid against a straight line on a log axis",
-                        subtitle="Dotted rule: the fitted ceiling R_∞. The two agree near the midpoint and part "
-                                 "within about one decade either side (at b = 1)."),
+                        subtitle=["Dotted rule: the fitted ceiling R_∞.",
+                                  "The two agree near the midpoint and part on either side of it."]),
         width=520, height=280,
     )

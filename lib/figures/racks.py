@@ -217,7 +217,8 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
     )
 
 
-GROUP_GRID = np.unique(np.round(np.logspace(np.log10(2), np.log10(9216), 40)).astype(int))
+#: Group sizes the topology chart evaluates: powers of two (the slices tori are cut into), plus each domain's size.
+GROUP_GRID = 2 ** np.arange(1, 14)
 
 
 def a2a_bandwidth_frame(hardware: list[Hardware], topology_of) -> pd.DataFrame:
@@ -260,8 +261,8 @@ def a2a_bandwidth_chart(hardware: list[Hardware], topology_of, default_hardware:
         )
         .add_params(pick)
         .properties(title=alt.Title("What a uniform all-to-all gets per accelerator, by topology",
-                                    subtitle=["Switched domains keep the full link; tori are limited by their bisection as "
-                                              "the group grows; a mesh group uses only its own links."]),
+                                    subtitle=["Switched domains keep the full link; tori are limited by their bisection",
+                                              "as the group grows; a mesh group uses only its own links."]),
                     width=520, height=280)
     )
 
