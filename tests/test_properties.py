@@ -101,19 +101,14 @@ def test_verdict_never_improves_further_from_the_stated_value(stated, d1, d2):
     assert order[claims.judge(stated, near)] <= order[claims.judge(stated, far)]
 
 
-def test_thousand_by_thousand_grid_is_fast():
-    import time
-
+def test_thousand_by_thousand_grid_broadcasts():
+    # The speed goal (≤ 100 ms) is timed by `make bench`, not here: a shared machine makes a timed test flaky.
     hw, model = data.get_hardware("H100 SXM"), data.get_model("Llama 3.1 70B")
     batch = np.logspace(0, 5, 1000)[:, None]
     context = np.logspace(2, 7, 1000)[None, :]
-    roofline.decode_step(hw, model, batch, context)  # warm up
-    start = time.perf_counter()
     step = roofline.decode_step(hw, model, batch, context)
-    _ = step.step_s, step.tokens_per_s
-    elapsed = time.perf_counter() - start
-    assert step.step_s.shape == (1000, 1000)
-    assert elapsed < 0.1, f"a 1,000 × 1,000 roofline grid took {elapsed * 1e3:.0f} ms (target ≤ 100 ms)"
+    assert step.step_s.shape == step.tokens_per_s.shape == (1000, 1000)
+    assert np.all(np.isfinite(step.step_s)) and np.all(np.diff(step.step_s, axis=1) >= 0)  # longer context, longer step
 
 
 @pytest.mark.parametrize("value, unit, text", [
