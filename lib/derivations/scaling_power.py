@@ -303,7 +303,9 @@ def space(sel: Selection) -> list[Entry]:
     return [
         entry("space-datacentres", "radiator area per MW (one side, by radiation only)", None, radiator, "m²/MW",
               inputs=inputs, verdict=HOLDS,
-              note="a football pitch of radiator per megawatt at room temperature: cooling is the open problem"),
+              note=(f"{radiator / c['football_pitch_area']:.2f} of a football pitch (105 × 68 m) of radiator per "
+                    "megawatt at room temperature, on one side: cooling is the open problem"
+                    if "football_pitch_area" in c else "cooling is the open problem")),
         entry("space-datacentres", "radiator area ÷ solar-array area, per MW", None, radiator / solar, "×",
               inputs=inputs, verdict=HOLDS,
               note="the radiator is about as large as the array that powers it; sunlight is free, cooling is not"),
