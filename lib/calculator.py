@@ -273,7 +273,7 @@ MODEL_FIELDS: tuple[tuple[str, str], ...] = (
     ("first_dense_layers", "Dense-FFN layers (MoE)"), ("dense_ffn_dim", "Dense FFN width f"),
     ("routed_experts", "Routed experts E"), ("active_experts", "Experts per token k"),
     ("shared_experts", "Shared experts"), ("expert_ffn_dim", "Expert FFN width f_e"),
-    ("sparse_topk_tokens", "Sparse-attention top-k k_sparse (DSA; 0 if dense)"),
+    ("sparse_topk_tokens", "Top-k k_sparse (DSA; 0: dense)"),
     ("indexer_heads", "Indexer heads H_I (DSA)"), ("indexer_head_dim", "Indexer head dimension d_I (DSA)"),
 )
 PRECISION_FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (

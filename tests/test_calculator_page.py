@@ -119,6 +119,8 @@ CONFIGS: tuple[Config, ...] = (
     Config("H800 SXM", "Llama 2 70B", AUTO),
     Config("TPU v4", "PaLM 540B", ("64", "2048", "0", "3", "10")),
     Config("H100 SXM", "PaLM 540B", AUTO, precisions=("fp8", "fp8", "fp8", "fp8")),
+    Config("Trainium2", DSA, ("16", "4096", "2048", None, "20")),
+    Config("Trainium3", "gpt-oss-120b", AUTO),
 )
 
 #: (context, batch) points, visited in turn (each differs from the one before in one or two fields): context 0,
