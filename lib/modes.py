@@ -38,7 +38,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
+from .data import Column, Plausible, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (ArrayLike, compute_time_s, decode_step, kv_read_time_s, min_chips_for_weights,
@@ -68,10 +68,14 @@ OFFERS_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("mode", "enum", choices=("fast", "slow")),
-        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price"),
-        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s"),
-        Column("standard_output_usd_per_Mtok", required=False, positive=True),
-        Column("fast_output_usd_per_Mtok", required=False, positive=True),
+        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price",
+               plausible=Plausible(0.01, 100, "×", ())),
+        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s",
+               plausible=Plausible(0.01, 100, "×", ())),
+        Column("standard_output_usd_per_Mtok", required=False, positive=True,
+               plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_usd_per_Mtok", required=False, positive=True,
+               plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         Column("notes", "str", required=False),

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema
+from .data import YEARS, Column, Plausible, TableSchema, read_table, register_schema
 from .hardware import Hardware
 from .models import Model
 from .units import bytes_per_element
@@ -59,13 +59,16 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
     file="memory_capex.csv",
     columns=(
         Column("name", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("scope", "enum", choices=("capex (reported)", "component cost", "selling price"),
                meaning="what the share is a share of"),
-        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
-        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
+        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
+        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
         Column("memory_share_percent", required=False, positive=True,
-               meaning="percent, blank when computed from the two costs"),
+               meaning="percent, blank when computed from the two costs",
+               plausible=Plausible(1, 100, "%", ("percent",))),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_share_or_costs,),
@@ -76,10 +79,12 @@ SCALE_UP_DOMAINS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("vendor", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("status", "enum", choices=("shipping", "announced")),
-        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain"),
-        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)"),
+        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain",
+               plausible=Plausible(1, 1e6, "packages", ())),
+        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)",
+               plausible=Plausible(1, 4e6, "dies", ())),
         Column("source", "str", meaning="an address or citation"),
     ),
 ))
