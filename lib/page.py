@@ -2,6 +2,10 @@
 
 Numbers in prose come from :func:`glue_text`, which stores a formatted string for MyST-NB's
 ``{glue:text}`` role, so no figure is typed by hand.
+
+Text from data (a row's name, its source) reaches a page only as text: ``{glue:text}`` inserts plain text,
+tables and captions are HTML-escaped, the banner is escaped HTML, and Markdown built from data goes through
+:func:`md_escape`. A CSV cell that holds markup shows as the characters it holds.
 """
 
 from __future__ import annotations
@@ -13,7 +17,25 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from .claims import Entry
-from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection
+from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection, table_dir
+
+#: Characters with a meaning in MyST Markdown (emphasis, code, links, math, roles, tables, headings).
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|$~:"
+
+
+def md_escape(text: str) -> str:
+    """``text`` (from data) as literal text inside Markdown: HTML special characters become entities and every
+    Markdown punctuation mark is backslash-escaped, so no markup, role or math in it takes effect."""
+    escaped = html.escape(str(text), quote=True)
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL and c not in "&;" else c for c in escaped)
+
+
+def data_file(sel: Selection, file: str) -> str:
+    """The file a page read the table ``file`` from, for a "source" cell: ``data/hardware.csv`` for the book's
+    own data, else the path in the reader's directory (or the book's ``data/`` copy when that directory lacks
+    the table, see :func:`lib.data.table_dir`)."""
+    directory = table_dir(file, sel.data_dir)
+    return f"data/{file}" if directory == DEFAULT_DATA_DIR else str(directory / file)
 
 
 def glue_text(name: str, text: str) -> None:
@@ -31,16 +53,20 @@ def glue_text(name: str, text: str) -> None:
     glue(name, text, display=False)
 
 
-def banner(sel: Selection) -> Markdown:
-    """A note at the top of a chapter naming the data directory and rows the page ran on."""
-    where = "the book's own `data/`" if sel.data_dir == DEFAULT_DATA_DIR else f"`{sel.data_dir}`"
+def banner(sel: Selection) -> HTML:
+    """A note at the top of a chapter naming the data directory and rows the page ran on (escaped HTML: the
+    names come from the data)."""
+    esc = html.escape
+    where = ("the book's own <code>data/</code>" if sel.data_dir == DEFAULT_DATA_DIR
+             else f"<code>{esc(str(sel.data_dir))}</code>")
     default = "" if sel.is_default else (
-        " **This is not the book's default selection**: asserts written for the default data are reported, not "
-        "enforced.")
-    return Markdown(
-        f"*This page ran on* **{sel.hardware.name}** *and* **{sel.model.name}**, *from {where}.* "
-        f"Change them with `{ENV_HARDWARE}`, `{ENV_MODEL}` or `{ENV_DATA_DIR}` and rebuild (see the re-run guide)."
-        + default
+        " <strong>This is not the book's default selection</strong>: asserts written for the default data are "
+        "reported, not enforced.")
+    return HTML(
+        f'<p class="book-banner"><em>This page ran on</em> <strong>{esc(sel.hardware.name)}</strong> <em>and</em> '
+        f"<strong>{esc(sel.model.name)}</strong>, <em>from {where}.</em> Change them with "
+        f"<code>{ENV_HARDWARE}</code>, <code>{ENV_MODEL}</code> or <code>{ENV_DATA_DIR}</code> and rebuild (see the "
+        f"re-run guide).{default}</p>"
     )
 
 

@@ -11,7 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import BOUND_COLORS, PALETTE
+from ..charts import BOUND_COLORS, PALETTE, vega_string
 from ..hardware import Hardware
 from ..models import Model
 from ..modes import ModeOffer, memory_bound_kv_share, price_ratio_for
@@ -221,8 +221,9 @@ def slow_chart(hardware: Hardware, models: list[Model], default_model: str) -> a
     y = alt.Y("saving:Q", scale=alt.Scale(domain=[0, 50]), axis=alt.Axis(title="largest saving per token (%)"))
     lines = base.mark_line().encode(
         x=x, y=y, detail="model:N",
-        color=alt.condition(f"datum.model == '{default_model}'", alt.value(BOUND_COLORS["compute"]), alt.value("#9aa5b1")),
-        strokeWidth=alt.condition(f"datum.model == '{default_model}'", alt.value(3), alt.value(1.2)),
+        color=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(BOUND_COLORS["compute"]),
+                            alt.value("#9aa5b1")),
+        strokeWidth=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(3), alt.value(1.2)),
         tooltip=["model:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("saving:Q", format=".3~g", title="saving (%)")])
     marks = (alt.Chart(pd.DataFrame({"context": [8192, 32768, 131072, 200000]}))
              .mark_rule(color="#666", strokeDash=[2, 3]).encode(x="context:Q"))
