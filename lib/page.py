@@ -152,6 +152,20 @@ def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page"
     return table(ledger_frame(entries), caption)
 
 
+#: How prose says a verdict: "the period {holds}", "the ridge {holds only loosely}".
+VERDICT_PHRASES = {"holds": "holds", "holds loosely": "holds only loosely", "does not hold": "does not hold",
+                   "not derived": "cannot be checked on these data"}
+
+
+def verdict_phrase(entries: Sequence[Entry], quantity: str) -> str:
+    """The verdict of the entry named ``quantity``, as prose (see :data:`VERDICT_PHRASES`), for sentences that
+    follow the data instead of being written for the default rows."""
+    for e in entries:
+        if e.quantity == quantity:
+            return VERDICT_PHRASES[e.verdict]
+    raise KeyError(f"no ledger entry {quantity!r}; entries are {[e.quantity for e in entries]}")
+
+
 def bullet_list(items: Iterable[str]) -> Markdown:
     """A Markdown bullet list from computed sentences."""
     return Markdown("\n".join(f"- {item}" for item in items))

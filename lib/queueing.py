@@ -267,14 +267,11 @@ class ThroughputReport:
 
 
 def load_throughput_reports(data_dir=None) -> list[ThroughputReport]:
-    """Every row of ``throughput_reports.csv`` (validated), oldest report first; [] if the file is absent
-    from the reader's data directory."""
-    from .data import resolve_data_dir
+    """Every row of ``throughput_reports.csv`` (validated), oldest report first; the book's own table when the
+    reader's data directory lacks one (:func:`lib.data.table_dir`)."""
+    from .data import table_dir
 
-    directory = resolve_data_dir(data_dir)
-    if not (directory / THROUGHPUT_SCHEMA.file).is_file():
-        return []
-    rows = read_table(THROUGHPUT_SCHEMA, directory)
+    rows = read_table(THROUGHPUT_SCHEMA, table_dir(THROUGHPUT_SCHEMA.file, data_dir))
     reports = [ThroughputReport(r["name"], r["org"], r["scope"], r["period_end"],
                                 r["tokens_per_month_T"] * 1e12, r["reported_on"], r["source"],
                                 str(r.get("notes", "") or "")) for r in rows]
