@@ -31,7 +31,7 @@ book: $(STAMP)
 	@$(PY) -m lib.build $(if $(OUTPUT),--output "$(OUTPUT)") $(if $(TOC),--toc "$(TOC)")
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -m "not book" -n 2 -q
+	$(PY) -m pytest tests -m "not book" -n 2 --dist loadgroup -q
 
 nbtest: $(STAMP)
 	@rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))
