@@ -166,6 +166,17 @@ def verdict_phrase(entries: Sequence[Entry], quantity: str) -> str:
     raise KeyError(f"no ledger entry {quantity!r}; entries are {[e.quantity for e in entries]}")
 
 
+def verdict_summary(entries: Sequence[Entry]) -> Markdown:
+    """One bullet per claim id: each of its quantities with the verdict the data gave (computed, so a summary
+    never contradicts the ledger above it; quantities are escaped)."""
+    by_claim: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_claim.setdefault(e.id, []).append(e)
+    return Markdown("\n".join(
+        f"- **`{claim}`**: " + "; ".join(f"{md_escape(e.quantity)} {VERDICT_PHRASES[e.verdict]}" for e in group) + "."
+        for claim, group in by_claim.items()))
+
+
 def bullet_list(items: Iterable[str]) -> Markdown:
     """A Markdown bullet list from computed sentences."""
     return Markdown("\n".join(f"- {item}" for item in items))
