@@ -31,9 +31,11 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 
 def demand_chart(model: Model) -> alt.LayerChart:
     """The four terms of eq. demand-terms as bars (log FLOPs), each assumption on a slider."""
-    #: Without a published token count the chart assumes 15T tokens and says so in its subtitle.
-    n, d = model.active_params, model.training_tokens or 15e12
-    assumed = "" if model.training_tokens else " (D assumed 15T tokens: none published)"
+    if model.training_tokens is None:
+        raise ValueError(f"{model.name} has no training tokens: chart the scenario's model "
+                         "(lib.derivations.scaling_power.scenario_model), which always has them")
+    n, d = model.active_params, model.training_tokens
+    assumed = ""
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "N": n, "D": d})
     params = [
