@@ -105,11 +105,12 @@ def cmd_roofline(args) -> int:
     if args.json:
         _json(out)
     else:
-        _print_table([{**r, **{k: f"{r[k] * 1e3:.3f}" for k in ("compute_s", "weights_s", "kv_s", "step_s")},
-                       "tokens_per_s": f"{r['tokens_per_s']:,.0f}"} for r in out],
-                     ["batch", "context", "chips", "compute_s", "weights_s", "kv_s", "step_s", "tokens_per_s",
+        # Times shown in milliseconds, under headers that say so; counts as integers (JSON keeps SI seconds).
+        _print_table([{"batch": f"{r['batch']:,g}", "context": f"{r['context']:,g}", "chips": r["chips"],
+                       **{k.replace("_s", "_ms"): f"{r[k] * 1e3:.3f}" for k in ("compute_s", "weights_s", "kv_s", "step_s")},
+                       "tokens_per_s": f"{r['tokens_per_s']:,.0f}", "bound": r["bound"]} for r in out],
+                     ["batch", "context", "chips", "compute_ms", "weights_ms", "kv_ms", "step_ms", "tokens_per_s",
                       "bound"])
-        print("(times in milliseconds)")
     return 0
 
 

@@ -87,3 +87,35 @@ def test_python_dash_m_entry_point():
     assert out.returncode == 0
     for command in ("hardware", "models", "roofline", "claims", "check-data"):
         assert command in out.stdout
+
+
+def test_roofline_table_units_match_its_values(capsys):
+    """The table shows milliseconds under _ms headers and counts as integers (the JSON keeps SI seconds)."""
+    assert main(["roofline", "--hardware", "H100 SXM", "--model", "Llama 3.1 70B", "--batch", "1", "64",
+                 "--context", "1024", "--chips", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[0].split()
+    assert header == ["batch", "context", "chips", "compute_ms", "weights_ms", "kv_ms", "step_ms", "tokens_per_s",
+                      "bound"]
+    first = dict(zip(header, lines[1].split()))
+    assert first["batch"] == "1" and first["context"] == "1,024"
+    # 2 × 70.6e9 FLOP / (2 × 989e12 FLOP/s) = 0.0714 ms
+    assert float(first["compute_ms"]) == pytest.approx(2 * 70.6e9 / (2 * 989e12) * 1e3, abs=1e-3)
+
+
+def test_readme_commands_run_as_written():
+    """Every `python -m lib` line of the README's re-run section runs as written, from the repository root."""
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Re-running", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in section.splitlines()
+                if line.startswith(".venv/bin/python -m lib ")]
+    assert len(commands) >= 5, commands
+    for command in commands:
+        argv = shlex.split(command)
+        if "check-data" in argv:
+            argv = argv[:argv.index("check-data") + 1] + ["data/"]  # the README's my-data/ is the reader's copy
+        result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{command}: {result.stderr[-500:]}"
