@@ -39,6 +39,14 @@ def test_chapter_on_another_selection(selection, half, chapter, matrix_scratch):
     assert not problems, f"{chapter} on {selection.id}:\n  - " + "\n  - ".join(problems)
 
 
+def test_every_chapter_runs_on_two_selections_and_every_selection_on_several_chapters():
+    from matrix import CHAPTERS
+
+    for chapter in CHAPTERS:
+        assert sum(chapter in s.chapters for s in SELECTIONS) >= 2, chapter
+    assert all(len(s.chapters) >= 3 and set(s.chapters) <= set(CHAPTERS) for s in SELECTIONS)
+
+
 def test_the_checks_catch_what_they_look_for():
     """A page with a crash, a missing table, a placeholder, raw markup and a dropped vendor fails each check."""
     import nbformat
