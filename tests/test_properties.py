@@ -111,10 +111,12 @@ def test_thousand_by_thousand_grid_is_fast():
     batch = np.logspace(0, 5, 1000)[:, None]
     context = np.logspace(2, 7, 1000)[None, :]
     roofline.decode_step(hw, model, batch, context)  # warm up
-    start = time.perf_counter()
-    step = roofline.decode_step(hw, model, batch, context)
-    _ = step.step_s, step.tokens_per_s
-    elapsed = time.perf_counter() - start
+    elapsed = float("inf")
+    for _ in range(5):  # the best of five: other tests (and notebook kernels) share the two cores
+        start = time.perf_counter()
+        step = roofline.decode_step(hw, model, batch, context)
+        _ = step.step_s, step.tokens_per_s
+        elapsed = min(elapsed, time.perf_counter() - start)
     assert step.step_s.shape == (1000, 1000)
     assert elapsed < 0.1, f"a 1,000 × 1,000 roofline grid took {elapsed * 1e3:.0f} ms (target ≤ 100 ms)"
 
