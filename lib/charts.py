@@ -83,10 +83,11 @@ def log_domain(values, low: float, high: float) -> list[float]:
             max([high] + finite) * 1.1 if max([high] + finite) > high else high]
 
 
-def year_domain(years, pad: float = 1.0) -> list[float]:
-    """An axis domain for release years that holds every row's year (a fixed domain would drop new rows)."""
+def year_domain(years, pad: float = 1.0, right: float | None = None) -> list[float]:
+    """An axis domain for release years that holds every row's year (a fixed domain would drop new rows), with
+    ``pad`` years on the left and ``right`` (default ``pad``) on the right, where point labels run."""
     values = [float(y) for y in years]
-    return [min(values) - pad, max(values) + pad]
+    return [min(values) - pad, max(values) + (pad if right is None else right)]
 
 
 def _theme() -> dict:

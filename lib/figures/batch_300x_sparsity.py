@@ -40,7 +40,7 @@ def ridge_chart(rows: list[dict]) -> alt.LayerChart:
     keep = "precision_pick == 'all' || datum.precision == precision_pick"
     base = alt.Chart(frame).transform_filter(keep)
     points = base.mark_point(filled=True, size=80).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"])), axis=alt.Axis(format="d", title="release year")),
+        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)), axis=alt.Axis(format="d", title="release year")),
         y=alt.Y("b_star:Q", scale=alt.Scale(type="log", domain=log_domain(frame["b_star"], 50, 1000), nice=False),
                 axis=alt.Axis(title="B* for a dense model, (F / W_hbm) · b_w / 2 (sequences, log)")),
         color=alt.Color("precision:N", scale=alt.Scale(domain=list(PRECISION_COLORS),

@@ -63,7 +63,7 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
     points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"])),
+        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)),
                 axis=alt.Axis(format="d", title="release year")),
         y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
                 axis=alt.Axis(title=Y_TITLE)),
