@@ -5,38 +5,40 @@ the decode batch and its KV cache in HBM — for its whole answer: its prompt is
 out, and it then emits one token per step until its last. A new request boards only when a seat is free
 (iteration-level scheduling, as in Orca and vLLM). This module simulates that on the refined step model.
 
-Notation (see the notation page): B_cap seats, λ arrivals per second, P prompt tokens and O output tokens of a
-request, L context tokens, t_step a step's duration, K the step's token budget. Time to first token
-TTFT = t_first − t_arrive; time per output token TPOT = (t_last − t_first) / (O − 1).
+Notation (see the notation page): B_cap seats, λ arrivals per second, n_in prompt tokens and n_out output tokens
+of a request, L context tokens, t_step a step's duration, K_step the step's token budget. Time to first token
+TTFT = t_first − t_arrive; time per output token TPOT = (t_last − t_first) / (n_out − 1).
 
-**The step** (eq. cb-step). A step runs the n_dec seated sequences that are decoding (one token each) and c
+**The step** (eq. cb-step). A step runs the n_dec seated sequences that are decoding (one token each) and n_pre
 prompt tokens of seated requests still in prefill. Its duration, from :mod:`lib.roofline` (the per-operation
 sum the book uses), is
 
-    t_step = W(n_dec + c) + Σ_{j decoding} a(L_j) + Σ_{chunks} A_chunk
+    t_step = W(n_dec + n_pre) + Σ_{j decoding} A_dec(L_j) + Σ_{chunks} A_chunk
 
 - W(T): the weight operations of a step that runs T tokens (experts touched at T) — decode and prefill
   tokens share one read of the weights, which is what mixing them in one step buys;
-- a(L): attention over the context for one decoding sequence at context L (= decode_step(1, L) − W(1));
+- A_dec(L): attention over the context for one decoding sequence at context L (= decode_step(1, L) − W(1));
   the sum over sequences is exact, because each attention operation's FLOPs and bytes are both proportional
   to the context tokens it covers, so the maximum of the sums is the sum of the maxima;
 - A_chunk: the attention of a prompt chunk: the prompt's whole prefill attention
-  A_pre(P) = prefill_step(P) − W(P), shared among its chunks in proportion to their causal (query, key) pairs.
-  This keeps the compute right (prefill attention is compute bound) and leaves out a chunk's re-read of the
-  prefix's KV cache.
+  A_pre(n_in) = prefill_step(n_in) − W(n_in), shared among its chunks in proportion to their causal
+  (query, key) pairs. This keeps the compute right (prefill attention is compute bound) and leaves out a
+  chunk's re-read of the prefix's KV cache.
 
 **The policy** (decode first, chunked prefill; Sarathi-Serve, and vLLM with chunked prefill):
 at the start of each step, arrived requests take free seats first come, first served; every decoding seat
-gets its token; the rest of the token budget, K − n_dec, goes to prompt tokens of seated requests in
-prefill, in arrival order, splitting a prompt across steps where it does not fit. K = ∞ prefills every newly
-seated prompt whole in the next step (Orca's iteration-level scheduling). The prefill step emits the
-request's first token; a request with O output tokens then decodes O − 1 more steps and frees its seat at the
-end of its last. An idle engine starts a step as soon as a request arrives.
+gets its token; the rest of the token budget, K_step − n_dec, goes to prompt tokens of seated requests in
+prefill, in arrival order, splitting a prompt across steps where it does not fit. K_step = ∞
+(:data:`WHOLE_PROMPTS`) prefills every newly seated prompt whole in the next step (Orca's iteration-level
+scheduling). The prefill step emits the request's first token; a request with n_out output tokens then decodes
+n_out − 1 more steps and frees its seat at the end of its last. An idle engine starts a step as soon as a
+request arrives.
 
 **Seats** B_cap come from the refined model (:func:`refined_seats`): the pooled optimal batch B* at the
 traffic's context, capped by capacity — the most sequences whose KV cache at that context fits beside the
 weights (``max_batch``). The context is the time-averaged context of a seated request,
-L̄ = E[O·P + O(O+1)/2] / E[O] (a request holds its seat for O steps at contexts P+1 … P+O).
+L̄ = E[n_out·n_in + n_out(n_out+1)/2] / E[n_out] (a request holds its seat for n_out steps at contexts
+n_in+1 … n_in+n_out).
 
 **Traffic**: Poisson arrivals; prompt and output lengths drawn independently from a published trace's
 quantiles (``data/request_lengths.csv``: the Azure LLM inference traces of 2023, Patel et al. 2024), by
@@ -46,8 +48,8 @@ draws are independent.
 
 Left out: preemption (a seat is never taken back; the cap is set so that the average KV fits), prefix
 caching, communication between accelerators, and kernel efficiency (the reality-check chapter measures it).
-The simulation loops over steps with O(1) Python work per step (plus a vector operation over the decoding
-seats for models whose attention time is not linear in the context), a few milliseconds per thousand steps.
+The simulation loops over events with O(1) Python work each: a run of decode-only steps between two events is
+one closed form (step durations c0 + c1·j when attention is linear in the context) or one vector operation.
 """
 
 from __future__ import annotations
@@ -59,21 +61,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import (Column, DataError, Problem, TableSchema, provenance_column, read_table, register_directory_check,
-                   register_schema, table_dir)
+from .data import (Column, DataError, Plausible, Problem, TableSchema, provenance_column, read_table,
+                   register_directory_check, register_schema, table_dir)
 from .hardware import Hardware
 from .models import Model
 from .roofline import Precisions, chips_to_fit, decode_step, max_batch, pooled_optimal_batch, prefill_step
 
 ArrayLike = np.ndarray | float | int
 
-#: The step's token budget K of the chapter's default policy (decode tokens count first): an assumption. vLLM
+#: The step's token budget K_step of the chapter's default policy (decode tokens count first): an assumption. vLLM
 #: sets max_num_batched_tokens per usage context; smaller budgets (≈ 2,048) smooth the time per token, larger
 #: ones (≥ 8,192) let prompts through faster. Raised to the seat count when that is larger, as vLLM requires.
 DEFAULT_TOKEN_BUDGET = 8192
 
 #: The token budget that prefills every newly seated prompt whole in the next step (Orca's iteration-level
-#: scheduling), K = ∞.
+#: scheduling), K_step = ∞.
 WHOLE_PROMPTS = math.inf
 
 #: Share of requests left out of the statistics at the start of a run, while the batch fills from empty.
@@ -96,9 +98,12 @@ LENGTHS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("trace", "str", meaning="the trace the quantile belongs to"),
-        Column("quantile", minimum=0.0, meaning="the probability level, 0 to 1"),
-        Column("prompt_tokens", positive=True, meaning="the prompt length at that quantile"),
-        Column("output_tokens", positive=True, meaning="the output length at that quantile"),
+        Column("quantile", minimum=0.0, meaning="the probability level, 0 to 1",
+               plausible=Plausible(0.0, 1.0, "", ("percent",))),
+        Column("prompt_tokens", positive=True, meaning="the prompt length at that quantile",
+               plausible=Plausible(1.0, 1e7, "tokens")),
+        Column("output_tokens", positive=True, meaning="the output length at that quantile",
+               plausible=Plausible(1.0, 1e6, "tokens")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -137,22 +142,23 @@ class LengthDistribution:
         return p, o
 
     def mean_prompt_tokens(self, prompt_scale: float = 1.0) -> float:
-        """E[P] of the interpolated distribution (midpoint rule over the probability)."""
+        """E[n_in] of the interpolated distribution (midpoint rule over the probability)."""
         return float(self._moments(prompt_scale, 1.0)[0].mean())
 
     def mean_output_tokens(self, output_scale: float = 1.0) -> float:
-        """E[O] of the interpolated distribution."""
+        """E[n_out] of the interpolated distribution."""
         return float(self._moments(1.0, output_scale)[1].mean())
 
     def time_averaged_context(self, prompt_scale: float = 1.0, output_scale: float = 1.0) -> float:
-        """L̄ = E[O·P + O(O+1)/2] / E[O] = E[P] + E[O(O+1)] / (2 E[O]) for independent P and O: the context a
-        seated request holds on average over the steps it decodes (eq. cb-context)."""
+        """L̄ = E[n_out·n_in + n_out(n_out+1)/2] / E[n_out] = E[n_in] + E[n_out(n_out+1)] / (2 E[n_out]) for
+        independent n_in and n_out: the context a seated request holds on average while it decodes (eq. cb-context)."""
         p, o = self._moments(prompt_scale, output_scale)
         return float(time_averaged_context(p.mean(), o.mean(), (o * (o + 1.0)).mean()))
 
 
 def time_averaged_context(mean_prompt: float, mean_output: float, mean_output_times_next: float) -> float:
-    """L̄ = E[P] + E[O(O+1)] / (2 E[O]) tokens, for independent prompt and output lengths (eq. cb-context)."""
+    """L̄ = E[n_in] + E[n_out(n_out+1)] / (2 E[n_out]) tokens, for independent prompt and output lengths
+    (eq. cb-context)."""
     if mean_output <= 0:
         raise ValueError("the mean output length must be > 0")
     return mean_prompt + mean_output_times_next / (2.0 * mean_output)
@@ -167,7 +173,8 @@ def _length_problems(rows: list[dict], label: str) -> list[Problem]:
         group = sorted(group, key=lambda r: r["quantile"])
         qs = [r["quantile"] for r in group]
         if qs[0] != 0.0 or qs[-1] != 1.0 or len(set(qs)) != len(qs):
-            problems.append(Problem(label, group[0]["_line"], group[0]["name"], "quantile", ", ".join(f"{q:g}" for q in qs),
+            problems.append(Problem(label, group[0]["_line"], group[0]["name"], "quantile",
+                                    ", ".join(f"{q:g}" for q in qs),
                                     f"distinct quantiles of trace {trace!r} from 0 to 1 (both ends present)"))
         for column in ("prompt_tokens", "output_tokens"):
             values = [r[column] for r in group]
@@ -238,7 +245,8 @@ def refined_seats(hardware: Hardware, model: Model, context_tokens: float, chips
     n = int(chips) if chips is not None else int(chips_to_fit(model, hardware, 1.0, context_tokens, precision))
     b_star = pooled_optimal_batch(hardware, model, context_tokens, precision)
     capacity = float(max_batch(model, hardware, n, context_tokens, precision))
-    need = float(chips_to_fit(model, hardware, b_star, context_tokens, precision)) if math.isfinite(b_star) else math.inf
+    need = (float(chips_to_fit(model, hardware, b_star, context_tokens, precision)) if math.isfinite(b_star)
+            else math.inf)
     return Seats(float(context_tokens), n, float(b_star), capacity, need)
 
 
@@ -247,7 +255,7 @@ def refined_seats(hardware: Hardware, model: Model, context_tokens: float, chips
 
 
 class StepCosts:
-    """Step-time tables of one replica (seconds): W(T), a(L) and a prompt's prefill attention (eq. cb-step).
+    """Step-time tables of one replica (seconds): W(T), A_dec(L) and a prompt's prefill attention (eq. cb-step).
 
     Build one with :meth:`refined` (the refined step model) or :meth:`constant` (every step lasts the same,
     for hand arithmetic).
@@ -267,7 +275,7 @@ class StepCosts:
         self._dense_w = dict(zip(dense.astype(int).tolist(), self.weights_grid_s[: dense.size].tolist()))
         slope = self.attention_grid_s[-1] / self.context_grid[-1] if self.context_grid[-1] > 0 else 0.0
         self.attention_slope_s_per_token = float(slope)
-        #: True where a(L) = slope · L exactly (full attention): the simulation then keeps one running sum.
+        #: True where A_dec(L) = slope · L exactly (full attention): the simulation then keeps one running sum.
         self.attention_linear = bool(np.allclose(self.attention_grid_s, slope * self.context_grid,
                                                  rtol=1e-9, atol=1e-15))
 
@@ -310,19 +318,19 @@ class StepCosts:
         return hit if hit is not None else float(self.weights_s(tokens))
 
     def decode_attention_s(self, context_tokens: ArrayLike) -> np.ndarray:
-        """a(L), seconds per decoding sequence: attention over its L tokens of context."""
+        """A_dec(L), seconds per decoding sequence: attention over its L tokens of context."""
         c = np.asarray(context_tokens, dtype=float)
         top = self.context_grid[-1]
         inside = np.interp(c, self.context_grid, self.attention_grid_s)
         return np.where(c > top, self.attention_grid_s[-1] * c / top, inside)
 
     def decode_step_s(self, batch: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
-        """A decode-only step of B sequences all at context L: W(B) + B · a(L)."""
+        """A decode-only step of B sequences all at context L: W(B) + B · A_dec(L)."""
         b = np.asarray(batch, dtype=float)
         return self.weights_s(b) + b * self.decode_attention_s(context_tokens)
 
     def prefill_attention_s(self, prompt_tokens: ArrayLike) -> np.ndarray:
-        """A_pre(P): attention of a whole prompt prefilled from scratch, seconds."""
+        """A_pre(n_in): attention of a whole prompt prefilled from scratch, seconds."""
         return np.asarray(self._prefill_attention(np.asarray(prompt_tokens, dtype=float)), dtype=float)
 
     def pairs(self, end_tokens: ArrayLike, start_tokens: ArrayLike = 0.0) -> np.ndarray:
@@ -442,8 +450,8 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                                  ) -> BatchingRun:
     """Serve every request to its last token under the module's policy; see the module docstring.
 
-    ``arrival_s`` non-decreasing; ``prompt_tokens`` P ≥ 1 and ``output_tokens`` O ≥ 1 per request;
-    ``seats`` B_cap ≥ 1; ``token_budget`` K ≥ 1 tokens per step (``math.inf``: whole prompts).
+    ``arrival_s`` non-decreasing; ``prompt_tokens`` n_in ≥ 1 and ``output_tokens`` n_out ≥ 1 per request;
+    ``seats`` B_cap ≥ 1; ``token_budget`` K_step ≥ 1 tokens per step (:data:`WHOLE_PROMPTS`: whole prompts).
     """
     arrival = np.asarray(arrival_s, dtype=float)
     prompts = np.asarray(prompt_tokens)
@@ -563,7 +571,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                 continue
             slot = free_slots.pop()
             slot_of[i] = slot
-            base[slot] = p_list[i] + 1 - (last + 1)  # context P + 1 at its first decode step, last + 1
+            base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step, last + 1
             base_sum += base[slot]
             decoding[slot] = True
             n_dec += 1
@@ -623,7 +631,7 @@ def poisson_arrivals(rate_per_s: float, n: int, rng: np.random.Generator) -> np.
 @dataclass(frozen=True)
 class Replica:
     """What a scenario runs on: the seats at the traffic's context, the step tables, the token budget, and the
-    traffic's means (prompt P̄, output Ō, prefill attention Ā_pre per request)."""
+    traffic's means (E[n_in], E[n_out], and the prefill attention Ā_pre per request)."""
 
     seats: Seats
     costs: StepCosts
@@ -635,14 +643,15 @@ class Replica:
 
     @property
     def decoding_at_capacity(self) -> float:
-        """n_max = min(B, K / (1 + P̄/Ō)): the most sequences that can decode in a step that also carries its
-        share of prefill, P̄/Ō prompt tokens per decoding sequence (eq. cb-capacity)."""
+        """n_max = min(B, K_step / (1 + E[n_in]/E[n_out])): the most sequences that can decode in a step that also
+        carries its share of prefill, E[n_in]/E[n_out] prompt tokens per decoding sequence (eq. cb-capacity)."""
         share = 1.0 + self.mean_prompt_tokens / self.mean_output_tokens
         return min(float(self.seats.seats), self.token_budget / share)
 
     @property
     def full_step_s(self) -> float:
-        """The steady-state step at capacity: t = W(n (1 + P̄/Ō)) + n a(L̄) + (n/Ō) Ā_pre with n = n_max."""
+        """The steady-state step at capacity, n = n_max: t = W(n (1 + E[n_in]/E[n_out])) + n A_dec(L̄)
+        + (n / E[n_out]) Ā_pre."""
         n = self.decoding_at_capacity
         tokens = n * (1.0 + self.mean_prompt_tokens / self.mean_output_tokens)
         return float(self.costs.weights_s(tokens) + n * self.costs.decode_attention_s(self.context_tokens)
@@ -655,7 +664,8 @@ class Replica:
 
     @property
     def capacity_rate_per_s(self) -> float:
-        """λ_max = n_max / (Ō · t_full): the requests per second the replica finishes at capacity (eq. cb-capacity)."""
+        """λ_max = n_max / (E[n_out] · t_full): the requests per second the replica finishes at capacity
+        (eq. cb-capacity)."""
         return self.decoding_at_capacity / (self.mean_output_tokens * self.full_step_s)
 
     def rate_for_load(self, load: float) -> float:

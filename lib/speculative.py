@@ -1,35 +1,36 @@
 """Speculative decoding and multi-token prediction: a seat that carries more than one token per step.
 
-A draft (a small model, or the model's own multi-token-prediction module) proposes k tokens; one step of the
-target model verifies them together with the next token, q = k + 1 query tokens per sequence; the accepted
-prefix of the drafts plus one token from the target come out. With each draft token accepted with
-probability a, independently, and the drafts judged in order (the first rejection ends the run), a step
-emits in expectation (Leviathan et al. 2023)
+A draft (a small model, or the model's own multi-token-prediction module) proposes γ tokens; one step of the
+target model verifies them together with the next token, q = γ + 1 query tokens per sequence; the accepted
+prefix of the drafts plus one token from the target come out. With each draft token accepted with probability
+α_acc, independently, and the drafts judged in order (the first rejection ends the run), a step emits in
+expectation (Leviathan et al. 2023)
 
-    m = Σ_{i=0}^{k} a^i = (1 − a^{k+1}) / (1 − a)                                   (eq. sd-tokens)
+    μ = Σ_{i=0}^{γ} α_acc^i = (1 − α_acc^{γ+1}) / (1 − α_acc)                         (eq. sd-tokens)
 
-(k + 1 at a = 1, 1 at a = 0). DeepSeek-V3's MTP module drafts one token (k = 1) and its second token is
-accepted 85–90% of the time (DeepSeek-V3 technical report, §5.4.3), so 1.85–1.90 tokens per step.
+(γ + 1 at α_acc = 1, 1 at α_acc = 0). DeepSeek-V3's MTP module drafts one token (γ = 1) and its second token
+is accepted 85–90% of the time (DeepSeek-V3 technical report, §5.4.3), so 1.85–1.90 tokens per step. In code,
+γ is ``draft_tokens`` and α_acc ``acceptance``.
 
-**The step** comes from the refined model with q = k + 1 query tokens per sequence
+**The step** comes from the refined model with q = γ + 1 query tokens per sequence
 (:func:`lib.roofline.decode_step`, ``query_tokens_per_sequence``): the weights see q·B tokens, so their reads
 are shared by q·B tokens; attention does q times the FLOPs over one read of each sequence's KV cache, so its
-arithmetic intensity rises q-fold. Drafting adds k passes of the draft, each a fraction δ of a plain step:
+arithmetic intensity rises q-fold. Drafting adds γ passes of the draft, each a fraction c_draft of a plain step:
 
-    t_spec(B, L) = t_step(B, L; q = k+1) + k · δ · t_step(B, L; q = 1)                (eq. sd-step)
+    t_spec(B, L) = t_step(B, L; q = γ+1) + γ · c_draft · t_step(B, L; q = 1)             (eq. sd-step)
 
-Per-user speed is m / t_spec; cost per emitted token n · t_spec / (B · m). Against plain decoding
+Per-user speed is μ / t_spec; cost per emitted token n · t_spec / (B · μ). Against plain decoding
 (1 / t_step and n · t_step / B):
 
-    speed-up = m · t_step / t_spec,     cost ratio = t_spec / (m · t_step)             (eq. sd-ratios)
+    speed-up = μ · t_step / t_spec,     cost ratio = t_spec / (μ · t_step)             (eq. sd-ratios)
 
-Memory bound (small batch), t_spec ≈ t_step and both improve by about m. Compute bound (large batch),
-t_spec ≈ (k+1) · t_step: every one of the k + 1 verified tokens costs its FLOPs, accepted or not, so the cost
-per emitted token rises by (k+1)/m ≥ 1 — speculation pays at small batch and costs at large batch.
+Memory bound (small batch), t_spec ≈ t_step and both improve by about μ. Compute bound (large batch),
+t_spec ≈ (γ+1) · t_step: every one of the γ + 1 verified tokens costs its FLOPs, accepted or not, so the cost
+per emitted token rises by (γ+1)/μ ≥ 1 — speculation pays at small batch and costs at large batch.
 Counted in sequences, the optimal batch falls about q-fold (:func:`lib.roofline.pooled_optimal_batch`).
 
 Assumptions, named: acceptance independent of position (real acceptance falls along the draft); the draft
-tokens' own KV entries and the target's sampling overhead left out; δ a fixed fraction of a plain step.
+tokens' own KV entries and the target's sampling overhead left out; c_draft a fixed fraction of a plain step.
 """
 
 from __future__ import annotations
@@ -46,23 +47,24 @@ ArrayLike = np.ndarray | float | int
 
 #: DeepSeek-V3's reported acceptance of its MTP module's second token, 85–90% (arXiv:2412.19437, §5.4.3).
 DEEPSEEK_MTP_ACCEPTANCE = (0.85, 0.90)
-#: DeepSeek-V3's MTP depth: one extra token predicted (D = 1), so k = 1 draft token per step.
+#: DeepSeek-V3's MTP depth: one extra token predicted (D = 1), so γ = 1 draft token per step.
 DEEPSEEK_MTP_DRAFT_TOKENS = 1
 #: The decoding speed-up DeepSeek reports with it, "1.8 times TPS" (same section; batch and hardware not stated).
 DEEPSEEK_MTP_REPORTED_SPEEDUP = 1.8
-#: δ: one MTP module is one transformer block against DeepSeek-V3's 61 (its embedding and output head are
+#: c_draft: one MTP module is one transformer block against DeepSeek-V3's 61 (its embedding and output head are
 #: shared with the model, and their cost is not counted), so a draft pass ≈ 1/61 of a plain step.
 MTP_DRAFT_COST_FRACTION = 1.0 / 61.0
 
 
 def expected_tokens_per_step(acceptance: ArrayLike, draft_tokens: ArrayLike) -> np.ndarray:
-    """m = (1 − a^{k+1}) / (1 − a): tokens a sequence emits per verified step (eq. sd-tokens); k + 1 at a = 1."""
+    """μ = (1 − α_acc^{γ+1}) / (1 − α_acc): tokens a sequence emits per verified step (eq. sd-tokens); γ + 1 at
+    α_acc = 1 (γ is ``draft_tokens``, α_acc ``acceptance``)."""
     a = np.asarray(acceptance, dtype=float)
     k = np.asarray(draft_tokens, dtype=float)
     if np.any((a < 0) | (a > 1)):
-        raise ValueError("the acceptance rate a must lie in [0, 1]")
+        raise ValueError("the acceptance rate α_acc must lie in [0, 1]")
     if np.any((k < 0) | (k != np.round(k))):
-        raise ValueError("the draft length k must be a whole number ≥ 0")
+        raise ValueError("the draft length γ must be a whole number ≥ 0")
     with np.errstate(divide="ignore", invalid="ignore"):
         geometric = (1.0 - a ** (k + 1.0)) / (1.0 - a)
     return np.where(a == 1.0, k + 1.0, geometric)
@@ -80,37 +82,37 @@ class SpeculativeStep:
 
     @property
     def tokens_per_sequence(self) -> np.ndarray:
-        """m, tokens each sequence emits per step."""
+        """μ, tokens each sequence emits per step."""
         return expected_tokens_per_step(self.acceptance, self.draft_tokens)
 
     @property
     def step_s(self) -> np.ndarray:
-        """t_spec = t_step(q = k+1) + k · δ · t_step(q = 1) (eq. sd-step)."""
+        """t_spec = t_step(q = γ+1) + γ · c_draft · t_step(q = 1) (eq. sd-step)."""
         return self.verify.step_s + self.draft_tokens * self.draft_cost_fraction * self.plain.step_s
 
     @property
     def user_tokens_per_s(self) -> np.ndarray:
-        """m / t_spec: the decode speed one sequence sees."""
+        """μ / t_spec: the decode speed one sequence sees."""
         return self.tokens_per_sequence / self.step_s
 
     @property
     def chip_seconds_per_token(self) -> np.ndarray:
-        """n · t_spec / (B · m): accelerator-seconds per emitted token."""
+        """n · t_spec / (B · μ): accelerator-seconds per emitted token."""
         return self.plain.chips * self.step_s / (self.plain.batch * self.tokens_per_sequence)
 
     @property
     def speedup(self) -> np.ndarray:
-        """Per-user speed against plain decoding: m · t_step / t_spec (eq. sd-ratios)."""
+        """Per-user speed against plain decoding: μ · t_step / t_spec (eq. sd-ratios)."""
         return self.tokens_per_sequence * self.plain.step_s / self.step_s
 
     @property
     def cost_ratio(self) -> np.ndarray:
-        """Cost per emitted token against plain decoding: t_spec / (m · t_step); < 1 means it pays."""
+        """Cost per emitted token against plain decoding: t_spec / (μ · t_step); < 1 means it pays."""
         return self.step_s / (self.tokens_per_sequence * self.plain.step_s)
 
     @property
     def wasted_flop_fraction(self) -> np.ndarray:
-        """Share of the verified tokens' FLOPs spent on tokens that are thrown away: 1 − m / (k + 1)."""
+        """Share of the verified tokens' FLOPs spent on tokens that are thrown away: 1 − μ / (γ + 1)."""
         return 1.0 - self.tokens_per_sequence / (self.draft_tokens + 1.0)
 
 
@@ -118,13 +120,13 @@ def speculative_step(hardware: Hardware, model: Model, batch: ArrayLike, context
                      acceptance: ArrayLike, draft_cost_fraction: float = MTP_DRAFT_COST_FRACTION,
                      precision: str | Precisions | None = None, kv_precision: str | None = None,
                      chips: int | None = None) -> SpeculativeStep:
-    """A step that verifies k draft tokens per sequence (q = k + 1 query tokens) on the refined model,
+    """A step that verifies γ draft tokens per sequence (q = γ + 1 query tokens) on the refined model,
     beside the plain step of the same batch, context and replica."""
     k = int(draft_tokens)
     if k != draft_tokens or k < 0:
-        raise ValueError(f"the draft length k must be a whole number ≥ 0; got {draft_tokens!r}")
+        raise ValueError(f"the draft length γ must be a whole number ≥ 0; got {draft_tokens!r}")
     if not 0.0 <= draft_cost_fraction < 1.0:
-        raise ValueError("the draft's cost per token, δ, must lie in [0, 1) of a plain step")
+        raise ValueError("the draft's cost per token, c_draft, must lie in [0, 1) of a plain step")
     plain = decode_step(hardware, model, batch, context, precision, kv_precision, chips=chips)
     verify = decode_step(hardware, model, batch, context, precision, kv_precision, chips=plain.chips,
                          query_tokens_per_sequence=k + 1)
@@ -135,7 +137,7 @@ def speculative_step(hardware: Hardware, model: Model, batch: ArrayLike, context
 
 def optimal_batch_sequences(hardware: Hardware, model: Model, context: float, draft_tokens: int,
                             precision: str | Precisions | None = None) -> float:
-    """The pooled optimal batch B* counted in sequences when each brings k + 1 query tokens (about B*/(k+1))."""
+    """The pooled optimal batch B* counted in sequences when each brings γ + 1 query tokens (about B*/(γ+1))."""
     return pooled_optimal_batch(hardware, model, context, precision, query_tokens_per_sequence=int(draft_tokens) + 1)
 
 

@@ -86,5 +86,5 @@ def test_break_even_batch(h100, dsv3):
 def test_speculative_step_errors(h100, dsv3):
     with pytest.raises(ValueError, match="draft length"):
         sd.speculative_step(h100, dsv3, 4, 100, -1, 0.8)
-    with pytest.raises(ValueError, match="δ"):
+    with pytest.raises(ValueError, match="c_draft"):
         sd.speculative_step(h100, dsv3, 4, 100, 1, 0.8, draft_cost_fraction=1.5)

@@ -53,7 +53,7 @@ def test_continuous_batching_and_mtp_entries():
     ttft50, ttft99 = e["continuous batching: TTFT p50, load 0.8"], e["continuous batching: TTFT p99, load 0.8"]
     assert ttft50.derived < ttft99.derived and ttft99.verdict == claims.FAILS
     assert ttft50.assumptions[0].name == "token_budget" and ttft50.sensitivity is not None
-    assert e["MTP tokens per step per sequence (k = 1)"].derived == pytest.approx(1.875)
+    assert e["MTP tokens per step per sequence (γ = 1)"].derived == pytest.approx(1.875)
     assert 1.5 < e["MTP per-user speed-up at the train's seats"].derived < 1.85
     assert e["MTP cost per token ÷ plain, at the train's seats"].derived < 1
     stops = e["MTP stops paying once every weight operation is compute bound"]

@@ -47,7 +47,7 @@ CONTEXT_HIGH_SOURCE = ("high: programming prompts on OpenRouter average about 20
 CB_TRACE = "Azure 2023 conversation"
 CB_LOAD = 0.8
 CB_REQUESTS, CB_SEED = 4000, 17
-#: The token budget's plausible range (K per step): vLLM's latency-leaning and throughput-leaning settings.
+#: The token budget's plausible range (K_step tokens a step): vLLM's latency- and throughput-leaning settings.
 CB_BUDGET_RANGE = (2048.0, 16384.0)
 
 
@@ -228,7 +228,7 @@ def _continuous_batching_entries(sel: Selection) -> list[Entry]:
     rep, run = cb_run(sel)
     runs[batching.DEFAULT_TOKEN_BUDGET] = run
     budget = Assumption("token_budget", float(batching.DEFAULT_TOKEN_BUDGET), *CB_BUDGET_RANGE, "tokens per step",
-                        "the book's assumption: prompt tokens share each step with the decodes up to K tokens "
+                        "the book's assumption: prompt tokens share each step with the decodes up to K_step tokens "
                         "(vLLM's max_num_batched_tokens; no fixed default)")
     inputs = {"hardware": sel.hardware.name, "model": sel.model.name, "trace": CB_TRACE, "load": CB_LOAD,
               "seats": rep.seats.seats, "context_tokens": round(rep.context_tokens), "chips": rep.seats.chips,
@@ -267,20 +267,21 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
                                             draft_cost_fraction, chips=s.chips)
 
     inputs = {"hardware": hw.name, "model": model.name, "batch": s.seats, "context_tokens": round(context_tokens),
-              "draft_tokens_k": k, "chips": s.chips}
+              "draft_tokens": k, "chips": s.chips}
     here = at_seats()
     big = 2.0 * per_op_optimal_batch(hw, model)
     dense = speculative.speculative_step(hw, model, big, 0.0, k, a.value, delta.value, chips=s.chips)
     ratio_b = mtp_optimal_batch_ratio(sel, context_tokens)
     return [
-        entry("train-20ms", "MTP tokens per step per sequence (k = 1)", None,
+        entry("train-20ms", "MTP tokens per step per sequence (γ = 1)", None,
               float(speculative.expected_tokens_per_step(a.value, k)), "tokens", kind="scenario", assumptions=[a],
               recompute=lambda mtp_acceptance: float(speculative.expected_tokens_per_step(mtp_acceptance, k)),
-              inputs={"draft_tokens_k": k}, note="m = (1 − a^{k+1}) / (1 − a)"),
+              inputs={"draft_tokens": k}, note="μ = (1 − α_acc^{γ+1}) / (1 − α_acc)"),
         entry("train-20ms", "MTP per-user speed-up at the train's seats", None, float(here.speedup), "×",
               kind="scenario", assumptions=[a, delta], inputs=inputs,
               recompute=lambda **kw: float(at_seats(**kw).speedup),
-              note=f"DeepSeek reports {speculative.DEEPSEEK_MTP_REPORTED_SPEEDUP:g}× TPS (batch and hardware not stated)"),
+              note=(f"DeepSeek reports {speculative.DEEPSEEK_MTP_REPORTED_SPEEDUP:g}× TPS "
+                    "(batch and hardware not stated)")),
         entry("train-20ms", "MTP cost per token ÷ plain, at the train's seats", None, float(here.cost_ratio), "×",
               kind="scenario", assumptions=[a, delta], inputs=inputs,
               recompute=lambda **kw: float(at_seats(**kw).cost_ratio),
@@ -291,7 +292,8 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
                   speculative.speculative_step(hw, model, big, 0.0, k, mtp_acceptance, draft_cost_fraction,
                                                chips=s.chips).cost_ratio),
               inputs={**inputs, "batch": round(big), "context_tokens": 0},
-              note="cost per token with MTP ÷ without at twice the per-operation B*, context 0: (k+1+kδ)/m ≥ 1"),
+              note=("cost per token with MTP ÷ without at twice the per-operation B*, context 0: "
+                    "(γ+1+γ·c_draft)/μ ≥ 1")),
         entry("train-20ms", "optimal batch in sequences with MTP ÷ without", None, ratio_b, "×", kind="scenario",
               assumptions=[context], recompute=lambda serving_context_tokens: mtp_optimal_batch_ratio(
                   sel, serving_context_tokens), inputs=inputs,
@@ -310,11 +312,11 @@ SCENARIOS: dict[str, tuple[str, float]] = {
     "conversation, prompts × 4": (CB_TRACE, 4.0),
     "code (Azure 2023)": ("Azure 2023 code", 1.0),
 }
-#: The scheduling policies: label → the step's token budget K.
+#: The scheduling policies: label → the step's token budget K_step.
 POLICIES: dict[str, float] = {
-    "chunked prefill, K = 8,192": 8192.0,
-    "chunked prefill, K = 2,048": 2048.0,
-    "whole prompts (K = ∞)": batching.WHOLE_PROMPTS,
+    "chunked prefill, 8,192 tokens a step": 8192.0,
+    "chunked prefill, 2,048 tokens a step": 2048.0,
+    "whole prompts": batching.WHOLE_PROMPTS,
 }
 
 
@@ -337,7 +339,7 @@ def seat_rows(sel: Selection, contexts: dict[str, float]) -> list[dict]:
 def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
                   seed: int = CB_SEED) -> tuple[list[dict], list[dict]]:
     """Simulate every scenario × policy at arrival rates λ = load × λ_max of the scenario's default policy
-    (K = 8,192). Returns (summaries, capacities): per run the scenario, policy, rate, load against its own
+    (8,192 tokens a step). Returns (summaries, capacities): per run the scenario, policy, rate, load against its own
     policy's capacity, p50 and p99 of TTFT and TPOT (seconds), the longest step and the replica's figures;
     per scenario and policy the capacity λ_max."""
     distributions = batching.load_length_distributions(sel.data_dir)
@@ -358,7 +360,8 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
                 prefill = run.quantile_s("prefill", 0.99)
                 summaries.append({"scenario": scenario, "policy": policy, "rate": rate, "load": own,
                                   "reference_load": float(load), "ttft_p50": float(ttft[0]),
-                                  "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]), "seat_wait_p99": float(wait), "prefill_p99": float(prefill),
+                                  "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]),
+                                  "seat_wait_p99": float(wait), "prefill_p99": float(prefill),
                                   "max_step_s": run.max_step_s, "seats": rep.seats.seats,
                                   "context": rep.context_tokens, "budget_bound": rep.budget_bound,
                                   "capacity_bound": rep.seats.capacity_bound,
@@ -367,7 +370,7 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
 
 
 def speculative_rows(sel: Selection, context_tokens: float, drafts=(0, 1, 2, 3)) -> list[dict]:
-    """For each draft length k at the train's seats and context (a = the MTP midpoint, δ = 1/61): tokens per
+    """For each draft length γ at the train's seats and context (α_acc = the MTP midpoint, c_draft = 1/61): tokens per
     step, B* in sequences, attention intensity, the step, per-user speed-up and cost ratio there, and the cost
     ratio of a compute-bound step (context 0, twice the per-operation B*)."""
     from ..roofline import decode_step

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import joint_labels
+from ..charts import joint_labels, vega_string, vendor_color, vendor_shape, year_domain
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
 
@@ -63,12 +63,12 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
     points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=[2016, 2028]), axis=alt.Axis(format="d", title="release year")),
+        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)),
+                axis=alt.Axis(format="d", title="release year")),
         y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
                 axis=alt.Axis(title=Y_TITLE)),
-        color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom"), scale=alt.Scale(domain=["NVIDIA", "AMD", "Google"],
-                                                                     range=["#76b900", "#d1495b", "#1f5fa6"])),
-        shape=alt.condition(f"datum.hardware == '{selected}'", alt.value("diamond"), alt.value("circle")),
+        color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
+        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(220), alt.value(90)),
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.15)),
         tooltip=["hardware:N", "vendor:N", "year:Q", alt.Tooltip("capacity_GB:Q", title="C_hbm (GB)"),
                  alt.Tooltip("bandwidth_TBps:Q", title="W_hbm (TB/s)"), alt.Tooltip("drain_ms:Q", title="T (ms)")],
@@ -320,7 +320,8 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
 
 def speculative_frame(hardware, model, chips: int, batches: np.ndarray, contexts: dict[str, float],
                       drafts=(1, 2, 3), draft_cost_fraction: float | None = None) -> pd.DataFrame:
-    """t_spec / t_step for each draft length k, context and batch (the acceptance enters in the browser)."""
+    """t_spec / t_step for each draft length γ (``k`` in the frame), context and batch (the acceptance enters in
+    the browser)."""
     from ..speculative import MTP_DRAFT_COST_FRACTION, speculative_step
 
     delta = MTP_DRAFT_COST_FRACTION if draft_cost_fraction is None else draft_cost_fraction
@@ -337,21 +338,21 @@ def speculative_frame(hardware, model, chips: int, batches: np.ndarray, contexts
 def speculative_chart(frame: pd.DataFrame, capacities: pd.DataFrame, default_context: str,
                       default_acceptance: float) -> alt.VConcatChart:
     """Two panels against batch (log): cost per token with speculation ÷ without, and per-user speed-up, one
-    line per draft length k; sliders for the acceptance a, a dropdown for the context; 1 marked; the smallest
+    line per draft length γ; a slider for the acceptance α_acc, a dropdown for the context; 1 marked; the smallest
     replica's capacity at that context as a vertical rule."""
     contexts = list(dict.fromkeys(frame["context"]))
     a = alt.param(name="sd_a", value=float(default_acceptance),
-                  bind=alt.binding_range(min=0.3, max=0.98, step=0.01, name="acceptance rate a "))
+                  bind=alt.binding_range(min=0.3, max=0.98, step=0.01, name="acceptance α_acc "))
     ctx = alt.param(name="sd_context", value=default_context,
                     bind=alt.binding_select(options=contexts, name="Context "))
     base = (alt.Chart(frame).transform_filter("datum.context == sd_context")
             .transform_calculate(E="(1 - pow(sd_a, datum.k + 1)) / (1 - sd_a)")
             .transform_calculate(cost="datum.time_ratio / datum.E", speed="datum.E / datum.time_ratio",
-                                 draft="'k = ' + datum.k"))
+                                 draft="'γ = ' + datum.k"))
     x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences, log)", format="~s"))
     color = alt.Color("draft:N", title="draft tokens", scale=alt.Scale(range=["#1f5fa6", "#2e8b57", "#6b4c9a"]),
                       legend=alt.Legend(orient="bottom"))
-    tip = [alt.Tooltip("draft:N"), alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("E:Q", format=".2f", title="tokens/step"),
+    tip = [alt.Tooltip("draft:N"), alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("E:Q", format=".2f", title="tokens/step μ"),
            alt.Tooltip("cost:Q", format=".2f", title="cost ratio"), alt.Tooltip("speed:Q", format=".2f", title="speed-up")]
     one = pd.DataFrame({"y": [1.0]})
     cap = alt.Chart(capacities).transform_filter("datum.context == sd_context").mark_rule(color="#999", strokeDash=[2, 3]).encode(
