@@ -43,8 +43,9 @@ from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, load_h
                    MODELS_SCHEMA)
 from .hardware import Hardware
 from .models import Model
-from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, decode_step, experts_touched, prefill_step,
-                       weight_storage_bytes)
+from .parallelism import a2a_bytes_per_token, link_bandwidth_Bps
+from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, as_precisions, chips_to_fit, decode_step,
+                       experts_touched, prefill_step, weight_storage_bytes)
 from .scaling import SECONDS_PER_HOUR, TRAIN_FLOP_PER_PARAM_TOKEN, implied_utilisation
 from .units import COMPUTE_PRECISIONS, MEGA, TERA, WEIGHT_FORMATS, bytes_per_element, native_compute_format
 
@@ -903,13 +904,100 @@ def bound(row: MeasuredThroughput, hardware: Hardware, model: Model, *, layout: 
 
 
 def bounds(data_dir: Path | str | None = None, tokens_per_step: float = TOKENS_PER_STEP,
-           rows: Iterable[MeasuredThroughput] | None = None) -> list[Bound]:
-    """The bound of every row of ``measured_throughput.csv`` (hardware and models from the same directory)."""
+           rows: Iterable[MeasuredThroughput] | None = None, *, shared_layout: bool = False,
+           reserve_fraction: float = HBM_RESERVE_FRACTION) -> list[Bound]:
+    """The bound of every row of ``measured_throughput.csv`` (hardware and models from the same directory).
+    ``shared_layout``: ignore the rows' layouts and split every weight over the unit (the step model's
+    assumption), to see what the layouts change."""
     directory = resolve_data_dir(data_dir)
     hardware = {h.name: h for h in load_hardware(directory)}
     models = {m.name: m for m in load_models(directory)}
     rows = load_measured_throughput(directory) if rows is None else rows
-    return [bound(r, hardware[r.hardware], models[r.model], tokens_per_step=tokens_per_step) for r in rows]
+    return [bound(r, hardware[r.hardware], models[r.model], tokens_per_step=tokens_per_step,
+                  layout=Layout.shared(r.accelerators) if shared_layout else None, reserve_fraction=reserve_fraction)
+            for r in rows]
+
+
+def model_tokens_per_s_at(b: Bound, hardware: Hardware, model: Model, batch_per_accelerator: float,
+                          reserve_fraction: float = HBM_RESERVE_FRACTION) -> float:
+    """The model's throughput per accelerator (pooled) for a bound's row at a given batch per accelerator, e.g.
+    the batch Little's law says the deployment ran (throughput ÷ per-user speed)."""
+    unit = unit_step(hardware, model, b.precisions, b.layout, np.array([batch_per_accelerator * b.layout.accelerators]),
+                     b.context_tokens, phase=b.phase, cached_tokens=b.cached_tokens, tokens_per_step=b.tokens_per_step,
+                     reserve_fraction=reserve_fraction)
+    return float(unit.tokens_per_s_per_accelerator()[0])
+
+
+#: Bytes per activation element of the expert all-to-all: tokens dispatched in the experts' compute format
+#: (fp8, or NVFP4 where the experts are 4-bit: DeepSeek and SGLang quantise before dispatch), results combined
+#: in bf16 (DeepSeek's inference overview: "dispatch ... FP8 ... combine ... BF16").
+COMBINE_BYTES_PER_ELEMENT = 2.0
+
+
+def dispatch_bytes_per_element(expert_format: str) -> float:
+    """fp8 dispatch (1 byte) for 8-bit or wider experts, the experts' own 4-bit format below that."""
+    return min(1.0, bytes_per_element(expert_format))
+
+
+def remote_node_copies(experts_per_token: float, nodes: float) -> float:
+    """Expected other nodes a token's k experts land on, with experts spread evenly over N nodes and routing
+    uniform: (N − 1) · (1 − (1 − 1/N)^k). DeepEP sends a token once per remote node and forwards it over NVLink
+    inside that node, so this, not k, counts its copies over the scale-out network."""
+    if nodes <= 1:
+        return 0.0
+    return (nodes - 1.0) * (1.0 - (1.0 - 1.0 / nodes) ** experts_per_token)
+
+
+def a2a_link_share(b: Bound, hardware: Hardware, model: Model) -> float | None:
+    """The share of each second the expert all-to-all keeps an accelerator's bottleneck link busy at the
+    *measured* throughput (computed tokens only: cache hits are not dispatched), each direction:
+
+        inside one scale-up domain (e ≤ its size): X · L_moe · k · d · (b_dispatch + b_combine) · (e − 1)/e ÷ W_up
+        across nodes:                              X · L_moe · R · d · (b_dispatch + b_combine) ÷ W_out
+
+    with R = :func:`remote_node_copies` (k experts over e / domain nodes). Above 1, the links could not carry
+    the measured rate as modelled. None for a dense model or an EP degree of 1."""
+    e = b.layout.expert_shards
+    if not model.is_moe or e < 2:
+        return None
+    bytes_per_element_pair = dispatch_bytes_per_element(b.precisions.experts) + COMBINE_BYTES_PER_ELEMENT
+    domain = hardware.scale_up_domain_size
+    if e <= domain:
+        per_token = float(a2a_bytes_per_token(model.hidden_size, model.active_experts, e, bytes_per_element_pair / 2))
+        link = "scale_up"
+    else:
+        per_token = remote_node_copies(model.active_experts, e / domain) * model.hidden_size * bytes_per_element_pair
+        link = "scale_out"
+    computed = b.measured_tokens_per_s_per_accelerator * (1.0 - b.row.cached_share)
+    return computed * model.moe_layers * per_token / link_bandwidth_Bps(hardware, link)
+
+
+@dataclass(frozen=True)
+class PhasePair:
+    """A system measured in both phases: computed input tokens per accelerator-second against output tokens."""
+
+    decode: MeasuredThroughput
+    prefill: MeasuredThroughput
+
+    @property
+    def output_to_input_cost(self) -> float:
+        """Accelerator-seconds per output token ÷ per computed input token (cache hits excluded)."""
+        return self.prefill.tokens_per_s_per_accelerator * (1.0 - self.prefill.cached_share) \
+            / self.decode.tokens_per_s_per_accelerator
+
+    @property
+    def output_to_counted_input_cost(self) -> float:
+        """The same with every counted input token (cache hits included, as DeepSeek's per-node figure)."""
+        return self.prefill.tokens_per_s_per_accelerator / self.decode.tokens_per_s_per_accelerator
+
+
+def phase_pairs(rows: Iterable[MeasuredThroughput]) -> list[PhasePair]:
+    """Decode and prefill rows of one system: same first source address, hardware, model and formats."""
+    def key(r: MeasuredThroughput):
+        return (r.source.split(" ")[0], r.hardware, r.model, r.weights_format, r.kv_format)
+    rows = list(rows)
+    prefill = {key(r): r for r in rows if r.phase == "prefill"}
+    return [PhasePair(r, prefill[key(r)]) for r in rows if r.phase == "decode" and key(r) in prefill]
 
 
 def exceeding(found: Iterable[Bound]) -> list[Bound]:
@@ -988,6 +1076,31 @@ def calibrated_seconds_per_token(ideal_seconds_per_token: ArrayLike, phase: str,
     """An ideal cost per token (accelerator-seconds, or joules, or dollars per token) divided by the phase's
     realism factor: c_ideal ÷ η_phase."""
     return np.asarray(ideal_seconds_per_token, dtype=float) / realism_factor(phase, data_dir)
+
+
+def ideal_decode_tokens_per_s_per_accelerator(hardware: Hardware, model: Model, context_tokens: float, *,
+                                              chips: int | None = None, precision: str | Precisions | None = None,
+                                              kv_precision: str | None = None,
+                                              user_tokens_per_s: float | None = None,
+                                              reserve_fraction: float = HBM_RESERVE_FRACTION) -> float:
+    """The ideal decode throughput per accelerator (pooled step) of a replica at context L: every weight split
+    over ``chips`` accelerators (default: the fewest that hold the weights), the largest batch its HBM holds,
+    and, when given, a step no longer than 1 / ``user_tokens_per_s``. 0 when nothing fits or meets the speed.
+
+    With :func:`realism_factor` this is the calibrated figure other chapters want:
+    ``calibrated_tokens_per_s(ideal_decode_tokens_per_s_per_accelerator(hw, m, realistic_context_tokens()),
+    "decode")``."""
+    p = as_precisions(model, precision, kv_precision)
+    n = int(chips) if chips is not None else int(chips_to_fit(model, hardware, 0.0, 0.0, p, reserve_fraction))
+    layout = Layout.shared(n)
+
+    def make(b):
+        return unit_step(hardware, model, p, layout, b, context_tokens, reserve_fraction=reserve_fraction)
+
+    high = min(make(np.array([1.0])).max_batch, BATCH_SEARCH_LIMIT)
+    target = None if user_tokens_per_s is None else 1.0 / user_tokens_per_s
+    batch = _largest_batch(lambda b: make(b).pooled_s, target, high) if high >= 1 else 0.0
+    return 0.0 if batch <= 0 else float(make(np.array([batch])).tokens_per_s_per_accelerator()[0])
 
 
 def realistic_context_tokens(data_dir: Path | str | None = None) -> float:

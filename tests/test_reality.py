@@ -418,3 +418,52 @@ def test_reality_command_lists_rows_and_fails_when_a_row_beats_its_bound(capsys,
     assert main(["reality", "--data-dir", str(data_copy)]) == 1
     err = capsys.readouterr().err
     assert "sglang-h100-decode" in err and "exceeds the model's bound" in err
+
+
+def test_ledger_entries_of_the_reality_check():
+    from lib import claims
+    sel = data.selection()
+    mine = {e.quantity: e for cid in ("two-budgets", "decode-5x-prefill", "inference-dominates")
+            for e in claims.derive(cid, sel) if e.chapter == "chapters/reality-check"}
+    worst = mine["highest measured ÷ bound over the measured rows"]
+    assert worst.kind == claims.STRUCTURAL and worst.verdict == claims.SHAPE_HOLDS and worst.derived <= 1
+    decode = mine["decode realism factor (median measured ÷ bound, MBU-like)"]
+    assert decode.kind == claims.SCENARIO_KIND and decode.derived == pytest.approx(reality.realism_factor("decode"))
+    assert set(decode.sensitivity) == {"hbm_reserve", "tokens_per_step"}
+    # measured output ÷ input cost: DeepSeek's pair is 73.7k x (1 - 342/608) / 14.8k = 2.18 per node
+    ratio = mine["output ÷ input accelerator-time per token, measured (median of systems)"]
+    assert ratio.kind == claims.CHECKED and ratio.stated == 5.0
+    pairs = {p.decode.id: p for p in reality.phase_pairs(reality.load_measured_throughput())}
+    assert pairs["deepseek-v3r1-h800-decode"].output_to_input_cost == pytest.approx(73_700 * (1 - 0.5625) / 14_800)
+    assert len(pairs) >= 4 and ratio.derived == pytest.approx(float(np.median([p.output_to_input_cost
+                                                                                 for p in pairs.values()])))
+    # DeepSeek-V3 pre-training at its own $2 per GPU-hour: 2,664K x $2 = $5.328M (the talk: $2-5M)
+    cost = mine["DeepSeek-V3 pre-training cost, reported GPU-hours × $2"]
+    assert cost.derived == pytest.approx(5.328e6) and cost.verdict == claims.LOOSE
+    serve = mine["DeepSeek serving ÷ V3 pre-training cost, at its measured day"]
+    assert serve.derived == pytest.approx(87_072 * 365 / 5.328e6) and serve.kind == claims.SCENARIO_KIND
+
+
+def test_ideal_decode_throughput_for_other_chapters():
+    hw, ds = data.get_hardware("H100 SXM"), data.get_model("DeepSeek-V3")
+    context = reality.realistic_context_tokens()
+    small = reality.ideal_decode_tokens_per_s_per_accelerator(hw, ds, context)
+    large = reality.ideal_decode_tokens_per_s_per_accelerator(hw, ds, context, chips=80)
+    assert 0 < small < large  # a larger replica holds a larger batch beside the weights
+    # at zero context nothing limits the batch: the compute floor, F / FLOPs per token (fp8 matmuls)
+    floor = reality.ideal_decode_tokens_per_s_per_accelerator(hw, ds, 0.0)
+    assert floor == pytest.approx(1979e12 / (2 * ds.config_active_params), rel=1e-3)
+    slow = reality.ideal_decode_tokens_per_s_per_accelerator(hw, ds, context, chips=80, user_tokens_per_s=200.0)
+    assert slow < large
+
+
+def test_a2a_link_share_by_hand(found):
+    # DeepSeek decode: EP144 over 18 nodes; a token's 8 experts land on 17 x (1 - (17/18)^8) other nodes on average,
+    # each copy 7168 elements dispatched in fp8 and combined in bf16; 58 MoE layers; 50 GB/s InfiniBand per GPU
+    b = found["deepseek-v3r1-h800-decode"]
+    copies = 17 * (1 - (17 / 18) ** 8)
+    share = 1850 * 58 * copies * 7168 * (1 + 2) / 50e9
+    assert reality.a2a_link_share(b, data.get_hardware("H800 SXM"), data.get_model("DeepSeek-V3")) == \
+        pytest.approx(share)
+    assert reality.a2a_link_share(found["mlperf41-h200-llama2-70b-offline"], data.get_hardware("H200 SXM"),
+                                  data.get_model("Llama 2 70B")) is None
