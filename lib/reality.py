@@ -829,8 +829,11 @@ def bound(row: MeasuredThroughput, hardware: Hardware, model: Model, *, layout: 
     layout = layout or Layout.of(row)
     p = row_precisions(row, model, hardware)
     notes = []
-    if not layout.weight_shards == row.accelerators and layout.weight_shards == 1:
-        notes.append("every accelerator reads its own copy of the non-expert weights (data-parallel attention)")
+    a, n = layout.weight_shards, layout.accelerators
+    if a < n:
+        notes.append(f"{n // a} copies of the non-expert weights in the unit, each split over {a} accelerator"
+                     f"{'s' if a > 1 else ''} and read in full every step"
+                     + (" (data-parallel attention, or one replica per accelerator)" if a == 1 else ""))
     if row.weight_shards is None:
         notes.append("layout not recorded: every weight split over the unit (the step model's assumption, "
                      "the optimistic one)")

@@ -126,18 +126,18 @@ def residual_sentences(df: pd.DataFrame, offline_median: float, data_dir=None) -
         if r.binding == "capacity":
             parts.append(f"the HBM holds {r.capacity_per_accelerator:,.0f} sequences per accelerator beside the "
                          "weights")
-        if r.little_batch_per_accelerator is not None and r.model_at_little_batch is not None:
+        if pd.notna(r.little_batch_per_accelerator) and pd.notna(r.model_at_little_batch):
             parts.append(f"Little's law puts the batch it ran at {r.little_batch_per_accelerator:,.0f} sequences per "
                          f"accelerator, where the model allows {_rate(r.model_at_little_batch)}: the batch accounts "
                          f"for a factor {r.bound / r.model_at_little_batch:.2f} of the gap and kernels, "
                          f"communication and imbalance for {r.model_at_little_batch / r.measured:.2f}")
-        if r.a2a_share is not None and not (isinstance(r.a2a_share, float) and math.isnan(r.a2a_share)):
+        if pd.notna(r.a2a_share):
             parts.append(f"at the measured rate the expert all-to-all keeps each {r.link} link busy "
                          f"{r.a2a_share:.0%} of the time")
-        if r.shared_bound is not None and r.shared_bound > 0 and abs(r.shared_bound / r.bound - 1) > 0.01:
+        if pd.notna(r.shared_bound) and r.shared_bound > 0 and abs(r.shared_bound / r.bound - 1) > 0.01:
             parts.append(f"with every weight split over the unit (the step model's assumption) the bound would be "
                          f"{_rate(r.shared_bound)}, {r.shared_bound / r.bound:.2f}× this one")
-        elif r.shared_bound is not None and r.shared_bound <= 0:
+        elif pd.notna(r.shared_bound) and r.shared_bound <= 0:
             parts.append("without host memory the weights would not fit the unit's HBM at all")
         if r.phase == "offline" and r.efficiency < LOOSE_OFFLINE_FACTOR * offline_median:
             parts.append("the decode-only bound leaves out the prefill of its prompts and the KV reads of its "
