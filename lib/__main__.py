@@ -247,6 +247,12 @@ def cmd_check_data(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_measure(args) -> int:
+    from . import measure
+
+    return measure.run_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="read CSVs from this directory (default: $BOOK_DATA_DIR, else data/)")
@@ -287,6 +293,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-data", parents=[common], help="validate a data directory; every problem in one report")
     p.add_argument("directory", nargs="?", help="the directory to check (default: --data-dir, $BOOK_DATA_DIR or data/)")
     p.set_defaults(func=cmd_check_data)
+    p = sub.add_parser("measure", parents=[common],
+                       help="measure this machine's bandwidth and matmul FLOP/s; write a '(measured)' hardware row",
+                       description="STREAM-style copy/triad and dense matmul benchmarks (median of repetitions after "
+                                   "a warm-up); writes a hardware.csv row into --out, --data-dir, $BOOK_DATA_DIR or "
+                                   "./my-data. Progress goes to stderr.")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cpu (numpy) or cuda (a GPU through PyTorch or CuPy, installed separately)")
+    p.add_argument("--out", help="data directory to write the row into (default: --data-dir, $BOOK_DATA_DIR, my-data)")
+    p.add_argument("--name", help="the row's name (default: '<device name> (measured)')")
+    p.add_argument("--datasheet", help="the hardware row to compare with (default: the row the device name matches)")
+    p.add_argument("--repetitions", type=int, default=5, help="timed repetitions per kernel after one warm-up")
+    p.add_argument("--array-MiB", dest="array_MiB", type=float,
+                   help="MiB per STREAM array (default: 4 x the last-level cache, capped at 1/8 of memory)")
+    p.add_argument("--matmul-n", dest="matmul_n", type=int, help="matmul order n (default: sized to ~0.25 s a call)")
+    p.add_argument("--threads", type=int, help="CPU threads for the STREAM kernels (default: one per CPU; the BLAS "
+                   "library's own threads are set by its environment, e.g. OPENBLAS_NUM_THREADS)")
+    p.add_argument("--no-write", action="store_true", help="measure and print only; write no row")
+    p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    p.set_defaults(func=cmd_measure)
     return parser
 
 

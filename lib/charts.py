@@ -1,8 +1,11 @@
 """The book's Altair theme, shared chart pieces, and offline rendering.
 
-Charts render in the browser with no network and no kernel: :func:`show` emits a ``<div>`` and a small
-script that calls ``vegaEmbed`` from the Vega bundle shipped with the book (``lib.sphinx_ext`` writes it
-once into ``_static/vega/``). Parameters bound to sliders and dropdowns run in the page.
+Charts render in the browser with no network and no kernel: in the built book :func:`show` emits a
+``<div>`` and the chart's Vega-Lite spec as JSON beside it; ``_static/book-charts.js`` draws each one with
+``vegaEmbed`` from the Vega bundle shipped with the book (``lib.sphinx_ext`` writes it once into
+``_static/vega/``), fitted to the page's width and in the page's light or dark mode. Parameters bound to
+sliders and dropdowns run in the page. Outside the book's build (a downloaded notebook in Jupyter or Colab)
+the same call displays the chart with Altair's own renderer.
 
 Chart-specific builders for a chapter live in ``lib/figures/<chapter>.py``; this module holds what they
 share.
@@ -10,9 +13,12 @@ share.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import html
 import json
+import os
 
 import altair as alt
 import pandas as pd
@@ -65,8 +71,17 @@ def _count_rows(spec: dict) -> int:
     return total
 
 
+#: Set (to any value) by ``lib.sphinx_ext`` while the book is built: charts are then written for the book's
+#: own renderer. Without it (Jupyter, Colab, a script) charts use Altair's renderer.
+ENV_BOOK_BUILD = "BOOK_CHARTS_IN_BOOK"
+#: Specs longer than this (characters of JSON) are written gzip-compressed and base64-encoded.
+COMPRESS_ABOVE = 2_000
+#: Altair's renderer for charts outside the book: "html" draws in classic Jupyter, JupyterLab and Colab.
+NOTEBOOK_RENDERER = "html"
+
+
 class Rendered:
-    """A chart as HTML for the static book: a div, the spec, and a call to ``vegaEmbed``."""
+    """A chart for the static book (a div and its spec as JSON) or, outside the book, Altair's own display."""
 
     def __init__(self, chart: alt.TopLevelMixin, description: str):
         spec = chart.to_dict()
@@ -75,6 +90,7 @@ class Rendered:
             raise ValueError(f"chart embeds {rows} data rows (limit {MAX_ROWS}): aggregate in pandas first")
         if not description:
             raise ValueError("every chart needs a text description (its alternative for screen readers)")
+        self.chart = chart
         self.spec = spec
         self.description = description
         payload = json.dumps(spec, sort_keys=True, separators=(",", ":"))
@@ -82,20 +98,37 @@ class Rendered:
         self._payload = payload
 
     def _repr_html_(self) -> str:
-        # Escape "</" so that the JSON cannot close the script element.
-        payload = self._payload.replace("</", "<\\/")
         label = html.escape(self.description, quote=True)
-        return (
-            f'<div class="book-chart" id="{self.div_id}" role="img" aria-label="{label}"></div>\n'
-            f"<script>(function(){{var spec={payload};"
-            f"function draw(){{vegaEmbed('#{self.div_id}',spec,{{actions:false,renderer:'svg'}})"
-            f".catch(function(e){{console.error('chart {self.div_id}: '+e);}});}}"
-            f"if(window.vegaEmbed){{draw();}}else{{window.addEventListener('DOMContentLoaded',draw);}}"
-            f"}})();</script>"
-        )
+        div = f'<div class="book-chart" id="{self.div_id}" role="img" aria-label="{label}"></div>\n'
+        if len(self._payload) > COMPRESS_ABOVE:
+            # Large inline data (records repeat every column name): gzip and base64, ~10x lighter; the page's
+            # renderer inflates it with the browser's DecompressionStream.
+            packed = base64.b64encode(gzip.compress(self._payload.encode(), mtime=0)).decode()
+            return div + (f'<script type="text/plain" data-encoding="gzip+base64" id="{self.div_id}-spec">'
+                          f"{packed}</script>")
+        # Escape "</" so that the JSON cannot close the script element ("<\\/" is the same JSON string).
+        payload = self._payload.replace("</", "<\\/")
+        return div + f'<script type="application/json" id="{self.div_id}-spec">{payload}</script>'
 
     def _repr_markdown_(self) -> str:  # the text alternative, for viewers without JavaScript
         return f"*Chart:* {self.description}"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if os.environ.get(ENV_BOOK_BUILD):
+            return {"text/html": self._repr_html_(), "text/markdown": self._repr_markdown_()}
+        with alt.renderers.enable(NOTEBOOK_RENDERER):
+            bundle = self.chart._repr_mimebundle_(include, exclude)
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle = bundle[0]
+        return {**bundle, "text/plain": f"Chart: {self.description}"}
+
+
+def spec_from_html(script_text: str, encoding: str | None = None) -> dict:
+    """The Vega-Lite spec of a chart from its script element's text (and ``data-encoding``), as written by
+    :class:`Rendered`: for tests and tools that read the built pages."""
+    if encoding == "gzip+base64":
+        return json.loads(gzip.decompress(base64.b64decode(script_text)).decode())
+    return json.loads(script_text.replace("<\\/", "</"))
 
 
 def show(chart: alt.TopLevelMixin, description: str) -> Rendered:
@@ -110,6 +143,21 @@ def show(chart: alt.TopLevelMixin, description: str) -> Rendered:
 def log_axis(title: str, **kwargs) -> alt.Axis:
     """An axis with readable labels on a log scale (1k, 10k, 1M)."""
     return alt.Axis(title=title, format="~s", **kwargs)
+
+
+_SUPERSCRIPTS = "['⁰','¹','²','³','⁴','⁵','⁶','⁷','⁸','⁹']"
+
+
+def sci_expr(value: str, digits: int = 3) -> str:
+    """A Vega expression writing the positive number ``value`` (an expression such as ``datum.flop``) as
+    ``3.29×10²⁴`` (``digits`` significant digits; ``10²⁴`` when the mantissa is 1), for labels computed in the
+    browser: people read it, unlike Vega's ``3.29e+24``. Exponents 0–99."""
+    e = f"floor(log({value}) / LN10 + 1e-9)"
+    m = f"({value}) / pow(10, {e})"
+    sup = f"({_SUPERSCRIPTS}[floor({e} / 10)] + {_SUPERSCRIPTS}[{e} % 10])"
+    sup = f"({e} < 10 ? {_SUPERSCRIPTS}[{e}] : {sup})"
+    mantissa = f"format({m}, '.{digits}~r')"
+    return f"({mantissa} == '1' ? '' : {mantissa} + '×') + '10' + {sup}"
 
 
 def fold_label_expr(series: dict[str, str], field: str = "term") -> str:

@@ -43,7 +43,14 @@ KINDS: tuple[str, ...] = (CHECKED, SCENARIO_KIND, STRUCTURAL)
 CLAIMS_SCHEMA = data_mod.register_schema(TableSchema(
     file="claims.csv", key="id",
     columns=(Column("id", "str"), Column("talk", "enum", choices=("L", "J")), Column("claim", "str"),
-             Column("numbers", "str", required=False), Column("source", "str")),
+             Column("numbers", "str", required=False), Column("source", "str", meaning="the talk: speakers and title"),
+             Column("date", "str", meaning="the date the talk was published, YYYY-MM-DD"),
+             Column("address", "str", meaning="the talk's page, transcript or video address(es)"),
+             data_mod.provenance_column()),
+    row_checks=(data_mod.date_check("date"), lambda row: (
+        [("address", row["address"], "one or more http(s) addresses separated by ' ; '")]
+        if row["address"] and not all(a.strip().startswith(("http://", "https://")) for a in row["address"].split(" ; "))
+        else [])),
 ))
 
 Stated = float | tuple[float, float] | None
@@ -58,6 +65,8 @@ class ClaimText:
     claim: str
     numbers: str
     source: str
+    date: str = ""
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -242,7 +251,7 @@ def _load_derivations() -> None:
 def claim_texts(data_dir: Path | str | None = None) -> list[ClaimText]:
     """The claims, in book order, from ``claims.csv`` (the reader's data directory if it has one)."""
     rows = data_mod.read_table(CLAIMS_SCHEMA, data_mod.table_dir(CLAIMS_SCHEMA.file, data_dir))
-    return [ClaimText(r["id"], r["talk"], r["claim"], r["numbers"] or "", r["source"]) for r in rows]
+    return [ClaimText(r["id"], r["talk"], r["claim"], r["numbers"] or "", r["source"], r["date"], r["address"]) for r in rows]
 
 
 def derive(claim_id: str, sel: Selection | None = None) -> list[Entry]:

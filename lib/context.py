@@ -7,8 +7,8 @@ one sequence holds at context L (``Model.kv_cache_bytes``: it stops growing at t
 layers, and includes DSA's index keys).
 
 The cost of a token in accelerator-seconds is the refined step's n · t_step / B (:mod:`lib.roofline`). Per
-sequence, attention over the context adds A(L) layer-tokens of work to every step: A(L) · f_attn FLOPs and
-A(L) · b_kv,layer bytes (A(L) = L · full layers + min(L, w) · windowed layers). Neither is shared between the
+sequence, attention over the context adds Λ(L) layer-tokens of work to every step: Λ(L) · f_attn FLOPs and
+Λ(L) · b_kv,layer bytes (Λ(L) = L · full layers + min(L, w) · windowed layers). Neither is shared between the
 B sequences of a batch, so once it dominates, the cost per token grows in proportion to L whatever the batch,
 and its *intensity* f_attn / b_kv,layer decides whether HBM bandwidth or arithmetic sets the slope: about
 n_h / n_kv FLOP/byte for GQA (far below any ridge: memory bound), ≈ 242 for MLA in bf16 (near the H100's
@@ -45,7 +45,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, chips_to_fit,
@@ -88,6 +88,7 @@ CONTEXT_HISTORY_SCHEMA = register_schema(TableSchema(
                meaning="ga: any API user; limited: preview or beta; research: not served"),
         Column("frontier", "enum", choices=("yes", "no"), meaning="a frontier lab's flagship API model"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_iso_date, _yes_no),
 ))

@@ -85,3 +85,44 @@ def chapters(root: Path = ROOT) -> list[ChapterInfo]:
         out.append(ChapterInfo(docname, title, entry["teaches"], tuple(entry.get("prerequisites", [])),
                                tuple(exercises), words))
     return out
+
+
+def exercise_numbers(chapter_list: list[ChapterInfo]) -> dict[str, int]:
+    """Exercise label → its number in the book: one numbering, in table-of-contents order, as the chapters'
+    own exercise headings number them (sphinx-exercise counts across the book)."""
+    numbers: dict[str, int] = {}
+    for chapter in chapter_list:
+        for exercise in chapter.exercises:
+            numbers[exercise.label] = len(numbers) + 1
+    return numbers
+
+
+@dataclass(frozen=True)
+class Week:
+    title: str
+    chapters: tuple[str, ...]
+    objectives: tuple[str, ...]
+
+
+def weeks(root: Path = ROOT) -> list[Week]:
+    """The four-week plan in ``course.yml``; an error names a chapter of the book that no week reads, or a week
+    that names a page outside the table of contents."""
+    meta = yaml.safe_load((root / "course.yml").read_text(encoding="utf-8")) or {}
+    plan = [Week(w["title"], tuple(w["chapters"]), tuple(w["objectives"])) for w in meta.get("weeks", [])]
+    planned = [c for w in plan for c in w.chapters]
+    in_book = toc_chapters(root)
+    missing = [c for c in in_book if c not in planned]
+    unknown = [c for c in planned if c not in in_book]
+    if missing or unknown or len(planned) != len(set(planned)):
+        raise ValueError(f"course.yml weeks: chapters not planned {missing}, not in the book {unknown}, "
+                         f"or planned twice")
+    return plan
+
+
+def capstone(root: Path = ROOT) -> dict:
+    """The capstone assessment in ``course.yml``: title, brief and rubric (criterion, weight in percent)."""
+    meta = yaml.safe_load((root / "course.yml").read_text(encoding="utf-8")) or {}
+    cap = meta["capstone"]
+    if sum(weight for _, weight in cap["rubric"]) != 100:
+        raise ValueError("course.yml capstone: the rubric's weights must add up to 100")
+    return cap

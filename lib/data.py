@@ -23,8 +23,18 @@ from .hardware import Hardware
 from .models import ATTENTION_TYPES, Model
 from .units import GIGA, TERA, WEIGHT_FORMATS
 
-#: The repository's own data directory (the book's default data).
-DEFAULT_DATA_DIR = (Path(__file__).resolve().parent.parent / "data").resolve()
+def _default_data_dir() -> Path:
+    """The book's own data: ``lib/_data`` in an installed package (``pip install`` maps the repository's
+    ``data/`` there), else the repository's ``data/`` beside ``lib/`` (a clone, or an editable install)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_data"
+    if (installed / "hardware.csv").is_file():
+        return installed
+    return (here.parent / "data").resolve()
+
+
+#: The book's default data directory: the one place that knows where data/ is.
+DEFAULT_DATA_DIR = _default_data_dir()
 DEFAULT_HARDWARE = "H100 SXM"
 DEFAULT_MODEL = "DeepSeek-V3"
 
@@ -111,6 +121,9 @@ class TableSchema:
     columns: tuple[Column, ...]
     key: str = "name"
     row_checks: tuple[Callable[[dict], Iterable[tuple[str, object, str]]], ...] = field(default=())
+    #: Cross-table references ``(column, file)``: each value of ``column`` must be the key (name) of a row of
+    #: ``file`` in the same data directory (e.g. a measurement's ``hardware`` names a row of hardware.csv).
+    references: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -181,6 +194,111 @@ def as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
     """Row check for tables with an ``as_of`` column: a blank cell, or a date YYYY, YYYY-MM or YYYY-MM-DD."""
     if row["as_of"] is not None and not PARTIAL_DATE.match(row["as_of"]):
         yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def date_check(column: str) -> Callable[[dict], Iterable[tuple[str, object, str]]]:
+    """A row check: ``column`` is blank or a partial ISO date (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    def check(row: dict) -> Iterable[tuple[str, object, str]]:
+        value = row.get(column)
+        if value is not None and not PARTIAL_DATE.match(str(value)):
+            yield (column, value, "a date YYYY, YYYY-MM or YYYY-MM-DD")
+    check.__name__ = f"{column}_is_a_date"
+    return check
+
+
+def ended_not_before_as_of(row: dict) -> Iterable[tuple[str, object, str]]:
+    """Row check for tables with ``as_of`` and ``ended``: an offer cannot end before the date it was read."""
+    ended, as_of = row.get("ended"), row.get("as_of")
+    if ended and as_of and PARTIAL_DATE.match(ended) and PARTIAL_DATE.match(as_of) and ended[:len(as_of)] < as_of[:len(ended)]:
+        yield ("ended", ended, f"a date on or after as_of ({as_of})")
+
+
+# --------------------------------------------------------------------------------------------------
+# Provenance and citations
+
+#: What kind of source a row's value rests on (the ``provenance`` column):
+#: primary: the originator's own document (a vendor datasheet or pricing page, a paper, the talk itself);
+#: secondary: a report of it (a price tracker, a news story, a third-party tool's reading of an API);
+#: estimate: computed or estimated by the book or an analyst from other figures;
+#: assumption: a value chosen by the book (with its reasoning).
+PROVENANCE: tuple[str, ...] = ("primary", "secondary", "estimate", "assumption")
+
+
+def provenance_column() -> Column:
+    """The ``provenance`` column every table but hardware, models, scaling laws and scale-up domains carries."""
+    return Column("provenance", "enum", choices=PROVENANCE,
+                  meaning="what the value rests on: the originator's document, a report of it, an estimate, or an assumption")
+
+
+#: A path into this repository (``data/hardware.csv``, ``lib/power.py``): a citation must point outside the book.
+LOCAL_FILE = re.compile(r"(?<![\w/.:-])(?:\./|\.\./)?(?:data|lib|chapters|tests|bench)/[\w./-]+\.(?:csv|py|md|json)\b")
+#: Host-name labels of staging, test and mirror copies (``sibshop.uat.jiralog.com``).
+STAGING_LABELS = ("uat", "staging", "stage", "preprod", "sandbox", "mirror", "localhost")
+URL = re.compile(r"https?://([^/\s;,)\"']+)", re.I)
+#: A citation without an address needs at least a year or an identifier (arXiv, DOI, a form or table number).
+CITATION_MARK = re.compile(r"\b(19|20)\d{2}\b|arXiv|doi|DOI|datasheet|Table \d|Form")
+
+
+def citation_problems(source: str | None, provenance: str | None = None) -> list[str]:
+    """What is wrong with one row's citation: a local file, a staging or mirror host, or no address or
+    citation at all. An ``assumption`` row may cite the book's own reasoning (no address needed)."""
+    text = (source or "").strip()
+    if not text:
+        return ["no address or citation"]
+    problems = []
+    if LOCAL_FILE.search(text):
+        problems.append(f"cites a local file ({LOCAL_FILE.search(text).group(0)})")
+    if re.search(r"\bmirror of\b", text, re.I):
+        problems.append("cites a mirror ('mirror of …')")
+    for host in URL.findall(text):
+        labels = re.split(r"[.-]", host.lower().split(":")[0])
+        bad = [lab for lab in labels if lab in STAGING_LABELS]
+        if bad or re.fullmatch(r"[\d.]+", host.split(":")[0]):
+            problems.append(f"cites a staging, test or mirror host ({host})")
+    if not URL.search(text) and not CITATION_MARK.search(text) and provenance not in ("assumption", "estimate"):
+        problems.append("no address (http…) and no citation (author and year, arXiv, DOI, datasheet)")
+    return problems
+
+
+def source_column_of(schema: TableSchema) -> str | None:
+    """The column of a table that holds its citation (``source``, or ``source_or_reasoning``)."""
+    names = [c.name for c in schema.columns]
+    return next((n for n in ("source", "source_or_reasoning") if n in names), None)
+
+
+def citation_report(data_dir: Path | str | None = None) -> list[Problem]:
+    """Every row of every registered table (present in ``data_dir``) whose citation fails
+    :func:`citation_problems`, as :class:`Problem` s naming file, line, row and column."""
+    directory = resolve_data_dir(data_dir)
+    _import_table_owners()
+    out: list[Problem] = []
+    for schema in list(SCHEMAS.values()):
+        column = source_column_of(schema)
+        path = directory / schema.file
+        if column is None or not path.is_file():
+            continue
+        with path.open(newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                # A table may keep the address apart from the citation (claims.csv: source, date, address).
+                cited = " ; ".join(t for t in (row.get(column), row.get("address"), row.get("date")) if t)
+                for text in citation_problems(cited, row.get("provenance")):
+                    out.append(Problem(str(path), line, row.get(schema.key), column, row.get(column), text))
+    return out
+
+
+def provenance_counts(data_dir: Path | str | None = None) -> dict[str, dict[str, int]]:
+    """{table file: {provenance: rows}} for every registered table with a ``provenance`` column."""
+    directory = resolve_data_dir(data_dir)
+    _import_table_owners()
+    counts: dict[str, dict[str, int]] = {}
+    for schema in sorted(SCHEMAS.values(), key=lambda s: s.file):
+        if "provenance" not in {c.name for c in schema.columns} or not (directory / schema.file).is_file():
+            continue
+        tally = dict.fromkeys(PROVENANCE, 0)
+        for row in read_table(schema, directory):
+            tally[row["provenance"]] += 1
+        counts[schema.file] = tally
+    return counts
 
 
 HARDWARE_SCHEMA = TableSchema(
@@ -375,9 +493,41 @@ def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[
                 for column, value, text in check(row):
                     problems.append(Problem(label, line, name, column, None if value is None else str(value), text))
         rows.append(row)
+    problems.extend(_reference_problems(schema, rows, directory, label))
     if problems:
         raise DataError(problems)
     return rows
+
+
+def _key_names(path: Path, key: str) -> set[str] | None:
+    """The values of column ``key`` in the CSV at ``path`` (read raw, not validated), or None if unreadable."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader)]
+            column = header.index(key)
+            return {cells[column].strip() for cells in reader if len(cells) > column and cells[column].strip()}
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def _reference_problems(schema: TableSchema, rows: list[dict], directory: Path, label: str) -> list[Problem]:
+    """A problem for each cell that names a row the referenced table (same directory) does not have."""
+    problems = []
+    for column, other in schema.references:
+        key = SCHEMAS[other].key if other in SCHEMAS else "name"
+        names = _key_names(directory / other, key)
+        if names is None:
+            problems.append(Problem(label, None, None, column, None,
+                                    f"a readable {other} in {directory} with a {key!r} column (column {column!r} "
+                                    "names its rows)"))
+            continue
+        for row in rows:
+            value = row.get(column)
+            if value is not None and value not in names:
+                problems.append(Problem(label, row["_line"], row.get(schema.key), column, str(value),
+                                        f"the name of a row of {other} (one of: {', '.join(sorted(names))})"))
+    return problems
 
 
 def resolve_data_dir(data_dir: Path | str | None = None) -> Path:

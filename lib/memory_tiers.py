@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .roofline import ArrayLike
 from .units import duration as human_duration  # noqa: F401  (re-exported for chapters)
 from .units import GIGA
@@ -44,6 +44,7 @@ MEMORY_TIERS_SCHEMA = register_schema(TableSchema(
                meaning="accelerators that share this capacity and bandwidth"),
         Column("year", "int", minimum=1990),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
 ))
 

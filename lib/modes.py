@@ -38,7 +38,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
+from .data import Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (ArrayLike, compute_time_s, blackboard_decode_step, kv_read_time_s, min_chips_for_weights,
@@ -54,11 +54,21 @@ PRICE_CHECK_REL_TOL = 0.02
 
 def _offer_checks(row: dict) -> Iterable[tuple[str, object, str]]:
     yield from as_of_is_a_date(row)
-    base, fast = row["standard_output_usd_per_Mtok"], row["fast_output_usd_per_Mtok"]
-    if base is not None and fast is not None and row["price_multiplier"] is not None:
-        if abs(fast / base / row["price_multiplier"] - 1.0) > PRICE_CHECK_REL_TOL:
-            yield ("price_multiplier", row["price_multiplier"],
-                   f"fast ÷ standard output price = {fast / base:g} (the two price columns disagree with it)")
+    for side in ("input", "output"):
+        base, fast = row[f"standard_{side}_usd_per_Mtok"], row[f"fast_{side}_usd_per_Mtok"]
+        if base is not None and fast is not None and row["price_multiplier"] is not None:
+            if abs(fast / base / row["price_multiplier"] - 1.0) > PRICE_CHECK_REL_TOL:
+                yield ("price_multiplier", row["price_multiplier"],
+                       f"fast ÷ standard {side} price = {fast / base:g} (the two price columns disagree with it)")
+    long_cols = ("long_context_min_tokens", "fast_input_long_usd_per_Mtok", "fast_output_long_usd_per_Mtok")
+    given = [c for c in long_cols if row[c] is not None]
+    if given and len(given) < len(long_cols):
+        missing = next(c for c in long_cols if row[c] is None)
+        yield (missing, None, "a value: the long-context fast tier needs its threshold and both prices")
+    for side in ("input", "output"):
+        short, long = row[f"fast_{side}_usd_per_Mtok"], row[f"fast_{side}_long_usd_per_Mtok"]
+        if short is not None and long is not None and long < short:
+            yield (f"fast_{side}_long_usd_per_Mtok", long, f"≥ the short-context fast price ({short:g})")
 
 
 OFFERS_SCHEMA = register_schema(TableSchema(
@@ -70,10 +80,21 @@ OFFERS_SCHEMA = register_schema(TableSchema(
         Column("mode", "enum", choices=("fast", "slow")),
         Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price"),
         Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s"),
+        Column("standard_input_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million input tokens in standard mode, blank if not in USD"),
+        Column("fast_input_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million input tokens in the mode, blank if not in USD"),
         Column("standard_output_usd_per_Mtok", required=False, positive=True),
         Column("fast_output_usd_per_Mtok", required=False, positive=True),
+        Column("long_context_min_tokens", "int", required=False, positive=True,
+               meaning="prompt tokens where the mode's long-context tier starts, blank if none"),
+        Column("fast_input_long_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million input tokens in the mode above the long-context threshold"),
+        Column("fast_output_long_usd_per_Mtok", required=False, positive=True,
+               meaning="USD per million output tokens in the mode above the long-context threshold"),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
+        provenance_column(),
         Column("notes", "str", required=False),
     ),
     row_checks=(_offer_checks,),
@@ -96,6 +117,31 @@ class ModeOffer:
     as_of: str
     source: str
     notes: str
+    provenance: str = ""
+    #: USD per million tokens (None where the offer is not priced in USD per token).
+    standard_input_usd_per_Mtok: float | None = None
+    fast_input_usd_per_Mtok: float | None = None
+    standard_output_usd_per_Mtok: float | None = None
+    fast_output_usd_per_Mtok: float | None = None
+    long_context_min_tokens: int | None = None
+    fast_input_long_usd_per_Mtok: float | None = None
+    fast_output_long_usd_per_Mtok: float | None = None
+
+    def long_context_multipliers(self) -> tuple[float, float] | None:
+        """(input, output) price of the mode's long-context tier ÷ the standard short-context price, or None.
+
+        For the lecture's offer: 60 / 5 = 12× input and 225 / 25 = 9× output.
+        """
+        if None in (self.fast_input_long_usd_per_Mtok, self.fast_output_long_usd_per_Mtok,
+                    self.standard_input_usd_per_Mtok, self.standard_output_usd_per_Mtok):
+            return None
+        return (self.fast_input_long_usd_per_Mtok / self.standard_input_usd_per_Mtok,
+                self.fast_output_long_usd_per_Mtok / self.standard_output_usd_per_Mtok)
+
+
+_PRICE_COLUMNS = ("standard_input_usd_per_Mtok", "fast_input_usd_per_Mtok", "standard_output_usd_per_Mtok",
+                  "fast_output_usd_per_Mtok", "long_context_min_tokens", "fast_input_long_usd_per_Mtok",
+                  "fast_output_long_usd_per_Mtok")
 
 
 def load_offers(data_dir: Path | str | None = None) -> list[ModeOffer]:
@@ -103,7 +149,8 @@ def load_offers(data_dir: Path | str | None = None) -> list[ModeOffer]:
     the reader's directory has no such file (a reader who brings only hardware and models keeps the offers)."""
     rows = read_table(OFFERS_SCHEMA, table_dir(OFFERS_SCHEMA.file, data_dir))
     return [ModeOffer(r["name"], r["provider"], r["model"], r["mode"], float(r["price_multiplier"]),
-                      float(r["speed_multiplier"]), r["as_of"], r["source"], r["notes"] or "") for r in rows]
+                      float(r["speed_multiplier"]), r["as_of"], r["source"], r["notes"] or "", r["provenance"],
+                      **{c: r[c] for c in _PRICE_COLUMNS}) for r in rows]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The book's one notation table: every symbol, its meaning, its SI unit and its name in code.
 
 Symbols with scope ``"book"`` mean the same thing on every page. A few letters are needed only inside one
-chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope,
-may be reused by another chapter for another local quantity, and must never reuse a book-wide letter. The
-notation page renders the whole table, and docstrings use the same letters.
+chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope.
+Every symbol has one meaning in the whole book: a chapter never reuses a symbol another entry defines (it
+adds a subscript instead, as in $k_\text{exp}$). The notation page renders the whole table, and docstrings
+use the same letters.
 """
 
 from __future__ import annotations
@@ -39,30 +40,29 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"T", r"HBM drain time $C_\text{hbm} / W_\text{hbm}$: the batch train's period", "s", "hbm_drain_time_s"),
     Symbol(r"B^*", "optimal batch: compute time = weight-read time", "sequences", "optimal_batch"),
     Symbol(r"D", "training tokens", "tokens", "training_tokens"),
-    # ---- local to one chapter ----------------------------------------------------------------------------
-    Symbol(r"E", "routed experts per MoE layer", "count", "routed_experts", "chapters/two-budgets"),
-    Symbol(r"k", "routed experts each token is sent to (top-k)", "count", "active_experts", "chapters/two-budgets"),
+    Symbol(r"\eta_W", r"achievable fraction of $W_\text{hbm}$: a benchmark's bandwidth ÷ the datasheet's", "1",
+           "achievable_fraction"),
+    Symbol(r"\eta_F", r"achievable fraction of $F$: a benchmark's dense matmul FLOP/s ÷ the datasheet's", "1",
+           "achievable_fraction"),
+    Symbol(r"E", "routed experts per MoE layer", "count", "routed_experts"),
+    Symbol(r"k", "routed experts each token is sent to (top-k)", "count", "active_experts"),
     Symbol(r"\bar E(B)", "expected routed experts a step of B tokens touches per MoE layer", "count",
-           "experts_touched", "chapters/two-budgets"),
+           "experts_touched"),
+    Symbol(r"f_\text{attn}", "FLOPs of one query attending to one context token in one layer", "FLOP",
+           "attention_core_flops_per_context_token"),
+    # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"f_i, m_i", "FLOPs and HBM bytes of operation i in one step", "FLOP, bytes", "Operation.flops, .bytes",
            "chapters/two-budgets"),
-    Symbol(r"f_\text{attn}", "FLOPs of one query attending to one context token in one layer", "FLOP",
-           "attention_core_flops_per_context_token", "chapters/two-budgets"),
     Symbol(r"t_\text{pooled}, t_\text{per-op}", "step time with every kernel overlapped / each on its own roofline",
            "s", "pooled_s, per_op_s", "chapters/two-budgets"),
     Symbol(r"N_\text{bytes}", "bytes of all stored weights, each class in its format", "bytes",
            "weight_storage_bytes", "chapters/two-budgets"),
     Symbol(r"r_\text{hbm}", "share of HBM reserved for activations and workspace", "1", "HBM_RESERVE_FRACTION",
            "chapters/two-budgets"),
-    Symbol(r"E", "routed experts per MoE layer", "count", "routed_experts", "chapters/batch-300x-sparsity"),
-    Symbol(r"k", "routed experts each token is sent to (top-k)", "count", "active_experts",
-           "chapters/batch-300x-sparsity"),
     Symbol(r"B^*_\text{experts}", "batch at which the routed-expert matmuls turn compute bound", "tokens",
            "operation_optimal_batch", "chapters/batch-300x-sparsity"),
-    Symbol(r"A(L)", "layer-tokens one query attends to at context L", "tokens", "attended_tokens_sum",
+    Symbol(r"\Lambda(L)", "layer-tokens one query attends to at context L", "tokens", "attended_tokens_sum",
            "chapters/context-plateau"),
-    Symbol(r"f_\text{attn}", "FLOPs of one query attending to one context token in one layer", "FLOP",
-           "attention_core_flops_per_context_token", "chapters/context-plateau"),
     Symbol(r"b_{kv,\ell}", "cache bytes one token adds to one layer", "bytes", "kv_bytes_per_token_per_layer",
            "chapters/context-plateau"),
     Symbol(r"H_I, d_I", "DSA indexer heads and head dimension", "count", "indexer_heads, indexer_head_dim",
@@ -73,27 +73,27 @@ SYMBOLS: tuple[Symbol, ...] = (
            "index_key_bytes_per_token_per_layer", "chapters/context-plateau"),
     Symbol(r"\lambda", "request arrival rate", "requests/s", "arrival_rate_per_s", "chapters/train-20ms"),
     Symbol(r"\rho", r"offered load $\lambda T / B$", "1", "load", "chapters/train-20ms"),
-    Symbol(r"d", "share of time a user is decoding", "1", "duty_cycle", "chapters/train-20ms"),
-    Symbol(r"U", r"users that fill one train, $B/d$", "users", "streams_to_fill", "chapters/train-20ms"),
+    Symbol(r"\delta", "share of time a user is decoding", "1", "duty_cycle", "chapters/train-20ms"),
+    Symbol(r"U", r"users that fill one train, $B/\delta$", "users", "streams_to_fill", "chapters/train-20ms"),
     Symbol(r"S", "speed ratio, fast ÷ standard tokens/s per user", "1", "speed_ratio", "chapters/fast-mode"),
     Symbol(r"P", "price ratio per token, fast ÷ standard", "1", "price_ratio", "chapters/fast-mode"),
     Symbol(r"\varphi", "KV-read share of the standard mode's step", "1", "kv_share", "chapters/fast-mode"),
     Symbol(r"c", "one sequence's compute time per step", "s", "compute_per_sequence_s", "chapters/fast-mode"),
-    Symbol(r"k", "one sequence's KV-read time per step", "s", "kv_per_sequence_s", "chapters/fast-mode"),
+    Symbol(r"\kappa", "one sequence's KV-read time per step", "s", "kv_per_sequence_s", "chapters/fast-mode"),
     Symbol(r"L^*", "context at which KV reads equal compute (the price breakpoint)", "tokens", "breakpoint_context",
            "chapters/prices-leak"),
     Symbol(r"b_{kv}^*", r"KV bytes per token that put the breakpoint at $L^*$", "bytes", "breakpoint_kv_bytes",
            "chapters/prices-leak"),
-    Symbol(r"\varphi", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
+    Symbol(r"\omega", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
     Symbol(r"\tau^*", "break-even residence time of data in a memory tier", "s", "break_even_s",
            "chapters/prices-leak"),
     Symbol(r"L_0", "context at which √-sparse attention starts to skip tokens", "tokens", "crossover_tokens",
            "chapters/context-plateau"),
-    Symbol(r"k(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
+    Symbol(r"K(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
            "chapters/context-plateau"),
     Symbol(r"n_\text{dom}", "accelerators in a scale-up domain", "count", "scale_up_domain_size",
            "chapters/context-plateau"),
-    Symbol(r"k", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
+    Symbol(r"k_\text{exp}", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
     Symbol(r"d", "hidden size", "elements", "hidden_size", "chapters/racks"),
     Symbol(r"b_a", "bytes per activation element on a link", "bytes", "bytes_per_activation", "chapters/racks"),
     Symbol(r"W_\text{up}, W_\text{out}", "scale-up and scale-out link bandwidth per accelerator, one direction",
@@ -101,7 +101,7 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"p", "pipeline stages", "count", "stages", "chapters/racks"),
     Symbol(r"m", "micro-batches in flight", "count", "micro_batches", "chapters/racks"),
     Symbol(r"t_\text{hop}", "time for activations to cross one pipeline hop", "s", "hop_s", "chapters/racks"),
-    Symbol(r"E, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E + A/N^\alpha + B_D/D^\beta$",
+    Symbol(r"E_0, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E_0 + A/N^\alpha + B_D/D^\beta$",
            "1", "LossLaw fields", "chapters/overtrained-100x"),
     Symbol(r"\ell", "target loss", "nats/token", "target_loss", "chapters/overtrained-100x"),
     Symbol(r"D_\text{serve}", "tokens served over a model's lifetime", "tokens", "served_tokens",
@@ -113,37 +113,31 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
            "chapters/overtrained-100x"),
     Symbol(r"Q", "answers served", "count", "answers", "chapters/four-scaling-laws"),
-    Symbol(r"r", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
+    Symbol(r"r_\text{ans}", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
     Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
     Symbol(r"X_\text{meas}, X_\text{bound}", "tokens/s per accelerator: measured, and the model's bound", "tokens/s",
            "tokens_per_s_per_accelerator", "chapters/reality-check"),
-    Symbol(r"\eta", r"efficiency $X_\text{meas} / X_\text{bound}$", "1", "efficiency", "chapters/reality-check"),
-    Symbol(r"\bar\eta", "realism factor: median efficiency of a phase's rows", "1", "realism_factor",
+    Symbol(r"\epsilon", r"efficiency $X_\text{meas} / X_\text{bound}$", "1", "efficiency", "chapters/reality-check"),
+    Symbol(r"\bar\epsilon", "realism factor: median efficiency of a phase's rows", "1", "realism_factor",
            "chapters/reality-check"),
     Symbol(r"q", "tokens each sequence gains per decode step (speculative decoding)", "tokens", "tokens_per_step",
            "chapters/reality-check"),
     Symbol(r"v", "per-user decode speed a row states", "tokens/s", "user_tokens_per_s", "chapters/reality-check"),
-    Symbol(r"a, e", "accelerators splitting one copy of the non-expert weights, of the routed experts", "count",
-           "weight_shards, expert_shards", "chapters/reality-check"),
-    Symbol(r"r", "redundant routed-expert replicas per EP group", "count", "redundant_experts",
+    Symbol(r"n_w, n_e", "accelerators that split one copy of the non-expert weights, of the routed experts",
+           "count", "weight_shards, expert_shards", "chapters/reality-check"),
+    Symbol(r"r_e", "redundant routed-expert replicas per EP group", "count", "redundant_experts",
            "chapters/reality-check"),
-    Symbol(r"E", "routed experts per MoE layer", "count", "routed_experts", "chapters/reality-check"),
     Symbol(r"L_\text{moe}", "MoE layers", "count", "moe_layers", "chapters/reality-check"),
     Symbol(r"P_e, b_e", "weights of one expert, and bytes per expert weight", "count, bytes",
            "expert_params, bytes_per_element(experts)", "chapters/reality-check"),
-    Symbol(r"N_\text{ne}", "bytes of the non-expert weights (and shared experts)", "bytes",
+    Symbol(r"N_\text{ne}", "bytes of the non-expert weights (with the shared experts)", "bytes",
            "weight_storage_bytes − routed", "chapters/reality-check"),
     Symbol(r"T_\text{step}", "tokens a step runs through the weights", "tokens", "tokens", "chapters/reality-check"),
-    Symbol(r"\bar E", "expected routed experts a step touches per MoE layer", "count",
-           "experts_touched", "chapters/reality-check"),
-    Symbol(r"m_i", "HBM bytes of operation i in one step", "bytes", "Operation.bytes", "chapters/reality-check"),
-    Symbol(r"r_\text{hbm}", "share of HBM reserved for activations and workspace", "1", "HBM_RESERVE_FRACTION",
-           "chapters/reality-check"),
     Symbol(r"H", "accelerator-hours of a training run", "h", "accelerator_hours", "chapters/reality-check"),
-    Symbol(r"P", "power drawn by one accelerator", "W", "tdp_W", "chapters/power-and-co-design"),
+    Symbol(r"P_\text{el}", "electrical power drawn (one accelerator's TDP)", "W", "tdp_W", "chapters/power-and-co-design"),
     Symbol(r"\text{PUE}", "power usage effectiveness: facility power ÷ IT power", "1", "pue",
            "chapters/power-and-co-design"),
-    Symbol(r"\eta", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
+    Symbol(r"\eta_\text{tok}", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
 )
 
 
@@ -165,17 +159,21 @@ def markdown_table(scope: str = "book") -> str:
     return "\n".join(lines)
 
 
+def base_symbols(symbol: str) -> set[str]:
+    """The symbols one table entry defines, normalised for comparison: a list ("W_up, W_out") split, a
+    function's argument dropped ("K(L)" is K), spaces removed."""
+    import re
+
+    parts = [p.strip() for p in symbol.split(",")] if not symbol.startswith(r"\text") else [symbol]
+    return {re.sub(r"\s+", "", re.sub(r"\((?:[^()]*)\)$", "", p)) for p in parts if p}
+
+
 def conflicts() -> list[str]:
-    """Letters that break the rules: a book-wide symbol defined twice, or reused by a chapter."""
-    book = [s.symbol for s in SYMBOLS if s.scope == "book"]
-    problems = [f"{sym!r} is defined twice book-wide" for sym in set(book) if book.count(sym) > 1]
+    """Symbols that break "one meaning per symbol": a symbol defined by two entries of the table, whatever their
+    scopes (book-wide or any chapter's)."""
+    owners: dict[str, list[str]] = {}
     for s in SYMBOLS:
-        if s.scope != "book":
-            parts = {p.strip() for p in s.symbol.split(",")}
-            clash = parts & set(book)
-            if clash:
-                problems.append(f"{s.scope} reuses the book-wide symbol(s) {sorted(clash)}")
-            same = [t for t in SYMBOLS if t.scope == s.scope and t.symbol == s.symbol]
-            if len(same) > 1:
-                problems.append(f"{s.scope} defines {s.symbol!r} twice")
-    return sorted(set(problems))
+        for sym in base_symbols(s.symbol):
+            owners.setdefault(sym, []).append(f"{s.scope}: {s.meaning}")
+    return sorted(f"{sym!r} has {len(uses)} meanings: " + " | ".join(uses)
+                  for sym, uses in owners.items() if len(uses) > 1)

@@ -7,6 +7,7 @@ Numbers in prose come from :func:`glue_text`, which stores a formatted string fo
 from __future__ import annotations
 
 import html
+import re
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -24,10 +25,12 @@ def glue_text(name: str, text: str) -> None:
     The value is glued as a Python string: MyST-NB reads the role's text/plain through ``literal_eval``,
     which turns a quoted string back into exactly ``text`` (an unquoted ``7,510`` would become a tuple).
     """
-    from myst_nb import glue
-
     if not isinstance(text, str):
         raise TypeError(f"glue_text takes formatted text, got {type(text).__name__}: format the number first")
+    try:
+        from myst_nb import glue
+    except ImportError:  # a downloaded notebook outside the book: its prose already shows the values
+        return
     glue(name, text, display=False)
 
 
@@ -58,13 +61,49 @@ def table_source(sel: Selection, file: str) -> str:
     return f"data/{file}" if directory == DEFAULT_DATA_DIR else str(directory / file)
 
 
+#: A cell that reads as a number (right-aligned): "1,024", "$4.61M", "−3.2 ms", "0.5×", "2,000–3,000 tokens".
+_NUMERIC = re.compile(r"^[~≈<>≤≥+\-−]?\$?\d[\d,]*(\.\d+)?(\s?[%×x])?(\s?[–-]\s?\$?[\d,.]+)?(\s?\S{0,12})?$")
+
+
+def is_numeric_column(values: Iterable) -> bool:
+    """Whether a column of formatted cells is numbers (most non-empty cells read as a number with at most a
+    short unit), so that it is right-aligned; text columns are left-aligned."""
+    cells = [str(v).strip() for v in values if str(v).strip() not in ("", "—", "None", "nan")]
+    if not cells:
+        return False
+    return sum(bool(_NUMERIC.match(c)) for c in cells) >= 0.8 * len(cells)
+
+
+def table_html(frame: pd.DataFrame, caption: str | None = None, index: bool = False,
+               classes: str = "book-table") -> str:
+    """A table as HTML in a box that scrolls sideways when the table is wider than the page; numeric
+    columns right-aligned (class ``num``), text columns left-aligned."""
+    if index:
+        frame = frame.reset_index()
+    numeric = [is_numeric_column(frame[c]) for c in frame.columns]
+
+    def cell(tag: str, value, num: bool) -> str:
+        text = "—" if value is None or (isinstance(value, float) and value != value) else str(value)
+        attr = ' class="num"' if num else ""
+        return f"<{tag}{attr}>{html.escape(text)}</{tag}>"
+
+    head = "".join(cell("th", c, n) for c, n in zip(frame.columns, numeric))
+    rows = "".join("<tr>" + "".join(cell("td", v, n) for v, n in zip(row, numeric)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'{_wrap_open(caption)}<table class="dataframe {classes}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _wrap_open(caption: str | None) -> str:
+    """The box a table scrolls in: focusable and named, so that keyboard users can scroll it too."""
+    label = html.escape(caption or "Table", quote=True)
+    return f'<div class="book-table-wrap" tabindex="0" role="region" aria-label="{label}">'
+
+
 def table(frame: pd.DataFrame, caption: str | None = None, index: bool = False) -> HTML:
     """A compact HTML table for a page (strings already formatted, units in the column names)."""
-    body = frame.to_html(index=index, escape=True, border=0, classes="book-table", na_rep="—")
-    if caption:
-        body = body.replace('<table border="0" class="dataframe book-table">',
-                            f'<table class="dataframe book-table"><caption>{html.escape(caption)}</caption>', 1)
-    return HTML(body)
+    return HTML(table_html(frame, caption, index))
 
 
 #: Units formatted with an SI prefix (``23.9 ms``, ``13.4 TB``).
@@ -103,22 +142,25 @@ def _fmt_value(value, unit: str) -> str:
 
 
 def ledger_frame(entries: Sequence[Entry]) -> pd.DataFrame:
-    """Entries as a display table: quantity, stated, derived, derived ÷ stated, verdict."""
+    """Entries as a display table, the verdict first: verdict, claim, quantity, stated, derived,
+    derived ÷ stated, note."""
     rows = []
     for e in entries:
         gap = e.gap
         rows.append({
-            "claim": e.id, "quantity": e.quantity, "stated": _fmt_value(e.stated, e.unit),
+            "verdict": e.verdict, "claim": e.id, "quantity": e.quantity, "stated": _fmt_value(e.stated, e.unit),
             "derived": _fmt_value(e.derived, e.unit), "derived ÷ stated": "—" if gap is None else f"{gap:.2f}",
-            "verdict": e.verdict, "note": e.note or "",
+            "note": e.note or "",
         })
     return pd.DataFrame(rows)
 
 
 def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
                 caption: str | None = None) -> HTML:
-    """Entries as a compact HTML table; a claim id links to ``href[chapter docname]`` when given."""
+    """Entries as a compact HTML table, the verdict first; a claim id links to ``href[chapter docname]`` when
+    given."""
     frame = ledger_frame(entries).drop(columns=["note"])
+    numeric = {"stated", "derived", "derived ÷ stated"}
     cells = []
     for e, (_, row) in zip(entries, frame.iterrows()):
         claim = html.escape(row["claim"])
@@ -127,16 +169,22 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
         quantity = html.escape(row["quantity"])
         if e.note:
             quantity += f'<br><span class="book-note">{html.escape(e.note)}</span>'
-        values = [claim, quantity] + [html.escape(str(row[c])) for c in frame.columns[2:]]
-        cells.append("<tr>" + "".join(f"<td>{v}</td>" for v in values) + "</tr>")
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+        values = {"verdict": html.escape(row["verdict"]), "claim": claim, "quantity": quantity}
+        tds = []
+        for column in frame.columns:
+            value = values.get(column, html.escape(str(row[column])))
+            cls = "num" if column in numeric else "verdict" if column == "verdict" else ""
+            tds.append(f'<td class="{cls}">{value}</td>' if cls else f"<td>{value}</td>")
+        cells.append("<tr>" + "".join(tds) + "</tr>")
+    head = "".join(f'<th class="num">{html.escape(c)}</th>' if c in numeric else f"<th>{html.escape(c)}</th>"
+                   for c in frame.columns)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return HTML(f'<table class="book-table book-ledger">{cap}<thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(cells)}</tbody></table>")
+    return HTML(f'{_wrap_open(caption or "The ledger")}<table class="book-table book-ledger">{cap}<thead><tr>{head}</tr>'
+                f"</thead><tbody>{''.join(cells)}</tbody></table></div>")
 
 
 def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:
-    """The chapter's ledger entries as a table."""
+    """The chapter's ledger entries as a table, the verdict first."""
     return table(ledger_frame(entries), caption)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema
+from .data import Column, provenance_column, TableSchema, read_table, register_schema
 from .hardware import Hardware
 from .models import Model
 from .units import bytes_per_element
@@ -67,6 +67,7 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
         Column("memory_share_percent", required=False, positive=True,
                meaning="percent, blank when computed from the two costs"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_share_or_costs,),
 ))

@@ -16,9 +16,17 @@ Cost per token (eq. power-cost)::
     c_energy = e · p_kWh / 3.6e6             USD per token for electricity
     c_acc    = p_hour / (3600 · τ)           USD per token for the accelerator (rent or amortised capex)
 
-Two tables belong to this module: ``data/accelerator_costs.csv`` (price per accelerator-hour, one row per
-offer) and ``data/power_constants.csv`` (electricity price, PUE, grid and space constants), both with a
-source on every row.
+Owner's cost per accelerator-hour (eq. power-owner), from ``data/owner_costs.csv``::
+
+    c_capex  = P_purchase / (Y · 8,760 h)     USD per hour of straight-line depreciation over Y years
+    c_energy = P_W · PUE · p_kWh / 1,000      USD per hour of electricity at the meter
+    share    = c_energy / (c_capex + c_energy)
+
+Four tables belong to this module, each with a source, a date and a provenance on every row:
+``data/accelerator_costs.csv`` (rental price per accelerator-hour, one row per offer),
+``data/owner_costs.csv`` (purchase price, lifetime and power per accelerator, server share included),
+``data/power_constants.csv`` (electricity price, PUE, grid, Rubin-pod and space constants) and
+``data/grid_flexibility.csv`` (new load the US grid can absorb at a given curtailment, Norris et al. 2025).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, resolve_data_dir
+from .data import (Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema,
+                   resolve_data_dir, table_dir)
 from .hardware import Hardware
 from .models import Model
 from .roofline import ArrayLike, blackboard_decode_step, min_chips_for_weights, optimal_batch
@@ -50,8 +59,24 @@ COSTS_SCHEMA = register_schema(TableSchema(
         Column("hardware", "str", meaning="a name from hardware.csv"),
         Column("price_USD_per_accelerator_hour", positive=True, meaning="USD per accelerator-hour"),
         Column("market", "enum", choices=MARKETS),
-        Column("as_of", "str", meaning="date of the price, YYYY-MM"),
+        Column("as_of", "str", meaning="date of the price, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
+    ),
+    row_checks=(as_of_is_a_date,),
+))
+
+OWNER_COSTS_SCHEMA = register_schema(TableSchema(
+    file="owner_costs.csv",
+    columns=(
+        Column("name", "str", meaning="the accelerator and the system it is bought in"),
+        Column("hardware", "str", meaning="a name from hardware.csv"),
+        Column("purchase_price_USD", positive=True, meaning="USD per accelerator"),
+        Column("lifetime_years", positive=True, meaning="years of straight-line depreciation"),
+        Column("power_W", positive=True, meaning="watts per accelerator at the wall, its share of the server included"),
+        Column("as_of", "str", meaning="date of the price, YYYY, YYYY-MM or YYYY-MM-DD"),
+        Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(as_of_is_a_date,),
 ))
@@ -62,8 +87,32 @@ CONSTANTS_SCHEMA = register_schema(TableSchema(
         Column("name", "str"),
         Column("value", positive=True, meaning="in the row's unit"),
         Column("unit", "str"),
-        Column("source", "str", meaning="an address, a citation, or 'assumption'"),
+        Column("as_of", "str", meaning="the date of the value, or for an assumption the year it was set"),
+        Column("source", "str", meaning="an address, a citation, or the book's reasoning for an assumption"),
+        provenance_column(),
     ),
+    row_checks=(as_of_is_a_date,),
+))
+
+
+def _curtailment_is_a_share(row: dict):
+    value = row.get("curtailment_percent")
+    if value is not None and value > 100:
+        yield ("curtailment_percent", value, "a percentage ≤ 100")
+
+
+GRID_FLEXIBILITY_SCHEMA = register_schema(TableSchema(
+    file="grid_flexibility.csv",
+    columns=(
+        Column("name", "str"),
+        Column("curtailment_percent", positive=True,
+               meaning="share of the new load's maximum annual energy it gives up, percent"),
+        Column("headroom_GW", positive=True, meaning="new flexible load the grid absorbs at that curtailment, GW"),
+        Column("as_of", "str", meaning="publication date, YYYY-MM-DD"),
+        Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
+    ),
+    row_checks=(as_of_is_a_date, _curtailment_is_a_share),
 ))
 
 
@@ -78,13 +127,56 @@ class AcceleratorPrice:
     as_of: str
     source: str
     notes: str = ""
+    provenance: str = ""
 
 
 def load_prices(data_dir: Path | str | None = None) -> list[AcceleratorPrice]:
     """Every row of ``accelerator_costs.csv`` (a :class:`~lib.data.DataError` names any bad cell)."""
     rows = read_table(COSTS_SCHEMA, resolve_data_dir(data_dir))
     return [AcceleratorPrice(r["name"], r["hardware"], r["price_USD_per_accelerator_hour"], r["market"],
-                             r["as_of"], r["source"], r.get("notes", "")) for r in rows]
+                             r["as_of"], r["source"], r.get("notes", ""), r["provenance"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class OwnerCost:
+    """What an owner pays for one accelerator: purchase price, depreciation lifetime and power at the wall."""
+
+    name: str
+    hardware: str
+    purchase_price_usd: float
+    lifetime_years: float
+    power_W: float
+    as_of: str
+    source: str
+    provenance: str
+    notes: str = ""
+
+
+def load_owner_costs(data_dir: Path | str | None = None) -> list[OwnerCost]:
+    """Every row of ``owner_costs.csv`` (the reader's data directory if it has one, else the book's)."""
+    rows = read_table(OWNER_COSTS_SCHEMA, table_dir(OWNER_COSTS_SCHEMA.file, data_dir))
+    return [OwnerCost(r["name"], r["hardware"], r["purchase_price_USD"], r["lifetime_years"], r["power_W"],
+                      r["as_of"], r["source"], r["provenance"], r.get("notes", "")) for r in rows]
+
+
+@dataclass(frozen=True)
+class CurtailmentHeadroom:
+    """New flexible load (W) a grid absorbs if that load accepts curtailment of a share of its annual energy."""
+
+    name: str
+    curtailment_fraction: float
+    headroom_W: float
+    as_of: str
+    source: str
+    provenance: str
+
+
+def load_grid_flexibility(data_dir: Path | str | None = None) -> list[CurtailmentHeadroom]:
+    """Rows of ``grid_flexibility.csv`` in SI (a fraction, watts), by rising curtailment."""
+    rows = read_table(GRID_FLEXIBILITY_SCHEMA, table_dir(GRID_FLEXIBILITY_SCHEMA.file, data_dir))
+    out = [CurtailmentHeadroom(r["name"], r["curtailment_percent"] / 100.0, r["headroom_GW"] * 1e9, r["as_of"],
+                               r["source"], r["provenance"]) for r in rows]
+    return sorted(out, key=lambda h: h.curtailment_fraction)
 
 
 def load_constants(data_dir: Path | str | None = None) -> dict[str, float]:
@@ -93,8 +185,42 @@ def load_constants(data_dir: Path | str | None = None) -> dict[str, float]:
 
 
 def constant_rows(data_dir: Path | str | None = None) -> list[dict]:
-    """``power_constants.csv`` as rows (name, value, unit, source, notes) for an inputs table."""
+    """``power_constants.csv`` as rows (name, value, unit, as_of, source, provenance, notes) for an inputs table."""
     return read_table(CONSTANTS_SCHEMA, resolve_data_dir(data_dir))
+
+
+# --------------------------------------------------------------------------------------------------
+# The owner's cost of an accelerator-hour
+
+
+def owner_capex_per_hour_usd(purchase_price_usd: ArrayLike, lifetime_years: ArrayLike) -> np.ndarray:
+    """c_capex = P_purchase / (Y · 8,760 h): straight-line depreciation per hour owned (USD/h)."""
+    price, years = np.asarray(purchase_price_usd, dtype=float), np.asarray(lifetime_years, dtype=float)
+    if np.any(price < 0):
+        raise ValueError("a purchase price cannot be negative")
+    if np.any(years <= 0):
+        raise ValueError("a lifetime must be positive")
+    return price / (years * HOURS_PER_YEAR)
+
+
+def owner_energy_per_hour_usd(power_W: ArrayLike, usd_per_kWh: ArrayLike, pue: ArrayLike = 1.0) -> np.ndarray:
+    """c_energy = P_W · PUE · p_kWh / 1,000: electricity per hour at the meter (USD/h)."""
+    power, price, pue_arr = (np.asarray(x, dtype=float) for x in (power_W, usd_per_kWh, pue))
+    if np.any(power <= 0):
+        raise ValueError("power must be positive")
+    if np.any(price < 0):
+        raise ValueError("an electricity price cannot be negative")
+    if np.any(pue_arr < 1):
+        raise ValueError(f"PUE is total ÷ IT power and cannot be below 1; got {pue_arr.min():g}")
+    return power * pue_arr * price / 1000.0
+
+
+def owner_electricity_share(purchase_price_usd: ArrayLike, lifetime_years: ArrayLike, power_W: ArrayLike,
+                            usd_per_kWh: ArrayLike, pue: ArrayLike = 1.0) -> np.ndarray:
+    """share = c_energy / (c_capex + c_energy): electricity's part of an owner's hourly cost (eq. power-owner)."""
+    capex = owner_capex_per_hour_usd(purchase_price_usd, lifetime_years)
+    energy = owner_energy_per_hour_usd(power_W, usd_per_kWh, pue)
+    return energy / (capex + energy)
 
 
 # --------------------------------------------------------------------------------------------------

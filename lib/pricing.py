@@ -26,7 +26,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import Column, as_of_is_a_date, TableSchema, read_table, register_schema, table_dir
+from .data import (Column, as_of_is_a_date, date_check, ended_not_before_as_of, provenance_column, TableSchema,
+                   read_table, register_schema, table_dir)
 from .hardware import Hardware
 from .models import Model
 from .roofline import ArrayLike, blackboard_decode_step, compute_time_s, min_chips_for_weights, weight_read_time_s
@@ -59,9 +60,12 @@ PRICES_SCHEMA = register_schema(TableSchema(
         Column("cache_storage_usd_per_Mtok_hour", required=False, positive=True,
                meaning="USD per million cached tokens per hour, blank if none"),
         Column("as_of", "str", meaning="the date the price was read or published"),
+        Column("ended", "str", required=False,
+               meaning="the date the offer stopped applying (a dated row kept as history), blank if current"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
-    row_checks=(as_of_is_a_date, _cache_prices_below_input),
+    row_checks=(as_of_is_a_date, date_check("ended"), ended_not_before_as_of, _cache_prices_below_input),
 ))
 
 
@@ -82,6 +86,13 @@ class PriceRow:
     cache_storage_usd_per_Mtok_hour: float | None
     as_of: str
     source: str
+    ended: str | None = None
+    provenance: str = ""
+
+    @property
+    def is_current(self) -> bool:
+        """True unless the row records an offer that has ended (kept as dated history)."""
+        return not self.ended
 
     @property
     def output_to_input(self) -> float:
@@ -101,10 +112,16 @@ class PriceRow:
 
 
 def load_prices(data_dir: Path | str | None = None) -> list[PriceRow]:
-    """Every row of ``prices.csv`` (validated), in file order."""
+    """Every row of ``prices.csv`` (validated), in file order, ended offers included (see
+    :attr:`PriceRow.is_current` and :func:`current_prices`)."""
     rows = read_table(PRICES_SCHEMA, table_dir(PRICES_SCHEMA.file, data_dir))
     fields = PriceRow.__dataclass_fields__
     return [PriceRow(**{k: r[k] for k in fields}) for r in rows]
+
+
+def current_prices(prices: list[PriceRow]) -> list[PriceRow]:
+    """The rows whose offer has not ended."""
+    return [p for p in prices if p.is_current]
 
 
 def long_context_premium(short: PriceRow, long: PriceRow) -> tuple[float, float]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, TableSchema, read_table, register_schema
+from .data import Column, provenance_column, TableSchema, read_table, register_schema
 
 #: Seconds in an average Gregorian month: 365.2425 days / 12 × 86,400 s.
 SECONDS_PER_MONTH = 365.2425 / 12 * 86_400.0
@@ -242,6 +242,7 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
         Column("tokens_per_month_T", positive=True, factor=1e12, meaning="trillions of tokens per month"),
         Column("reported_on", "str", meaning="when it was reported, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_period_format,),
 ))

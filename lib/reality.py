@@ -38,9 +38,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, load_hardware, load_models, read_table,
-                   register_directory_check, register_schema, resolve_data_dir, table_dir, HARDWARE_SCHEMA,
-                   MODELS_SCHEMA)
+from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, load_hardware, load_models,
+                   provenance_column, read_table, register_directory_check, register_schema, resolve_data_dir,
+                   table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .hardware import Hardware
 from .models import Model
 from .parallelism import a2a_bytes_per_token, link_bandwidth_Bps
@@ -137,6 +137,7 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
                meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)"),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_date_is_a_date, _user_speed_for_decode_or_offline, _layout_fits_the_unit),
 ))
@@ -177,6 +178,7 @@ TRAINING_SCHEMA = register_schema(TableSchema(
                meaning="model FLOPs utilisation as reported, percent of the dense peak"),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_date_is_a_date, _hours_unless_benchmark),
 ))
@@ -211,6 +213,7 @@ DAY_SCHEMA = register_schema(TableSchema(
         Column("value", positive=True, meaning="in the row's unit"),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DAY_UNITS.values()))),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_day_unit_matches,),
 ))

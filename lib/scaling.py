@@ -33,7 +33,8 @@ import numpy as np
 
 from .units import short as format_count  # noqa: F401  (re-exported for chapters)
 
-from .data import Column, DataError, Problem, TableSchema, read_table, register_schema, table_dir
+from .data import (Column, DataError, Problem, provenance_column, TableSchema, read_table, register_schema,
+                   table_dir)
 
 #: FLOP per parameter per training token (forward + backward).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6.0
@@ -106,6 +107,7 @@ SERVING_DEMAND_SCHEMA = register_schema(TableSchema(
         Column("kind", "enum", choices=DEMAND_KINDS),
         Column("as_of", "str"),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
     ),
     row_checks=(_unit_matches_quantity,),
 ))

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
+#: axe-core, installed by `make test` (tests/node/package.json pins it) into a git-ignored folder.
+AXE = ROOT / "tests" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
@@ -63,6 +65,12 @@ class PageReport:
     controls_working: int = 0  # charts whose drawing changed when their first control was moved
     h1_count: int = 0
     text: str = ""
+    bytes_loaded: int = 0  # all responses of the first load, uncompressed
+    scroll_width: int = 0  # the document's width: wider than the viewport means the page scrolls sideways
+    chart_text: list[str] = field(default_factory=list)  # every text drawn in the charts (labels, titles)
+    axe: list[dict] = field(default_factory=list)  # axe-core violations (id, impact, nodes) when asked for
+    phone_scroll_width: int = 0  # the document's width once the viewport is narrowed to a phone's
+    phone_charts_drawn: int = 0
 
 
 @contextlib.contextmanager
@@ -81,10 +89,16 @@ def browser():
             b.close()
 
 
-def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wait_ms: int = 400) -> PageReport:
-    """Load one page; record console errors, blocked off-machine requests, charts drawn and controls."""
+def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wait_ms: int = 400,
+            width: int = 1280, dark: bool = False, axe: bool = False, controls: bool = True,
+            phone_width: int | None = None) -> PageReport:
+    """Load one page; record console errors, blocked off-machine requests, charts drawn and controls, the bytes
+    of the first load, the document's width; optionally axe-core's violations, and the document's width after
+    narrowing the same page to ``phone_width`` (charts redraw for it)."""
     report = PageReport(base_url + page_path)
-    context = b.new_context(viewport={"width": 1280, "height": 900})
+    context = b.new_context(viewport={"width": width, "height": 900})
+    if dark:  # the theme's stored preference: the page opens in dark mode
+        context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
     page = context.new_page()
 
     def route(route_obj):
@@ -109,13 +123,36 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.charts = page.locator(".book-chart").count()
     report.charts_drawn = page.locator(".book-chart svg.marks, .book-chart canvas").count()
     report.controls = page.locator(".book-chart .vega-bind input, .book-chart .vega-bind select").count()
-    report.controls_working = _exercise_controls(page)
+    report.scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    # Every response's uncompressed body: the page itself and each resource it loaded.
+    report.bytes_loaded = page.evaluate(
+        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".reduce((s, e) => s + (e.decodedBodySize || 0), 0)")
+    report.chart_text = page.locator(".book-chart svg text").all_text_contents()
+    if axe:
+        report.axe = run_axe(page)
+    report.controls_working = _exercise_controls(page) if controls else 0
+    if phone_width:
+        page.set_viewport_size({"width": phone_width, "height": 900})
+        page.wait_for_timeout(700)  # the charts' resize observer waits 150 ms, then redraws
+        report.phone_scroll_width = page.evaluate("document.documentElement.scrollWidth")
+        report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)
     context.close()
     return report
+
+
+def run_axe(page) -> list[dict]:
+    """axe-core's violations on the loaded page (WCAG 2 A/AA rules and best practices)."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ["violations"]});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+    }""")
 
 
 def _exercise_controls(page) -> int:
@@ -142,9 +179,16 @@ def _exercise_controls(page) -> int:
 
 
 if __name__ == "__main__":
-    target, out = sys.argv[1], Path(sys.argv[2])
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Screenshot a built page (and report on its charts).")
+    parser.add_argument("page", help="page path under _build/html, e.g. chapters/racks.html")
+    parser.add_argument("png", type=Path)
+    parser.add_argument("--width", type=int, default=1280, help="viewport width in CSS px (390 for a phone)")
+    parser.add_argument("--dark", action="store_true", help="open the page in dark mode")
+    args = parser.parse_args()
     with serve() as url, browser() as b:
-        r = inspect(b, url, target, screenshot=out)
+        r = inspect(b, url, args.page, screenshot=args.png, width=args.width, dark=args.dark)
     print(f"charts {r.charts_drawn}/{r.charts}, controls {r.controls}, charts responding to a control "
           f"{r.controls_working}, h1 {r.h1_count}")
     print("console errors:", r.console_errors, "page errors:", r.page_errors)

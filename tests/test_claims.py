@@ -92,3 +92,18 @@ def test_structural_entry_with_a_shape_test_reports_robustness():
                      assumptions=[a], recompute=lambda kv_bytes: 0.6 * kv_bytes)
     assert e.verdict == claims.SHAPE_HOLDS and e.robust is False
     assert e.sensitivity["kv_bytes"]["low"] == {"value": 1.0, "derived": 0.6, "verdict": claims.SHAPE_FAILS}
+
+
+def test_every_claim_names_its_talk_with_date_and_address():
+    texts = claims.claim_texts()
+    assert len(texts) == 27
+    for c in texts:
+        assert c.address.startswith("https://") and c.date, c.id
+    lecture = {c.date for c in texts if c.talk == "L"}
+    assert lecture == {"2026-04-29"}
+    assert all("dwarkesh.com/p/reiner-pope" in c.address for c in texts if c.talk == "L")
+    jensen = [c for c in texts if c.talk == "J" and c.id != "rlvr-log-linear"]
+    assert {c.date for c in jensen} == {"2026-03-23"} and all("Lex Fridman Podcast #494" in c.source for c in jensen)
+    # The RLVR claim comes from the companion episode (#490), which CLAIMS.md files under talk J.
+    rlvr = next(c for c in texts if c.id == "rlvr-log-linear")
+    assert rlvr.talk == "J" and "#490" in rlvr.source and rlvr.date == "2026-01-31"

@@ -53,3 +53,13 @@ def test_every_row_has_positive_finite_ratios():
     for hw in data.load_hardware():
         assert math.isfinite(hw.ridge_flop_per_byte) and hw.ridge_flop_per_byte > 0
         assert 1e-3 < hw.hbm_drain_time_s < 1.0, hw.name
+
+
+def test_hbm_errata_gb300_and_tpu_gib():
+    hw = {h.name: h for h in data.load_hardware()}
+    # NVIDIA's GB300 NVL72 table: 279 GB HBM3e per GPU (not the 288 GB raw stack capacity).
+    assert hw["GB300 NVL72"].hbm_capacity_bytes == 279e9
+    # Google gives v5p, Trillium and Ironwood HBM in GiB (95, 32, 192): x 1.073741824 GB each, rounded to MB.
+    for name, gib in (("TPU v5p", 95), ("TPU Trillium", 32), ("TPU Ironwood", 192)):
+        assert hw[name].hbm_capacity_bytes == pytest.approx(gib * 2**30, abs=1e6), name
+    assert hw["TPU v5e"].hbm_capacity_bytes == 16e9  # Google's v5e page gives 16 GB and no GiB figure

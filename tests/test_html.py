@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-from browser import HTML, browser, chromium_path, inspect, serve
+from browser import AXE, HTML, browser, chromium_path, inspect, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.book
@@ -34,6 +34,19 @@ def toc_pages() -> list[str]:
 
 
 PAGES = toc_pages()
+CHAPTERS = [p for p in PAGES if p.startswith("chapters/")]
+#: The first load of a chapter page, all requests (uncompressed bytes).
+MAX_FIRST_LOAD_BYTES = 2_500_000
+#: A phone's viewport width (CSS px): no page may scroll sideways on it.
+PHONE_PX = 390
+#: axe-core impacts that fail the build.
+AXE_FAILING = ("serious", "critical")
+
+
+def book_version() -> str:
+    from lib.sphinx_ext import book_version as version
+
+    return version()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -96,6 +109,8 @@ def test_page_structure(page):
     raw = path.read_text(encoding="utf-8")
     stray = re.findall(r"<pre><span></span>('[^'<]*')\s*</pre>", raw)
     assert not stray, f"{page}: a cell printed a bare string {stray[:3]} (end the cell with a display, not a value)"
+    assert re.search(r"Version " + re.escape(book_version()) + r", built \d{4}-\d{2}-\d{2}", raw), \
+        f"{page}: the footer does not name the book's version and build date"
     text = main_text(path)
     for bad in (r"\bnan\b", r"\bNaN\b", r"np\.float64", r"Traceback \(most recent call last\)", r"\binf\b"):
         assert not re.search(bad, text), f"{page}: {bad!r} appears in the page text"
@@ -122,6 +137,15 @@ def test_internal_links_resolve():
                 if url.fragment not in ids:
                     broken.append(f"{path.relative_to(HTML)} → {href} (no id {url.fragment!r})")
     assert not broken, "broken internal links:\n" + "\n".join(broken)
+
+
+def chart_specs(page_html: str) -> list[dict]:
+    """The Vega-Lite specs of a built page's charts (plain or compressed JSON, as lib.charts writes them)."""
+    from lib.charts import spec_from_html
+
+    found = re.findall(r'<script type="[^"]*"(?: data-encoding="([^"]*)")? id="chart-[0-9a-f]+-spec">(.*?)</script>',
+                       page_html, re.S)
+    return [spec_from_html(text, encoding or None) for encoding, text in found]
 
 
 def _axis_titles(node: dict) -> dict[str, bool]:
@@ -160,8 +184,7 @@ def test_every_chart_has_title_and_axis_titles():
     """Every chart has a title, and every quantitative or temporal axis a title (where units go)."""
     for page in PAGES:
         text = (HTML / f"{page}.html").read_text(encoding="utf-8")
-        for match in re.finditer(r"var spec=(\{.*?\});function draw", text, re.S):
-            spec = json.loads(match.group(1).replace("<\\/", "</"))
+        for spec in chart_specs(text):
             assert '"title"' in json.dumps(spec), f"{page}: a chart has no title"
             for view in _views(spec):
                 for channel, titled in _axis_titles(view).items():
@@ -184,10 +207,23 @@ def chromium():
         yield b, url
 
 
+@pytest.fixture(scope="module")
+def axe_available():
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"axe-core is required in CI: `make node-tools` installs it into {AXE.parent}")
+        return False
+    return True
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_page_in_browser(chromium, page):
+def test_page_in_browser(chromium, axe_available, page):
+    """At 1280 px: no errors, every chart drawn and responding, nothing wider than the viewport, no
+    e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
+    accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
+    sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn."""
     b, url = chromium
-    report = inspect(b, url, f"{page}.html")
+    report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
     assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
     assert not report.failed_requests, f"{page}: local requests failed: {report.failed_requests}"
     assert not report.page_errors, f"{page}: JavaScript errors: {report.page_errors}"
@@ -198,4 +234,42 @@ def test_page_in_browser(chromium, page):
     if bound:
         assert report.controls >= 1, f"{page}: charts declare {bound} bound parameters but no control is on the page"
         assert report.controls_working >= 1, f"{page}: moving a chart's control changed nothing on the page"
-    assert "MathJax" not in html or (HTML / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert "MathJax" not in html or (HTML / "_static" / "mathjax" / "startup.js").is_file()
+    assert report.scroll_width <= 1280, f"{page}: the page is {report.scroll_width} px wide at 1280 px"
+    enotation = [t for t in report.chart_text if re.search(r"\d[eE][+-]?\d", t)]
+    assert not enotation, f"{page}: e-notation in a chart: {enotation[:5]}"
+    if page in CHAPTERS:
+        assert report.bytes_loaded <= MAX_FIRST_LOAD_BYTES, \
+            f"{page}: the first load is {report.bytes_loaded / 1e6:.2f} MB (limit {MAX_FIRST_LOAD_BYTES / 1e6} MB)"
+    failing = [v for v in report.axe if v["impact"] in AXE_FAILING]
+    assert not failing, f"{page}: accessibility violations (axe-core): {failing}"
+    assert report.phone_scroll_width <= PHONE_PX, \
+        f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
+    assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
+
+
+def test_charts_follow_dark_mode(chromium):
+    """Switching the theme to dark redraws the charts with light text on a transparent background."""
+    b, url = chromium
+    page = b.new_page()
+    page.goto(f"{url}{CHAPTERS[0]}.html", wait_until="load")
+    page.wait_for_function("document.querySelector('.book-chart svg text')", timeout=15000)
+    light = page.locator(".book-chart svg text").first.get_attribute("fill")
+    page.evaluate("document.documentElement.setAttribute('data-theme', 'dark')")
+    page.wait_for_function("document.querySelector('.book-chart svg text') && "
+                           "document.querySelector('.book-chart svg text').getAttribute('fill') !== "
+                           + json.dumps(light), timeout=15000)
+    dark = page.locator(".book-chart svg text").first.get_attribute("fill")
+    page.close()
+    assert light != dark and dark.lower() in ("#e8e8e8", "#d4d4d4"), (light, dark)
+
+
+def test_course_numbers_exercises_as_the_chapters_do():
+    """The course page's exercise numbers are the chapters' own (one numbering everywhere)."""
+    course = (HTML / "course.html").read_text(encoding="utf-8")
+    linked = re.findall(r'href="chapters/([\w-]+)\.html#([\w-]+)"[^>]*>(?:<span[^>]*>)?Exercise (\d+)', course)
+    assert linked, "the course page links no exercise"
+    for chapter, anchor, number in linked:
+        text = (HTML / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
+        m = re.search(r'id="' + re.escape(anchor) + r'".*?Exercise (\d+)', text, re.S)
+        assert m and m.group(1) == number, f"course says Exercise {number} for {chapter}#{anchor}, chapter says {m and m.group(1)}"

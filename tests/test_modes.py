@@ -216,3 +216,24 @@ def test_ledger_reports_an_infeasible_pair():
     entry = next(e for e in claims.derive("fast-mode", sel) if e.quantity.startswith("standard batch"))
     assert entry.derived is None and entry.verdict == claims.FAILS
     assert "fast batch below" in entry.note
+
+
+def test_lecture_offer_is_6x_on_input_and_output_and_12x_input_above_200k():
+    offer = next(o for o in modes.load_offers() if o.name == modes.LECTURE_OFFER)
+    # Anthropic's fast-mode page: 30 / 150 USD per Mtok against 5 / 25; above 200K input tokens 60 / 225.
+    assert offer.fast_input_usd_per_Mtok / offer.standard_input_usd_per_Mtok == pytest.approx(6)
+    assert offer.fast_output_usd_per_Mtok / offer.standard_output_usd_per_Mtok == pytest.approx(6)
+    assert offer.long_context_multipliers() == pytest.approx((12, 9))
+    assert offer.long_context_min_tokens == 200_001 and offer.provenance == "primary"
+
+
+def test_input_prices_must_agree_with_the_multiplier(data_copy):
+    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "fast_input_usd_per_Mtok", "20")
+    with pytest.raises(DataError, match="fast ÷ standard input price = 4"):
+        modes.load_offers(data_copy)
+
+
+def test_long_context_tier_needs_all_its_columns(data_copy):
+    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "fast_output_long_usd_per_Mtok", "")
+    with pytest.raises(DataError, match="fast_output_long_usd_per_Mtok"):
+        modes.load_offers(data_copy)

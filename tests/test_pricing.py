@@ -132,3 +132,29 @@ def test_ledger_copes_without_named_rows(data_copy):
     entries = {e.quantity: e for e in claims.derive("context-200k-kv", sel)}
     assert entries["same heads, WHOLE model (Llama 3.1 405B, fp8)"].derived is None
     assert entries["Gemini 2.5 Pro input price premium above 200k"].verdict == claims.NOT_DERIVED
+
+
+def test_ended_offers_are_kept_as_dated_history():
+    prices = pricing.load_prices()
+    long = by_name(prices, "Claude Sonnet 4.6 (>200k)")
+    # 6 / 22.5 was the 1M-window beta's long-context rate; it ended when the window went to standard price.
+    assert (long.input_usd_per_Mtok, long.output_usd_per_Mtok, long.ended) == (6, 22.5, "2026-03-13")
+    assert not long.is_current and by_name(prices, "Claude Sonnet 4.6 (<=200k)").is_current
+    current = pricing.current_prices(prices)
+    assert long not in current and all(p.ended is None for p in current)
+    # The current sheet has no Sonnet 4.6 long-context tier: its 1M window is at the standard price.
+    assert not [s for s, l in pricing.tier_pairs(current) if s.model == "Claude Sonnet 4.6"]
+    assert [s for s, l in pricing.tier_pairs(prices) if s.model == "Claude Sonnet 4.6"]
+
+
+def test_gpt55_long_context_tier_is_2x_input_1_5x_output_with_its_cached_price():
+    prices = pricing.load_prices()
+    short, long = by_name(prices, "GPT-5.5 (<=272k)"), by_name(prices, "GPT-5.5 (>272k)")
+    assert pricing.long_context_premium(short, long) == pytest.approx((1.0, 0.5))
+    assert long.cached_input_usd_per_Mtok == pytest.approx(2 * short.cached_input_usd_per_Mtok)
+    assert "hivebook" not in long.source and "developers.openai.com" in long.source
+
+
+def test_every_price_is_dated_with_a_provenance():
+    for p in pricing.load_prices():
+        assert p.as_of and p.provenance in ("primary", "secondary", "estimate", "assumption"), p.name

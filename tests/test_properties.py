@@ -101,6 +101,16 @@ def test_verdict_never_improves_further_from_the_stated_value(stated, d1, d2):
     assert order[claims.judge(stated, near)] <= order[claims.judge(stated, far)]
 
 
+def test_thousand_by_thousand_grid_broadcasts():
+    # The speed goal (≤ 100 ms) is timed by `make bench`, not here: a shared machine makes a timed test flaky.
+    hw, model = data.get_hardware("H100 SXM"), data.get_model("Llama 3.1 70B")
+    batch = np.logspace(0, 5, 1000)[:, None]
+    context = np.logspace(2, 7, 1000)[None, :]
+    step = roofline.decode_step(hw, model, batch, context)
+    assert step.step_s.shape == step.tokens_per_s.shape == (1000, 1000)
+    assert np.all(np.isfinite(step.step_s)) and np.all(np.diff(step.step_s, axis=1) >= 0)  # longer context, longer step
+
+
 @pytest.mark.parametrize("value, unit, text", [
     (0.0239, "s", "23.9 ms"), (1404, "min", "23 h"), (6127, "min", "4.3 days"), (4614088, "USD", "$4.61M"),
     ((2e6, 5e6), "USD", "$2M–$5M"), (7.4e9, "answers", "7.4B answers"), ((1.6e3, 2e3), "B", "1.6–2 kB"),

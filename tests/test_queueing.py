@@ -142,3 +142,11 @@ def test_bad_period_is_rejected(data_copy):
 def test_missing_table_is_empty(data_copy):
     (data_copy / "throughput_reports.csv").unlink()
     assert queueing.load_throughput_reports(data_copy) == []
+
+
+def test_google_reports_cite_googles_own_pages():
+    reports = queueing.load_throughput_reports()
+    assert [r.tokens_per_month for r in reports] == sorted(r.tokens_per_month for r in reports)
+    for r in reports:
+        assert "blog.google/" in r.source or "sec.gov/" in r.source, r.name
+        assert "github.io" not in r.source and "vercel.app" not in r.source and "bebeez" not in r.source, r.name

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import power as pw
-from ..charts import PALETTE
+from ..charts import PALETTE, sci_expr
 from ..derivations import scaling_power as sp
 from ..models import Model
 
@@ -49,21 +49,21 @@ def demand_chart(model: Model) -> alt.LayerChart:
             " : 2 * datum.N * pow(10, log_q) * r_tok * (calls - 1)")
     base = (alt.Chart(frame)
             .transform_calculate(flop=flop)
-            .transform_calculate(shown="max(datum.flop, 1e20)"))
+            .transform_calculate(shown="max(datum.flop, 1e20)", flop_label=sci_expr("datum.flop")))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
     bars = base.mark_bar().encode(
         y=y,
         x=alt.X("shown:Q", scale=alt.Scale(type="log", domain=[1e20, 1e29], clamp=True),
-                axis=alt.Axis(title="compute (FLOP, log scale)", format=".0e", values=[10.0 ** k for k in range(20, 30, 2)],
-                              grid=True)),
+                axis=alt.Axis(title="compute (FLOP, log scale)", labelExpr=sci_expr("datum.value"),
+                              values=[10.0 ** k for k in range(20, 30, 2)], grid=True)),
         color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
-        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("flop:Q", title="FLOP", format=".3e")],
+        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("flop_label:N", title="FLOP")],
     )
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
-        y=y, x=alt.X("shown:Q"), text=alt.Text("flop:Q", format=".2e"))
+        y=y, x=alt.X("shown:Q"), text=alt.Text("flop_label:N"))
     total = (base.transform_calculate(pre_flop="datum.axis == 'pre-training' ? datum.flop : 0")
              .transform_aggregate(total="sum(flop)", pre="sum(pre_flop)")
-             .transform_calculate(text="'total ' + format(datum.total, '.2e') + ' FLOP = ' + "
+             .transform_calculate(text="'total ' + " + sci_expr("datum.total") + " + ' FLOP = ' + "
                                        "format(datum.total / datum.pre, ',.1f') + '× pre-training'")
              .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))

@@ -1,0 +1,64 @@
+"""Executing the book's notebook pages on other data: a helper for tests that run every chapter on a selection.
+
+``measured_cpu_data_dir`` builds a data directory holding a '(measured)' row of this machine's CPU (a small,
+fast benchmark); ``execute_page`` runs one page (Jupytext MyST → nbclient) with ``BOOK_*`` variables set,
+as ``make book`` would. The matrix test of other selections can reuse both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def notebook_pages() -> list[Path]:
+    """Every page with executable cells (a Jupytext front matter with a kernelspec), as the Makefile finds them."""
+    pages = sorted(ROOT.glob("*.md")) + sorted((ROOT / "chapters").glob("*.md"))
+    return [p for p in pages if "\nkernelspec:" in p.read_text(encoding="utf-8").split("\n---", 2)[0]]
+
+
+#: One core for the benchmark in tests: STREAM threads and the BLAS library's threads (the machine is shared).
+ONE_CORE = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_measure_cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m lib measure --threads 1 ARGS`` in a subprocess limited to one core; raises on failure."""
+    env = {**os.environ, **ONE_CORE}
+    return subprocess.run([sys.executable, "-m", "lib", "measure", "--threads", "1", "--quiet", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+
+def measured_cpu_data_dir(target: Path, name: str = "Test CPU (measured)") -> tuple[Path, str]:
+    """Run ``python -m lib measure`` with small arrays and matrices (about a second, one core) into ``target``:
+    a new data directory made of the book's hardware.csv and models.csv plus the measured CPU row named
+    ``name``. Returns the directory and the row's name."""
+    run_measure_cli("--out", str(target), "--name", name, "--array-MiB", "32", "--matmul-n", "512",
+                    "--repetitions", "3")
+    return target, name
+
+
+def execute_page(page: Path, env: dict[str, str], timeout_s: int = 300) -> None:
+    """Execute one notebook page with ``env`` added to the kernel's environment; an error names the cell."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    notebook = jupytext.read(page)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
+                                resources={"metadata": {"path": str(page.parent)}})
+        client.execute()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+__all__ = ["ONE_CORE", "execute_page", "measured_cpu_data_dir", "notebook_pages", "run_measure_cli"]
