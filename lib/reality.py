@@ -46,7 +46,7 @@ from .models import Model
 from .parallelism import a2a_bytes_per_token, link_bandwidth_Bps
 from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, as_precisions, chips_to_fit, decode_step,
                        experts_touched, prefill_step, weight_storage_bytes)
-from .scaling import SECONDS_PER_HOUR, TRAIN_FLOP_PER_PARAM_TOKEN, implied_utilisation
+from .scaling import SECONDS_PER_HOUR, SERVE_FLOP_PER_PARAM_TOKEN, TRAIN_FLOP_PER_PARAM_TOKEN, implied_utilisation
 from .units import COMPUTE_PRECISIONS, MEGA, TERA, WEIGHT_FORMATS, bytes_per_element, native_compute_format
 
 #: Phases a throughput row can measure (see the module docstring).
@@ -943,6 +943,22 @@ COMBINE_BYTES_PER_ELEMENT = 2.0
 def dispatch_bytes_per_element(expert_format: str) -> float:
     """fp8 dispatch (1 byte) for 8-bit or wider experts, the experts' own 4-bit format below that."""
     return min(1.0, bytes_per_element(expert_format))
+
+
+def matmul_flops_per_s(b: "Bound", hardware: Hardware) -> tuple[str, float]:
+    """The format and dense FLOP/s that multiply a row's bulk weights (its experts, or every weight of a dense
+    model): the chip's format for the storage format, else bf16."""
+    native = native_compute_format(b.precisions.experts)
+    fmt = native if hardware.supports(native) else "bf16"
+    return fmt, hardware.flops(fmt)
+
+
+def flop_utilisation(b: "Bound", hardware: Hardware, model: Model) -> float:
+    """Model FLOPs utilisation of a measurement: computed tokens/s × 2 · N_active ÷ the dense peak of the format
+    its bulk weights multiply in (attention FLOPs not counted, as in a training MFU). Decode rows are where the
+    book's ``decode_utilisation`` assumption (assumptions.csv) can be read against measurement."""
+    computed = b.measured_tokens_per_s_per_accelerator * (1.0 - b.row.cached_share)
+    return computed * SERVE_FLOP_PER_PARAM_TOKEN * model.active_params / matmul_flops_per_s(b, hardware)[1]
 
 
 def remote_node_copies(experts_per_token: float, nodes: float) -> float:

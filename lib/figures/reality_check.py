@@ -16,7 +16,8 @@ import pandas as pd
 from ..charts import PALETTE
 from ..hardware import Hardware
 from ..models import Model
-from ..reality import (Bound, TrainingCheck, a2a_link_share, achievable_fractions, model_tokens_per_s_at)
+from ..reality import (Bound, TrainingCheck, a2a_link_share, achievable_fractions, flop_utilisation,
+                       matmul_flops_per_s, model_tokens_per_s_at)
 from ..units import count, si
 
 #: Efficiency bands drawn on the chart: lines y = η·x.
@@ -43,6 +44,8 @@ def frame(found: list[Bound], hardware: dict[str, Hardware], models: dict[str, M
             "accelerators": b.row.accelerators, "layout": b.layout.label, "formats": b.precisions.label,
             "measured": b.measured_tokens_per_s_per_accelerator, "bound": b.tokens_per_s_per_accelerator,
             "efficiency": b.efficiency, "binding": b.binding, "per_op_bound": b.per_op_tokens_per_s_per_accelerator,
+            "step_budget": b.step_budget, "matmul_format": matmul_flops_per_s(b, hw)[0],
+            "flop_utilisation": flop_utilisation(b, hw, model),
             "shared_bound": None if shared is None else shared[b.row.id].tokens_per_s_per_accelerator,
             "unlimited": b.unlimited_tokens_per_s_per_accelerator,
             "batch_per_accelerator": b.batch_per_accelerator,
@@ -50,7 +53,7 @@ def frame(found: list[Bound], hardware: dict[str, Hardware], models: dict[str, M
             "little_batch_per_accelerator": little,
             "model_at_little_batch": None if little is None else model_tokens_per_s_at(b, hw, model, little),
             "a2a_share": a2a_link_share(b, hw, model),
-            "link": "NVLink" if b.layout.expert_shards <= hw.scale_up_domain_size else "scale-out",
+            "link": "NVLink" if b.layout.expert_shards <= hw.scale_up_domain_size else "scale-out NIC",
         })
     return pd.DataFrame(rows)
 
@@ -132,7 +135,7 @@ def residual_sentences(df: pd.DataFrame, offline_median: float, data_dir=None) -
                          f"for a factor {r.bound / r.model_at_little_batch:.2f} of the gap and kernels, "
                          f"communication and imbalance for {r.model_at_little_batch / r.measured:.2f}")
         if pd.notna(r.a2a_share):
-            parts.append(f"at the measured rate the expert all-to-all keeps each {r.link} link busy "
+            parts.append(f"at the measured rate the expert all-to-all keeps its {r.link} busy "
                          f"{r.a2a_share:.0%} of the time")
         if pd.notna(r.shared_bound) and r.shared_bound > 0 and abs(r.shared_bound / r.bound - 1) > 0.01:
             parts.append(f"with every weight split over the unit (the step model's assumption) the bound would be "
@@ -142,11 +145,12 @@ def residual_sentences(df: pd.DataFrame, offline_median: float, data_dir=None) -
         if r.phase == "offline" and r.efficiency < LOOSE_OFFLINE_FACTOR * offline_median:
             parts.append("the decode-only bound leaves out the prefill of its prompts and the KV reads of its "
                          "outputs, which weigh most where prompts are long or outputs short")
-        fractions = achievable_fractions(r.hardware, data_dir)
-        if fractions:
-            parts.append("published microbenchmarks reach " + " and ".join(
-                f"{v:.0%} of its datasheet {k.replace('hbm_bandwidth', 'HBM bandwidth')}"
-                for k, v in sorted(fractions.items())))
+        fractions = achievable_fractions(r.hardware, data_dir) or {}
+        ceiling = fractions.get("hbm_bandwidth" if r.step_budget == "bandwidth" else r.matmul_format)
+        if ceiling is not None:
+            what = "HBM bandwidth" if r.step_budget == "bandwidth" else f"dense {r.matmul_format} FLOP/s"
+            parts.append(f"published microbenchmarks reach {ceiling:.0%} of its datasheet {what}, the budget that "
+                         "binds its step, so kernels alone would cap it near there")
         out.append(text + ("; " + "; ".join(parts) if parts else "") + ".")
     return out
 
