@@ -24,7 +24,26 @@ Three tables, each row citing its source:
 Rows name hardware and models by their ``name`` in ``hardware.csv`` and ``models.csv`` of the same data
 directory; an unknown name is a :class:`~lib.data.DataError` naming file, line, column and value (also in
 ``python -m lib check-data``). Dates are publication dates. Loaders return dataclasses in SI units (seconds,
-FLOP/s, tokens and tokens per second, USD). No bound is computed here: that needs the refined step model.
+FLOP/s, tokens and tokens per second, USD). A row's deployment layout (``weight_shards``, ``expert_shards``,
+``redundant_experts``, ``weights_offloaded``) and a prefill row's ``cached_share`` are optional columns.
+
+The model against the measurements (the reality-check chapter, ``python -m lib reality``):
+
+* :func:`bound` / :func:`bounds`: the refined step model's best throughput per accelerator under each row's
+  constraints (its layout, formats, context, capacity and per-user speed; eq. layout-bytes below), with what
+  binds; :func:`exceeding` lists rows that beat their bound (an error in the model or the data);
+* :func:`training_checks`: 6·N_active·D at peak against each training row's hours (MFU);
+* :func:`deepseek_day_check`: DeepSeek's published day recomputed from its own figures.
+
+For other chapters (one home for realism): :func:`realism_factor` (``"decode"``, ``"prefill"``,
+``"offline"``: the median measured ÷ bound of that phase's rows), :func:`calibrated_tokens_per_s` and
+:func:`calibrated_seconds_per_token` (an ideal figure times or divided by it), :func:`realistic_context_tokens`
+(DeepSeek's published mean KV length at decode) and :func:`ideal_decode_tokens_per_s_per_accelerator` (the ideal
+decode throughput of a replica at a context, at the largest batch it holds). A page shows the ideal figure beside
+the calibrated one, e.g.::
+
+    ideal = ideal_decode_tokens_per_s_per_accelerator(hw, model, realistic_context_tokens(), chips=n)
+    realistic = calibrated_tokens_per_s(ideal, "decode")
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ..hardware import Hardware
 from ..models import Model
 from ..reality import (Bound, TrainingCheck, a2a_link_share, achievable_fractions, flop_utilisation,
                        matmul_flops_per_s, model_tokens_per_s_at)
-from ..units import count, si
+from ..units import count
 
 #: Efficiency bands drawn on the chart: lines y = η·x.
 BANDS: tuple[float, ...] = (1.0, 0.3, 0.1, 0.03)
@@ -59,13 +59,13 @@ def frame(found: list[Bound], hardware: dict[str, Hardware], models: dict[str, M
 
 
 def table(df: pd.DataFrame) -> pd.DataFrame:
-    """The page's table: strings, units in the column names."""
+    """The page's table: strings; every rate in tokens/s per accelerator (the caption says so)."""
     return pd.DataFrame({
-        "row": df["id"], "phase": df["phase"], "hardware × n": [f"{h} × {n}" for h, n in
-                                                             zip(df["hardware"], df["accelerators"])],
+        "row": df["id"], "phase": df["phase"],
+        "hardware × n": [f"{h} × {n}" for h, n in zip(df["hardware"], df["accelerators"])],
         "model": df["model"],
-        "measured (tokens/s per accelerator)": [_rate(x) for x in df["measured"]],
-        "bound (tokens/s per accelerator)": [_rate(x) for x in df["bound"]],
+        "measured": [_rate(x) for x in df["measured"]],
+        "bound": [_rate(x) for x in df["bound"]],
         "measured ÷ bound": [f"{x:.1%}" for x in df["efficiency"]],
         "binds": df["binding"],
         "per-op bound": [_rate(x) for x in df["per_op_bound"]],
@@ -118,57 +118,55 @@ def chart(df: pd.DataFrame) -> alt.LayerChart:
 
 
 def residual_sentences(df: pd.DataFrame, offline_median: float, data_dir=None) -> list[str]:
-    """One sentence per row, computed from the data: what binds at the bound, and the parts of the gap the data
-    can quantify (the batch actually run, the expert all-to-all on the links, the layout, the loose offline bound,
-    achievable bandwidth and FLOP/s where published microbenchmarks exist)."""
+    """One short paragraph per row, computed from the data: what binds at the bound, and the parts of the gap the
+    data can quantify (the batch actually run, the expert all-to-all on the links, the layout, the kernel ceiling
+    from published microbenchmarks, the loose offline bound)."""
     out = []
     for r in df.itertuples():
-        text = (f"**{r.id}** ({r.hardware} × {r.accelerators}, {r.model}, {r.phase}): {_rate(r.measured)} of a "
-                f"{_rate(r.bound)} bound, {r.efficiency:.0%}; {r.binding} binds")
-        parts = []
+        text = (f"**{r.id}** ({r.hardware} × {r.accelerators}, {r.model}, {r.phase}): {r.efficiency:.0%} of its "
+                f"bound; {r.binding} binds")
         if r.binding == "capacity":
-            parts.append(f"the HBM holds {r.capacity_per_accelerator:,.0f} sequences per accelerator beside the "
-                         "weights")
+            text += f" (the HBM holds {r.capacity_per_accelerator:,.0f} sequences per accelerator)"
+        parts = [text + "."]
         if pd.notna(r.little_batch_per_accelerator) and pd.notna(r.model_at_little_batch):
-            parts.append(f"Little's law puts the batch it ran at {r.little_batch_per_accelerator:,.0f} sequences per "
-                         f"accelerator, where the model allows {_rate(r.model_at_little_batch)}: the batch accounts "
-                         f"for a factor {r.bound / r.model_at_little_batch:.2f} of the gap and kernels, "
-                         f"communication and imbalance for {r.model_at_little_batch / r.measured:.2f}")
+            parts.append(f"It ran {r.little_batch_per_accelerator:,.0f} sequences per accelerator (Little's law): "
+                         f"that batch costs a factor {r.bound / r.model_at_little_batch:.2f}, everything else "
+                         f"{r.model_at_little_batch / r.measured:.2f}.")
         if pd.notna(r.a2a_share):
-            parts.append(f"at the measured rate the expert all-to-all keeps its {r.link} busy "
-                         f"{r.a2a_share:.0%} of the time")
+            parts.append(f"All-to-all at the measured rate: {r.a2a_share:.0%} of its {r.link} time.")
         if pd.notna(r.shared_bound) and r.shared_bound > 0 and abs(r.shared_bound / r.bound - 1) > 0.01:
-            parts.append(f"with every weight split over the unit (the step model's assumption) the bound would be "
-                         f"{_rate(r.shared_bound)}, {r.shared_bound / r.bound:.2f}× this one")
+            parts.append(f"Every weight split over the unit would allow {r.shared_bound / r.bound:.2f}× more.")
         elif pd.notna(r.shared_bound) and r.shared_bound <= 0:
-            parts.append("without host memory the weights would not fit the unit's HBM at all")
-        if r.phase == "offline" and r.efficiency < LOOSE_OFFLINE_FACTOR * offline_median:
-            parts.append("the decode-only bound leaves out the prefill of its prompts and the KV reads of its "
-                         "outputs, which weigh most where prompts are long or outputs short")
+            parts.append("Without host memory its weights would not fit.")
         fractions = achievable_fractions(r.hardware, data_dir) or {}
         ceiling = fractions.get("hbm_bandwidth" if r.step_budget == "bandwidth" else r.matmul_format)
         if ceiling is not None:
-            what = "HBM bandwidth" if r.step_budget == "bandwidth" else f"dense {r.matmul_format} FLOP/s"
-            parts.append(f"published microbenchmarks reach {ceiling:.0%} of its datasheet {what}, the budget that "
-                         "binds its step, so kernels alone would cap it near there")
-        out.append(text + ("; " + "; ".join(parts) if parts else "") + ".")
+            what = "HBM bandwidth" if r.step_budget == "bandwidth" else f"dense {r.matmul_format} peak"
+            parts.append(f"Kernel ceiling: microbenchmarks reach {ceiling:.0%} of its {what}.")
+        if r.phase == "offline" and r.efficiency < LOOSE_OFFLINE_FACTOR * offline_median:
+            parts.append("The bound leaves out its prompts' prefill and its outputs' KV reads.")
+        out.append(" ".join(parts))
     return out
+
+
+#: Short labels for what a training row's hours cover.
+SCOPE_LABELS = {"pre-training": "pre-training", "context-extension": "context extension",
+                "post-training": "post-training", "all": "all stages", "benchmark": "benchmark"}
 
 
 def training_table(checks: list[TrainingCheck]) -> pd.DataFrame:
     """The training rows: what the hours include, reported and ideal hours, the MFU they imply, the reported MFU."""
     def pct(x):
         return "—" if x is None else f"{x:.1%}"
+
+    def hours(x):
+        return "—" if x is None else f"{x:,.0f}"
     return pd.DataFrame({
         "run": [c.run.id for c in checks],
-        "hardware": [c.run.hardware for c in checks],
-        "hours include": [c.hours_include for c in checks],
-        "peak used": [f"{c.precision} {si(c.peak_flops_per_s, 'FLOP/s')}" + ("" if c.precision_stated else
-                                                                             " (not stated)") for c in checks],
-        "reported accelerator-hours": ["—" if c.run.accelerator_hours is None else count(c.run.accelerator_hours)
-                                       for c in checks],
-        "ideal hours (6·N·D at peak)": ["—" if c.ideal_accelerator_hours is None else count(c.ideal_accelerator_hours)
-                                        for c in checks],
+        "hours cover": [SCOPE_LABELS[c.run.scope] for c in checks],
+        "peak": [c.precision + ("" if c.precision_stated else " (assumed)") for c in checks],
+        "reported hours": [hours(c.run.accelerator_hours) for c in checks],
+        "ideal hours": [hours(c.ideal_accelerator_hours) for c in checks],
         "implied MFU": [pct(c.implied_mfu if c.implied_mfu is not None else c.benchmark_mfu) for c in checks],
         "reported MFU": [pct(c.reported_mfu) for c in checks],
     })
