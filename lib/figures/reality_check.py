@@ -85,10 +85,11 @@ def chart(df: pd.DataFrame) -> alt.LayerChart:
     points["measured"] = points["measured"].round(1)
     points["bound"] = points["bound"].round(1)
     pick = alt.selection_point(fields=["phase"], bind="legend")
+    decades = [float(10 ** k) for k in range(int(round(math.log10(low))), int(round(math.log10(high))) + 1)]
     x = alt.X("bound:Q", scale=alt.Scale(type="log", domain=[low, high]),
-              axis=alt.Axis(title="model's bound (tokens/s per accelerator, log)", format="~s"))
+              axis=alt.Axis(title="model's bound (tokens/s per accelerator, log)", format="~s", values=decades))
     y = alt.Y("measured:Q", scale=alt.Scale(type="log", domain=[low, high]),
-              axis=alt.Axis(title="measured (tokens/s per accelerator, log)", format="~s"))
+              axis=alt.Axis(title="measured (tokens/s per accelerator, log)", format="~s", values=decades))
     lines = alt.Chart(bands).mark_line(color="#888").encode(
         x=alt.X("x:Q", scale=alt.Scale(type="log", domain=[low, high])),
         y=alt.Y("y:Q", scale=alt.Scale(type="log", domain=[low, high])),
