@@ -27,23 +27,44 @@ The Slow Mode bound: past the batch B* where compute time equals weight-read tim
 can fall at most to the plateau max(c, k) · n (eq. fm-plateau); at B* it is (c + k) · n, so batching
 further saves at most min(c, k) / (c + k) ≤ 1/2 of the cost (eq. fm-slow).
 
+Everything above is the blackboard's two-budget model (every weight read at every step, 2·N_active FLOPs
+per token, no capacity limit), kept by name for the talk's own numbers. The second half of this module puts
+both modes on the refined step model of :mod:`lib.roofline` (experts touched, attention arithmetic over the
+context, per-operation rooflines, HBM capacity):
+
+- **one standard mode** (:func:`standard_mode`), shared with the chapter ``prices-leak``: a replica whose
+  weights fill a share w of its usable HBM (``WEIGHT_SHARE``, an assumption with a range), running as many
+  sequences at context L as the rest holds;
+- the **fast-mode forward problem** (:func:`price_for_speed`): the smallest batch cut that gives speed S and
+  the price ratio it implies, P = (B_s / B_f) / S (eq. fm-product still holds: it needs only t(B) and one
+  replica); its inverse (:func:`standard_batches_for_offer`) lists every standard batch that makes (P, S) a
+  batch effect, since on the refined model S(B_s) need not be monotonic;
+- a **latency floor** per step (:func:`collective_latency_floor_s`): two collectives per layer at a
+  measured per-collective latency, which no replica size removes;
+- the **Slow Mode** as unlimited batching past the standard mode (:func:`refined_slow_mode_saving`), against
+  the **batch APIs** of ``batch_offers.csv`` and a second source of discount, filling the idle capacity of a
+  daily load curve (:func:`daily_load_utilisation`, :func:`implied_interactive_utilisation`).
+
 All quantities are SI (seconds, bytes, FLOP/s); ratios are dimensionless.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 
-from .data import Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .claims import Assumption
+from .data import Column, Plausible, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
-from .roofline import (ArrayLike, compute_time_s, blackboard_decode_step, kv_read_time_s, min_chips_for_weights,
+from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, Step, as_precisions, blackboard_decode_step,
+                       chips_to_fit, compute_time_s, decode_step, kv_read_time_s, max_batch, min_chips_for_weights,
                        optimal_batch, weight_read_time_s)
-from .units import bytes_per_element
+from .units import bytes_per_element, native_compute_format
 
 # --------------------------------------------------------------------------------------------------
 # The offers table
@@ -52,23 +73,32 @@ from .units import bytes_per_element
 PRICE_CHECK_REL_TOL = 0.02
 
 
+#: Price columns that come in (standard, fast) pairs; a pair is either both blank or both given.
+PRICE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("standard_input_usd_per_Mtok", "fast_input_usd_per_Mtok"),
+    ("standard_output_usd_per_Mtok", "fast_output_usd_per_Mtok"),
+    ("standard_input_long_usd_per_Mtok", "fast_input_long_usd_per_Mtok"),
+    ("standard_output_long_usd_per_Mtok", "fast_output_long_usd_per_Mtok"),
+)
+
+
 def _offer_checks(row: dict) -> Iterable[tuple[str, object, str]]:
     yield from as_of_is_a_date(row)
-    for side in ("input", "output"):
-        base, fast = row[f"standard_{side}_usd_per_Mtok"], row[f"fast_{side}_usd_per_Mtok"]
-        if base is not None and fast is not None and row["price_multiplier"] is not None:
-            if abs(fast / base / row["price_multiplier"] - 1.0) > PRICE_CHECK_REL_TOL:
-                yield ("price_multiplier", row["price_multiplier"],
-                       f"fast ÷ standard {side} price = {fast / base:g} (the two price columns disagree with it)")
-    long_cols = ("long_context_min_tokens", "fast_input_long_usd_per_Mtok", "fast_output_long_usd_per_Mtok")
-    given = [c for c in long_cols if row[c] is not None]
-    if given and len(given) < len(long_cols):
-        missing = next(c for c in long_cols if row[c] is None)
-        yield (missing, None, "a value: the long-context fast tier needs its threshold and both prices")
-    for side in ("input", "output"):
-        short, long = row[f"fast_{side}_usd_per_Mtok"], row[f"fast_{side}_long_usd_per_Mtok"]
-        if short is not None and long is not None and long < short:
-            yield (f"fast_{side}_long_usd_per_Mtok", long, f"≥ the short-context fast price ({short:g})")
+    base, fast = row["standard_output_usd_per_Mtok"], row["fast_output_usd_per_Mtok"]
+    if base is not None and fast is not None and row["price_multiplier"] is not None:
+        if abs(fast / base / row["price_multiplier"] - 1.0) > PRICE_CHECK_REL_TOL:
+            yield ("price_multiplier", row["price_multiplier"],
+                   f"fast ÷ standard output price = {fast / base:g} (the two price columns disagree with it)")
+    for standard, fast in PRICE_PAIRS:
+        if (row[standard] is None) != (row[fast] is None):
+            blank = standard if row[standard] is None else fast
+            yield (blank, None, f"a price: {standard} and {fast} are given together or not at all")
+    long_prices = [row[c] for pair in PRICE_PAIRS[2:] for c in pair]
+    if any(v is not None for v in long_prices) and row["long_context_min_tokens"] is None:
+        yield ("long_context_min_tokens", None, "the prompt length where the long-context prices start")
+    for standard, fast in PRICE_PAIRS:
+        if row[standard] is not None and row[fast] is not None and row[fast] < row[standard] and row["mode"] == "fast":
+            yield (fast, row[fast], f"a fast-mode price ≥ the standard price ({row[standard]:g})")
 
 
 OFFERS_SCHEMA = register_schema(TableSchema(
@@ -78,20 +108,25 @@ OFFERS_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("mode", "enum", choices=("fast", "slow")),
-        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price"),
-        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s"),
+        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price",
+               plausible=Plausible(0.01, 100, "×", ())),
+        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s",
+               plausible=Plausible(0.01, 100, "×", ())),
         Column("standard_input_usd_per_Mtok", required=False, positive=True,
-               meaning="USD per million input tokens in standard mode, blank if not in USD"),
+               meaning="standard-mode input price, USD per million tokens, blank if not priced per token", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_usd_per_Mtok", required=False, positive=True,
-               meaning="USD per million input tokens in the mode, blank if not in USD"),
-        Column("standard_output_usd_per_Mtok", required=False, positive=True),
-        Column("fast_output_usd_per_Mtok", required=False, positive=True),
+               meaning="the mode's input price, USD per million tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("long_context_min_tokens", "int", required=False, positive=True,
-               meaning="prompt tokens where the mode's long-context tier starts, blank if none"),
+               meaning="prompt tokens where the long-context prices start, blank if none",
+               plausible=Plausible(1_000, 1e8, "tokens")),
+        Column("standard_input_long_usd_per_Mtok", required=False, positive=True,
+               meaning="standard input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_long_usd_per_Mtok", required=False, positive=True,
-               meaning="USD per million input tokens in the mode above the long-context threshold"),
-        Column("fast_output_long_usd_per_Mtok", required=False, positive=True,
-               meaning="USD per million output tokens in the mode above the long-context threshold"),
+               meaning="the mode's input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         provenance_column(),
@@ -117,31 +152,45 @@ class ModeOffer:
     as_of: str
     source: str
     notes: str
-    provenance: str = ""
-    #: USD per million tokens (None where the offer is not priced in USD per token).
     standard_input_usd_per_Mtok: float | None = None
     fast_input_usd_per_Mtok: float | None = None
     standard_output_usd_per_Mtok: float | None = None
     fast_output_usd_per_Mtok: float | None = None
     long_context_min_tokens: int | None = None
+    standard_input_long_usd_per_Mtok: float | None = None
+    standard_output_long_usd_per_Mtok: float | None = None
     fast_input_long_usd_per_Mtok: float | None = None
     fast_output_long_usd_per_Mtok: float | None = None
 
-    def long_context_multipliers(self) -> tuple[float, float] | None:
-        """(input, output) price of the mode's long-context tier ÷ the standard short-context price, or None.
-
-        For the lecture's offer: 60 / 5 = 12× input and 225 / 25 = 9× output.
-        """
-        if None in (self.fast_input_long_usd_per_Mtok, self.fast_output_long_usd_per_Mtok,
-                    self.standard_input_usd_per_Mtok, self.standard_output_usd_per_Mtok):
+    @property
+    def input_price_ratio(self) -> float | None:
+        """Fast ÷ standard input price (short prompts); None where the offer is not priced per token."""
+        if self.fast_input_usd_per_Mtok is None or self.standard_input_usd_per_Mtok is None:
             return None
-        return (self.fast_input_long_usd_per_Mtok / self.standard_input_usd_per_Mtok,
-                self.fast_output_long_usd_per_Mtok / self.standard_output_usd_per_Mtok)
+        return self.fast_input_usd_per_Mtok / self.standard_input_usd_per_Mtok
+
+    @property
+    def output_price_ratio(self) -> float | None:
+        """Fast ÷ standard output price (short prompts); None where not priced per token."""
+        if self.fast_output_usd_per_Mtok is None or self.standard_output_usd_per_Mtok is None:
+            return None
+        return self.fast_output_usd_per_Mtok / self.standard_output_usd_per_Mtok
+
+    def long_ratios(self) -> dict[str, float] | None:
+        """The long-context prices as multiples: fast long ÷ standard short ("12×" is this one for input),
+        and fast long ÷ standard long (the mode's own multiplier above the step); None without such prices."""
+        if self.fast_input_long_usd_per_Mtok is None or self.standard_input_usd_per_Mtok is None:
+            return None
+        out = {"input vs standard short": self.fast_input_long_usd_per_Mtok / self.standard_input_usd_per_Mtok,
+               "output vs standard short": self.fast_output_long_usd_per_Mtok / self.standard_output_usd_per_Mtok}
+        if self.standard_input_long_usd_per_Mtok is not None:
+            out["input vs standard long"] = self.fast_input_long_usd_per_Mtok / self.standard_input_long_usd_per_Mtok
+            out["output vs standard long"] = (self.fast_output_long_usd_per_Mtok
+                                              / self.standard_output_long_usd_per_Mtok)
+        return out
 
 
-_PRICE_COLUMNS = ("standard_input_usd_per_Mtok", "fast_input_usd_per_Mtok", "standard_output_usd_per_Mtok",
-                  "fast_output_usd_per_Mtok", "long_context_min_tokens", "fast_input_long_usd_per_Mtok",
-                  "fast_output_long_usd_per_Mtok")
+_OFFER_PRICE_FIELDS = tuple(c for pair in PRICE_PAIRS for c in pair) + ("long_context_min_tokens",)
 
 
 def load_offers(data_dir: Path | str | None = None) -> list[ModeOffer]:
@@ -149,8 +198,8 @@ def load_offers(data_dir: Path | str | None = None) -> list[ModeOffer]:
     the reader's directory has no such file (a reader who brings only hardware and models keeps the offers)."""
     rows = read_table(OFFERS_SCHEMA, table_dir(OFFERS_SCHEMA.file, data_dir))
     return [ModeOffer(r["name"], r["provider"], r["model"], r["mode"], float(r["price_multiplier"]),
-                      float(r["speed_multiplier"]), r["as_of"], r["source"], r["notes"] or "", r["provenance"],
-                      **{c: r[c] for c in _PRICE_COLUMNS}) for r in rows]
+                      float(r["speed_multiplier"]), r["as_of"], r["source"], r["notes"] or "",
+                      **{k: r[k] for k in _OFFER_PRICE_FIELDS}) for r in rows]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -366,11 +415,13 @@ def mode_ratios(hardware: Hardware, model: Model, standard_batch: ArrayLike, fas
 
 def replica_chips_for(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
                       precision: str = "bf16", kv_precision: str = "bf16") -> np.ndarray:
-    """The fewest accelerators whose HBM holds the weights plus ``batch`` sequences of KV at ``context``:
-    ⌈(N_total b_w + B kv(L)) / C_hbm⌉ (NaN batch gives NaN)."""
-    needed = (model.weight_bytes(precision)
-              + np.asarray(batch, dtype=float) * model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision))
-    return np.ceil(needed / hardware.hbm_capacity_bytes)
+    """The blackboard's replica for a batch: the fewest accelerators whose whole HBM (no reserve) holds the
+    weights in one ``precision`` plus ``batch`` sequences of KV at ``context`` — lib.roofline's one capacity model
+    (:func:`lib.roofline.chips_to_fit`) with the blackboard's settings (NaN batch gives NaN)."""
+    b = np.asarray(batch, dtype=float)
+    p = Precisions(precision, precision, kv_precision)
+    chips = chips_to_fit(model, hardware, np.where(np.isnan(b), 0.0, b), context, p, reserve_fraction=0.0)
+    return np.where(np.isnan(b), np.nan, chips)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,3 +495,435 @@ def slow_mode_saving(hardware: Hardware, model: Model, context: ArrayLike, headr
     step = blackboard_decode_step(hardware, model, batch, context, precision, kv_precision, chips=1)
     plateau = plateau_chip_seconds_per_token(hardware, model, context, precision, kv_precision)
     return 1.0 - plateau / step.chip_seconds_per_token
+
+
+# ==================================================================================================
+# The refined step model (lib.roofline): one standard mode, the fast-mode forward and inverse problems,
+# the latency floor, and the Slow Mode against batch APIs and a daily load curve.
+# ==================================================================================================
+
+#: The share of a replica's usable HBM (after the reserve) that its weights fill in the standard mode; the
+#: KV cache of as many sequences as fit fills the rest. One assumption for both serving chapters
+#: (``fast-mode`` and ``prices-leak``): a replica sized for weights alone has w = 1 and no room for a batch;
+#: DeepSeek's production decode spreads 671 GB of fp8 weights over 144 H800s (w ≈ 6%); Llama 3.1 70B in bf16
+#: on 8 H100s has w ≈ 25%, on 4 H100s w ≈ 49%.
+WEIGHT_SHARE = Assumption(
+    "weight share of usable HBM", 0.5, 0.1, 0.8, "",
+    source="book assumption (half weights, half KV); range from tensor-parallel replicas of a few GPUs (≈ 0.5) "
+           "to wide expert-parallel decode (DeepSeek's inference system, 2025: ≈ 0.06)")
+
+#: The KV-cache format of the standard mode: fp8 KV caches are standard in vLLM and SGLang.
+STANDARD_KV_FORMAT = "fp8"
+
+#: Per-collective latency on the scale-up network, kernel launch included (seconds). Measured: an 8-byte
+#: all-reduce over 8 A100s (DGX A100, NCCL ring, one channel, no CUDA graph) took 33.7 µs
+#: (github.com/NVIDIA/nccl-tests/issues/123); a small all-reduce over 2 H100s of an HGX node with NVLink
+#: SHARP and CUDA graphs ≈ 6 µs (github.com/NVIDIA/nccl/issues/1259). 15 µs is a mid value.
+COLLECTIVE_LATENCY = Assumption(
+    "latency per collective", 15e-6, 5e-6, 30e-6, "s",
+    source="NCCL measurements: 33.7 µs (8 × A100, ring, no CUDA graph; nccl-tests issue 123), ≈ 6 µs "
+           "(2 × H100, NVLS, CUDA graph; nccl issue 1259)")
+
+#: Collectives per layer in a sharded decode step: an all-reduce after attention and one after the FFN (tensor
+#: parallel), or a dispatch and a combine all-to-all (expert parallel).
+COLLECTIVES_PER_LAYER = 2
+
+
+# --------------------------------------------------------------------------------------------------
+# One standard mode for both serving chapters
+
+
+@dataclass(frozen=True)
+class StandardMode:
+    """The standard operating point: ``chips`` accelerators whose usable HBM the weights fill to a share w,
+    decoding ``batch`` sequences at ``context`` (arrays over context), the most whose KV caches fit beside the
+    weights. ``batch`` is 0 where not one sequence fits."""
+
+    hardware: Hardware
+    model: Model
+    precisions: Precisions
+    weight_share: float
+    chips: int
+    context: np.ndarray
+    batch: np.ndarray
+    reserve_fraction: float = HBM_RESERVE_FRACTION
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """True where at least one sequence fits."""
+        return self.batch >= 1
+
+    def step(self) -> Step:
+        """The decode step at the standard batch (batch 1 where none fits: check :attr:`feasible`)."""
+        return decode_step(self.hardware, self.model, np.maximum(self.batch, 1.0), self.context, self.precisions,
+                           chips=self.chips, reserve_fraction=self.reserve_fraction)
+
+    @property
+    def chip_seconds_per_token(self) -> np.ndarray:
+        """Cost of a decode token, n · t_step / B (accelerator-seconds); NaN where no sequence fits."""
+        return np.where(self.feasible, self.step().chip_seconds_per_token, np.nan)
+
+
+def standard_mode(hardware: Hardware, model: Model, context: ArrayLike, weight_share: float = WEIGHT_SHARE.value,
+                  precision: str | Precisions | None = None, kv_precision: str | None = STANDARD_KV_FORMAT,
+                  reserve_fraction: float = HBM_RESERVE_FRACTION) -> StandardMode:
+    """The standard mode of both serving chapters (eq. fm-standard):
+
+        n = max(n_weights, ⌈N_bytes / (w · (1 − ρ) · C_hbm)⌉),      B = ⌊((1 − ρ) n C_hbm − N_bytes) / kv(L)⌋
+
+    with N_bytes the weights in their storage formats (the model's release formats by default) and kv(L) one
+    sequence's cache at context L (fp8 by default). Vectorised over ``context``.
+    """
+    if not 0.0 < weight_share <= 1.0:
+        raise ValueError(f"weight_share must lie in (0, 1]; got {weight_share}")
+    p = as_precisions(model, precision, kv_precision)
+    from .roofline import weight_storage_bytes
+
+    n_weights = int(chips_to_fit(model, hardware, 0.0, 0.0, p, reserve_fraction))
+    usable = (1.0 - reserve_fraction) * hardware.hbm_capacity_bytes
+    n = max(n_weights, math.ceil(weight_storage_bytes(model, p) / (weight_share * usable) - 1e-9))
+    ctx = np.asarray(context, dtype=float)
+    batch = max_batch(model, hardware, n, ctx, p, reserve_fraction)
+    return StandardMode(hardware, model, p, weight_share, n, ctx, np.asarray(batch, dtype=float), reserve_fraction)
+
+
+# --------------------------------------------------------------------------------------------------
+# The latency floor of a sharded step
+
+
+def collective_latency_floor_s(layers: int, chips: ArrayLike, per_collective_s: float = COLLECTIVE_LATENCY.value,
+                               collectives_per_layer: int = COLLECTIVES_PER_LAYER) -> np.ndarray:
+    """t_floor = [n > 1] · layers · c · t_coll (eq. fm-floor): the latency of the collectives a sharded decode
+    step runs one after another, whatever its batch and however many chips share it (seconds).
+
+    The per-collective figure is a measured small-message latency (:data:`COLLECTIVE_LATENCY`); it stands in
+    for a topology-aware model (switch, torus, hop count) that :mod:`lib.parallelism` can supply later.
+    """
+    if layers < 1 or collectives_per_layer < 0 or per_collective_s < 0:
+        raise ValueError("layers must be ≥ 1, collectives_per_layer and per_collective_s ≥ 0")
+    n = np.asarray(chips, dtype=float)
+    if np.any(n < 1):
+        raise ValueError(f"chips must be ≥ 1; got min {n.min():g}")
+    return np.where(n > 1, layers * collectives_per_layer * per_collective_s, 0.0)
+
+
+def decode_time_s(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike, chips: int,
+                  precision: str | Precisions | None = None, kv_precision: str | None = STANDARD_KV_FORMAT,
+                  latency_floor_s: float = 0.0) -> np.ndarray:
+    """The refined decode step time t(B) on ``chips`` accelerators (per-operation roofline of
+    :func:`lib.roofline.decode_step`) plus a latency floor (seconds); broadcasts over batch and context."""
+    step = decode_step(hardware, model, batch, context, precision, kv_precision, chips=chips)
+    return step.step_s + latency_floor_s
+
+
+def max_user_tokens_per_s(hardware: Hardware, model: Model, context: ArrayLike, chips: ArrayLike,
+                          precision: str | Precisions | None = None, kv_precision: str | None = STANDARD_KV_FORMAT,
+                          per_collective_s: float = COLLECTIVE_LATENCY.value) -> np.ndarray:
+    """The fastest a single sequence decodes on ``chips`` accelerators: 1 / (t(B = 1) + t_floor(n)) (eq.
+    fm-ceiling-refined). The roofline part shrinks as 1/n; the floor does not, so no replica beats
+    1 / t_floor. Broadcasts over context and chips."""
+    n = np.asarray(chips, dtype=float)
+    one_chip = decode_step(hardware, model, 1.0, context, precision, kv_precision, chips=1).step_s
+    floor = collective_latency_floor_s(model.layers, n, per_collective_s)
+    return 1.0 / (one_chip / n + floor)
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast mode on the refined model
+
+
+@dataclass(frozen=True)
+class FastModeForRefined:
+    """What a fast mode of speed ratio S costs, starting from a standard batch B_s (arrays broadcast).
+
+    ``fast_batch`` is NaN where even one sequence is not S× faster (S beyond t(B_s) / t(1)).
+    """
+
+    standard_batch: np.ndarray
+    fast_batch: np.ndarray
+    speed_ratio: np.ndarray
+    price_ratio: np.ndarray      # P = (B_s / B_f) / S (eq. fm-product)
+    standard_step_s: np.ndarray
+    fast_step_s: np.ndarray
+    speed_ceiling: np.ndarray    # t(B_s) / t(1): the most a batch cut can give
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return np.isfinite(self.fast_batch)
+
+
+def price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike, context: ArrayLike,
+                    speed_ratio: ArrayLike, chips: int, precision: str | Precisions | None = None,
+                    kv_precision: str | None = STANDARD_KV_FORMAT, latency_floor_s: float = 0.0,
+                    iterations: int = 60) -> FastModeForRefined:
+    """The forward problem on the refined model: the fast batch B_f with t(B_f) = t(B_s) / S, found by
+    bisection on log B (t never decreases with B), and the price ratio P = (B_s / B_f) / S it implies under
+    cost-based pricing on the same replica (eq. fm-product). Vectorised over every argument but ``chips``.
+
+    Batches are continuous (a batch of 2.4 is an average over steps). NaN where S > t(B_s) / t(1).
+    """
+    b_s = np.asarray(standard_batch, dtype=float)
+    s = np.asarray(speed_ratio, dtype=float)
+    if np.any(b_s < 1) or np.any(s < 1):
+        raise ValueError("standard batch and speed ratio must be ≥ 1")
+    b_s, ctx, s = np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
+
+    def t(batch):
+        return decode_time_s(hardware, model, batch, ctx, chips, precision, kv_precision, latency_floor_s)
+
+    return _fast_batch_by_bisection(t, b_s, s, iterations)
+
+
+def _fast_batch_by_bisection(t, b_s: np.ndarray, s: np.ndarray, iterations: int) -> FastModeForRefined:
+    """B_f in [1, B_s] with t(B_f) = t(B_s) / S, for a step time t(B) that never decreases with B."""
+    t_s = t(b_s)
+    t_one = t(np.ones_like(b_s))
+    target = t_s / s
+    ok = t_one <= target * (1 + 1e-12)
+    lo, hi = np.zeros_like(b_s), np.log(b_s)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        fast_enough = t(np.exp(mid)) <= target
+        lo = np.where(fast_enough, mid, lo)
+        hi = np.where(fast_enough, hi, mid)
+    b_f = np.where(ok, np.exp(lo), np.nan)
+    with np.errstate(invalid="ignore"):
+        price = b_s / b_f / s
+        t_f = np.where(ok, t(np.where(ok, b_f, 1.0)), np.nan)
+    return FastModeForRefined(b_s, b_f, s, price, t_s, t_f, t_s / t_one)
+
+
+def blackboard_formats(model: Model, hardware: Hardware) -> tuple[str, str]:
+    """The blackboard's one weight precision (b_w and F) and KV format closest to the standard mode's: the
+    chip's format for the model's bulk (expert) weights where it has one, else bf16; the standard KV format.
+    With them the blackboard and the refined model hold the same bytes, so their ceilings compare."""
+    native = native_compute_format(model.expert_weights_format if model.is_moe else model.weights_format)
+    return (native if hardware.supports(native) else "bf16"), STANDARD_KV_FORMAT
+
+
+def blackboard_price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike, context: ArrayLike,
+                               speed_ratio: ArrayLike, precision: str = "bf16", kv_precision: str = "bf16",
+                               iterations: int = 60) -> FastModeForRefined:
+    """:func:`price_for_speed` on the blackboard's step (eq. fm-step): every weight read at every batch, so
+    the ceiling is t(B_s) / t(1) ≈ 1 / (1 − φ) and a replica that only holds its weights gets no speed."""
+    b_s = np.asarray(standard_batch, dtype=float)
+    s = np.asarray(speed_ratio, dtype=float)
+    if np.any(b_s < 1) or np.any(s < 1):
+        raise ValueError("standard batch and speed ratio must be ≥ 1")
+    b_s, ctx, s = np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
+
+    def t(batch):
+        return blackboard_decode_step(hardware, model, batch, ctx, precision, kv_precision, chips=1).step_s
+
+    return _fast_batch_by_bisection(t, b_s, s, iterations)
+
+
+@dataclass(frozen=True)
+class OfferSolution:
+    """One standard batch that makes a published (P, S) a batch effect on the refined model.
+
+    ``chips_to_hold`` is the fewest accelerators whose usable HBM holds the weights and the standard batch's
+    KV cache; ``fits_domain`` whether that many fit one scale-up domain. ``saved`` splits the time the batch cut
+    saves, t(B_s) − t(B_f), between fewer routed experts read (``experts``), attention over the context
+    (``context``: KV reads and attention arithmetic) and the dense weights and their arithmetic (``dense``).
+    """
+
+    standard_batch: float
+    fast_batch: float
+    chips_to_hold: int
+    fits_domain: bool
+    saved: dict[str, float]
+
+    @property
+    def lever(self) -> str:
+        """The part of the step whose shrinking gives most of the speed."""
+        return max(self.saved, key=self.saved.get)
+
+
+def _saved_shares(hardware: Hardware, model: Model, b_s: float, b_f: float, context: float, chips: int,
+                  precision, kv_precision) -> dict[str, float]:
+    bw = hardware.hbm_bandwidth_Bps
+    big = decode_step(hardware, model, b_s, context, precision, kv_precision, chips=chips)
+    small = decode_step(hardware, model, b_f, context, precision, kv_precision, chips=chips)
+    groups = {"experts": ("routed_experts",), "context": ("attention_core",),
+              "dense": ("attention_projections", "dense_ffn", "shared_experts", "lm_head")}
+    saved = {g: float(sum(big.operations[o].time_s(chips, bw) - small.operations[o].time_s(chips, bw) for o in ops))
+             for g, ops in groups.items()}
+    total = sum(saved.values())
+    return {g: v / total if total > 0 else 0.0 for g, v in saved.items()}
+
+
+def standard_batches_for_offer(hardware: Hardware, model: Model, context: float, price_ratio: float,
+                               speed_ratio: float, precision: str | Precisions | None = None,
+                               kv_precision: str | None = STANDARD_KV_FORMAT, max_standard_batch: float = 1e6,
+                               grid_points: int = 241, refinements: int = 3) -> list[OfferSolution]:
+    """Every standard batch B_s ≤ ``max_standard_batch`` at which a batch cut gives speed S at price P on the
+    refined model: the roots of P(B_s) − P from :func:`price_for_speed`, bracketed on a log grid and narrowed
+    by subdividing every bracket (32 steps, ``refinements`` times, all brackets at once). On the refined model
+    P(B_s) need not be monotonic: for a MoE model a small batch touches few experts, so a cut from a moderate
+    batch can be fast and cheap. The ratios do not depend on the number of chips (every time scales as 1/n),
+    so the solutions do not either; ``chips_to_hold`` says what replica each one needs. An empty list: no
+    batch gives the pair."""
+    p = as_precisions(model, precision, kv_precision)
+
+    def excess(b):
+        return price_for_speed(hardware, model, b, context, speed_ratio, 1, p).price_ratio - price_ratio
+
+    grid = np.logspace(np.log10(max(speed_ratio, 1.0)), np.log10(max_standard_batch), grid_points)
+    values = excess(grid)
+    crossing = np.isfinite(values[:-1]) & np.isfinite(values[1:]) & (np.sign(values[:-1]) != np.sign(values[1:]))
+    lo, hi = np.log(grid[:-1][crossing]), np.log(grid[1:][crossing])
+    steps = np.linspace(0.0, 1.0, 33)
+    for _ in range(refinements):
+        if lo.size == 0:
+            break
+        sub = lo[:, None] + (hi - lo)[:, None] * steps[None, :]
+        v = excess(np.exp(sub))
+        change = np.argmax(np.sign(v[:, :-1]) != np.sign(v[:, 1:]), axis=1)
+        rows = np.arange(lo.size)
+        lo, hi = sub[rows, change], sub[rows, change + 1]
+    out = []
+    for b_s in np.exp(0.5 * (lo + hi)):
+        fast = price_for_speed(hardware, model, float(b_s), context, speed_ratio, 1, p)
+        b_f = float(fast.fast_batch)
+        n = int(chips_to_fit(model, hardware, float(b_s), context, p))
+        out.append(OfferSolution(float(b_s), b_f, n, n <= hardware.scale_up_domain_size,
+                                 _saved_shares(hardware, model, float(b_s), b_f, context, n, p, None)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Slow mode on the refined model, batch APIs and the daily load curve
+
+#: A batch large enough that the weight reads per token are negligible: the plateau of cost per token.
+PLATEAU_BATCH = 1e9
+
+
+def refined_plateau_chip_seconds_per_token(hardware: Hardware, model: Model, context: ArrayLike,
+                                           precision: str | Precisions | None = None,
+                                           kv_precision: str | None = STANDARD_KV_FORMAT) -> np.ndarray:
+    """The large-batch limit of cost per token on the refined model (accelerator-seconds): each operation's
+    roofline per token once every expert is touched and the weight reads are shared by 10⁹ sequences. It
+    does not depend on the replica size (times scale as 1/n); capacity sets how many chips hold the batch."""
+    return decode_step(hardware, model, PLATEAU_BATCH, context, precision, kv_precision,
+                       chips=1).chip_seconds_per_token
+
+
+def refined_slow_mode_saving(standard: StandardMode) -> np.ndarray:
+    """1 − plateau / cost(standard mode): the most a Slow Mode saves per token by batching without limit past
+    the standard mode (more chips hold the larger batch). NaN where the standard mode holds no sequence."""
+    plateau = refined_plateau_chip_seconds_per_token(standard.hardware, standard.model, standard.context,
+                                                     standard.precisions)
+    return np.maximum(0.0, 1.0 - plateau / standard.chip_seconds_per_token)  # ≥ 0 up to rounding
+
+
+BATCH_OFFERS_SCHEMA = register_schema(TableSchema(
+    file="batch_offers.csv",
+    columns=(
+        Column("name", "str"),
+        Column("provider", "str"),
+        Column("price_multiplier", positive=True, meaning="batch price per token ÷ standard price, ≤ 1"),
+        Column("applies_to", "str", meaning="which tokens the discount covers"),
+        Column("completion_window_h", positive=True, meaning="hours within which a batch completes"),
+        Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
+        Column("source", "str"),
+        provenance_column(),
+        Column("notes", "str", required=False),
+    ),
+    row_checks=(as_of_is_a_date,
+                lambda row: [("price_multiplier", row["price_multiplier"], "a multiplier ≤ 1 (a discount)")]
+                if row["price_multiplier"] is not None and row["price_multiplier"] > 1 else []),
+))
+
+
+@dataclass(frozen=True)
+class BatchOffer:
+    """A provider's asynchronous batch API: price per token as a multiple of its standard (synchronous) price."""
+
+    name: str
+    provider: str
+    price_multiplier: float
+    applies_to: str
+    completion_window_h: float
+    as_of: str
+    source: str
+    notes: str
+
+    @property
+    def discount(self) -> float:
+        return 1.0 - self.price_multiplier
+
+
+def load_batch_offers(data_dir: Path | str | None = None) -> list[BatchOffer]:
+    """Rows of ``batch_offers.csv`` (the reader's directory, else the book's)."""
+    rows = read_table(BATCH_OFFERS_SCHEMA, table_dir(BATCH_OFFERS_SCHEMA.file, data_dir))
+    return [BatchOffer(r["name"], r["provider"], float(r["price_multiplier"]), r["applies_to"],
+                       float(r["completion_window_h"]), r["as_of"], r["source"], r["notes"] or "") for r in rows]
+
+
+#: The daily swing of interactive demand: load(t) = 1 + a · cos(2π (t − t_peak) / 24 h), a the amplitude.
+DAILY_SWING = Assumption(
+    "daily demand swing (amplitude a)", 0.5, 0.2, 0.9, "",
+    source="assumption: interactive traffic peaks in the working day; no provider publishes an hourly token "
+           "series (production traces show diurnal cycles, e.g. Azure's in DynamoLLM, arXiv 2408.00741)")
+
+HOURS = np.arange(24.0)
+
+
+def daily_load_curve(amplitude: ArrayLike, hours: ArrayLike = HOURS, peak_hour: float = 14.0) -> np.ndarray:
+    """Interactive demand over a day relative to its mean: 1 + a · cos(2π (h − h_peak) / 24), clipped at 0."""
+    a = np.asarray(amplitude, dtype=float)
+    if np.any(a < 0):
+        raise ValueError(f"amplitude must be ≥ 0; got {a!r}")
+    h = np.asarray(hours, dtype=float)
+    return np.maximum(0.0, 1.0 + a[..., None] * np.cos(2 * np.pi * (h - peak_hour) / 24.0))
+
+
+def daily_load_utilisation(load: ArrayLike) -> np.ndarray:
+    """u = mean / peak of a load curve (last axis): the share of capacity sized for the peak that the
+    interactive load keeps busy. For 1 + a cos(·) with a ≤ 1, u = 1 / (1 + a)."""
+    x = np.asarray(load, dtype=float)
+    if np.any(x < 0) or np.any(x.max(axis=-1) <= 0):
+        raise ValueError("a load curve must be ≥ 0 with a positive peak")
+    return x.mean(axis=-1) / x.max(axis=-1)
+
+
+def trough_fill_price_ratio(utilisation: ArrayLike, roofline_saving: ArrayLike = 0.0) -> np.ndarray:
+    """Batch price ÷ standard price when each class pays its cost (eq. sm-fill): capacity sized for the
+    interactive peak costs C a day; interactive tokens use a share u of it, so cost C / (u K) per token; batch
+    tokens fill the idle share and, served at full utilisation, cost C / K; a larger batch also cuts the cost
+    per token by the roofline saving s. Ratio = u · (1 − s)."""
+    u = np.asarray(utilisation, dtype=float)
+    s = np.asarray(roofline_saving, dtype=float)
+    if np.any((u <= 0) | (u > 1)) or np.any((s < 0) | (s >= 1)):
+        raise ValueError("utilisation must lie in (0, 1] and the roofline saving in [0, 1)")
+    return u * (1.0 - s)
+
+
+def implied_interactive_utilisation(batch_price_ratio: ArrayLike, roofline_saving: ArrayLike = 0.0) -> np.ndarray:
+    """The interactive utilisation u that makes a batch price ratio cost-based (eq. sm-fill inverted):
+    u = ratio / (1 − s). A value of 1 or more means the roofline saving s alone covers the discount (no idle
+    capacity needed)."""
+    r = np.asarray(batch_price_ratio, dtype=float)
+    s = np.asarray(roofline_saving, dtype=float)
+    if np.any((r <= 0) | (r > 1)) or np.any((s < 0) | (s >= 1)):
+        raise ValueError("the batch price ratio must lie in (0, 1] and the roofline saving in [0, 1)")
+    return r / (1.0 - s)
+
+
+def speed_of_batch_cut(hardware: Hardware, model: Model, standard_batch: ArrayLike, context: ArrayLike,
+                       batch_ratio: ArrayLike, precision: str | Precisions | None = None,
+                       kv_precision: str | None = STANDARD_KV_FORMAT, latency_floor_s: float = 0.0,
+                       chips: int = 1) -> np.ndarray:
+    """S = t(B_s) / t(B_s / β) on the refined model: the speed a β-fold batch cut gives from B_s (the price
+    ratio it implies is β / S). NaN where the fast batch would fall below one sequence."""
+    b_s = np.asarray(standard_batch, dtype=float)
+    beta = np.asarray(batch_ratio, dtype=float)
+    if np.any(beta < 1):
+        raise ValueError(f"batch ratio must be ≥ 1; got {beta!r}")
+    b_f = b_s / beta
+    ok = b_f >= 1
+    t_s = decode_time_s(hardware, model, b_s, context, chips, precision, kv_precision, latency_floor_s)
+    t_f = decode_time_s(hardware, model, np.where(ok, b_f, 1.0), context, chips, precision, kv_precision,
+                        latency_floor_s)
+    return np.where(ok, t_s / t_f, np.nan)

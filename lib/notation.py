@@ -3,7 +3,7 @@
 Symbols with scope ``"book"`` mean the same thing on every page. A few letters are needed only inside one
 chapter (a queue's arrival rate, a loss law's exponents); those carry the chapter's docname as their scope.
 Every symbol has one meaning in the whole book: a chapter never reuses a symbol another entry defines (it
-adds a subscript instead, as in $k_\text{exp}$). The notation page renders the whole table, and docstrings
+adds a subscript instead, as in $\alpha_\text{c}$). The notation page renders the whole table, and docstrings
 use the same letters.
 """
 
@@ -39,6 +39,8 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"t_\text{step}", r"$\max(t_\text{compute}, t_\text{weights} + t_{kv})$", "s", "step_s"),
     Symbol(r"T", r"HBM drain time $C_\text{hbm} / W_\text{hbm}$: the batch train's period", "s", "hbm_drain_time_s"),
     Symbol(r"B^*", "optimal batch: compute time = weight-read time", "sequences", "optimal_batch"),
+    Symbol(r"w", "the standard mode's weight share: weights ÷ the replica's usable HBM (KV fills the rest)", "1",
+           "weight_share"),
     Symbol(r"D", "training tokens", "tokens", "training_tokens"),
     Symbol(r"\eta_W", r"achievable fraction of $W_\text{hbm}$: a benchmark's bandwidth ÷ the datasheet's", "1",
            "achievable_fraction"),
@@ -80,6 +82,9 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"\varphi", "KV-read share of the standard mode's step", "1", "kv_share", "chapters/fast-mode"),
     Symbol(r"c", "one sequence's compute time per step", "s", "compute_per_sequence_s", "chapters/fast-mode"),
     Symbol(r"\kappa", "one sequence's KV-read time per step", "s", "kv_per_sequence_s", "chapters/fast-mode"),
+    Symbol(r"t_\text{floor}", "latency of a sharded step's collectives, whatever its batch", "s",
+           "collective_latency_floor_s", "chapters/fast-mode"),
+    Symbol(r"u", "utilisation: mean ÷ peak of the interactive load", "1", "utilisation", "chapters/fast-mode"),
     Symbol(r"L^*", "context at which KV reads equal compute (the price breakpoint)", "tokens", "breakpoint_context",
            "chapters/prices-leak"),
     Symbol(r"b_{kv}^*", r"KV bytes per token that put the breakpoint at $L^*$", "bytes", "breakpoint_kv_bytes",
@@ -93,7 +98,6 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/context-plateau"),
     Symbol(r"n_\text{dom}", "accelerators in a scale-up domain", "count", "scale_up_domain_size",
            "chapters/context-plateau"),
-    Symbol(r"k_\text{exp}", "routed experts per token (top-k)", "count", "active_experts", "chapters/racks"),
     Symbol(r"d", "hidden size", "elements", "hidden_size", "chapters/racks"),
     Symbol(r"b_a", "bytes per activation element on a link", "bytes", "bytes_per_activation", "chapters/racks"),
     Symbol(r"W_\text{up}, W_\text{out}", "scale-up and scale-out link bandwidth per accelerator, one direction",
@@ -101,6 +105,18 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"p", "pipeline stages", "count", "stages", "chapters/racks"),
     Symbol(r"m", "micro-batches in flight", "count", "micro_batches", "chapters/racks"),
     Symbol(r"t_\text{hop}", "time for activations to cross one pipeline hop", "s", "hop_s", "chapters/racks"),
+    Symbol(r"g", "accelerators taking part in one collective (expert- or tensor-parallel group)", "count", "group",
+           "chapters/racks"),
+    Symbol(r"W_\text{bis}", "bandwidth across the bisection of a group, one direction", "bytes/s", "bisection_Bps",
+           "chapters/racks"),
+    Symbol(r"W_\text{a2a}, W_\text{AR}", "per-accelerator bandwidth a uniform all-to-all and an all-reduce get",
+           "bytes/s", "a2a_effective_Bps, allreduce_effective_Bps", "chapters/racks"),
+    Symbol(r"\alpha_\text{c}", "latency of one collective (base + per-step)", "s", "collective_latency_s", "chapters/racks"),
+    Symbol(r"s_\text{net}", "copies of a token's hidden vector crossing the scale-out network per MoE layer",
+           "count", "sends_per_token", "chapters/racks"),
+    Symbol(r"t_F, t_B, t_W", "forward, full-backward and weight-gradient time of one pipeline chunk", "s",
+           "forward_s, backward_s, weight_grad_s", "chapters/racks"),
+    Symbol(r"v", "virtual stages per device (interleaved 1F1B)", "count", "virtual_stages", "chapters/racks"),
     Symbol(r"E_0, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E_0 + A/N^\alpha + B_D/D^\beta$",
            "1", "LossLaw fields", "chapters/overtrained-100x"),
     Symbol(r"\ell", "target loss", "nats/token", "target_loss", "chapters/overtrained-100x"),
@@ -112,6 +128,10 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/overtrained-100x"),
     Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
            "chapters/overtrained-100x"),
+    Symbol(r"R(C), R_0, R_\infty", "benchmark pass rate after RL compute C, at the start, and its fitted ceiling",
+           "1", "rl_sigmoid", "chapters/overtrained-100x"),
+    Symbol(r"C_\text{mid}, b", "RL compute at half the gain, and the sigmoid's exponent", "GPU-hours, 1",
+           "midpoint, exponent", "chapters/overtrained-100x"),
     Symbol(r"Q", "answers served", "count", "answers", "chapters/four-scaling-laws"),
     Symbol(r"r_\text{ans}", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
     Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
@@ -122,7 +142,7 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/reality-check"),
     Symbol(r"q", "tokens each sequence gains per decode step (speculative decoding)", "tokens", "tokens_per_step",
            "chapters/reality-check"),
-    Symbol(r"v", "per-user decode speed a row states", "tokens/s", "user_tokens_per_s", "chapters/reality-check"),
+    Symbol(r"v_\text{user}", "per-user decode speed a row states", "tokens/s", "user_tokens_per_s", "chapters/reality-check"),
     Symbol(r"n_w, n_e", "accelerators that split one copy of the non-expert weights, of the routed experts",
            "count", "weight_shards, expert_shards", "chapters/reality-check"),
     Symbol(r"r_e", "redundant routed-expert replicas per EP group", "count", "redundant_experts",

@@ -14,13 +14,23 @@ Everything here is a pure function over numpy arrays in SI units (parameters, to
 US dollars). The tables ``scaling_laws.csv`` (fitted laws) and ``serving_demand.csv`` (users, tokens,
 prices, with sources) are declared and loaded here.
 
-The inference-aware optimum (Sardana and Frankle, 2023) has a closed form in one parameter. Along the
+The inference-aware optimum (Sardana, Portes, Doubov and Frankle, "Beyond Chinchilla-Optimal", ICML 2024,
+arXiv:2401.00448) has a closed form in one parameter. Along the
 curve of constant loss ℓ write x = A/N^α and y = B_D/D^β (so x + y = ℓ − E). Minimising
 6·N·D + 2·N·D_serve over that curve gives, at the optimum,
 
     r ≡ α·x / (β·y),      D_serve = 3·D·(r − 1),      (2·N·D_serve) / (6·N·D) = r − 1.
 
 r = 1 is Chinchilla (no serving); r = 2 is the point where serving compute equals training compute.
+
+RL compute (Khatri et al. 2025, "The Art of Scaling Reinforcement Learning Compute for LLMs"): a benchmark pass
+rate R after C GPU-hours of RL follows a sigmoid in log C,
+
+    R(C) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C)^b)
+
+(Khatri et al. write A for the ceiling R_∞ and B for the exponent b; the book keeps B for the batch), locally
+log-linear near C_mid (gain per 10× ≈ (R_∞ − R_0)·b·ln 10 / 4 there) and flat at the ceiling. The gain per 10×
+halves 0.77/b decades either side of C_mid; the tangent line at C_mid reaches R_∞ after 0.87/b decades.
 """
 
 from __future__ import annotations
@@ -33,8 +43,8 @@ import numpy as np
 
 from .units import short as format_count  # noqa: F401  (re-exported for chapters)
 
-from .data import (Column, DataError, Problem, provenance_column, TableSchema, read_table, register_schema,
-                   table_dir)
+from .data import (YEARS, Column, DataError, Plausible, PlausibleBy, Problem, provenance_column, TableSchema, read_table,
+                   register_schema, table_dir)
 
 #: FLOP per parameter per training token (forward + backward).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6.0
@@ -68,12 +78,15 @@ SCALING_LAWS_SCHEMA = register_schema(TableSchema(
     file="scaling_laws.csv",
     columns=(
         Column("name", "str"),
-        Column("E_nats", positive=True, meaning="irreducible loss, nats per token"),
-        Column("A_nats", positive=True, meaning="parameter-term coefficient, nats per token × params^α"),
-        Column("B_nats", positive=True, meaning="data-term coefficient, nats per token × tokens^β"),
-        Column("alpha", positive=True, meaning="parameter exponent α"),
-        Column("beta", positive=True, meaning="data exponent β"),
-        Column("year", "int", minimum=1990),
+        Column("E_nats", positive=True, meaning="irreducible loss, nats per token",
+               plausible=Plausible(0.1, 10, "nats per token", ())),
+        Column("A_nats", positive=True, meaning="parameter-term coefficient, nats per token × params^α",
+               plausible=Plausible(1, 1e7, "", ())),
+        Column("B_nats", positive=True, meaning="data-term coefficient, nats per token × tokens^β",
+               plausible=Plausible(1, 1e7, "", ())),
+        Column("alpha", positive=True, meaning="parameter exponent α", plausible=Plausible(0.05, 0.99, "", ())),
+        Column("beta", positive=True, meaning="data exponent β", plausible=Plausible(0.05, 0.99, "", ())),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_exponents_below_one,),
@@ -87,6 +100,23 @@ DEMAND_UNITS: dict[str, str] = {
     "price": "USD/accelerator-hour", "accelerator_hours": "accelerator-hours", "cost": "USD",
 }
 DEMAND_KINDS = ("talk", "reported", "assumption")
+
+#: Plausible values of each quantity of ``serving_demand.csv``, in the unit of :data:`DEMAND_UNITS`.
+DEMAND_RANGES: dict[str, Plausible] = {
+    "active_params": Plausible(1e7, 1e15, "params"),
+    "training_tokens": Plausible(1e9, 1e17, "tokens"),
+    "users": Plausible(1, 1e11, "users"),
+    "period": Plausible(1, 36_500, "days"),
+    "rl_flops_factor": Plausible(1, 20, "FLOP/param/token", ()),
+    "efficiency": Plausible(0.001, 1, "", ("fraction",)),
+    "messages_per_day": Plausible(1, 1e13, "messages/day"),
+    "tokens_per_minute": Plausible(1, 1e14, "tokens/min"),
+    "tokens_per_month": Plausible(1e6, 1e19, "tokens/month"),
+    "tokens_per_message": Plausible(1, 1e7, "tokens/message"),
+    "price": Plausible(0.05, 200, "USD/accelerator-hour"),
+    "accelerator_hours": Plausible(1, 1e11, "accelerator-hours"),
+    "cost": Plausible(1, 1e13, "USD"),
+}
 
 
 def _unit_matches_quantity(row: dict) -> Iterable[tuple[str, object, str]]:
@@ -102,7 +132,7 @@ SERVING_DEMAND_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("quantity", "enum", choices=tuple(DEMAND_UNITS)),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("quantity", DEMAND_RANGES)),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DEMAND_UNITS.values()))),
         Column("kind", "enum", choices=DEMAND_KINDS),
         Column("as_of", "str"),
@@ -169,6 +199,15 @@ class LossLaw:
         g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
         return g * c ** (self.beta / s), c ** (self.alpha / s) / g
 
+    def compute_optimal_for_params(self, params) -> tuple[np.ndarray, np.ndarray]:
+        """(C, D) for which N is the compute-optimal size, inverting :meth:`compute_optimal`:
+        ``C/6 = (N/G)^((α+β)/β)``, ``D = (C/6)/N`` (the form of Hoffmann et al.'s table 3)."""
+        n = _positive_array("params", params)
+        s = self.alpha + self.beta
+        g = (self.alpha * self.A / (self.beta * self.B)) ** (1 / s)
+        c6 = (n / g) ** (s / self.beta)
+        return TRAIN_FLOP_PER_PARAM_TOKEN * c6, c6 / n
+
     def compute_optimal_tokens_per_param(self, compute_flop) -> np.ndarray:
         """D_opt/N_opt at compute C = G⁻²·(C/6)^((α−β)/(α+β)); constant only when α = β."""
         n, d = self.compute_optimal(compute_flop)
@@ -196,7 +235,7 @@ class LossLaw:
 
     def inference_optimal(self, target_loss, served_tokens, iterations: int = 80) -> tuple[np.ndarray, np.ndarray]:
         """(N*, D*) minimising 6·N·D + 2·N·D_serve subject to L(N, D) = ℓ, for lifetime served tokens D_serve ≥ 0
-        (Sardana and Frankle, 2023). Vectorised bisection on ln(r − 1) in :meth:`optimum_along_loss`
+        (Sardana, Portes, Doubov and Frankle 2024, "Beyond Chinchilla-Optimal"). Vectorised bisection on ln(r − 1) in :meth:`optimum_along_loss`
         (D_serve grows monotonically with r); arrays of ℓ and D_serve broadcast. Relative error ≲ 1e-12.
         """
         headroom = _headroom(self, target_loss)
@@ -268,6 +307,106 @@ def load_loss_laws(data_dir: Path | str | None = None) -> list[LossLaw]:
     rows = read_table(SCALING_LAWS_SCHEMA, table_dir(SCALING_LAWS_SCHEMA.file, data_dir))
     return [LossLaw(r["name"], r["E_nats"], r["A_nats"], r["B_nats"], r["alpha"], r["beta"], r["year"], r["source"])
             for r in rows]
+
+
+COMPUTE_OPTIMAL_TABLE_SCHEMA = register_schema(TableSchema(
+    file="chinchilla_table3.csv",
+    columns=(
+        Column("name", "str"),
+        Column("params_B", positive=True, meaning="billions of parameters"),
+        Column("flops", positive=True, meaning="training FLOP"),
+        Column("tokens_B", positive=True, meaning="billions of training tokens"),
+        Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
+    ),
+))
+
+
+@dataclass(frozen=True)
+class ComputeOptimalRow:
+    """One row of Hoffmann et al.'s table 3: a model size, its compute-optimal FLOP and tokens (SI counts)."""
+
+    name: str
+    params: float
+    flops: float
+    tokens: float
+    source: str
+
+
+def load_compute_optimal_table(data_dir: Path | str | None = None) -> list[ComputeOptimalRow]:
+    """``chinchilla_table3.csv`` (the book's own when the reader's directory lacks it)."""
+    rows = read_table(COMPUTE_OPTIMAL_TABLE_SCHEMA, table_dir(COMPUTE_OPTIMAL_TABLE_SCHEMA.file, data_dir))
+    return [ComputeOptimalRow(r["name"], r["params_B"] * 1e9, r["flops"], r["tokens_B"] * 1e9, r["source"]) for r in rows]
+
+
+def compute_optimal_token_errors(law: "LossLaw", rows: list[ComputeOptimalRow]) -> np.ndarray:
+    """D_fit(N) / D_table(N) − 1 for every row: how far a fit's compute-optimal tokens for each model size fall
+    from the published table (positive: the fit trains longer)."""
+    _, tokens = law.compute_optimal_for_params(np.array([r.params for r in rows]))
+    return tokens / np.array([r.tokens for r in rows]) - 1.0
+
+
+# --------------------------------------------------------------------------------------------------
+# RL compute: the sigmoid of Khatri et al. (2025) against the log-linear reading
+
+RL_KINDS = ("sigmoid_asymptote", "rl_compute", "pretrain_compute", "benchmark_score")
+
+def _pass_rate_at_most_one(row: dict) -> Iterable[tuple[str, object, str]]:
+    if row["unit"] == "pass rate" and row["value"] is not None and row["value"] > 1:
+        yield ("value", row["value"], "a pass rate ≤ 1 (a fraction, not a percentage)")
+
+
+RL_SCALING_SCHEMA = register_schema(TableSchema(
+    file="rl_scaling.csv",
+    columns=(
+        Column("name", "str"),
+        Column("kind", "enum", choices=RL_KINDS),
+        Column("value", positive=True, meaning="in the row's unit"),
+        Column("unit", "enum", choices=("pass rate", "GPU-hours")),
+        Column("source", "str", meaning="an address or citation"),
+        provenance_column(),
+    ),
+    row_checks=(_pass_rate_at_most_one,),
+))
+
+
+def load_rl_scaling(data_dir: Path | str | None = None) -> dict[str, float]:
+    """``rl_scaling.csv`` as {name: value} (pass rates as fractions, compute in GPU-hours)."""
+    rows = read_table(RL_SCALING_SCHEMA, table_dir(RL_SCALING_SCHEMA.file, data_dir))
+    return {r["name"]: r["value"] for r in rows}
+
+
+def rl_sigmoid(compute, r0, asymptote, midpoint, exponent) -> np.ndarray:
+    """R(C) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C)^b): pass rate after C of RL compute (C and C_mid in one
+    unit); ``asymptote`` is R_∞ (Khatri et al.'s A), ``exponent`` is b (their B)."""
+    c = _positive_array("compute", compute)
+    _positive_array("midpoint", midpoint)
+    _positive_array("exponent", exponent)
+    return r0 + (np.asarray(asymptote, dtype=float) - r0) / (1.0 + (np.asarray(midpoint, dtype=float) / c) ** exponent)
+
+
+def rl_gain_per_decade(compute, r0, asymptote, midpoint, exponent) -> np.ndarray:
+    """R(10 C) − R(C): the benchmark gain the sigmoid gives for the next 10× of RL compute from C."""
+    c = _positive_array("compute", compute)
+    return (rl_sigmoid(10 * c, r0, asymptote, midpoint, exponent) - rl_sigmoid(c, r0, asymptote, midpoint, exponent))
+
+
+def rl_peak_gain_per_decade(r0, asymptote, exponent) -> np.ndarray:
+    """The log-linear slope at the sigmoid's midpoint, per 10×: ``(R_∞ − R_0) · b · ln 10 / 4`` (the largest
+    slope the curve reaches; the talk's 'linear gain per 10×' read at its best)."""
+    return (np.asarray(asymptote, dtype=float) - r0) * _positive_array("exponent", exponent) * np.log(10.0) / 4.0
+
+
+def rl_half_gain_decades(exponent) -> np.ndarray:
+    """Decades either side of C_mid at which the slope per decade has fallen to half its peak:
+    ``log10(3 + 2√2) / b ≈ 0.77 / b`` (from 4 s (1 − s) = ½ with s the sigmoid's fraction of its gain)."""
+    return np.log10(3.0 + 2.0 * np.sqrt(2.0)) / _positive_array("exponent", exponent)
+
+
+def rl_loglinear_overshoot_decades(exponent) -> np.ndarray:
+    """Decades past C_mid at which the log-linear line tangent at C_mid reaches the ceiling R_∞:
+    ``((R_∞ − R_0)/2) / ((R_∞ − R_0) b ln 10 / 4) = 2 / (b ln 10) ≈ 0.87 / b``, whatever R_∞ and R_0."""
+    return 2.0 / (_positive_array("exponent", exponent) * np.log(10.0))
 
 
 @dataclass(frozen=True)

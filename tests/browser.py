@@ -178,6 +178,65 @@ def _exercise_controls(page) -> int:
     return working
 
 
+#: The calculator page and the input changes its redraw time is measured on (the browser test and `make bench`):
+#: (control, value), typed or picked one after another as a reader would.
+CALCULATOR_PAGE = "calculator.html"
+CALCULATOR_CHANGES: tuple[tuple[str, str], ...] = (
+    ("batch", "128"), ("batch", "1024"), ("context", "32768"), ("context", "131072"), ("chips", "16"),
+    ("chips", "auto"), ("price", "3.5"), ("speed", "20"), ("hbm_capacity_GB", "96"), ("hbm_bandwidth_TBps", "4"),
+    ("kv_precision", "fp8"), ("weights_precision", "bf16"), ("hardware", "B200"), ("model", "Llama 3.1 70B"),
+    ("hardware", "H100 SXM"), ("model", "DeepSeek-V3"), ("batch", "64"), ("context", "8192"),
+)
+
+
+def open_calculator(b, base_url: str, query: str = "", width: int = 1280):
+    """A new page on the calculator (off-machine requests refused), once its first drawing is done."""
+    context = b.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+
+    def route(route_obj):
+        url = urlparse(route_obj.request.url)
+        if url.path.endswith("/favicon.ico"):  # the book has no icon: answer before Chromium logs a 404
+            route_obj.fulfill(status=204, body="")
+        elif route_obj.request.url.startswith(("data:", "blob:")) or url.hostname in ("127.0.0.1", "localhost"):
+            route_obj.continue_()
+        else:
+            route_obj.abort()
+
+    page.route("**/*", route)
+    page.goto(base_url + CALCULATOR_PAGE + query, wait_until="load")
+    page.wait_for_function("window.bookCalculator && document.querySelector('#calc-chart svg')", timeout=20000)
+    page.evaluate("window.bookCalculator.settled()")
+    return page
+
+
+@functools.cache
+def calculator_menus() -> frozenset[str]:
+    """The calculator's controls that are menus (the rows and every field with a fixed set of choices)."""
+    from lib.calculator import _fields
+
+    return frozenset({"hardware", "model"} | {n for n, f in _fields().items() if f["kind"] == "enum"})
+
+
+def set_control(page, name: str, value: str) -> None:
+    """Type into a field of the calculator, or pick an option of one of its menus, as a reader does."""
+    if name in calculator_menus():
+        page.select_option(f"#calc-{name}", value)
+    else:
+        page.fill(f"#calc-{name}", value)
+
+
+def calculator_redraw_ms(page) -> list[float]:
+    """Make :data:`CALCULATOR_CHANGES` on a loaded calculator page; return each redraw's time in milliseconds as
+    the page measures it (from the input event to the outputs written, the chart drawn and the page laid out)."""
+    page.evaluate("document.querySelectorAll('.book-calculator details').forEach(d => d.open = true)")
+    start = page.evaluate("window.bookCalculator.timings.length")
+    for name, value in CALCULATOR_CHANGES:
+        set_control(page, name, value)
+        page.evaluate("window.bookCalculator.settled()")
+    return page.evaluate(f"window.bookCalculator.timings.slice({start})")
+
+
 if __name__ == "__main__":
     import argparse
 

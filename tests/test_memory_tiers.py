@@ -80,7 +80,7 @@ def test_malformed_tier_row_names_the_column(data_copy):
 def test_cache_ledger_on_default_data_and_without_prices(data_copy):
     sel = data.selection()
     entries = {e.quantity: e for e in claims.derive("cache-tiers", sel)}
-    assert entries["drain time of spinning disk (median of rows)"].verdict == claims.FAILS
+    assert entries["drain time of spinning disk (median of distinct rows)"].verdict == claims.FAILS
     rewrite_cell(data_copy / "memory_tiers.csv", "H100 SXM HBM3", "price_USD", "")
     other = {e.quantity: e for e in claims.derive("cache-tiers", data.selection(data_dir=data_copy))}
     assert other["break-even residence in flash vs recompute (Gray)"].verdict == claims.NOT_DERIVED

@@ -206,34 +206,230 @@ def test_ledger_copes_without_the_lecture_row(data_copy):
     assert entries["price ratio of the fast mode (published)"].derived is None
     assert entries["price ratio of the fast mode (published)"].verdict == claims.NOT_DERIVED
     # the inverse problem falls back on the talk's pair
-    assert entries["KV share of the standard step that batch alone needs"].derived == pytest.approx(900 / 14)
+    assert entries["KV share of the standard step that batch alone needs (blackboard)"].derived == pytest.approx(900 / 14)
 
 
 def test_ledger_reports_an_infeasible_pair():
     from lib import claims
 
     sel = data.selection(hardware="H100 SXM", model="Llama 3.1 8B")
-    entry = next(e for e in claims.derive("fast-mode", sel) if e.quantity.startswith("standard batch"))
-    assert entry.derived is None and entry.verdict == claims.FAILS
+    entry = next(e for e in claims.derive("fast-mode", sel) if e.quantity.startswith("blackboard standard batch"))
+    assert entry.derived is None and entry.verdict == claims.SHAPE_FAILS and entry.kind == claims.STRUCTURAL
     assert "fast batch below" in entry.note
 
 
-def test_lecture_offer_is_6x_on_input_and_output_and_12x_input_above_200k():
-    offer = next(o for o in modes.load_offers() if o.name == modes.LECTURE_OFFER)
-    # Anthropic's fast-mode page: 30 / 150 USD per Mtok against 5 / 25; above 200K input tokens 60 / 225.
-    assert offer.fast_input_usd_per_Mtok / offer.standard_input_usd_per_Mtok == pytest.approx(6)
-    assert offer.fast_output_usd_per_Mtok / offer.standard_output_usd_per_Mtok == pytest.approx(6)
-    assert offer.long_context_multipliers() == pytest.approx((12, 9))
-    assert offer.long_context_min_tokens == 200_001 and offer.provenance == "primary"
+def test_ledger_marks_the_32k_standard_batch_as_outside_one_domain():
+    """#22: the blackboard's 32k standard batch needs 47 H100s against an 8-GPU domain: a shape that fails,
+    not a 'holds'."""
+    from lib import claims
+
+    entries = {e.quantity: e for e in claims.derive("fast-mode", data.selection())}
+    e = entries["blackboard standard batch at 32k fits one scale-up domain"]
+    assert e.kind == claims.STRUCTURAL and e.verdict == claims.SHAPE_FAILS
+    assert "need 47 × H100 SXM" in e.note
+    # the compute-bound branch with no KV at all gives the lecture's pair: standard at 2.5 B*, fast at B*/6
+    assert entries["blackboard pair with no KV at all: standard batch ÷ B*"].derived == pytest.approx(2.5)
 
 
-def test_input_prices_must_agree_with_the_multiplier(data_copy):
-    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "fast_input_usd_per_Mtok", "20")
-    with pytest.raises(DataError, match="fast ÷ standard input price = 4"):
+def test_slow_mode_entries_are_not_checked_holds():
+    """#22: "≤ 50% by construction" is a shape; the refined savings are scenarios with their sensitivity."""
+    from lib import claims
+
+    entries = claims.derive("slow-mode", data.selection())
+    assert all(e.kind != claims.CHECKED for e in entries)
+    bound = next(e for e in entries if e.quantity.startswith("blackboard saving"))
+    assert bound.verdict == claims.SHAPE_HOLDS and bound.derived <= 50 + 1e-9
+    refined = [e for e in entries if "refined" in e.quantity and e.quantity.startswith("saving")]
+    assert len(refined) == 4 and all(e.verdict == claims.SCENARIO for e in refined)
+    for e in refined:
+        ends = e.sensitivity[modes.WEIGHT_SHARE.name]
+        assert ends["high"]["derived"] > e.derived  # a bigger weight share leaves more to save
+
+
+# --- input prices of the offers -----------------------------------------------------------------------
+
+
+def test_offer_input_and_long_context_prices():
+    offers = {o.name: o for o in modes.load_offers()}
+    lecture = offers[modes.LECTURE_OFFER]
+    # $30 / $5 input and $150 / $25 output: 6× both; above 200k $60 and $225 against $5 / $25 short and
+    # $10 / $37.50 long: 12× and 9× of the short rates, 6× of the long ones.
+    assert lecture.input_price_ratio == pytest.approx(6.0) and lecture.output_price_ratio == pytest.approx(6.0)
+    assert lecture.long_ratios() == pytest.approx({"input vs standard short": 12.0, "output vs standard short": 9.0,
+                                                   "input vs standard long": 6.0, "output vs standard long": 6.0})
+    assert offers["GPT-5.5 Codex fast mode"].input_price_ratio is None  # credits, not prices per token
+
+
+def test_price_pairs_must_come_together(data_copy):
+    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "fast_input_usd_per_Mtok", "")
+    with pytest.raises(DataError) as err:
+        modes.load_offers(data_copy)
+    assert "fast_input_usd_per_Mtok" in str(err.value)
+
+
+def test_long_prices_need_their_threshold(data_copy):
+    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "long_context_min_tokens", "")
+    with pytest.raises(DataError, match="long_context_min_tokens"):
         modes.load_offers(data_copy)
 
 
-def test_long_context_tier_needs_all_its_columns(data_copy):
-    rewrite_cell(data_copy / "mode_offers.csv", modes.LECTURE_OFFER, "fast_output_long_usd_per_Mtok", "")
-    with pytest.raises(DataError, match="fast_output_long_usd_per_Mtok"):
-        modes.load_offers(data_copy)
+# --- the refined model: one standard mode -------------------------------------------------------------
+
+
+def test_standard_mode_by_hand(h100, dsv3):
+    # fp8 weights 671.025 GB; usable HBM 0.9 × 80 GB = 72 GB per H100; w = ½: n = ⌈671.025 / 36⌉ = 19.
+    sm = modes.standard_mode(h100, dsv3, np.array([32768.0, 131072.0]))
+    assert sm.chips == 19
+    # room 19 × 72 − 671.025 = 696.97 GB; fp8 MLA KV at 32k: 32,768 × 576 × 61 B = 1.1513 GB → 605 sequences
+    room = 19 * 72e9 - roofline.weight_storage_bytes(dsv3, sm.precisions)
+    assert sm.batch[0] == np.floor(room / (32768 * 576 * 61)) == 605
+    assert sm.batch[1] == np.floor(room / (131072 * 576 * 61))
+    # w = 1: the fewest chips that hold the weights (10), with room for a few sequences
+    assert modes.standard_mode(h100, dsv3, 32768, weight_share=1.0).chips == 10
+    with pytest.raises(ValueError):
+        modes.standard_mode(h100, dsv3, 1024, weight_share=0)
+
+
+def test_standard_mode_reports_a_context_that_does_not_fit(h100, llama70):
+    # Llama 3.1 70B, bf16 weights, w = ½: 4 H100s; a 1M-token fp8 KV cache (80 × 2 × 8 × 128 B per token =
+    # 164 GB) does not fit beside the weights.
+    sm = modes.standard_mode(h100, llama70, np.array([8192.0, 1_048_576.0]))
+    assert sm.chips == 4
+    assert list(sm.feasible) == [True, False]
+    assert np.isnan(sm.chip_seconds_per_token[1])
+
+
+# --- the refined fast mode ---------------------------------------------------------------------------
+
+
+def test_price_for_speed_solves_the_step_and_keeps_p_times_s(h100, dsv3):
+    sm = modes.standard_mode(h100, dsv3, 8192.0)
+    fast = modes.price_for_speed(h100, dsv3, float(sm.batch), 8192.0, 2.5, sm.chips)
+    assert bool(fast.feasible)
+    assert float(fast.standard_step_s / fast.fast_step_s) == pytest.approx(2.5, rel=1e-6)
+    # eq. fm-product on the refined model: P · S = B_s / B_f, and P is the ratio of accelerator-seconds per token
+    big = roofline.decode_step(h100, dsv3, float(sm.batch), 8192.0, precision=sm.precisions, chips=sm.chips)
+    small = roofline.decode_step(h100, dsv3, float(fast.fast_batch), 8192.0, precision=sm.precisions, chips=sm.chips)
+    assert float(fast.price_ratio) == pytest.approx(
+        float(small.chip_seconds_per_token / big.chip_seconds_per_token), rel=1e-6)
+    assert float(fast.price_ratio * fast.speed_ratio) == pytest.approx(float(sm.batch / fast.fast_batch))
+
+
+def test_price_for_speed_beyond_the_batch_one_ceiling_is_nan(h100, llama70):
+    # A dense model at short context: its step is the weight read at every batch up to the ridge, so the
+    # ceiling t(B_s) / t(1) is barely above 1 and no batch cut gives 2.5×.
+    fast = modes.price_for_speed(h100, llama70, 64.0, 1024.0, np.array([1.01, 2.5]), 2)
+    t64 = roofline.decode_step(h100, llama70, 64.0, 1024.0, kv_precision="fp8", chips=2).step_s
+    t1 = roofline.decode_step(h100, llama70, 1.0, 1024.0, kv_precision="fp8", chips=2).step_s
+    assert fast.speed_ceiling[0] == pytest.approx(float(t64 / t1))
+    assert bool(fast.feasible[0]) and not bool(fast.feasible[1])
+    with pytest.raises(ValueError):
+        modes.price_for_speed(h100, llama70, 0.5, 1024.0, 2.0, 2)
+
+
+def test_moe_batch_cut_speeds_up_even_without_kv(h100, dsv3):
+    """For a MoE model a smaller batch touches fewer experts: at context 0 a 15-fold cut from 15 sequences
+    is already faster than 2.5×, where the blackboard (every weight read at every step) gives no speed-up."""
+    speed = float(modes.speed_of_batch_cut(h100, dsv3, 15.0, 0.0, 15.0))
+    assert speed > 2.5
+    board = roofline.blackboard_decode_step(h100, dsv3, np.array([15.0, 1.0]), 0.0, chips=20)
+    assert float(board.step_s[0] / board.step_s[1]) == pytest.approx(1.0)
+
+
+def test_every_offer_solution_gives_the_pair(h100, dsv3):
+    solutions = modes.standard_batches_for_offer(h100, dsv3, 1024.0, 6.0, 2.5)
+    assert len(solutions) == 2  # one from expert touching, one from the compute-bound side
+    for sol in solutions:
+        fast = modes.price_for_speed(h100, dsv3, sol.standard_batch, 1024.0, 2.5, sol.chips_to_hold)
+        assert float(fast.price_ratio) == pytest.approx(6.0, rel=1e-3)
+        assert sol.fast_batch == pytest.approx(sol.standard_batch / 15, rel=1e-3)
+        assert sum(sol.saved.values()) == pytest.approx(1.0)
+        assert sol.chips_to_hold == int(roofline.chips_to_fit(dsv3, h100, sol.standard_batch, 1024.0,
+                                                              roofline.as_precisions(dsv3, None, "fp8")))
+    assert solutions[0].lever == "experts"
+    assert not solutions[0].fits_domain  # DeepSeek-V3's fp8 weights alone need 10 H100s
+
+
+# --- the latency floor --------------------------------------------------------------------------------
+
+
+def test_collective_latency_floor_by_hand(h100, dsv3):
+    # 61 layers × 2 collectives × 15 µs = 1.83 ms on a sharded replica; none on one chip
+    assert list(modes.collective_latency_floor_s(61, np.array([1, 8]))) == pytest.approx([0.0, 1.83e-3])
+    assert float(modes.collective_latency_floor_s(61, 8, per_collective_s=30e-6)) == pytest.approx(3.66e-3)
+    with pytest.raises(ValueError):
+        modes.collective_latency_floor_s(0, 8)
+    speed = modes.max_user_tokens_per_s(h100, dsv3, 0.0, np.array([10, 100, 10_000]))
+    one_chip = float(roofline.decode_step(h100, dsv3, 1.0, 0.0, kv_precision="fp8", chips=1).step_s)
+    assert speed[0] == pytest.approx(1 / (one_chip / 10 + 1.83e-3))
+    assert np.all(np.diff(speed) > 0) and np.all(speed < 1 / 1.83e-3)
+
+
+# --- slow mode on the refined model, batch APIs and the daily load curve --------------------------------
+
+
+def test_refined_plateau_is_below_every_batch_and_the_saving_in_range(h100, dsv3, llama70):
+    for model in (dsv3, llama70):
+        plateau = modes.refined_plateau_chip_seconds_per_token(h100, model, 32768.0)
+        cost = roofline.decode_step(h100, model, np.logspace(0, 6, 25), 32768.0, kv_precision="fp8",
+                                    chips=1).chip_seconds_per_token
+        assert np.all(cost >= plateau * (1 - 1e-9))
+        saving = modes.refined_slow_mode_saving(modes.standard_mode(h100, model, np.array([8192.0, 32768.0])))
+        assert np.all((saving >= 0) & (saving < 1))
+
+
+def test_batch_offers_load_and_validate(data_copy):
+    offers = modes.load_batch_offers()
+    assert {o.provider for o in offers} >= {"Anthropic", "OpenAI", "Google"}
+    assert all(o.price_multiplier == 0.5 and o.source.startswith("http") for o in offers)
+    rewrite_cell(data_copy / "batch_offers.csv", "OpenAI Batch API", "price_multiplier", "1.5")
+    with pytest.raises(DataError, match="price_multiplier"):
+        modes.load_batch_offers(data_copy)
+
+
+def test_daily_load_curve_and_the_utilisation_a_discount_implies():
+    # 1 + a cos(·) over 24 whole hours has mean 1 and peak 1 + a: u = 1 / (1 + a)
+    assert float(modes.daily_load_utilisation(modes.daily_load_curve(0.5))) == pytest.approx(1 / 1.5)
+    assert modes.daily_load_utilisation(modes.daily_load_curve(np.array([0.2, 1.0]))) == pytest.approx([1 / 1.2, 0.5])
+    # a 50% batch price is cost-based at u = 0.5 with no roofline saving, at u = 0.75 with a 1/3 saving
+    assert float(modes.trough_fill_price_ratio(0.5)) == pytest.approx(0.5)
+    assert float(modes.implied_interactive_utilisation(0.5, 1 / 3)) == pytest.approx(0.75)
+    assert float(modes.trough_fill_price_ratio(modes.implied_interactive_utilisation(0.5, 0.2), 0.2)) == \
+        pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        modes.trough_fill_price_ratio(1.5)
+    with pytest.raises(ValueError):
+        modes.daily_load_curve(-0.1)
+
+
+def test_blackboard_forward_problem_matches_the_closed_form(h100, llama70):
+    # memory-bound standard step of Llama 3.1 70B at 32k: the price of S follows eq. fm-share inverted
+    step = roofline.blackboard_decode_step(h100, llama70, 50.0, 32768.0, chips=1)
+    assert not bool(step.compute_bound)
+    phi = float(step.kv_s / step.step_s)
+    fast = modes.blackboard_price_for_speed(h100, llama70, 50.0, 32768.0, 1.5)
+    assert float(fast.price_ratio) == pytest.approx(float(modes.price_ratio_for(1.5, phi)), rel=1e-6)
+    # the ceiling is t(B_s) / t(1), just under 1 / (1 − φ)
+    assert float(fast.speed_ceiling) < 1 / (1 - phi)
+
+
+def test_one_standard_mode_caps_the_blackboard_near_one_over_w(h100, llama70, dsv3):
+    """#22: with the weights at w of a full HBM, the blackboard's memory-bound ceiling is about 1/w, so w = ½
+    allows no 2.5× fast mode there; on the refined model a MoE model's small batch reads few experts."""
+    for model in (llama70, dsv3):
+        sm = modes.standard_mode(h100, model, 32768.0, 0.5)
+        board = modes.blackboard_price_for_speed(h100, model, float(sm.batch), 32768.0, 2.5,
+                                                 *modes.blackboard_formats(model, h100))
+        assert float(board.speed_ceiling) == pytest.approx(2.0, rel=0.05)
+        assert not bool(board.feasible)
+    sm = modes.standard_mode(h100, dsv3, 32768.0, 0.5)
+    refined = modes.price_for_speed(h100, dsv3, float(sm.batch), 32768.0, 2.5, sm.chips)
+    assert float(refined.speed_ceiling) > 10 and bool(refined.feasible)
+
+
+def test_blackboard_formats_follow_the_release_formats(h100, dsv3, llama70, gptoss):
+    assert modes.blackboard_formats(dsv3, h100) == ("fp8", "fp8")
+    assert modes.blackboard_formats(llama70, h100) == ("bf16", "fp8")
+    # mxfp4 experts multiply in fp4, which an H100 lacks: the blackboard falls back to bf16
+    assert modes.blackboard_formats(gptoss, h100) == ("bf16", "fp8")
+    assert modes.blackboard_formats(gptoss, data.get_hardware("B200")) == ("fp4", "fp8")

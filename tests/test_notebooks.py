@@ -49,9 +49,9 @@ def test_glued_values_and_equation_numbers_in_the_download():
     text = _markdown(HTML / "notebooks" / NOTEBOOK)
     page = (HTML / "chapters" / "two-budgets.html").read_text(encoding="utf-8")
     assert "\\tag{" in text and "(eq-tb" not in text
-    # a glued value appears in the download exactly as on the page: "… need at least 17 accelerators"
-    m = re.search(r"need at least (\S+) accelerators", text)
-    assert m and f"need at least {m.group(1)} accelerators" in re.sub(r"<[^>]+>", "", page)
+    # a glued value appears in the download exactly as on the page: "… the KV caches of at most 680 sequences"
+    m = re.search(r"KV caches of at most (\S+) sequences", text)
+    assert m and f"KV caches of at most {m.group(1)} sequences" in re.sub(r"<[^>]+>", "", page)
 
 
 def test_downloaded_notebook_runs_in_a_fresh_environment(tmp_path):

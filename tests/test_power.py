@@ -227,3 +227,11 @@ def test_price_table_has_no_staging_mirror_or_memory_rows():
         assert "as remembered" not in p.notes and "from memory of" not in p.notes, p.name
         assert p.as_of >= "2022" and p.provenance in data.PROVENANCE
     assert sum(p.as_of >= "2025" for p in power.load_prices()) >= 6
+
+
+def test_radiator_is_a_third_of_a_football_pitch_per_megawatt():
+    from lib import claims, data
+    note = {e.quantity: e for e in claims.derive("space-datacentres", data.selection())}[
+        "radiator area per MW (one side, by radiation only)"].note
+    # 2,419 m² per MW against a 105 m × 68 m pitch (7,140 m²): 0.34, not one pitch
+    assert note.startswith(f"{2419.14 / (105 * 68):.2f} of a football pitch")

@@ -134,27 +134,91 @@ def test_ledger_copes_without_named_rows(data_copy):
     assert entries["Gemini 2.5 Pro input price premium above 200k"].verdict == claims.NOT_DERIVED
 
 
-def test_ended_offers_are_kept_as_dated_history():
+# --- ended offers ------------------------------------------------------------------------------------
+
+
+def test_ended_offers_are_history():
     prices = pricing.load_prices()
-    long = by_name(prices, "Claude Sonnet 4.6 (>200k)")
-    # 6 / 22.5 was the 1M-window beta's long-context rate; it ended when the window went to standard price.
-    assert (long.input_usd_per_Mtok, long.output_usd_per_Mtok, long.ended) == (6, 22.5, "2026-03-13")
-    assert not long.is_current and by_name(prices, "Claude Sonnet 4.6 (<=200k)").is_current
-    current = pricing.current_prices(prices)
-    assert long not in current and all(p.ended is None for p in current)
-    # The current sheet has no Sonnet 4.6 long-context tier: its 1M window is at the standard price.
-    assert not [s for s, l in pricing.tier_pairs(current) if s.model == "Claude Sonnet 4.6"]
-    assert [s for s, l in pricing.tier_pairs(prices) if s.model == "Claude Sonnet 4.6"]
+    ended = {p.name for p in pricing.ended_prices(prices)}
+    assert "Claude Sonnet 4.6 (>200k)" in ended
+    in_force = pricing.prices_in_force(prices)
+    assert len(in_force) == len(prices) - len(ended) and pricing.current_prices(prices) == in_force
+    assert "Claude Sonnet 4.6" in {s.model for s, _ in pricing.tier_pairs(prices)}
+    assert "Claude Sonnet 4.6" not in {s.model for s, _ in pricing.tier_pairs(in_force)}
 
 
-def test_gpt55_long_context_tier_is_2x_input_1_5x_output_with_its_cached_price():
-    prices = pricing.load_prices()
-    short, long = by_name(prices, "GPT-5.5 (<=272k)"), by_name(prices, "GPT-5.5 (>272k)")
-    assert pricing.long_context_premium(short, long) == pytest.approx((1.0, 0.5))
-    assert long.cached_input_usd_per_Mtok == pytest.approx(2 * short.cached_input_usd_per_Mtok)
-    assert "hivebook" not in long.source and "developers.openai.com" in long.source
+def test_bad_end_date_names_the_column(data_copy):
+    rewrite_cell(data_copy / "prices.csv", "Claude Sonnet 4.6 (>200k)", "ended", "March 2026")
+    with pytest.raises(DataError, match="ended"):
+        pricing.load_prices(data_copy)
 
 
-def test_every_price_is_dated_with_a_provenance():
-    for p in pricing.load_prices():
-        assert p.as_of and p.provenance in ("primary", "secondary", "estimate", "assumption"), p.name
+# --- the refined forms -------------------------------------------------------------------------------
+
+
+def test_refined_prefill_cost_by_hand(h100, llama70):
+    # An 8,192-token prompt of Llama 3.1 70B (bf16) on an H100: every operation is compute bound, so a prompt
+    # token costs [2 N P + 4 · 64 · 128 · 80 · P (P + 1) / 2] / (F P) accelerator-seconds.
+    p = 8192.0
+    flops = 2 * llama70.config_active_params * p + 4 * 64 * 128 * 80 * p * (p + 1) / 2
+    got = float(pricing.prefill_chip_seconds_per_token_refined(h100, llama70, p, batch=1))
+    # the default batches prompts up to PREFILL_TOKENS_PER_STEP tokens (2 here); compute bound, same cost
+    assert float(pricing.prefill_chip_seconds_per_token_refined(h100, llama70, p)) == pytest.approx(got, rel=1e-9)
+    assert got == pytest.approx(flops / (989e12 * p), rel=1e-9)
+    # the input premium across a step is the ratio of two such costs
+    premium = pricing.implied_long_context_premiums(h100, llama70, 100_000.0, 200_000.0)
+
+    def per_token(n):
+        return (2 * llama70.config_active_params + 4 * 64 * 128 * 80 * (n + 1) / 2) / 989e12
+
+    assert float(premium.input_ratio) == pytest.approx(per_token(200_000.0) / per_token(100_000.0), rel=1e-9)
+
+
+def test_refined_decode_and_ratio_use_the_standard_mode(h100, dsv3):
+    from lib import modes
+
+    sm = modes.standard_mode(h100, dsv3, 8192.0)
+    decode = float(pricing.decode_chip_seconds_per_token_refined(h100, dsv3, 8192.0))
+    assert decode == pytest.approx(float(sm.chip_seconds_per_token))
+    prefill = float(pricing.prefill_chip_seconds_per_token_refined(h100, dsv3, 8192.0))
+    assert float(pricing.decode_to_prefill_ratio_refined(h100, dsv3, 8192.0)) == pytest.approx(decode / prefill)
+    premium = pricing.implied_long_context_premiums(h100, dsv3, 200_000.0, 400_000.0)
+    both = pricing.decode_chip_seconds_per_token_refined(h100, dsv3, np.array([200_000.0, 400_000.0]))
+    assert float(premium.output_ratio) == pytest.approx(both[1] / both[0])
+    assert float(premium.input_ratio) > 1.0  # attention over the prompt: a cost the blackboard does not have
+    with pytest.raises(ValueError):
+        pricing.implied_long_context_premiums(h100, dsv3, 200_000.0, 100_000.0)
+
+
+def test_decode_ratio_is_not_robust_to_the_weight_share():
+    """#22: decode ÷ prefill at 8k depends on the weights' share of HBM enough to change its verdict."""
+    entries = {e.quantity: e for e in claims.derive("decode-5x-prefill", data.selection())}
+    for quantity in ("decode ÷ prefill cost per token (blackboard, 8k context)",
+                     "decode ÷ prefill cost per token (refined, 8k context)"):
+        e = entries[quantity]
+        assert e.robust is False
+        ends = e.sensitivity["weight share of usable HBM"]
+        assert ends["low"]["derived"] < e.derived < ends["high"]["derived"]
+
+
+def test_flash_drain_verdict_carries_its_spread():
+    entries = {e.quantity: e for e in claims.derive("cache-tiers", data.selection())}
+    flash = entries["drain time of flash (median of distinct rows)"]
+    assert flash.robust is False  # the fastest flash row holds loosely, the slowest does not
+    # the two 18.3-minute rows (7.68 TB at 7 GB/s, 30.72 TB at 28 GB/s) count once
+    from lib.derivations.prices_leak import distinct_drain_times_min
+    from lib.memory_tiers import load_memory_tiers
+    times = distinct_drain_times_min(load_memory_tiers(), "flash")
+    assert len(times) == 3 and times[1] == pytest.approx(7680 / 7 / 60)
+
+
+def test_prefill_batch_premium_by_hand(h100, llama70):
+    """A smaller prefill batch raises the cost of a prompt token only while one prompt is too short to amortise
+    the weight read: Llama 3.1 70B (bf16) on an H100."""
+    premium = pricing.prefill_batch_input_premium(h100, llama70, np.array([128.0, 16384.0]))
+    # 128 tokens alone: the step reads 141 GB of weights (memory bound); 64 × 128 = 8,192 tokens: compute bound
+    alone = 2 * llama70.config_total_params / 3.35e12 / 128
+    shared = 2 * llama70.config_active_params / 989e12
+    assert float(premium[0]) == pytest.approx(alone / shared, rel=0.05)
+    # 16k tokens alone are already compute bound: the same cost per token either way
+    assert float(premium[1]) == pytest.approx(1.0, rel=1e-9)

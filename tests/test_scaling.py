@@ -19,8 +19,12 @@ CHINCHILLA_FLOP = 6 * 70e9 * 1.4e12
 
 def test_table_loads_both_published_fits():
     laws = {law.name: law for law in scaling.load_loss_laws()}
-    assert laws["Hoffmann 2022 (approach 3)"] == LossLaw("Hoffmann 2022 (approach 3)", 1.69, 406.4, 410.7, 0.34, 0.28,
-                                                         2022, laws["Hoffmann 2022 (approach 3)"].source)
+    # The default Hoffmann row carries the unrounded TeX-source constants (Besiroglu et al. 2024); the paper's
+    # rounded ones are a separate sensitivity row.
+    hoffmann = laws["Hoffmann 2022 (approach 3)"]
+    assert (hoffmann.E, hoffmann.A, hoffmann.B, hoffmann.alpha, hoffmann.beta) == (1.6934, 406.4, 410.7, 0.3392, 0.2849)
+    rounded = laws["Hoffmann 2022 (approach 3 rounded)"]
+    assert rounded == LossLaw("Hoffmann 2022 (approach 3 rounded)", 1.69, 406.4, 410.7, 0.34, 0.28, 2022, rounded.source)
     epoch = laws["Epoch AI 2024 replication"]
     assert (epoch.E, epoch.A, epoch.B, epoch.alpha, epoch.beta) == (1.8172, 482.01, 2085.43, 0.3478, 0.3658)
     assert all(law.source for law in laws.values())
@@ -190,7 +194,7 @@ def test_missing_demand_row_is_a_data_error():
 def test_reader_data_without_the_tables_falls_back_to_the_book(data_copy):
     (data_copy / "scaling_laws.csv").unlink()
     (data_copy / "serving_demand.csv").unlink()
-    assert len(scaling.load_loss_laws(data_copy)) == 2
+    assert len(scaling.load_loss_laws(data_copy)) == len(scaling.load_loss_laws()) == 3
     assert "talk users" in scaling.load_serving_demand(data_copy)
 
 
@@ -228,3 +232,81 @@ def test_no_other_size_on_the_loss_curve_is_cheaper(log_served, shift, loss):
     best = float(scaling.train_serve_flop(n, d, served))
     if np.isfinite(other_d):
         assert float(scaling.train_serve_flop(other_n, other_d, served)) >= best * (1 - 1e-9)
+
+
+# ---------------------------------------------------------------- unrounded fits and Hoffmann et al.'s table 3
+
+HOFFMANN_UNROUNDED = LossLaw("Hoffmann unrounded", 1.6934, 406.4, 410.7, 0.3392, 0.2849)
+
+
+def test_rounding_moves_the_compute_optimal_ratio_from_59_to_93():
+    # at Chinchilla's budget: G = (alpha A / (beta B))^(1/(alpha+beta)), N = G (C/6)^(beta/(alpha+beta))
+    c6 = CHINCHILLA_FLOP / 6
+    s = 0.3392 + 0.2849
+    g = (0.3392 * 406.4 / (0.2849 * 410.7)) ** (1 / s)
+    n = g * c6 ** (0.2849 / s)
+    assert float(HOFFMANN_UNROUNDED.compute_optimal_tokens_per_param(CHINCHILLA_FLOP)) == pytest.approx(c6 / n / n)
+    assert float(HOFFMANN_UNROUNDED.compute_optimal_tokens_per_param(CHINCHILLA_FLOP)) == pytest.approx(59, abs=1)
+    assert float(HOFFMANN.compute_optimal_tokens_per_param(CHINCHILLA_FLOP)) == pytest.approx(93, abs=1)
+
+
+@pytest.mark.parametrize("law", [HOFFMANN, HOFFMANN_UNROUNDED, EPOCH])
+def test_compute_optimal_for_params_inverts_compute_optimal(law):
+    for c in (1e20, 5.76e23, 1e26):
+        n, d = law.compute_optimal(c)
+        c_back, d_back = law.compute_optimal_for_params(n)
+        assert float(c_back) == pytest.approx(c, rel=1e-9) and float(d_back) == pytest.approx(float(d), rel=1e-9)
+
+
+def test_table3_reproduction():
+    rows = scaling.load_compute_optimal_table()
+    assert len(rows) == 9 and rows[3].name == "67B" and rows[3].tokens == pytest.approx(1.5e12)
+    # the table is 6 N D to its rounding, except the 67B row (1.43T from its FLOPs, printed 1.5T)
+    for r in rows:
+        assert r.flops == pytest.approx(6 * r.params * r.tokens, rel=0.05 if r.name != "67B" else 0.06)
+    epoch = scaling.compute_optimal_token_errors(EPOCH, rows)
+    hoffmann = scaling.compute_optimal_token_errors(HOFFMANN_UNROUNDED, rows)
+    assert np.all(np.abs(epoch) < 0.35)        # Epoch's refit agrees with approach 1 to about a third
+    assert np.all(hoffmann > 0.2)              # the published approach-3 fit trains longer at every size
+    assert np.all(scaling.compute_optimal_token_errors(HOFFMANN, rows) > hoffmann)  # rounding makes it worse
+    # by hand at 67B for the Epoch fit: D = (C/6)/N with C/6 = (N/G)^((alpha+beta)/beta)
+    s = 0.3478 + 0.3658
+    g = (0.3478 * 482.01 / (0.3658 * 2085.43)) ** (1 / s)
+    d = (67e9 / g) ** (s / 0.3658) / 67e9
+    assert float(epoch[3]) == pytest.approx(d / 1.5e12 - 1)
+
+
+# ---------------------------------------------------------------- RL compute
+
+
+def test_rl_sigmoid_by_hand():
+    # at the midpoint half the gain; at 10x the midpoint with b = 1, 10/11 of it
+    assert float(scaling.rl_sigmoid(1e4, 0.2, 0.6, 1e4, 1.0)) == pytest.approx(0.4)
+    assert float(scaling.rl_sigmoid(1e5, 0.2, 0.6, 1e4, 1.0)) == pytest.approx(0.2 + 0.4 * 10 / 11)
+    assert float(scaling.rl_gain_per_decade(1e4, 0.2, 0.6, 1e4, 1.0)) == pytest.approx(0.4 * (10 / 11 - 0.5))
+    assert float(scaling.rl_peak_gain_per_decade(0.2, 0.6, 1.0)) == pytest.approx(0.4 * math.log(10) / 4)
+
+
+def test_where_sigmoid_and_log_linear_part():
+    # slope per decade 4 s (1 - s) of its peak; half at s = (2 + sqrt 2)/4, i.e. 10^(-b k) = 3 - 2 sqrt 2
+    k = float(scaling.rl_half_gain_decades(1.0))
+    assert k == pytest.approx(math.log10(3 + 2 * math.sqrt(2)))
+    s = float(scaling.rl_sigmoid(10 ** k, 0.0, 1.0, 1.0, 1.0))
+    assert 4 * s * (1 - s) == pytest.approx(0.5)
+    assert float(scaling.rl_half_gain_decades(2.0)) == pytest.approx(k / 2)
+    # the tangent line at the midpoint, 0.5 + peak slope x decades, reaches 1 after 2 / (b ln 10) decades
+    over = float(scaling.rl_loglinear_overshoot_decades(1.0))
+    assert 0.5 + float(scaling.rl_peak_gain_per_decade(0.0, 1.0, 1.0)) * over == pytest.approx(1.0)
+    assert float(scaling.rl_sigmoid(10 ** over, 0.0, 1.0, 1.0, 1.0)) < 0.9  # the sigmoid is still short of it
+
+
+def test_rl_table_loads_and_rejects_percentages(data_copy):
+    rl = scaling.load_rl_scaling()
+    assert rl["ScaleRL 8B dense: fitted asymptote A"] == 0.61
+    assert rl["DeepSeek-R1-Zero: RL GPU-hours"] == 512 * 198
+    rewrite_cell(data_copy / "rl_scaling.csv", "ScaleRL 8B dense: fitted asymptote A", "value", "61")
+    with pytest.raises(DataError) as info:
+        scaling.load_rl_scaling(data_copy)
+    assert info.value.problems[0].column == "value" and "pass rate" in info.value.problems[0].expected
+    with pytest.raises(ValueError):
+        scaling.rl_sigmoid(0.0, 0.1, 0.5, 1.0, 1.0)

@@ -1,4 +1,5 @@
-"""Charts for the chapter ``fast-mode``: the speed–cost frontier, the inverse problem, and the Slow Mode bound.
+"""Charts for the chapter ``fast-mode``: the speed–cost frontier, the price of a batch cut, the inverse problem,
+the Slow Mode saving and the daily load curve.
 
 The per-sequence constants come from :mod:`lib.roofline` and :mod:`lib.modes`; where a slider moves a
 curve, the chart re-evaluates the same equation in the browser (written next to the Python function it
@@ -11,123 +12,163 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import BOUND_COLORS, PALETTE
+from ..charts import BOUND_COLORS, PALETTE, vega_string
 from ..hardware import Hardware
 from ..models import Model
-from ..modes import ModeOffer, memory_bound_kv_share, price_ratio_for
-from ..roofline import compute_time_s, min_chips_for_weights, weight_read_time_s
-from ..units import bytes_per_element
+from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORMAT, ModeOffer,
+                     blackboard_formats, blackboard_price_for_speed, memory_bound_kv_share, price_for_speed, price_ratio_for,
+                     refined_slow_mode_saving, slow_mode_saving, standard_mode)
+from ..roofline import (HBM_RESERVE_FRACTION, as_precisions, blackboard_decode_step, chips_to_fit, decode_step)
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 61)))  # 1 … 100,000 sequences
 SPEED_GRID = np.round(np.linspace(1.0, 4.0, 61), 3)
-CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 41)))
 SHARE_FAMILY = (0.3, 0.5, 0.7, 0.8, 0.9)
 
 
-def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    numeric = frame.select_dtypes("number").columns
+def _round(frame: pd.DataFrame, digits: int = 4, keep: tuple[str, ...] = ("context", "w")) -> pd.DataFrame:
+    """Round numeric columns to ``digits`` significant digits for a small page, except the ``keep`` columns
+    that charts filter on by equality (32768 must stay 32768)."""
+    numeric = [c for c in frame.select_dtypes("number").columns if c not in keep]
     frame[numeric] = frame[numeric].apply(lambda c: c.map(lambda v: float(f"{v:.{digits}g}")))
     return frame
 
 
 # --------------------------------------------------------------------------------------------------
-# 1. The frontier: per-user speed against cost per token as the batch varies
+# 1. The frontier: per-user speed against cost per token as the batch varies, refined and blackboard
+
+#: Contexts the frontier chart offers (tokens).
+FRONTIER_CONTEXTS = (1024, 8192, 32768, 131072)
 
 
-def frontier_frame(hardware: Hardware, model: Model, precision: str = "bf16") -> pd.DataFrame:
-    """One row per batch: the one-accelerator per-sequence constants (µs) the browser combines with n and L.
+def frontier_frame(hardware: Hardware, model: Model, contexts=FRONTIER_CONTEXTS) -> pd.DataFrame:
+    """One row per (context, batch, model of the step): the one-accelerator step time (µs) and the bytes the
+    batch holds in HBM. Every time scales as 1 / n, so the browser forms the n-chip step t₁ / n + t_floor(n),
+    the speed and the cost, and drops the batches that do not fit n accelerators.
 
-    t(B) = max(B · c₁, t_w₁ + B · kv(L) / W) / n  (eq. fm-step with n chips; ``*_1`` are one-chip values)
-    """
-    per_layer = model.kv_bytes_per_token_per_layer()
-    return _round(pd.DataFrame({
-        "batch": BATCH_GRID,
-        "c1_us": float(compute_time_s(1, model.active_params, hardware.flops(precision), 1)) * 1e6,
-        "tw1_us": weight_read_time_s(model.total_params, bytes_per_element(precision), hardware.hbm_bandwidth_Bps, 1) * 1e6,
-        "kvfull_us": per_layer * model.full_attention_layers / hardware.hbm_bandwidth_Bps * 1e6,
-        "kvwin_us": per_layer * model.sliding_window_layers / hardware.hbm_bandwidth_Bps * 1e6,
-        "kv_bytes_full": per_layer * model.full_attention_layers,
-        "kv_bytes_win": per_layer * model.sliding_window_layers,
-    }))
+    ``model`` is ``refined`` (:func:`lib.roofline.decode_step`, release formats, fp8 KV) or ``blackboard``
+    (:func:`lib.roofline.blackboard_decode_step`, bf16, every weight read at every step)."""
+    rows = []
+    p = as_precisions(model, None, STANDARD_KV_FORMAT)
+    for L in contexts:
+        refined = decode_step(hardware, model, BATCH_GRID, float(L), p, chips=1)
+        board = blackboard_decode_step(hardware, model, BATCH_GRID, float(L), chips=1)
+        rows.append(pd.DataFrame({"context": L, "batch": BATCH_GRID, "step": "refined",
+                                  "t1_us": refined.step_s * 1e6, "bytes": refined.memory_needed_bytes,
+                                  "usable": 1.0 - HBM_RESERVE_FRACTION}))
+        rows.append(pd.DataFrame({"context": L, "batch": BATCH_GRID, "step": "blackboard",
+                                  "t1_us": board.step_s * 1e6,
+                                  "bytes": model.weight_bytes("bf16") + BATCH_GRID * model.kv_cache_bytes(float(L)),
+                                  "usable": 1.0}))
+    return _round(pd.concat(rows, ignore_index=True))
 
 
 def frontier_chart(hardware: Hardware, model: Model, default_context: float = 32_768,
-                   default_batch: float = 1024, default_chips: int | None = None,
-                   precision: str = "bf16") -> alt.LayerChart:
-    """Per-user tokens/s against accelerator-µs per token (log-log) as B runs 1 … 100k, with the weight-read
-    floor 1 / t_weights and the HBM-full speed 1 / T as rules. Sliders: context, batch (a marked point) and
-    replica size n (from the fewest chips that hold the weights)."""
-    frame = frontier_frame(hardware, model, precision)
-    n_min = min_chips_for_weights(model, hardware, precision)
-    window = float(model.sliding_window_tokens)
-    weight_bytes = model.weight_bytes(precision)
-    hbm = hardware.hbm_capacity_bytes
-    log_context = alt.param(name="fm_log2_context", value=float(np.log2(default_context)),
-                            bind=alt.binding_range(min=10, max=20, step=0.5, name="log₂ context length L (tokens) "))
-    log_batch = alt.param(name="fm_log2_batch", value=float(np.log2(default_batch)),
-                          bind=alt.binding_range(min=0, max=16, step=0.25, name="log₂ batch B (sequences) "))
+                   default_chips: int | None = None) -> alt.LayerChart:
+    """Per-user tokens/s against accelerator-µs per token (log-log) as B runs 1 … 100k, refined (solid) and
+    blackboard (dashed), only the batches whose weights and KV fit the replica. Controls: context, replica
+    size n and the latency per collective (the floor 2 · layers · t_coll of a sharded step)."""
+    frame = frontier_frame(hardware, model)
+    n_min = int(chips_to_fit(model, hardware, 0.0, 0.0, as_precisions(model, None, STANDARD_KV_FORMAT)))
+    context = alt.param(name="fm_context", value=int(default_context),
+                        bind=alt.binding_select(options=list(FRONTIER_CONTEXTS), name="context L (tokens) "))
     start = max(n_min, default_chips or n_min)
     chips = alt.param(name="fm_chips", value=start,
-                      bind=alt.binding_range(min=n_min, max=max(4 * n_min, 2 * start, n_min + 8), step=1,
+                      bind=alt.binding_range(min=n_min, max=max(8 * n_min, 2 * start, 72), step=1,
                                              name=f"accelerators per replica n (≥ {n_min} hold the weights) "))
-    calc = [
-        ("context", "pow(2, fm_log2_context)"),
-        ("kv1_us", f"datum.context * datum.kvfull_us + min(datum.context, {window}) * datum.kvwin_us"),
-        ("kv_bytes", f"datum.context * datum.kv_bytes_full + min(datum.context, {window}) * datum.kv_bytes_win"),
-        ("step_us", "max(datum.B * datum.c1_us, datum.tw1_us + datum.B * datum.kv1_us) / fm_chips"),
-        ("speed", "1e6 / datum.step_us"),
-        ("cost_us", "fm_chips * datum.step_us / datum.B"),
-        ("fits", f"({weight_bytes} + datum.B * datum.kv_bytes) <= fm_chips * {hbm} ? 'fits in HBM' : 'KV does not fit in HBM'"),
-        ("bound", "datum.B * datum.c1_us >= datum.tw1_us + datum.B * datum.kv1_us ? 'compute' : 'memory'"),
-    ]
-
-    def with_calc(chart):
-        for name, expr in calc:
-            chart = chart.transform_calculate(**{name: expr})
-        return chart
-
-    base = with_calc(alt.Chart(frame).transform_calculate(B="datum.batch"))
+    latency = alt.param(name="fm_coll_us", value=round(COLLECTIVE_LATENCY.value * 1e6),
+                        bind=alt.binding_range(min=0, max=30, step=1, name="latency per collective (µs) "))
+    hbm = hardware.hbm_capacity_bytes
+    floor = f"(fm_chips > 1 ? {model.layers * COLLECTIVES_PER_LAYER} * fm_coll_us : 0)"
+    base = (alt.Chart(frame)
+            .transform_filter("datum.context == fm_context")
+            .transform_filter(f"datum.bytes <= datum.usable * fm_chips * {hbm}")
+            .transform_calculate(step_us=f"datum.t1_us / fm_chips + {floor}")
+            .transform_calculate(speed="1e6 / datum.step_us", cost_us="fm_chips * datum.step_us / datum.batch"))
     x = alt.X("cost_us:Q", scale=alt.Scale(type="log"),
               axis=alt.Axis(title="cost per token (accelerator-µs, log)", format="~s"))
     y = alt.Y("speed:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="per-user speed (tokens/s, log)", format="~g"))
-    tooltip = [alt.Tooltip("batch:Q", format=",.0f", title="batch B"),
+    tooltip = [alt.Tooltip("step:N", title="step model"), alt.Tooltip("batch:Q", format=",.0f", title="batch B"),
                alt.Tooltip("speed:Q", format=",.3~g", title="tokens/s per user"),
-               alt.Tooltip("cost_us:Q", format=",.3~g", title="accelerator-µs per token"),
-               alt.Tooltip("bound:N"), alt.Tooltip("fits:N", title="HBM")]
-    line = base.mark_line(point=alt.OverlayMarkDef(size=18)).encode(
+               alt.Tooltip("cost_us:Q", format=",.3~g", title="accelerator-µs per token")]
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=16)).encode(
         x=x, y=y, order="batch:Q",
-        color=alt.Color("fits:N", title="batch",
-                        scale=alt.Scale(domain=["fits in HBM", "KV does not fit in HBM"],
-                                        range=[BOUND_COLORS["step"], "#bbbbbb"]),
+        color=alt.Color("step:N", title="step model", scale=alt.Scale(domain=["refined", "blackboard"],
+                                                                        range=[BOUND_COLORS["step"], "#9aa5b1"]),
                         legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("step:N", scale=alt.Scale(domain=["refined", "blackboard"], range=[[1, 0], [5, 3]]),
+                                  legend=None),
         tooltip=tooltip)
-    floor = (alt.Chart(frame.head(1))
-             .transform_calculate(speed="1e6 * fm_chips / datum.tw1_us", label="'weight-read floor 1 / t_weights'")
-             .mark_rule(color=BOUND_COLORS["weights"], strokeDash=[6, 3])
-             .encode(y="speed:Q", tooltip=[alt.Tooltip("speed:Q", format=",.3~g", title="max tokens/s per user")]))
-    floor_text = (alt.Chart(frame.head(1))
-                  .transform_calculate(speed="1e6 * fm_chips / datum.tw1_us", label="'weight-read floor: 1 / t_weights'")
-                  .mark_text(align="right", baseline="bottom", x=555, dy=-3, fontSize=11, color=BOUND_COLORS["weights"])
-                  .encode(y="speed:Q", text="label:N"))
-    drain = hardware.hbm_drain_time_s
-    full = (alt.Chart(pd.DataFrame({"speed": [round(1 / drain, 3)], "label": [f"HBM full: 1 / T = 1 / {drain * 1e3:.3g} ms"]}))
-            .mark_rule(color=BOUND_COLORS["kv"], strokeDash=[2, 2]).encode(y="speed:Q"))
-    full_text = (alt.Chart(pd.DataFrame({"speed": [round(1 / drain, 3)], "label": [f"HBM full: 1 / T = 1 / {drain * 1e3:.3g} ms"]}))
-                 .mark_text(align="right", baseline="top", x=555, dy=3, fontSize=11, color="#9a6b00")
-                 .encode(y="speed:Q", text="label:N"))
-    chosen = (with_calc(alt.Chart(frame.head(1)).transform_calculate(B="pow(2, fm_log2_batch)"))
-              .mark_point(size=160, filled=True, color=BOUND_COLORS["compute"])
-              .encode(x=x, y=y, tooltip=tooltip))
-    chosen_text = (with_calc(alt.Chart(frame.head(1)).transform_calculate(B="pow(2, fm_log2_batch)"))
-                   .transform_calculate(label="'B = ' + format(datum.B, ',.0f') + ': ' + format(datum.speed, ',.3~r') + ' tok/s, ' + format(datum.cost_us, ',.3~r') + ' µs per token'")
-                   .mark_text(align="left", dx=10, dy=-8, fontSize=12, color=BOUND_COLORS["compute"])
-                   .encode(x=x, y=y, text="label:N"))
-    return (line + floor + floor_text + full + full_text + chosen + chosen_text).add_params(
-        log_context, log_batch, chips).properties(
+    cap = (alt.Chart(pd.DataFrame({"one": [1]}))
+           .transform_calculate(speed=f"1e6 / ({floor})", label="'latency floor: 1 / (2 · layers · t_coll)'")
+           .transform_filter("isFinite(datum.speed)"))
+    cap_rule = cap.mark_rule(color=BOUND_COLORS["compute"], strokeDash=[6, 3]).encode(y="speed:Q")
+    cap_text = cap.mark_text(align="right", baseline="bottom", x=555, dy=-3, fontSize=11,
+                             color=BOUND_COLORS["compute"]).encode(y="speed:Q", text="label:N")
+    return (lines + cap_rule + cap_text).add_params(context, chips, latency).properties(
         title=alt.Title(f"{model.name} on {hardware.name}: per-user speed against cost per token",
-                        subtitle=["Each point is one batch size (1 … 100k); moving left along the curve is a bigger batch.",
-                                  "A fast mode moves up and right: faster, but each token takes more accelerator time."]),
+                        subtitle=["Each point is a batch that fits the replica; left along a curve is a bigger batch.",
+                                  "Solid: refined step; dashed: blackboard. Red: the collective-latency floor."]),
         width=560, height=340)
+
+
+# --------------------------------------------------------------------------------------------------
+# 1b. The price of a 2.5× fast mode from each standard batch, refined and blackboard
+
+PRICE_BATCH_GRID = np.unique(np.round(np.logspace(np.log10(2.5), 5, 60), 2))
+
+
+def price_frame(hardware: Hardware, model: Model, speed_ratio: float, contexts=FRONTIER_CONTEXTS) -> pd.DataFrame:
+    """Per context and standard batch B_s: the price ratio a batch cut giving ``speed_ratio`` implies (refined
+    and blackboard), and the accelerators that hold B_s's weights and KV (refined), against the domain."""
+    rows = []
+    p = as_precisions(model, None, STANDARD_KV_FORMAT)
+    for L in contexts:
+        refined = price_for_speed(hardware, model, PRICE_BATCH_GRID, float(L), speed_ratio, 1, p)
+        board = blackboard_price_for_speed(hardware, model, PRICE_BATCH_GRID, float(L), speed_ratio,
+                                           *blackboard_formats(model, hardware))
+        chips = chips_to_fit(model, hardware, PRICE_BATCH_GRID, float(L), p)
+        where = np.where(chips <= hardware.scale_up_domain_size, "fits one scale-up domain",
+                         "needs more than one domain")
+        rows.append(pd.DataFrame({"context": L, "batch": PRICE_BATCH_GRID, "step": "refined",
+                                  "price": refined.price_ratio, "chips": chips, "where": where}))
+        rows.append(pd.DataFrame({"context": L, "batch": PRICE_BATCH_GRID, "step": "blackboard",
+                                  "price": board.price_ratio, "chips": np.nan, "where": "blackboard"}))
+    frame = pd.concat(rows, ignore_index=True)
+    return _round(frame[np.isfinite(frame["price"])].reset_index(drop=True))
+
+
+def price_chart(hardware: Hardware, model: Model, speed_ratio: float, offer_price: float,
+                default_context: float = 32_768) -> alt.LayerChart:
+    """Price ratio a batch cut giving S× needs, against the standard batch (log-log), refined points coloured
+    by whether their replica fits one scale-up domain, the blackboard as a dashed line, the offer's price as a
+    rule; a context selector."""
+    frame = price_frame(hardware, model, speed_ratio)
+    context = alt.param(name="fp_context", value=int(default_context),
+                        bind=alt.binding_select(options=list(FRONTIER_CONTEXTS), name="context L (tokens) "))
+    base = alt.Chart(frame).transform_filter("datum.context == fp_context")
+    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="standard batch B_s (sequences, log)",
+                                                                     format="~s"))
+    y = alt.Y("price:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title=f"price ratio for {speed_ratio:g}× (log)",
+                                                                     format="~g"))
+    board = base.transform_filter("datum.step == 'blackboard'").mark_line(color="#9aa5b1", strokeDash=[5, 3]).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("price:Q", format=".3~g")])
+    refined = base.transform_filter("datum.step == 'refined'").mark_line(
+        color=BOUND_COLORS["step"], point=alt.OverlayMarkDef(size=26)).encode(
+        x=x, y=y,
+        tooltip=[alt.Tooltip("batch:Q", format=",.0f", title="B_s"), alt.Tooltip("price:Q", format=".3~g"),
+                 alt.Tooltip("chips:Q", title=f"{hardware.name}s to hold B_s"), "where:N"])
+    domain_points = base.transform_filter("datum.step == 'refined'").mark_point(size=40, filled=True).encode(
+        x=x, y=y, color=alt.Color("where:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=300),
+                                  scale=alt.Scale(domain=["fits one scale-up domain", "needs more than one domain"],
+                                                  range=[PALETTE[2], PALETTE[1]])))
+    rule = alt.Chart(pd.DataFrame({"price": [offer_price], "t": [f"published: {offer_price:g}×"]}))
+    offer = rule.mark_rule(strokeDash=[2, 2], color="#444").encode(y="price:Q") + rule.mark_text(
+        align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="price:Q", text="t:N")
+    return (board + refined + domain_points + offer).add_params(context).properties(
+        title=alt.Title(f"{model.name} on {hardware.name}: the price a {speed_ratio:g}× batch cut implies",
+                        subtitle=["Solid: refined, coloured by the replica the standard batch needs; dashed: blackboard.",
+                                  "Where the solid line crosses the published price, batch size alone explains it."]),
+        width=560, height=320)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -195,39 +236,142 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
 
 
 # --------------------------------------------------------------------------------------------------
-# 3. Slow Mode: the saving past B* against context, every model on one accelerator
+# 3. Slow Mode: the saving from unlimited batching past the standard mode, against context
+
+SLOW_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 25)))
+WEIGHT_SHARE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def slow_frame(hardware: Hardware, models: list[Model], precision: str = "bf16") -> pd.DataFrame:
-    """Per model and context: c (compute) and k (KV) per token on one accelerator (µs); the browser forms the
-    saving 1 − max(c, k) / max(c, c/h + k) for the headroom h the reader picks (eq. fm-slow)."""
+def slow_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
+    """Per model, weight share w and context: the refined saving of unlimited batching past the standard mode
+    (%), where the standard replica holds a sequence; and the blackboard's saving past B* (w plays no part)."""
     rows = []
     for m in models:
-        c = 2 * m.active_params / hardware.flops(precision) * 1e6
-        k = m.kv_cache_bytes(CONTEXT_GRID) / hardware.hbm_bandwidth_Bps * 1e6
-        rows.append(pd.DataFrame({"model": m.name, "context": CONTEXT_GRID, "c_us": c, "k_us": k}))
-    return _round(pd.concat(rows, ignore_index=True))
+        if not m.has_config:
+            continue
+        for w in WEIGHT_SHARE_GRID:
+            sm = standard_mode(hardware, m, SLOW_CONTEXT_GRID, w)
+            rows.append(pd.DataFrame({"model": m.name, "w": w, "context": SLOW_CONTEXT_GRID, "step": "refined",
+                                      "saving": 100 * refined_slow_mode_saving(sm)}))
+        rows.append(pd.DataFrame({"model": m.name, "w": -1.0, "context": SLOW_CONTEXT_GRID, "step": "blackboard",
+                                  "saving": 100 * slow_mode_saving(hardware, m, SLOW_CONTEXT_GRID)}))
+    frame = pd.concat(rows, ignore_index=True)
+    return _round(frame[np.isfinite(frame["saving"])].reset_index(drop=True))
 
 
-def slow_chart(hardware: Hardware, models: list[Model], default_model: str) -> alt.LayerChart:
-    """Largest Slow Mode saving (%) against context (log x) for each model on ``hardware``; a slider sets the
-    standard mode's batch as a multiple h of B*; the selected model is drawn thick."""
+def slow_chart(hardware: Hardware, models: list[Model], default_model: str,
+               default_share: float = 0.5) -> alt.LayerChart:
+    """Largest Slow Mode saving (%) against context (log x): refined, from the standard mode at the slider's
+    weight share w, one line per model (the selected one thick), and the blackboard's bound past B* for the
+    selected model (dashed); batch APIs' 50% as a rule."""
     frame = slow_frame(hardware, models)
-    headroom = alt.param(name="fm_headroom", value=1.0,
-                         bind=alt.binding_range(min=1, max=4, step=0.25, name="standard batch = h × B*, h "))
-    base = (alt.Chart(frame)
-            .transform_calculate(saving="100 * (1 - max(datum.c_us, datum.k_us) / max(datum.c_us, datum.c_us / fm_headroom + datum.k_us))"))
-    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[1024, 1_048_576], nice=False), axis=alt.Axis(title="context length L (tokens, log)", format="~s"))
-    y = alt.Y("saving:Q", scale=alt.Scale(domain=[0, 50]), axis=alt.Axis(title="largest saving per token (%)"))
-    lines = base.mark_line().encode(
+    share = alt.param(name="sm_share", value=default_share,
+                      bind=alt.binding_range(min=0.1, max=0.8, step=0.1, name="weights' share of usable HBM w "))
+    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[1024, 1_048_576], nice=False),
+              axis=alt.Axis(title="context length L (tokens, log)", format="~s"))
+    y = alt.Y("saving:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(title="largest saving per token (%)"))
+    refined = (alt.Chart(frame).transform_filter("datum.step == 'refined'")
+               .transform_filter("abs(datum.w - sm_share) < 0.01"))
+    lines = refined.mark_line().encode(
         x=x, y=y, detail="model:N",
-        color=alt.condition(f"datum.model == '{default_model}'", alt.value(BOUND_COLORS["compute"]), alt.value("#9aa5b1")),
-        strokeWidth=alt.condition(f"datum.model == '{default_model}'", alt.value(3), alt.value(1.2)),
+        color=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(BOUND_COLORS["compute"]),
+                            alt.value("#9aa5b1")),
+        strokeWidth=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(3), alt.value(1.2)),
         tooltip=["model:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("saving:Q", format=".3~g", title="saving (%)")])
-    marks = (alt.Chart(pd.DataFrame({"context": [8192, 32768, 131072, 200000]}))
-             .mark_rule(color="#666", strokeDash=[2, 3]).encode(x="context:Q"))
-    return (lines + marks).add_params(headroom).properties(
-        title=alt.Title(f"Slow Mode on {hardware.name}: the most batching past B* can save",
-                        subtitle=[f"Thick: {default_model}; grey: the other models. Dotted rules: 8k, 32k, 128k, 200k.",
-                                  "At h = 1 the saving is min(c, k) / (c + k): never more than half."]),
+    board = (alt.Chart(frame).transform_filter(f"datum.step == 'blackboard' && datum.model == '{default_model}'")
+             .mark_line(color=BOUND_COLORS["compute"], strokeDash=[5, 3], strokeWidth=1.5)
+             .encode(x=x, y=y, tooltip=["model:N", alt.Tooltip("saving:Q", format=".3~g", title="blackboard saving (%)")]))
+    api = alt.Chart(pd.DataFrame({"saving": [50.0], "t": ["batch APIs: 50% off"]}))
+    api_layer = api.mark_rule(color="#444", strokeDash=[2, 2]).encode(y="saving:Q") + api.mark_text(
+        align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="saving:Q", text="t:N")
+    return (lines + board + api_layer).add_params(share).properties(
+        title=alt.Title(f"Slow Mode on {hardware.name}: the most unlimited batching can save",
+                        subtitle=[f"Solid: refined, from the standard mode at weight share w (thick: {default_model}).",
+                                  "Dashed: the blackboard's bound past B*. A line stops where no sequence fits."]),
         width=560, height=300)
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. The daily load curve: capacity sized for the peak, batch work in the troughs
+
+DAY_GRID = np.round(np.linspace(0.0, 24.0, 97), 3)
+
+
+def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.LayerChart:
+    """Interactive demand over a day (1 + a cos(2π (h − 14) / 24), :func:`lib.modes.daily_load_curve`), the
+    capacity sized for its peak, and the idle capacity batch work can fill; the text gives u = 1 / (1 + a)
+    and the cost-based batch price ratio u · (1 − s) (:func:`lib.modes.trough_fill_price_ratio`)."""
+    swing = alt.param(name="lc_swing", value=default_swing,
+                      bind=alt.binding_range(min=0.0, max=1.0, step=0.05, name="daily swing a "))
+    saving = alt.param(name="lc_saving", value=round(default_saving_pct),
+                       bind=alt.binding_range(min=0, max=60, step=1, name="roofline saving of a big batch s (%) "))
+    base = (alt.Chart(pd.DataFrame({"hour": DAY_GRID}))
+            .transform_calculate(load="max(0, 1 + lc_swing * cos(2 * PI * (datum.hour - 14) / 24))",
+                                 peak="1 + lc_swing"))
+    x = alt.X("hour:Q", scale=alt.Scale(domain=[0, 24], nice=False), axis=alt.Axis(title="hour of day", values=list(range(0, 25, 3))))
+    y = alt.Y("load:Q", scale=alt.Scale(domain=[0, 2]), axis=alt.Axis(title="demand ÷ daily mean"))
+    idle = base.mark_area(color=PALETTE[3], opacity=0.45).encode(x=x, y=y, y2="peak:Q")
+    busy = base.mark_area(color=PALETTE[0], opacity=0.55).encode(x=x, y=y)
+    peak = base.mark_rule(color="#444", strokeDash=[4, 3]).encode(y="mean(peak):Q")
+    text = (alt.Chart(pd.DataFrame({"one": [1]}))
+            .transform_calculate(u="1 / (1 + lc_swing)")
+            .transform_calculate(label="'interactive utilisation u = ' + format(datum.u, '.0%') + '; cost-based "
+                                       "batch price = u · (1 − s) = ' + format(datum.u * (1 - lc_saving / 100), '.0%')")
+            .mark_text(align="left", x=6, y=12, fontSize=12).encode(text="label:N"))
+    return (idle + busy + peak + text).add_params(swing, saving).properties(
+        title=alt.Title("Batch work fills the capacity the daily peak leaves idle",
+                        subtitle=["Blue: interactive demand; gold: idle capacity under the peak-sized fleet,",
+                                  "where batch tokens run at u of an interactive token's cost; a big batch saves s more."]),
+        width=560, height=260)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only; every number comes from lib.modes and lib.roofline)
+
+
+def _fmt_ratio(v: float) -> str:
+    return "—" if not np.isfinite(v) else f"{v:.3g}×"
+
+
+def standard_mode_table(hardware: Hardware, model: Model, contexts, speed_ratio: float,
+                        weight_share: float) -> pd.DataFrame:
+    """At the one standard mode and each context: the replica, the batch, and what a batch cut to
+    ``speed_ratio`` gives on each step model (the most speed a cut can give, and the price of the speed)."""
+    ctx = np.asarray(contexts, dtype=float)
+    sm = standard_mode(hardware, model, ctx, weight_share)
+    b = np.maximum(sm.batch, 1.0)
+    refined = price_for_speed(hardware, model, b, ctx, speed_ratio, sm.chips, sm.precisions)
+    board = blackboard_price_for_speed(hardware, model, b, ctx, speed_ratio, *blackboard_formats(model, hardware))
+    rows = []
+    for i, L in enumerate(ctx):
+        ok = bool(sm.feasible[i])
+        rows.append({"context L": f"{L:,.0f}", f"n × {hardware.name}": f"{sm.chips}",
+                     "standard batch B_s": f"{sm.batch[i]:,.0f}" if ok else "none fits",
+                     "most speed, blackboard": _fmt_ratio(float(board.speed_ceiling[i])) if ok else "—",
+                     "most speed, refined": _fmt_ratio(float(refined.speed_ceiling[i])) if ok else "—",
+                     f"price for {speed_ratio:g}×, blackboard": _fmt_ratio(float(board.price_ratio[i])) if ok else "—",
+                     f"price for {speed_ratio:g}×, refined": _fmt_ratio(float(refined.price_ratio[i])) if ok else "—"})
+    return pd.DataFrame(rows)
+
+
+def solutions_table(hardware: Hardware, model: Model, contexts, price_ratio: float,
+                    speed_ratio: float) -> pd.DataFrame:
+    """Every standard batch that makes (P, S) a batch effect on the refined model, per context, with the
+    replica it needs and the part of the step whose shrinking gives the speed."""
+    from ..modes import speed_of_batch_cut, standard_batches_for_offer
+
+    rows = []
+    beta = price_ratio * speed_ratio
+    for L in contexts:
+        sols = standard_batches_for_offer(hardware, model, float(L), price_ratio, speed_ratio)
+        if not sols:
+            grid = np.logspace(np.log10(beta), 6, 121)
+            speeds = speed_of_batch_cut(hardware, model, grid, float(L), beta)
+            rows.append({"context L": f"{L:,}", "standard B_s": "none",
+                         "note": f"every {beta:g}-fold cut gives {np.nanmin(speeds):.2f}× to {np.nanmax(speeds):.3g}×"})
+        for sol in sols:
+            rows.append({"context L": f"{L:,}", "standard B_s": f"{sol.standard_batch:,.0f}",
+                         "fast B_f": f"{sol.fast_batch:,.1f}", f"{hardware.name}s to hold B_s": f"{sol.chips_to_hold}",
+                         "one scale-up domain": "yes" if sol.fits_domain else "no",
+                         "speed comes from": f"{sol.lever} ({sol.saved[sol.lever]:.0%} of the time saved)"})
+    return pd.DataFrame(rows).fillna("")

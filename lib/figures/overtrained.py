@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..charts import PALETTE
-from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
+from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty, rl_peak_gain_per_decade, rl_sigmoid
 
 #: Effective served tokens, 1e9 … 1e18, 30 points per decade.
 T_EFF_GRID = np.logspace(9, 18, 271)
@@ -150,3 +150,52 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
         title=alt.Title("How long does it take to serve a training corpus?",
                         subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),
         width=560, height=340)
+
+
+RL_EXPONENTS = np.round(np.arange(0.3, 3.01, 0.1), 2)
+RL_DECADES = np.round(np.linspace(-3.0, 3.0, 61), 3)
+
+
+def rl_shape_frame() -> pd.DataFrame:
+    """The sigmoid of RL compute, normalised: the share of its total gain (R − R_0)/(R_∞ − R_0) against decades of
+    compute from the midpoint, for a grid of exponents b; beside it the log-linear line tangent at the midpoint
+    (long form: curve, b, decades, share)."""
+    rows = []
+    for b in RL_EXPONENTS:
+        compute = 10.0 ** RL_DECADES
+        sigmoid = rl_sigmoid(compute, 0.0, 1.0, 1.0, b)
+        tangent = 0.5 + float(rl_peak_gain_per_decade(0.0, 1.0, b)) * RL_DECADES
+        rows.append(pd.DataFrame({"curve": "sigmoid (Khatri et al.)", "b": b, "decades": RL_DECADES, "share": sigmoid}))
+        keep = (tangent >= -0.25) & (tangent <= 1.25)
+        rows.append(pd.DataFrame({"curve": "log-linear reading", "b": b, "decades": RL_DECADES[keep], "share": tangent[keep]}))
+    return _round(pd.concat(rows, ignore_index=True))
+
+
+def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
+    """The sigmoid against the log-linear line through its midpoint, with an exponent slider; the ceiling at 100%
+    of the gain is a rule."""
+    b = alt.param(name="rl_b", value=float(default_exponent),
+                  bind=alt.binding_range(min=float(RL_EXPONENTS[0]), max=float(RL_EXPONENTS[-1]), step=0.1,
+                                         name="exponent b "))
+    curves = ["sigmoid (Khatri et al.)", "log-linear reading"]
+    lines = (
+        alt.Chart(rl_shape_frame())
+        .transform_filter("abs(datum.b - rl_b) < 0.001")
+        .mark_line()
+        .encode(
+            x=alt.X("decades:Q", axis=alt.Axis(title="decades of RL compute from the midpoint, log₁₀(C / C_mid)")),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[-0.25, 1.25]),
+                    axis=alt.Axis(title="share of the sigmoid's total gain", format=".0%")),
+            color=alt.Color("curve:N", title=None, scale=alt.Scale(domain=curves, range=[PALETTE[0], PALETTE[1]]),
+                            legend=alt.Legend(orient="bottom")),
+            strokeDash=alt.StrokeDash("curve:N", scale=alt.Scale(domain=curves, range=[[1, 0], [5, 3]]), legend=None),
+            tooltip=["curve:N", alt.Tooltip("decades:Q", format=".2f"), alt.Tooltip("share:Q", format=".0%")],
+        )
+    )
+    ceiling = alt.Chart(pd.DataFrame({"share": [1.0]})).mark_rule(color="#555", strokeDash=[2, 2]).encode(y="share:Q")
+    return (lines + ceiling).add_params(b).properties(
+        title=alt.Title("RL compute: the fitted sigmoid against a straight line on a log axis",
+                        subtitle=["Dotted rule: the fitted ceiling R_∞.",
+                                  "The two agree near the midpoint and part on either side of it."]),
+        width=520, height=280,
+    )

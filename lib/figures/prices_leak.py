@@ -1,4 +1,5 @@
-"""Charts for the chapter ``prices-leak``: the 200k breakpoint, decode ÷ prefill cost, and memory tiers.
+"""Charts for the chapter ``prices-leak``: the 200k breakpoint, decode ÷ prefill cost, the long-context step
+from both sides, and memory tiers.
 
 Every curve is computed by :mod:`lib.pricing` / :mod:`lib.memory_tiers` formulas; where a slider moves a
 curve, the chart re-evaluates the same equation in the browser (the expression is written next to the
@@ -15,7 +16,8 @@ from ..charts import PALETTE
 from ..hardware import Hardware
 from ..memory_tiers import MemoryTier
 from ..models import Model
-from ..pricing import breakpoint_kv_bytes_per_token, decode_to_prefill_cost_ratio, replica_chips
+from ..pricing import (breakpoint_kv_bytes_per_token, decode_to_prefill_cost_ratio, decode_to_prefill_ratio_refined,
+                       implied_long_context_premiums)
 from ..units import COMPUTE_PRECISIONS, bytes_per_element
 
 ACTIVE_GRID = np.logspace(9, np.log10(2e12), 24)  # 1B … 2T active parameters
@@ -94,47 +96,108 @@ def breakpoint_chart(hardware: list[Hardware], models: list[Model], default_hard
         width=560, height=340)
 
 
+RATIO_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 21)))
+RATIO_SHARES = (0.2, 0.35, 0.5, 0.65, 0.8)
+
+
 def decode_ratio_frame(hardware: list[Hardware], model: Model) -> pd.DataFrame:
-    """Decode ÷ prefill cost per token against context for every accelerator, at bf16 and fp8 (where supported)."""
+    """Decode ÷ prefill cost per token against context, per accelerator and weight share w: refined
+    (:func:`lib.pricing.decode_to_prefill_ratio_refined`, the standard mode) and blackboard
+    (:func:`lib.pricing.decode_to_prefill_cost_ratio`, fp8 where supported). Points where the replica holds
+    no sequence are dropped."""
     rows = []
     for hw in hardware:
-        for prec in ("bf16", "fp8"):
-            if hw.supports(prec):
-                ratio = decode_to_prefill_cost_ratio(hw, model, CONTEXT_GRID, prec, prec)
-                rows.append(pd.DataFrame({"hardware": hw.name, "precision": prec, "context": CONTEXT_GRID,
-                                          "ratio": ratio, "chips": replica_chips(model, hw, prec)}))
+        prec = "fp8" if hw.supports("fp8") else "bf16"
+        for w in RATIO_SHARES:
+            board = decode_to_prefill_cost_ratio(hw, model, RATIO_CONTEXT_GRID, prec, prec, weight_share=w)
+            rows.append(pd.DataFrame({"hardware": hw.name, "w": w, "step": "blackboard", "context": RATIO_CONTEXT_GRID,
+                                      "ratio": board}))
+            if model.has_config:
+                refined = decode_to_prefill_ratio_refined(hw, model, RATIO_CONTEXT_GRID, w)
+                rows.append(pd.DataFrame({"hardware": hw.name, "w": w, "step": "refined",
+                                          "context": RATIO_CONTEXT_GRID, "ratio": refined}))
     frame = pd.concat(rows, ignore_index=True)
     return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True))
 
 
-def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware: str, price_ratio: float
-                       ) -> alt.LayerChart:
-    """Decode ÷ prefill cost per token against context (log-log), one line per accelerator (the chosen one
-    highlighted), with the price sheets' median output ÷ input ratio as a rule."""
+def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware: str, price_ratio: float,
+                       default_share: float = 0.5) -> alt.LayerChart:
+    """Decode ÷ prefill cost per token against context (log-log) for the chosen accelerator, refined (solid)
+    and blackboard (dashed), the other accelerators' refined lines in grey, the price sheets' median output ÷
+    input ratio as a rule; selectors for the accelerator and the weight share w."""
     frame = decode_ratio_frame(hardware, model)
     names = list(dict.fromkeys(frame["hardware"]))
     pick = alt.param(name="dr_hardware", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
-    prec = alt.param(name="dr_precision", value="fp8",
-                     bind=alt.binding_select(options=["bf16", "fp8"], name="Precision (weights, FLOP/s, KV) "))
-    base = alt.Chart(frame).transform_filter("datum.precision == dr_precision")
-    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[float(CONTEXT_GRID[0]), float(CONTEXT_GRID[-1])],
-                                           nice=False),
+    share = alt.param(name="dr_share", value=default_share,
+                      bind=alt.binding_select(options=list(RATIO_SHARES), name="weights' share of HBM w "))
+    base = alt.Chart(frame).transform_filter("abs(datum.w - dr_share) < 0.001")
+    x = alt.X("context:Q", scale=alt.Scale(type="log", domain=[float(RATIO_CONTEXT_GRID[0]),
+                                                               float(RATIO_CONTEXT_GRID[-1])], nice=False),
               axis=alt.Axis(title="context L (tokens, log)", format="~s"))
     y = alt.Y("ratio:Q", scale=alt.Scale(type="log"),
               axis=alt.Axis(title="decode ÷ prefill cost per token (log)", format="~g"))
-    others = base.transform_filter("datum.hardware != dr_hardware").mark_line(color="#c9c9c9", strokeWidth=1.2).encode(
-        x=x, y=y, detail="hardware:N", tooltip=["hardware:N", alt.Tooltip("context:Q", format=",.0f"),
-                                                alt.Tooltip("ratio:Q", format=".3~g")])
-    chosen = base.transform_filter("datum.hardware == dr_hardware").mark_line(color=PALETTE[1], strokeWidth=3).encode(
-        x=x, y=y, tooltip=["hardware:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("ratio:Q", format=".3~g"),
-                           alt.Tooltip("chips:Q", title="replica (accelerators)")])
+    tip = ["hardware:N", "step:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("ratio:Q", format=".3~g")]
+    others = base.transform_filter("datum.hardware != dr_hardware && datum.step == 'refined'").mark_line(
+        color="#d5d5d5", strokeWidth=1).encode(x=x, y=y, detail="hardware:N", tooltip=tip)
+    chosen = base.transform_filter("datum.hardware == dr_hardware").mark_line(color=PALETTE[1], strokeWidth=2.5).encode(
+        x=x, y=y, strokeDash=alt.StrokeDash("step:N", scale=alt.Scale(domain=["refined", "blackboard"],
+                                                                        range=[[1, 0], [5, 3]]),
+                                            legend=alt.Legend(orient="bottom", title="step model")), tooltip=tip)
     rule = alt.Chart(pd.DataFrame({"r": [price_ratio], "t": [f"price sheets: output ÷ input ≈ {price_ratio:.3g}×"]}))
-    price = rule.mark_rule(strokeDash=[6, 3], color="#444").encode(y="r:Q") + rule.mark_text(
+    price = rule.mark_rule(strokeDash=[2, 2], color="#444").encode(y="r:Q") + rule.mark_text(
         align="left", dx=4, dy=-7, x=4, fontSize=11, color="#444").encode(y="r:Q", text="t:N")
-    return (others + chosen + price).add_params(pick, prec).properties(
+    return (others + chosen + price).add_params(pick, share).properties(
         title=alt.Title(f"{model.name}: what a decode token costs against a prefill token",
-                        subtitle=["Replica: weights fill half the HBM; decode batch: as many sequences as the rest "
-                                  "holds;", "prefill at its compute floor 2·N_active/F. Grey: the other accelerators."]),
+                        subtitle=["Weights fill a share w of HBM, KV the rest. Solid: refined (prefill with its attention);",
+                                  "dashed: blackboard (prefill at 2·N_active/F). Grey: other accelerators, refined."]),
+        width=560, height=320)
+
+
+PREMIUM_LONG_GRID = np.round(np.logspace(np.log10(2.2e5), np.log10(1e6), 16), -3)
+
+
+def premium_frame(hardware: Hardware, models: list[Model], short_tokens: float) -> pd.DataFrame:
+    """Per model and long-tier prompt length: the input and output premiums a long-context tier implies
+    (:func:`lib.pricing.implied_long_context_premiums`, %), and the blackboard's output premium."""
+    rows = []
+    for m in models:
+        if not m.has_config:
+            continue
+        prem = implied_long_context_premiums(hardware, m, short_tokens, PREMIUM_LONG_GRID)
+        for side, values in (("input (refined, prefill)", prem.input_ratio),
+                             ("output (refined, decode)", prem.output_ratio),
+                             ("output (blackboard, decode)", prem.output_ratio_blackboard)):
+            rows.append(pd.DataFrame({"model": m.name, "side": side, "long": PREMIUM_LONG_GRID,
+                                      "premium": 100 * (np.asarray(values) - 1)}))
+    frame = pd.concat(rows, ignore_index=True)
+    return _round(frame[np.isfinite(frame["premium"])].reset_index(drop=True))
+
+
+def premium_chart(hardware: Hardware, models: list[Model], default_model: str, short_tokens: float,
+                  price_premiums: dict[str, float]) -> alt.LayerChart:
+    """Implied premiums (%) against the long tier's prompt length for the chosen model, with a price sheet's
+    input and output premiums as rules (``price_premiums``: label → %). The blackboard implies no input premium."""
+    frame = premium_frame(hardware, models, short_tokens)
+    names = list(dict.fromkeys(frame["model"]))
+    pick = alt.param(name="pm_model", value=default_model, bind=alt.binding_select(options=names, name="Model "))
+    x = alt.X("long:Q", scale=alt.Scale(type="log", domain=[float(PREMIUM_LONG_GRID[0]), float(PREMIUM_LONG_GRID[-1])],
+                                        nice=False), axis=alt.Axis(title="prompt in the long tier (tokens, log)", format="~s"))
+    y = alt.Y("premium:Q", axis=alt.Axis(title=f"cost premium over a {short_tokens / 1e3:.0f}k prompt (%)"))
+    colors = alt.Scale(domain=["input (refined, prefill)", "output (refined, decode)", "output (blackboard, decode)"],
+                       range=[PALETTE[0], PALETTE[1], "#9aa5b1"])
+    lines = (alt.Chart(frame).transform_filter("datum.model == pm_model")
+             .mark_line(point=alt.OverlayMarkDef(size=18))
+             .encode(x=x, y=y, color=alt.Color("side:N", scale=colors, title=None,
+                                               legend=alt.Legend(orient="bottom", labelLimit=300)),
+                     tooltip=["model:N", "side:N", alt.Tooltip("long:Q", format=",.0f"),
+                              alt.Tooltip("premium:Q", format=".3~g", title="premium (%)")]))
+    marks = pd.DataFrame({"premium": list(price_premiums.values()), "t": list(price_premiums)})
+    rules = alt.Chart(marks).mark_rule(strokeDash=[2, 2], color="#444").encode(y="premium:Q") + alt.Chart(marks).mark_text(
+        align="left", x=4, dy=-7, fontSize=11, color="#444").encode(y="premium:Q", text="t:N")
+    return (lines + rules).add_params(pick).properties(
+        title=alt.Title(f"The long-context step from both sides, on {hardware.name}",
+                        subtitle=["Blue: prefill cost per prompt token; red: decode cost per output token at the",
+                                  "standard mode; grey: decode on the blackboard. Dotted: a price sheet's premiums."]),
         width=560, height=320)
 
 

@@ -25,13 +25,15 @@ def _round(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree) -> pd.DataFrame:
+def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree, topology_of=None) -> pd.DataFrame:
     """One MoE layer's times (µs) against batch for every hardware row: compute, weight reads, and the
-    all-to-all over the scale-up and the scale-out link (long form)."""
+    all-to-all over the scale-up link (at the topology's all-to-all bandwidth when ``topology_of`` gives one)
+    and the scale-out link (long form)."""
     frames = []
     for hw in hardware:
         n = ep_degree(hw, model)
-        up = par.moe_layer_times(hw, model, BATCH_GRID, n, "scale_up")
+        topo = topology_of(hw) if topology_of else None
+        up = par.moe_layer_times(hw, model, BATCH_GRID, n, "scale_up", topology=topo)
         out = par.moe_layer_times(hw, model, BATCH_GRID, n, "scale_out")
         for label, values in (("compute", up.compute_s), ("weight reads", up.weights_s),
                               ("all-to-all, scale-up link", up.a2a_s), ("all-to-all, scale-out link", out.a2a_s)):
@@ -40,9 +42,9 @@ def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree) -> pd.Dat
     return _round(pd.concat(frames, ignore_index=True))
 
 
-def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree) -> alt.Chart:
+def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree, topology_of=None) -> alt.Chart:
     """Per-layer times against batch with a hardware dropdown (log-log)."""
-    frame = moe_layer_frame(hardware, model, ep_degree)
+    frame = moe_layer_frame(hardware, model, ep_degree, topology_of)
     names = list(dict.fromkeys(frame["hardware"]))
     pick = alt.param(name="moe_hw", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
     terms = ["compute", "weight reads", "all-to-all, scale-up link", "all-to-all, scale-out link"]
@@ -212,4 +214,94 @@ def rack_memory_chart(hardware: list[Hardware], model: Model, precision: str = "
                         subtitle=["Black tick: the domain's HBM capacity. Bars past the tick do not fit.",
                                   "Bars stop at the right edge of the axis."]),
         width=480, height=330,
+    )
+
+
+#: Group sizes the topology chart evaluates: powers of two (the slices tori are cut into), plus each domain's size.
+GROUP_GRID = 2 ** np.arange(1, 14)
+
+
+def a2a_bandwidth_frame(hardware: list[Hardware], topology_of) -> pd.DataFrame:
+    """For every hardware row and group size g up to its domain: the per-accelerator bandwidth a uniform
+    all-to-all and an all-reduce get (GB/s), and the all-to-all's share of the nominal per-chip link."""
+    rows = []
+    for hw in hardware:
+        topo = topology_of(hw)
+        for g in [int(x) for x in GROUP_GRID if x <= topo.accelerators] + [topo.accelerators]:
+            a2a = par.a2a_effective_Bps(topo, g)
+            rows.append({"hardware": hw.name, "kind": topo.kind, "group": g, "a2a_GBps": a2a / 1e9,
+                         "allreduce_GBps": par.allreduce_effective_Bps(topo, g) / 1e9,
+                         "share": a2a / hw.scale_up_bandwidth_Bps})
+    return _round(pd.DataFrame(rows).drop_duplicates(["hardware", "group"]))
+
+
+def a2a_bandwidth_chart(hardware: list[Hardware], topology_of, default_hardware: str) -> alt.Chart:
+    """All-to-all bandwidth per accelerator ÷ its nominal scale-up bandwidth, against the group size, one line
+    per hardware row (log x); a dropdown picks the row drawn in full, the others stay faint."""
+    frame = a2a_bandwidth_frame(hardware, topology_of)
+    names = list(dict.fromkeys(frame["hardware"]))
+    pick = alt.param(name="topo_hw", value=default_hardware if default_hardware in names else names[0],
+                     bind=alt.binding_select(options=names, name="Hardware "))
+    kinds = ["switch", "torus", "mesh"]
+    return (
+        alt.Chart(frame)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=alt.X("group:Q", scale=alt.Scale(type="log"),
+                    axis=alt.Axis(title="accelerators in the all-to-all (log)", format="~s")),
+            y=alt.Y("share:Q", scale=alt.Scale(domain=[0, 1.05]),
+                    axis=alt.Axis(title="all-to-all bandwidth ÷ nominal per-chip link", format=".0%")),
+            color=alt.Color("kind:N", title="topology", scale=alt.Scale(domain=kinds, range=PALETTE[:3]),
+                            legend=alt.Legend(orient="bottom")),
+            detail="hardware:N",
+            opacity=alt.condition("datum.hardware == topo_hw", alt.value(1.0), alt.value(0.15)),
+            tooltip=["hardware:N", "kind:N", "group:Q", alt.Tooltip("a2a_GBps:Q", title="all-to-all GB/s per chip", format=".3~g"),
+                     alt.Tooltip("allreduce_GBps:Q", title="all-reduce GB/s per chip", format=".3~g"),
+                     alt.Tooltip("share:Q", title="÷ nominal", format=".0%")],
+        )
+        .add_params(pick)
+        .properties(title=alt.Title("What a uniform all-to-all gets per accelerator, by topology",
+                                    subtitle=["Switched domains keep the full link; tori are limited by their bisection",
+                                              "as the group grows; a mesh group uses only its own links."]),
+                    width=520, height=280)
+    )
+
+
+SCHEDULE_STAGES = np.arange(2, 33, 2)
+SCHEDULE_MICROBATCHES = np.unique(np.round(np.logspace(0, np.log10(256), 33)).astype(int))
+
+
+def schedules_frame() -> pd.DataFrame:
+    """Bubble fraction of every pipeline schedule for even stage counts and a grid of micro-batches
+    (F : B : W = 1 : 2 : 1, v = 2 for interleaved 1F1B)."""
+    rows = []
+    for schedule, label in (("1f1b", "GPipe / 1F1B"), ("interleaved-1f1b", "interleaved 1F1B (v = 2)"),
+                            ("zb-h1", "zero-bubble ZB-H1"), ("dualpipe", "DualPipe")):
+        for p in SCHEDULE_STAGES:
+            bubble = par.pipeline_bubble_fraction(schedule, p, SCHEDULE_MICROBATCHES)
+            rows.append(pd.DataFrame({"schedule": label, "p": int(p), "m": SCHEDULE_MICROBATCHES, "bubble": bubble}))
+    return _round(pd.concat(rows, ignore_index=True))
+
+
+def schedules_chart(default_stages: int = 16) -> alt.Chart:
+    """The training bubble against micro-batches per step, one line per schedule, for the stage count chosen
+    on a slider (even, as DualPipe needs)."""
+    stages = alt.param(name="sched_stages", value=int(default_stages),
+                       bind=alt.binding_range(min=2, max=32, step=2, name="stages p "))
+    labels = ["GPipe / 1F1B", "interleaved 1F1B (v = 2)", "zero-bubble ZB-H1", "DualPipe"]
+    return (
+        alt.Chart(schedules_frame())
+        .transform_filter("datum.p == sched_stages")
+        .mark_line()
+        .encode(
+            x=alt.X("m:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="micro-batches per step m (log)")),
+            y=alt.Y("bubble:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(title="idle fraction of a step", format=".0%")),
+            color=alt.Color("schedule:N", title="schedule", scale=alt.Scale(domain=labels, range=PALETTE[:4]),
+                            legend=alt.Legend(orient="bottom", columns=2)),
+            tooltip=["schedule:N", "p:Q", "m:Q", alt.Tooltip("bubble:Q", format=".1%")],
+        )
+        .add_params(stages)
+        .properties(title=alt.Title("Pipeline bubble by schedule",
+                                    subtitle="F : B : W = 1 : 2 : 1 (forward, full backward, its weight-gradient part)"),
+                    width=520, height=260)
     )
