@@ -57,8 +57,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, load_hardware, load_models,
-                   provenance_column, read_table, register_directory_check, register_schema, resolve_data_dir,
+from .data import (PARTIAL_DATE, Column, DataError, Plausible, PlausibleBy, Problem, TableSchema, load_hardware,
+                   load_models, provenance_column, read_table, register_directory_check, register_schema, resolve_data_dir,
                    table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .hardware import Hardware
 from .models import Model
@@ -131,29 +131,35 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
         Column("hardware", "str", meaning="a name in hardware.csv"),
         Column("model", "str", meaning="a name in models.csv"),
         Column("phase", "enum", choices=PHASES),
-        Column("accelerators", "int", positive=True, meaning="accelerators in the deployment unit measured"),
+        Column("accelerators", "int", positive=True, meaning="accelerators in the deployment unit measured",
+               plausible=Plausible(1, 100_000, "accelerators", ())),
         Column("weights_format", "enum", choices=FORMATS, meaning="format of the (bulk of the) weights"),
         Column("kv_format", "enum", choices=FORMATS, meaning="format of the KV cache"),
         Column("weight_shards", "int", required=False, positive=True,
                meaning="accelerators that split one copy of the non-expert weights: TP x PP of a model instance, "
                        "1 under data-parallel attention; blank: all the row's accelerators (the step model's "
-                       "assumption)"),
+                       "assumption)", plausible=Plausible(1, 100_000, "accelerators", ())),
         Column("expert_shards", "int", required=False, positive=True,
                meaning="accelerators that split one copy of the routed experts (the EP degree); blank: as "
-                       "weight_shards"),
+                       "weight_shards", plausible=Plausible(1, 100_000, "accelerators", ())),
         Column("redundant_experts", "int", required=False, minimum=0,
-               meaning="extra routed-expert replicas per EP group (EPLB); blank: 0"),
+               meaning="extra routed-expert replicas per EP group (EPLB); blank: 0",
+               plausible=Plausible(0, 1024, "experts", ())),
         Column("weights_offloaded", "enum", required=False, choices=("yes", "no"),
                meaning="weights partly held in host memory, outside HBM; blank: no"),
-        Column("prompt_tokens", required=False, positive=True, meaning="mean prompt length, blank if unpublished"),
+        Column("prompt_tokens", required=False, positive=True, meaning="mean prompt length, blank if unpublished",
+               plausible=Plausible(1, 2e6, "tokens")),
         Column("cached_share", required=False, minimum=0,
-               meaning="share of the counted prompt tokens that hit a prefix cache (prefill rows); blank: 0"),
+               meaning="share of the counted prompt tokens that hit a prefix cache (prefill rows); blank: 0",
+               plausible=Plausible(0, 0.99, "", ("fraction",))),
         Column("context_tokens", required=False, positive=True,
-               meaning="mean KV length at decode, blank if unpublished"),
+               meaning="mean KV length at decode, blank if unpublished", plausible=Plausible(1, 2e6, "tokens")),
         Column("user_tokens_per_s", required=False, positive=True,
-               meaning="per-user decode speed, tokens/s, blank if not stated"),
+               meaning="per-user decode speed, tokens/s, blank if not stated",
+               plausible=Plausible(1, 5000, "tokens/s")),
         Column("measured_tokens_per_s_per_accelerator", positive=True,
-               meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)"),
+               meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)",
+               plausible=Plausible(1, 500_000, "tokens/s", ("prefix", "node"))),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -182,19 +188,23 @@ TRAINING_SCHEMA = register_schema(TableSchema(
         Column("model", "str", meaning="a name in models.csv"),
         Column("hardware", "str", meaning="a name in hardware.csv"),
         Column("accelerators", "int", required=False, positive=True,
-               meaning="accelerators in the run or configuration, blank if unpublished"),
+               meaning="accelerators in the run or configuration, blank if unpublished",
+               plausible=Plausible(1, 1_000_000, "accelerators", ())),
         Column("accelerator_hours", required=False, positive=True,
-               meaning="accelerator-hours, blank for a benchmark row"),
+               meaning="accelerator-hours, blank for a benchmark row", plausible=Plausible(1, 1e9, "hours")),
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
-               meaning="trillions of tokens, blank if unpublished"),
+               meaning="trillions of tokens, blank if unpublished", plausible=Plausible(0.001, 1000, "T tokens")),
         Column("scope", "enum", choices=TRAINING_SCOPES),
         Column("precision", "enum", required=False, choices=COMPUTE_PRECISIONS,
                meaning="training compute format, blank if not stated"),
-        Column("sequence_length_tokens", "int", required=False, positive=True),
+        Column("sequence_length_tokens", "int", required=False, positive=True,
+               plausible=Plausible(128, 2e6, "tokens")),
         Column("reported_tflops_per_accelerator", required=False, positive=True, factor=TERA,
-               meaning="model TFLOP/s per accelerator as reported, blank if not"),
+               meaning="model TFLOP/s per accelerator as reported, blank if not",
+               plausible=Plausible(1, 20_000, "TFLOP/s", ("prefix", "sparse"))),
         Column("reported_mfu_percent", required=False, positive=True,
-               meaning="model FLOPs utilisation as reported, percent of the dense peak"),
+               meaning="model FLOPs utilisation as reported, percent of the dense peak",
+               plausible=Plausible(0.1, 100, "%", ("percent",))),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -215,6 +225,26 @@ DAY_UNITS: dict[str, str] = {
 }
 
 
+_TOKENS = Plausible(1e6, 1e16, "tokens")
+_NODES = Plausible(1, 100_000, "nodes", ())
+_PER_M = Plausible(0.001, 1000, "USD/Mtoken")
+#: Plausible ranges of DeepSeek's day, by quantity (in the row's unit).
+DAY_RANGES: dict[str, Plausible] = {
+    "period": Plausible(1, 168, "hours", ()), "gpus_per_node": Plausible(1, 72, "GPUs/node", ()),
+    "peak_nodes": _NODES, "average_nodes": _NODES, "gpu_hour_price": Plausible(0.1, 100, "USD/GPU-hour"),
+    "daily_cost": Plausible(1, 1e10, "USD"), "input_tokens": _TOKENS, "cached_input_tokens": _TOKENS,
+    "cache_hit_share": Plausible(0, 1, "", ("fraction",)), "output_tokens": _TOKENS,
+    "user_speed_min": Plausible(1, 5000, "tokens/s"), "user_speed_max": Plausible(1, 5000, "tokens/s"),
+    "mean_kv_length": Plausible(1, 2e6, "tokens"),
+    "prefill_tokens_per_s_per_node": Plausible(100, 1e7, "tokens/s/node"),
+    "decode_tokens_per_s_per_node": Plausible(100, 1e7, "tokens/s/node"),
+    "prefill_unit_nodes": Plausible(1, 1000, "nodes", ()), "decode_unit_nodes": Plausible(1, 1000, "nodes", ()),
+    "redundant_experts": Plausible(0, 1024, "experts", ()), "price_input_cache_hit": _PER_M,
+    "price_input_cache_miss": _PER_M, "price_output": _PER_M, "theoretical_daily_revenue": Plausible(1, 1e11, "USD"),
+    "cost_profit_margin": Plausible(0, 1000, "", ()),
+}
+
+
 def _day_unit_matches(row: dict) -> Iterable[tuple[str, object, str]]:
     name, unit = row["name"], row["unit"]
     if name not in DAY_UNITS:
@@ -229,7 +259,7 @@ DAY_SCHEMA = register_schema(TableSchema(
     file=DAY_FILE,
     columns=(
         Column("name", "str", meaning="a quantity of DeepSeek's day"),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("name", DAY_RANGES)),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DAY_UNITS.values()))),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
