@@ -413,18 +413,28 @@ def test_reality_command_lists_rows_and_fails_when_a_row_beats_its_bound(capsys,
                                               / row["bound_tokens_per_s_per_accelerator"])
     assert row["calibrated_bound_tokens_per_s_per_accelerator"] == pytest.approx(
         row["bound_tokens_per_s_per_accelerator"] * out["realism_factors"]["decode"]["value"])
+    # the per-node figure (22,282 output tokens/s per 8-GPU node) typed as per-GPU: plausible, but above the bound
     rewrite_cell(data_copy / reality.THROUGHPUT_FILE, "sglang-h100-decode", "measured_tokens_per_s_per_accelerator",
-                 "2785300")  # a x1000 slip
+                 "22282")
     assert main(["reality", "--data-dir", str(data_copy)]) == 1
     err = capsys.readouterr().err
     assert "sglang-h100-decode" in err and "exceeds the model's bound" in err
+    # a x1000 slip is caught before any bound, by the column's plausible range
+    rewrite_cell(data_copy / reality.THROUGHPUT_FILE, "sglang-h100-decode", "measured_tokens_per_s_per_accelerator",
+                 "2785300")
+    with pytest.raises(DataError, match="plausible range.*did you mean 2785"):
+        reality.load_measured_throughput(data_copy)
 
 
 def test_ledger_entries_of_the_reality_check():
     from lib import claims
     sel = data.selection()
     mine = {e.quantity: e for cid in ("two-budgets", "decode-5x-prefill", "inference-dominates")
-            for e in claims.derive(cid, sel) if e.chapter == "chapters/reality-check"}
+            for e in claims.calibrations(cid, sel)}
+    # the claims' own chapters check their entries one by one: derive() leaves the calibrations out, the ledger not
+    assert not any(e.chapter == "chapters/reality-check" for e in claims.derive("two-budgets", sel))
+    ledger = [e for e in claims.ledger(sel) if e.chapter == "chapters/reality-check"]
+    assert {e.quantity for e in ledger} == set(mine)
     worst = mine["highest measured ÷ bound over the measured rows"]
     assert worst.kind == claims.STRUCTURAL and worst.verdict == claims.SHAPE_HOLDS and worst.derived <= 1
     decode = mine["decode realism factor (median measured ÷ bound, MBU-like)"]

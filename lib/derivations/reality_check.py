@@ -1,5 +1,7 @@
 """The reality check: the step model (claim ``two-budgets``) against published measurements, and the claims the
-measurements calibrate (``decode-5x-prefill``, ``inference-dominates``).
+measurements calibrate (``decode-5x-prefill``, ``inference-dominates``). Registered with
+:func:`~lib.claims.calibrates`: the ledger lists these entries beside each claim's own, while the claims' own
+chapters (which check their entries one by one) do not receive them from :func:`~lib.claims.derive`.
 
 The entries do not depend on the selected hardware and model: every measured row runs on its own hardware and
 model, read from the selection's data directory.
@@ -11,7 +13,7 @@ import statistics
 from functools import lru_cache
 from pathlib import Path
 
-from ..claims import SCENARIO_KIND, STRUCTURAL, Assumption, Entry, derives, entry
+from ..claims import SCENARIO_KIND, STRUCTURAL, Assumption, Entry, calibrates, entry
 from ..data import Selection
 from ..reality import (bounds, load_deepseek_day, load_measured_throughput, load_measured_training, phase_pairs,
                        realism_factors_from)
@@ -43,7 +45,7 @@ def _factor(sel: Selection, phase: str, hbm_reserve: float = RESERVE.value,
     return _factors(sel.data_dir, float(hbm_reserve), float(tokens_per_step)).get(phase)
 
 
-@derives("two-budgets", CHAPTER)
+@calibrates("two-budgets", CHAPTER)
 def model_meets_measurement(sel: Selection) -> list[Entry]:
     found = bounds(sel.data_dir)
     worst = max(found, key=lambda b: b.efficiency) if found else None
@@ -67,7 +69,7 @@ def model_meets_measurement(sel: Selection) -> list[Entry]:
     return out
 
 
-@derives("decode-5x-prefill", CHAPTER)
+@calibrates("decode-5x-prefill", CHAPTER)
 def measured_cost_ratio(sel: Selection) -> list[Entry]:
     pairs = phase_pairs(load_measured_throughput(sel.data_dir))
     ratio = statistics.median(p.output_to_input_cost for p in pairs) if pairs else None
@@ -77,7 +79,7 @@ def measured_cost_ratio(sel: Selection) -> list[Entry]:
                        "measured in both phases; prompts of about 2,000 tokens")]
 
 
-@derives("inference-dominates", CHAPTER)
+@calibrates("inference-dominates", CHAPTER)
 def deepseek_costs(sel: Selection) -> list[Entry]:
     day = load_deepseek_day(sel.data_dir)
     runs = {r.id: r for r in load_measured_training(sel.data_dir)}
