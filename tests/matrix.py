@@ -174,10 +174,8 @@ def execute_chapters(chapters: list[str] | tuple[str, ...], env: dict[str, str],
     from nbclient import NotebookClient
 
     cells, owner = [], []
-    from lib.charts import ENV_BOOK_BUILD  # charts render as the book's HTML, as lib.sphinx_ext sets for a build
-
     setup = ("%reset -f\nimport os\nfor _k in ('BOOK_HARDWARE', 'BOOK_MODEL', 'BOOK_DATA_DIR'):\n"
-             "    os.environ.pop(_k, None)\nos.environ.update(" + repr({**env, ENV_BOOK_BUILD: "1"}) + ")\n"
+             "    os.environ.pop(_k, None)\nos.environ.update(" + repr(dict(env)) + ")\n"
              "from lib import data as _data\n_data.clear_cache()\ndel _data, _k")
     for chapter in chapters:
         notebook = jupytext.read(CHAPTERS_DIR / f"{chapter}.md")
