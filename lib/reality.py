@@ -255,16 +255,6 @@ def _day_unit_matches(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("value", row["value"], "a fraction ≤ 1")
 
 
-#: Plausible ranges of DeepSeek's day, by unit.
-DAY_RANGES = {
-    "hours": Plausible(1, 48, "hours", ()), "GPUs/node": Plausible(1, 72, "", ()), "nodes": Plausible(1, 1e5, "nodes", ()),
-    "USD/GPU-hour": Plausible(0.1, 100, "USD"), "USD": Plausible(1, 1e10, "USD"), "tokens": Plausible(1e3, 1e16, "tokens"),
-    "fraction": Plausible(0, 100, "", ("percent",)), "tokens/s": Plausible(0.1, 1e4, "tokens/s"),
-    "tokens/s/node": Plausible(10, 1e7, "tokens/s", ("prefix",)), "experts": Plausible(0, 1e4, "experts", ()),
-    "USD/Mtoken": Plausible(0.001, 1000, "USD"),
-}
-
-
 DAY_SCHEMA = register_schema(TableSchema(
     file=DAY_FILE,
     columns=(
