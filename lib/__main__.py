@@ -170,6 +170,69 @@ def cmd_claims(args) -> int:
     return 0
 
 
+def cmd_reality(args) -> int:
+    from . import reality
+
+    found = reality.bounds(args.data_dir, tokens_per_step=args.tokens_per_step)
+    factors = reality.realism_factors_from(reality.bounds(args.data_dir))
+    calibrated = args.efficiency == "measured"
+    serving = []
+    for b in found:
+        row = b.to_json()
+        if calibrated:
+            eta = factors[b.row.phase].value
+            row["realism_factor"] = eta
+            row["calibrated_bound_tokens_per_s_per_accelerator"] = b.tokens_per_s_per_accelerator * eta
+            row["measured_over_calibrated"] = b.efficiency / eta
+        serving.append(row)
+    training = [{
+        "id": c.run.id, "model": c.run.model, "hardware": c.run.hardware, "scope": c.run.scope,
+        "hours_include": c.hours_include, "precision": c.precision, "precision_stated": c.precision_stated,
+        "reported_accelerator_hours": c.run.accelerator_hours, "ideal_accelerator_hours": c.ideal_accelerator_hours,
+        "implied_mfu": c.implied_mfu, "reported_mfu": c.reported_mfu, "benchmark_mfu": c.benchmark_mfu,
+    } for c in reality.training_checks(args.data_dir)]
+    over = reality.exceeding(found)
+    if args.json:
+        _json({"serving": serving, "realism_factors": {p: {"value": f.value, "low": f.low, "high": f.high,
+                                                         "label": f.label, "rows": list(f.rows)}
+                                                     for p, f in factors.items()},
+               "training": training, "exceeded": [b.row.id for b in over]})
+    else:
+        table = []
+        for r in serving:
+            line = {"id": r["id"], "phase": r["phase"],
+                    "measured": f"{r['measured_tokens_per_s_per_accelerator']:,.0f}",
+                    "bound": f"{r['bound_tokens_per_s_per_accelerator']:,.0f}",
+                    "efficiency": f"{r['efficiency']:.1%}", "binding": r["binding"],
+                    "per-op bound": f"{r['per_op_bound_tokens_per_s_per_accelerator']:,.0f}"}
+            if calibrated:
+                line["calibrated bound"] = f"{r['calibrated_bound_tokens_per_s_per_accelerator']:,.0f}"
+                line["measured ÷ calibrated"] = f"{r['measured_over_calibrated']:.2f}"
+            table.append(line)
+        print("Measured tokens/s per accelerator against the refined model's bound (pooled step; output tokens for "
+              "decode and offline rows, input tokens for prefill)")
+        if args.tokens_per_step != reality.TOKENS_PER_STEP:
+            print(f"Decode bounds count {args.tokens_per_step:g} accepted tokens per sequence per step.")
+        _print_table(table)
+        print("\nRealism factors (median measured ÷ bound per phase):")
+        for f in factors.values():
+            print(f"  {f.phase}: {f.value:.1%} (range {f.low:.1%}–{f.high:.1%} over {len(f.rows)} rows): {f.label}")
+        print("\nTraining: 6·N_active·D at the dense peak of the row's precision against the reported hours")
+        _print_table([{"id": t["id"], "hours include": t["hours_include"],
+                       "precision": t["precision"] + ("" if t["precision_stated"] else " (assumed)"),
+                       "reported h": "—" if t["reported_accelerator_hours"] is None
+                       else f"{t['reported_accelerator_hours']:,.0f}",
+                       "ideal h": "—" if t["ideal_accelerator_hours"] is None else f"{t['ideal_accelerator_hours']:,.0f}",
+                       "implied MFU": "—" if t["implied_mfu"] is None else f"{t['implied_mfu']:.1%}",
+                       "reported MFU": "—" if t["reported_mfu"] is None else f"{t['reported_mfu']:.1%}"}
+                      for t in training])
+    for b in over:
+        print(f"error: {b.row.id}: measured {b.measured_tokens_per_s_per_accelerator:,.1f} tokens/s per accelerator "
+              f"exceeds the model's bound of {b.tokens_per_s_per_accelerator:,.1f}: an error in the model or the data",
+              file=sys.stderr)
+    return 1 if over else 0
+
+
 def cmd_check_data(args) -> int:
     directory = args.directory or args.data_dir or data.resolve_data_dir()
     problems = data.check_data_dir(directory)
@@ -220,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_roofline)
     p = sub.add_parser("claims", parents=[common, select], help="the claim ledger for the selected rows")
     p.set_defaults(func=cmd_claims)
+    p = sub.add_parser("reality", parents=[common],
+                       help="measured serving throughput against the model's bound per row; training MFU")
+    p.add_argument("--efficiency", choices=("ideal", "measured"), default="ideal",
+                   help="'measured': also show each bound times its phase's realism factor (median measured ÷ bound)")
+    p.add_argument("--tokens-per-step", type=float, default=1.0,
+                   help="accepted tokens per sequence per decode step (speculative decoding, MTP; default 1)")
+    p.set_defaults(func=cmd_reality)
     p = sub.add_parser("check-data", parents=[common], help="validate a data directory; every problem in one report")
     p.add_argument("directory", nargs="?", help="the directory to check (default: --data-dir, $BOOK_DATA_DIR or data/)")
     p.set_defaults(func=cmd_check_data)

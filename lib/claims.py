@@ -254,15 +254,42 @@ def claim_texts(data_dir: Path | str | None = None) -> list[ClaimText]:
     return [ClaimText(r["id"], r["talk"], r["claim"], r["numbers"] or "", r["source"], r["date"], r["address"]) for r in rows]
 
 
+#: Entries that confront a claim with published measurements (the reality-check chapter), registered with
+#: :func:`calibrates`: the ledger lists them beside the claim's own derivations, :func:`derive` leaves them out.
+_CALIBRATIONS: dict[str, list[tuple[str, Derivation]]] = {}
+
+
+def calibrates(claim_id: str, chapter: str) -> Callable[[Derivation], Derivation]:
+    """Register entries of ``claim_id`` computed from measurements on ``chapter``: in :func:`ledger` and
+    :func:`calibrations`, not in :func:`derive` (which a claim's own chapter checks entry by entry)."""
+
+    def register(function: Derivation) -> Derivation:
+        _CALIBRATIONS.setdefault(claim_id, [])
+        if all(f.__qualname__ != function.__qualname__ for _, f in _CALIBRATIONS[claim_id]):
+            _CALIBRATIONS[claim_id].append((chapter, function))
+        return function
+
+    return register
+
+
 def derive(claim_id: str, sel: Selection | None = None) -> list[Entry]:
     """Every entry of one claim for the selection (default: the environment's selection)."""
+    return _run(_DERIVATIONS, claim_id, sel)
+
+
+def calibrations(claim_id: str, sel: Selection | None = None) -> list[Entry]:
+    """The entries that confront one claim with measurements (registered with :func:`calibrates`)."""
+    return _run(_CALIBRATIONS, claim_id, sel)
+
+
+def _run(registry: dict[str, list[tuple[str, Derivation]]], claim_id: str, sel: Selection | None) -> list[Entry]:
     _load_derivations()
     sel = sel or data_mod.selection()
     texts = {c.id: c for c in claim_texts(sel.data_dir)}
     if claim_id not in texts:
         raise KeyError(f"unknown claim id {claim_id!r}; known ids: {', '.join(texts)}")
     out: list[Entry] = []
-    for chapter, function in _DERIVATIONS.get(claim_id, []):
+    for chapter, function in registry.get(claim_id, []):
         for e in function(sel):
             if e.id != claim_id:
                 raise ValueError(f"{function.__qualname__} registered for {claim_id!r} returned an entry for {e.id!r}")
@@ -278,6 +305,7 @@ def ledger(sel: Selection | None = None) -> list[Entry]:
     out: list[Entry] = []
     for text in claim_texts(sel.data_dir):
         entries = derive(text.id, sel) if text.id in _DERIVATIONS else []
+        entries += calibrations(text.id, sel) if text.id in _CALIBRATIONS else []
         if not entries:
             entries = [Entry(text.id, "—", None, None, "", NOT_DERIVED, {}, text.claim, None,
                              "no chapter derives this claim yet")]

@@ -18,24 +18,27 @@ EXA = 1e18
 
 #: Bytes per element of each numeric format the book uses for weights, activations and KV cache.
 #: ``mxfp4`` is the OCP microscaling format: 4-bit elements plus one 8-bit scale per block of 32,
-#: 4.25 bits per element (gpt-oss ships its expert weights in it). Block scales of the fp8 checkpoints
-#: (one fp32 scale per 128 × 128 block in DeepSeek-V3) add 0.02% and are left out.
+#: 4.25 bits per element (gpt-oss ships its expert weights in it). ``nvfp4`` is NVIDIA's: 4-bit elements
+#: plus one fp8 (E4M3) scale per block of 16, 4.5 bits per element (its per-tensor fp32 scale is negligible;
+#: https://developer.nvidia.com/blog/introducing-nvfp4-for-efficient-and-accurate-low-precision-inference/).
+#: Block scales of the fp8 checkpoints (one fp32 scale per 128 × 128 block in DeepSeek-V3) add 0.02% and are
+#: left out.
 BYTES_PER_ELEMENT: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "fp4": 0.5,
-                                       "mxfp4": 4.25 / 8}
+                                       "mxfp4": 4.25 / 8, "nvfp4": 4.5 / 8}
 
 #: Precisions a hardware row may quote dense FLOP/s for (columns ``dense_<precision>_TFLOPs``).
 COMPUTE_PRECISIONS: tuple[str, ...] = ("bf16", "fp8", "fp4")
 
 #: Storage formats a model's weights can be released in (``weights_format`` in models.csv).
-WEIGHT_FORMATS: tuple[str, ...] = ("bf16", "fp16", "fp8", "fp4", "mxfp4")
+WEIGHT_FORMATS: tuple[str, ...] = ("bf16", "fp16", "fp8", "fp4", "mxfp4", "nvfp4")
 
 #: The tensor-core format that multiplies weights stored in each storage format, where the chip has it.
 _NATIVE_COMPUTE: dict[str, str] = {"fp32": "bf16", "bf16": "bf16", "fp16": "bf16", "fp8": "fp8", "fp4": "fp4",
-                                   "mxfp4": "fp4"}
+                                   "mxfp4": "fp4", "nvfp4": "fp4"}
 
 
 def native_compute_format(storage: str) -> str:
-    """The dense FLOP/s column that multiplies weights stored as ``storage`` (``mxfp4`` → ``fp4``;
+    """The dense FLOP/s column that multiplies weights stored as ``storage`` (``mxfp4``, ``nvfp4`` → ``fp4``;
     fp16 counts as bf16, which every chip in the data runs at the same rate)."""
     bytes_per_element(storage)  # a clear error for an unknown name
     return _NATIVE_COMPUTE[storage]

@@ -110,7 +110,7 @@ SELECTIONS: list[MatrixSelection] = [
                               "four-scaling-laws")),
     MatrixSelection("llama8b-mi355x", hardware="MI355X", model="Llama 3.1 8B",
                     chapters=("train-20ms", "prices-leak", "overtrained-100x", "power-and-co-design", "fast-mode",
-                              "racks")),
+                              "racks", "reality-check")),
 ]
 
 
