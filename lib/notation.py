@@ -94,7 +94,7 @@ SYMBOLS: tuple[Symbol, ...] = (
            "capacity_rate_per_s", "chapters/train-20ms"),
     Symbol(r"\gamma, \alpha_\text{acc}", "draft tokens per speculative step and the acceptance of each", "tokens, 1",
            "draft_tokens, acceptance", "chapters/train-20ms"),
-    Symbol(r"q", r"query tokens per sequence in a step, $\gamma + 1$", "tokens", "query_tokens_per_sequence",
+    Symbol(r"n_q", r"query tokens per sequence in a step, $\gamma + 1$", "tokens", "query_tokens_per_sequence",
            "chapters/train-20ms"),
     Symbol(r"\mu", "tokens a sequence emits per speculative step", "tokens", "expected_tokens_per_step",
            "chapters/train-20ms"),

@@ -40,8 +40,9 @@ Prefill of a prompt of P tokens (C of them already cached) runs T = B·(P − C)
 and causal attention over Σ_{i=C+1}^{P} i context tokens per layer: its time is the time to first token
 when the prompt is served alone.
 
-A decode step may run q query tokens per sequence (``query_tokens_per_sequence``, speculative verification of
-q − 1 draft tokens): the weights see q·B tokens, attention does q times the FLOPs over one read of each KV cache.
+A decode step may run n_q query tokens per sequence (``query_tokens_per_sequence``, speculative verification of
+n_q − 1 draft tokens): the weights see n_q·B tokens, attention does n_q times the FLOPs over one read of each KV
+cache.
 
 Left out, and named where a chapter needs them: communication between the n accelerators (all-to-all,
 all-reduce; see :mod:`lib.parallelism`), kernel efficiency (the reality-check chapter measures it), load
@@ -444,13 +445,13 @@ def decode_step(hardware: Hardware, model: Model, batch: ArrayLike, context: Arr
     fewest accelerators whose usable HBM holds the weights (:func:`chips_to_fit` at batch 0). ``batch`` and
     ``context`` broadcast (pass ``b[:, None]`` and ``L[None, :]`` for a grid).
 
-    ``query_tokens_per_sequence`` q (default 1): each sequence runs q query tokens in the step, as when a
-    speculative step verifies k = q − 1 draft tokens (:mod:`lib.speculative`). The weight operations see
-    T = q·B tokens (experts touched at q·B); attention over the context does q times the FLOPs but reads each
-    sequence's KV cache once, so its arithmetic intensity rises q-fold. ``tokens`` counts the q·B verified
-    query tokens, not the tokens emitted (that depends on acceptance). Left out: the q − 1 draft tokens'
-    own KV entries (held and attended to; negligible beside L) and, for sparse attention, any spread between
-    the q queries' top-k selections (they are taken to read one shared set).
+    ``query_tokens_per_sequence`` n_q (default 1): each sequence runs n_q query tokens in the step, as when a
+    speculative step verifies γ = n_q − 1 draft tokens (:mod:`lib.speculative`). The weight operations see
+    T = n_q·B tokens (experts touched at n_q·B); attention over the context does n_q times the FLOPs but reads
+    each sequence's KV cache once, so its arithmetic intensity rises n_q-fold. ``tokens`` counts the n_q·B
+    verified query tokens, not the tokens emitted (that depends on acceptance). Left out: the n_q − 1 draft
+    tokens' own KV entries (held and attended to; negligible beside L) and, for sparse attention, any spread
+    between the n_q queries' top-k selections (they are taken to read one shared set).
     """
     p = as_precisions(model, precision, kv_precision)
     model._require_config()
@@ -467,7 +468,7 @@ def decode_step(hardware: Hardware, model: Model, batch: ArrayLike, context: Arr
     every = model.attended_tokens_sum(context_arr)
     main = model.attended_tokens_sum(context_arr, sparse=True) if model.is_sparse_attention else every
     ops.update(_context_operations(hardware, model, p, batch_arr, every, main, main, "decode"))
-    if q != 1:  # q queries per sequence: q times the attention FLOPs over one read of the KV cache
+    if q != 1:  # n_q queries per sequence: n_q times the attention FLOPs over one read of the KV cache
         for name in CONTEXT_OPERATIONS:
             op = ops[name]
             ops[name] = Operation(name, op.flops * q, op.weight_bytes, op.kv_bytes, op.flops_per_s, op.compute_format)
@@ -591,8 +592,8 @@ def pooled_optimal_batch(hardware: Hardware, model: Model, context: float = 0.0,
     reads with experts touched, and KV reads at context L). ``inf`` if KV and attention keep every batch
     memory bound. Found by bisection: compute − memory is convex in B and negative at B = 0.
 
-    Counted in sequences; with ``query_tokens_per_sequence`` q > 1 (speculative verification, see
-    :func:`decode_step`) each sequence brings q tokens to the weights, so B* in sequences falls about q-fold."""
+    Counted in sequences; with ``query_tokens_per_sequence`` n_q > 1 (speculative verification, see
+    :func:`decode_step`) each sequence brings n_q tokens to the weights, so B* in sequences falls about n_q-fold."""
     def gap(b: float) -> float:
         s = decode_step(hardware, model, b, context, precision, kv_precision, chips=1,
                         query_tokens_per_sequence=query_tokens_per_sequence)

@@ -1,7 +1,7 @@
 """Speculative decoding and multi-token prediction: a seat that carries more than one token per step.
 
 A draft (a small model, or the model's own multi-token-prediction module) proposes γ tokens; one step of the
-target model verifies them together with the next token, q = γ + 1 query tokens per sequence; the accepted
+target model verifies them together with the next token, n_q = γ + 1 query tokens per sequence; the accepted
 prefix of the drafts plus one token from the target come out. With each draft token accepted with probability
 α_acc, independently, and the drafts judged in order (the first rejection ends the run), a step emits in
 expectation (Leviathan et al. 2023)
@@ -12,12 +12,12 @@ expectation (Leviathan et al. 2023)
 is accepted 85–90% of the time (DeepSeek-V3 technical report, §5.4.3), so 1.85–1.90 tokens per step. In code,
 γ is ``draft_tokens`` and α_acc ``acceptance``.
 
-**The step** comes from the refined model with q = γ + 1 query tokens per sequence
-(:func:`lib.roofline.decode_step`, ``query_tokens_per_sequence``): the weights see q·B tokens, so their reads
-are shared by q·B tokens; attention does q times the FLOPs over one read of each sequence's KV cache, so its
-arithmetic intensity rises q-fold. Drafting adds γ passes of the draft, each a fraction c_draft of a plain step:
+**The step** comes from the refined model with n_q = γ + 1 query tokens per sequence
+(:func:`lib.roofline.decode_step`, ``query_tokens_per_sequence``): the weights see n_q·B tokens, so their reads
+are shared by n_q·B tokens; attention does n_q times the FLOPs over one read of each sequence's KV cache, so its
+arithmetic intensity rises n_q-fold. Drafting adds γ passes of the draft, each a fraction c_draft of a plain step:
 
-    t_spec(B, L) = t_step(B, L; q = γ+1) + γ · c_draft · t_step(B, L; q = 1)             (eq. sd-step)
+    t_spec(B, L) = t_step(B, L; n_q = γ+1) + γ · c_draft · t_step(B, L; n_q = 1)             (eq. sd-step)
 
 Per-user speed is μ / t_spec; cost per emitted token n · t_spec / (B · μ). Against plain decoding
 (1 / t_step and n · t_step / B):
@@ -27,7 +27,7 @@ Per-user speed is μ / t_spec; cost per emitted token n · t_spec / (B · μ). A
 Memory bound (small batch), t_spec ≈ t_step and both improve by about μ. Compute bound (large batch),
 t_spec ≈ (γ+1) · t_step: every one of the γ + 1 verified tokens costs its FLOPs, accepted or not, so the cost
 per emitted token rises by (γ+1)/μ ≥ 1 — speculation pays at small batch and costs at large batch.
-Counted in sequences, the optimal batch falls about q-fold (:func:`lib.roofline.pooled_optimal_batch`).
+Counted in sequences, the optimal batch falls about n_q-fold (:func:`lib.roofline.pooled_optimal_batch`).
 
 Assumptions, named: acceptance independent of position (real acceptance falls along the draft); the draft
 tokens' own KV entries and the target's sampling overhead left out; c_draft a fixed fraction of a plain step.
@@ -87,7 +87,7 @@ class SpeculativeStep:
 
     @property
     def step_s(self) -> np.ndarray:
-        """t_spec = t_step(q = γ+1) + γ · c_draft · t_step(q = 1) (eq. sd-step)."""
+        """t_spec = t_step(n_q = γ+1) + γ · c_draft · t_step(n_q = 1) (eq. sd-step)."""
         return self.verify.step_s + self.draft_tokens * self.draft_cost_fraction * self.plain.step_s
 
     @property
@@ -120,7 +120,7 @@ def speculative_step(hardware: Hardware, model: Model, batch: ArrayLike, context
                      acceptance: ArrayLike, draft_cost_fraction: float = MTP_DRAFT_COST_FRACTION,
                      precision: str | Precisions | None = None, kv_precision: str | None = None,
                      chips: int | None = None) -> SpeculativeStep:
-    """A step that verifies γ draft tokens per sequence (q = γ + 1 query tokens) on the refined model,
+    """A step that verifies γ draft tokens per sequence (n_q = γ + 1 query tokens) on the refined model,
     beside the plain step of the same batch, context and replica."""
     k = int(draft_tokens)
     if k != draft_tokens or k < 0:
