@@ -412,11 +412,13 @@ def mode_ratios(hardware: Hardware, model: Model, standard_batch: ArrayLike, fas
 
 def replica_chips_for(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
                       precision: str = "bf16", kv_precision: str = "bf16") -> np.ndarray:
-    """The fewest accelerators whose HBM holds the weights plus ``batch`` sequences of KV at ``context``:
-    ⌈(N_total b_w + B kv(L)) / C_hbm⌉ (NaN batch gives NaN)."""
-    needed = (model.weight_bytes(precision)
-              + np.asarray(batch, dtype=float) * model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision))
-    return np.ceil(needed / hardware.hbm_capacity_bytes)
+    """The blackboard's replica for a batch: the fewest accelerators whose whole HBM (no reserve) holds the
+    weights in one ``precision`` plus ``batch`` sequences of KV at ``context`` — lib.roofline's one capacity model
+    (:func:`lib.roofline.chips_to_fit`) with the blackboard's settings (NaN batch gives NaN)."""
+    b = np.asarray(batch, dtype=float)
+    p = Precisions(precision, precision, kv_precision)
+    chips = chips_to_fit(model, hardware, np.where(np.isnan(b), 0.0, b), context, p, reserve_fraction=0.0)
+    return np.where(np.isnan(b), np.nan, chips)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -707,13 +707,6 @@ def weight_read_time_s(params: ArrayLike, bytes_per_weight: float, bandwidth_Bps
     return np.asarray(params, dtype=float) * bytes_per_weight / np.asarray(bandwidth_Bps, dtype=float)
 
 
-def sequences_that_fit(capacity_bytes: ArrayLike, weight_bytes: ArrayLike, kv_bytes_per_sequence: ArrayLike) -> np.ndarray:
-    """How many sequences' KV caches fit beside the weights: ``max(0, (C − N b_w) / kv(L))`` (fractional)."""
-    _check_positive(capacity_bytes=capacity_bytes, kv_bytes_per_sequence=kv_bytes_per_sequence)
-    free = np.asarray(capacity_bytes, dtype=float) - np.asarray(weight_bytes, dtype=float)
-    return np.maximum(free, 0.0) / np.asarray(kv_bytes_per_sequence, dtype=float)
-
-
 def max_params_in_domain(capacity_bytes: ArrayLike, bytes_per_weight: float, kv_bytes: ArrayLike = 0.0) -> np.ndarray:
     """The largest N_total whose weights fit beside ``kv_bytes`` of KV cache: ``(C − KV) / b_w`` (≥ 0)."""
     _check_positive(capacity_bytes=capacity_bytes, bytes_per_weight=bytes_per_weight)

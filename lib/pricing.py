@@ -44,7 +44,7 @@ from .data import (Column, as_of_is_a_date, date_check, ended_not_before_as_of, 
 from .hardware import Hardware
 from .models import Model
 from .modes import STANDARD_KV_FORMAT, WEIGHT_SHARE, standard_mode
-from .roofline import (ArrayLike, Precisions, blackboard_decode_step, compute_time_s, min_chips_for_weights,
+from .roofline import (ArrayLike, Precisions, max_batch, blackboard_decode_step, compute_time_s, min_chips_for_weights,
                        prefill_step, weight_read_time_s)
 from .units import MEGA, bytes_per_element
 
@@ -247,15 +247,11 @@ def replica_chips(model: Model, hardware: Hardware, precision: str = "bf16",
 
 def hbm_limited_batch(hardware: Hardware, model: Model, context: ArrayLike, chips: int, precision: str = "bf16",
                       kv_precision: str = "bf16") -> np.ndarray:
-    """The most sequences whose KV caches fit beside the weights: B = floor((n C_hbm − N_total b_w) / kv(L)).
-
-    0 where not even one sequence fits. Broadcasts over ``context``.
-    """
-    free = chips * hardware.hbm_capacity_bytes - model.weight_bytes(precision)
-    kv = model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        batch = np.where(kv > 0, np.floor(max(free, 0.0) / np.where(kv > 0, kv, 1.0)), np.inf)
-    return batch
+    """The blackboard's batch limit: the most sequences whose KV caches fit beside the weights in the whole HBM
+    (no reserve), B = floor((n C_hbm − N_bytes) / kv(L)) — lib.roofline's one capacity model
+    (:func:`lib.roofline.max_batch`) with the blackboard's settings. 0 where not even one sequence fits."""
+    return max_batch(model, hardware, chips, context, Precisions(precision, precision, kv_precision),
+                     reserve_fraction=0.0)
 
 
 def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: ArrayLike, precision: str = "bf16",
