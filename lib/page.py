@@ -204,8 +204,7 @@ ROBUST_ORDER = ("robust", "not robust", "—")
 #: cell's ``data-sort`` index); ``filter`` marks the columns the script offers a menu for.
 LEDGER_COLUMNS = (("verdict", "order", True), ("kind", "order", True), ("robust", "order", True),
                   ("claim", "text", False), ("quantity", "text", False), ("stated", "number", False),
-                  ("derived", "number", False), ("derived ÷ stated", "number", False),
-                  ("assumptions: value (range): derived at each end", "text", False))
+                  ("derived", "number", False), ("derived ÷ stated", "number", False))
 
 
 def _sort_number(value) -> str:
@@ -222,7 +221,7 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
     """Entries as an HTML table, the verdict first, that ``_static/book-tables.js`` makes sortable (a button in
     each column head) and filterable (menus for verdict, kind and robustness, and a search box). Every cell keeps
     its text without the script. A claim id links to ``href[chapter docname]`` when given; a quantity carries
-    its note; the last column lists the entry's assumptions with their ranges and the derived value at each end."""
+    its note and, below it, each assumption the entry names with its range and the derived value at each end."""
     rows = []
     for e in entries:
         claim = html.escape(e.id)
@@ -231,9 +230,11 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
         quantity = html.escape(e.quantity)
         if e.note:
             quantity += f'<br><span class="book-note">{html.escape(e.note)}</span>'
-        gap = e.gap
         lines = assumption_lines(e)
-        assumptions = "<br>".join(html.escape(line) for line in lines) if lines else "—"
+        if lines:
+            quantity += ('<ul class="book-assumptions">' + "".join(
+                f'<li><span class="book-assumes">assumes</span> {html.escape(line)}</li>' for line in lines) + "</ul>")
+        gap = e.gap
         robust = robustness(e)
         cells = [
             (f'<td class="verdict" data-sort="{VERDICT_ORDER.index(e.verdict) if e.verdict in VERDICT_ORDER else 99}">'
@@ -245,7 +246,6 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
             f'<td class="num" data-sort="{_sort_number(e.stated)}">{html.escape(_fmt_value(e.stated, e.unit))}</td>',
             f'<td class="num" data-sort="{_sort_number(e.derived)}">{html.escape(_fmt_value(e.derived, e.unit))}</td>',
             f'<td class="num" data-sort="{_sort_number(gap)}">{"—" if gap is None else f"{gap:.2f}"}</td>',
-            f'<td class="book-assumptions">{assumptions}</td>',
         ]
         rows.append(f'<tr data-kind="{html.escape(e.kind)}">' + "".join(cells) + "</tr>")
     head = "".join(
@@ -259,7 +259,8 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
 
 def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:
     """The chapter's ledger entries as the ledger page shows them (:func:`ledger_html`): verdict, kind,
-    robustness, the numbers, and each assumption with its range and the derived value at its ends."""
+    robustness, the numbers, and under each quantity the assumptions with their ranges and the derived value at
+    their ends."""
     return ledger_html(entries, caption=caption)
 
 

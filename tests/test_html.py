@@ -332,7 +332,8 @@ def test_chapter_check_table_shows_kind_robustness_and_assumptions():
     table = re.search(r'<table class="book-table book-ledger book-sortable">.*?</table>', text, re.S)
     assert table, "prices-leak: no sortable ledger table in the Check section"
     body = table.group(0)
-    for head in ("verdict", "kind", "robust", "assumptions"):
-        assert f">{head}" in body
+    for head in ("verdict", "kind", "robust", "stated", "derived"):
+        assert f">{head}<" in body
     row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*decode ÷ prefill cost per token \(blackboard, 8k context\).*?</tr>", body, re.S)
-    assert row and ">not robust<" in row.group(0) and "weight share of usable HBM = 0.5 (0.1–0.8)" in row.group(0)
+    assert row and ">not robust<" in row.group(0) and ">checked<" in row.group(0)
+    assert re.search(r"assumes</span> weight share of usable HBM = 0.5 \(0.1–0.8\): [\d.]+ × … [\d.]+ ×", row.group(0))

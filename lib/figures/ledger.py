@@ -28,14 +28,19 @@ VERDICTS = (HOLDS, LOOSE, FAILS, SHAPE_HOLDS, SHAPE_FAILS, SCENARIO, NOT_DERIVED
 
 
 def counts_frame(entries: list[Entry]) -> pd.DataFrame:
-    """Entries counted by kind (rows) and verdict (columns), with totals; only verdicts that occur."""
-    table = pd.crosstab(pd.Categorical([e.kind for e in entries], categories=KINDS),
-                        pd.Categorical([e.verdict for e in entries], categories=VERDICTS), dropna=False)
-    table = table.loc[:, table.sum(axis=0) > 0]
-    table["all"] = table.sum(axis=1)
-    table.loc["all"] = table.sum(axis=0)
-    table.index.name, table.columns.name = "kind", None
-    return table.reset_index().astype({"kind": str})
+    """Entries counted by kind and verdict (only pairs that occur, in the ledger's order), with how many of them
+    rest on a named assumption and keep their verdict over its range (robust) or not, and a total row."""
+    rows = []
+    for kind in KINDS:
+        for verdict in VERDICTS:
+            these = [e for e in entries if e.kind == kind and e.verdict == verdict]
+            if these:
+                rows.append({"kind": kind, "verdict": verdict, "entries": len(these),
+                             "robust": sum(e.robust is True for e in these),
+                             "not robust": sum(e.robust is False for e in these)})
+    rows.append({"kind": "all", "verdict": "", "entries": len(entries), "robust": sum(e.robust is True for e in entries),
+                 "not robust": sum(e.robust is False for e in entries)})
+    return pd.DataFrame(rows, columns=["kind", "verdict", "entries", "robust", "not robust"])
 
 
 def place(value: float | None, low: float = CHART_RANGE[0], high: float = CHART_RANGE[1]) -> tuple[float | None, str]:
@@ -83,21 +88,25 @@ def _verdict_color(domain: list[str] | None = None) -> alt.Scale:
 
 def _x(title: str) -> alt.X:
     return alt.X("x:Q", scale=alt.Scale(type="log", domain=list(CHART_RANGE)),
-                 axis=alt.Axis(title=title, format="~g", values=AXIS_VALUES))
+                 axis=alt.Axis(title=title, format="~g", values=AXIS_VALUES, labelOverlap="greedy"))
 
 
-def _arrows(chart: alt.Chart, x_title: str, y: alt.Y, tooltip: list) -> list[alt.Chart]:
-    """The layers that mark values beyond the range: an outward triangle at each edge and the true value."""
+def _arrows(chart: alt.Chart, x_title: str, y: alt.Y, tooltip: list, below: bool = False) -> list[alt.Chart]:
+    """The layers that mark values beyond the range: an outward triangle at each edge and the true value, beside
+    the triangle (``below``: under it, the high end of a range a line lower, for rows with a label above the bar)."""
     layers = []
     for side, shape, align, dx in (("left", "triangle-left", "left", 7), ("right", "triangle-right", "right", -7)):
         beyond = chart.transform_filter(alt.datum.beyond == side)
         layers.append(beyond.mark_point(shape=shape, filled=True, size=110, color="#333", opacity=1).encode(
             x=_x(x_title), y=y, tooltip=tooltip))
-        # The true value beside the arrow: above it, or below it for a range's high end (two ends beyond one edge).
-        for below in (False, True):
-            rows = beyond.transform_filter((alt.datum.end == "high") if below else (alt.datum.end != "high"))
-            layers.append(rows.mark_text(align=align, baseline="top" if below else "bottom", dx=dx,
-                                         dy=5 if below else -5, fontSize=10, color="#333")
+        if not below:
+            layers.append(beyond.mark_text(align=align, baseline="middle", dx=dx, fontSize=10, color="#333")
+                          .encode(x=_x(x_title), y=y, text="label:N"))
+            continue
+        for high in (False, True):
+            rows = beyond.transform_filter((alt.datum.end == "high") if high else (alt.datum.end != "high"))
+            layers.append(rows.mark_text(align=align, baseline="top", dx=dx - 4 if side == "right" else dx - 6,
+                                         dy=16 if high else 6, fontSize=10, color="#333")
                           .encode(x=_x(x_title), y=y, text="label:N"))
     return layers
 
@@ -134,7 +143,8 @@ def sensitivity_frame(entries: list[Entry], kind: str = CHECKED) -> pd.DataFrame
     The ratio is derived ÷ stated for a checked entry (the gap, as the ledger defines it) and derived ÷ the
     entry's own derived value for a scenario (1 = the book's central assumption). Columns: row (the label), entry,
     assumption, end ("low", "high" or "central"), value (the assumption's value there, formatted), derived
-    (formatted), ratio, x and beyond (see :func:`place`), label (the true ratio), verdict (at that end),
+    (formatted), ratio, x and beyond (see :func:`place`), ratio_text (the true ratio), label (the same, once per
+    distinct value beyond an edge), verdict (at that end),
     effect (whether the assumption's range changes the verdict)."""
     rows = []
     for e in entries:
@@ -145,7 +155,7 @@ def sensitivity_frame(entries: list[Entry], kind: str = CHECKED) -> pd.DataFrame
         by_name = {a.name: a for a in e.assumptions}
         for name, ends in e.sensitivity.items():
             a = by_name[name]
-            label = f"{e.id}: {e.quantity} ← {name}"
+            label = f"{name} → {e.id}: {e.quantity}"
             verdicts = {ends[end].get("verdict", e.verdict) for end in ("low", "high")} | {e.verdict}
             effect = ("scenario (no verdict)" if kind != CHECKED else
                       "changes the verdict" if len(verdicts) > 1 else "verdict unchanged")
@@ -158,31 +168,33 @@ def sensitivity_frame(entries: list[Entry], kind: str = CHECKED) -> pd.DataFrame
                 else:
                     ratio = None if derived is None else derived / e.derived
                 x, side = place(ratio)
+                # One label per distinct value beyond an edge (the book's value and an end can coincide there).
+                shown = [r["label"] for r in rows if r["row"] == label and r["beyond"] == side and side]
                 rows.append({"row": label, "entry": f"{e.id}: {e.quantity}", "assumption": name, "end": end,
                              "value": format_value(value, a.unit), "derived": format_value(derived, e.unit),
                              "ratio": None if ratio is None or not math.isfinite(ratio) else float(f"{ratio:.4g}"),
-                             "x": x, "beyond": side, "label": ratio_label(ratio),
+                             "x": x, "beyond": side, "ratio_text": ratio_label(ratio),
+                             "label": "" if ratio_label(ratio) in shown else ratio_label(ratio),
                              "verdict": verdict if kind == CHECKED else "—", "effect": effect})
     return pd.DataFrame(rows, columns=["row", "entry", "assumption", "end", "value", "derived", "ratio", "x",
-                                       "beyond", "label", "verdict", "effect"])
+                                       "beyond", "ratio_text", "label", "verdict", "effect"])
 
 
 def tornado_chart(entries: list[Entry], kind: str = CHECKED) -> alt.LayerChart:
     """A tornado chart: for each entry of ``kind`` and each assumption it names, a bar over the ratio's range as
     the assumption runs from the low to the high end of its range, a black tick at the book's value, and each end
     coloured by the verdict there (checked entries, against the shaded ±25% and 2× bands). Each row's label
-    (entry ← assumption) sits above its bar; ends beyond the axis are arrows with the true ratio."""
+    (assumption → entry) sits above its bar; ends beyond the axis are arrows with the true ratio."""
     frame = sensitivity_frame(entries, kind)
     checked = kind == CHECKED
-    x_title = ("derived ÷ stated (log; 1 = the talk's number)" if checked
-               else "derived ÷ derived at the book's value (log; 1 = the book's assumption)")
+    x_title = "derived ÷ stated (log; 1 = the talk's number)" if checked else "derived ÷ its central value (log)"
     rows = list(dict.fromkeys(frame.row))
     row_px = 40
     y = alt.Y("row:N", sort=rows, axis=alt.Axis(title=None, labels=False, ticks=False, domain=False),
               scale=alt.Scale(paddingInner=0.1, paddingOuter=0.05))
     tooltip = [alt.Tooltip("entry:N"), alt.Tooltip("assumption:N"), alt.Tooltip("end:N", title="end of range"),
                alt.Tooltip("value:N", title="assumption's value"), alt.Tooltip("derived:N", title="derived value"),
-               alt.Tooltip("label:N", title="ratio")]
+               alt.Tooltip("ratio_text:N", title="ratio")]
     if checked:
         tooltip.append(alt.Tooltip("verdict:N", title="verdict there"))
     # One row per (entry, assumption) for the bar: from the smaller to the larger end, clipped to the axis.
@@ -200,12 +212,12 @@ def tornado_chart(entries: list[Entry], kind: str = CHECKED) -> alt.LayerChart:
         x=alt.X("lo:Q", scale=alt.Scale(type="log", domain=list(CHART_RANGE)), title=x_title), x2="hi:Q", y=y,
         color=alt.Color("effect:N", scale=alt.Scale(domain=effects, range=[EFFECT_COLORS[e] for e in effects]),
                         legend=alt.Legend(orient="bottom", title="the assumption's range")),
-        tooltip=[alt.Tooltip("row:N", title="entry ← assumption")]))
+        tooltip=[alt.Tooltip("row:N", title="assumption → entry")]))
     layers.append(alt.Chart(spans).mark_text(align="left", baseline="bottom", dy=-7, fontSize=11,
                                              limit=alt.ExprRef("width")).encode(
         x=alt.X("label_x:Q", scale=alt.Scale(type="log", domain=list(CHART_RANGE))), y=y, text="row:N"))
     base = alt.Chart(frame)
-    inside = base.transform_filter((alt.datum.beyond == "") & alt.FieldOneOfPredicate("end", ["low", "high"]))
+    inside = base.transform_filter((alt.datum.beyond == "") & (alt.datum.end != "central"))
     if checked:
         verdicts = [v for v in VERDICT_COLORS if v in set(frame.verdict)]
         layers.append(inside.mark_point(filled=True, size=70, opacity=1).encode(
@@ -217,12 +229,12 @@ def tornado_chart(entries: list[Entry], kind: str = CHECKED) -> alt.LayerChart:
                       .encode(x=_x(x_title), y=y, tooltip=tooltip))
     layers.append(base.transform_filter((alt.datum.end == "central") & (alt.datum.beyond == "")).mark_tick(color="#111", thickness=2, size=16)
                   .encode(x=_x(x_title), y=y, tooltip=tooltip))
-    layers += _arrows(base, x_title, y, tooltip)
+    layers += _arrows(base, x_title, y, tooltip, below=True)
     title = ("Which assumption moves which verdict" if checked else "How far each scenario moves with its assumptions")
     subtitle = ("Each bar: the derived number ÷ the talk's as one assumption runs over its range; dots coloured by "
                 "the verdict at each end, black tick at the book's value; shaded ±25% and 2×; arrows: beyond the axis"
                 if checked else
                 "Each bar: the scenario's number ÷ its value at the book's assumptions, as one assumption runs over "
                 "its range; black tick at 1; arrows: beyond the axis, labelled with the true ratio")
-    return alt.layer(*layers).properties(title=alt.Title(title, subtitle=subtitle), width=420,
-                                         height=row_px * max(len(rows), 1))
+    return alt.layer(*layers).resolve_scale(color="independent").properties(
+        title=alt.Title(title, subtitle=subtitle), width=420, height=row_px * max(len(rows), 1))
