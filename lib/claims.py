@@ -317,5 +317,7 @@ def expect(entries: Sequence[Entry], expected: dict[str, str], sel: Selection) -
         return "On the book's default data every verdict is as the text describes."
     if not changed:
         return "On the selected data every verdict is as the text describes."
+    from .page import md_escape  # quantities may name rows of the reader's data
+
     return ("**On the selected data some verdicts differ from the text, which was written for the default "
-            "rows:** " + "; ".join(f"{q}: *{got}* (default data: *{v}*)" for q, v, got in changed) + ".")
+            "rows:** " + "; ".join(f"{md_escape(q)}: *{got}* (default data: *{v}*)" for q, v, got in changed) + ".")

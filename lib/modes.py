@@ -58,7 +58,7 @@ from typing import Iterable
 import numpy as np
 
 from .claims import Assumption
-from .data import Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, Plausible, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, Step, as_precisions, blackboard_decode_step,
@@ -108,22 +108,25 @@ OFFERS_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("mode", "enum", choices=("fast", "slow")),
-        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price"),
-        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s"),
+        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price",
+               plausible=Plausible(0.01, 100, "×", ())),
+        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s",
+               plausible=Plausible(0.01, 100, "×", ())),
         Column("standard_input_usd_per_Mtok", required=False, positive=True,
-               meaning="standard-mode input price, USD per million tokens, blank if not priced per token"),
+               meaning="standard-mode input price, USD per million tokens, blank if not priced per token", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_usd_per_Mtok", required=False, positive=True,
-               meaning="the mode's input price, USD per million tokens"),
-        Column("standard_output_usd_per_Mtok", required=False, positive=True),
-        Column("fast_output_usd_per_Mtok", required=False, positive=True),
+               meaning="the mode's input price, USD per million tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("long_context_min_tokens", "int", required=False, positive=True,
-               meaning="prompt tokens where the long-context prices start, blank if none"),
+               meaning="prompt tokens where the long-context prices start, blank if none",
+               plausible=Plausible(1_000, 1e8, "tokens")),
         Column("standard_input_long_usd_per_Mtok", required=False, positive=True,
-               meaning="standard input price above long_context_min_tokens"),
-        Column("standard_output_long_usd_per_Mtok", required=False, positive=True),
+               meaning="standard input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_long_usd_per_Mtok", required=False, positive=True,
-               meaning="the mode's input price above long_context_min_tokens"),
-        Column("fast_output_long_usd_per_Mtok", required=False, positive=True),
+               meaning="the mode's input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         provenance_column(),

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, DataError, Problem, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import YEARS, Column, DataError, Plausible, Problem, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .units import bytes_per_element
@@ -71,13 +71,16 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
     file="memory_capex.csv",
     columns=(
         Column("name", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("scope", "enum", choices=("capex (reported)", "component cost", "selling price"),
                meaning="what the share is a share of"),
-        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
-        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
+        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
+        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
         Column("memory_share_percent", required=False, positive=True,
-               meaning="percent, blank when computed from the two costs"),
+               meaning="percent, blank when computed from the two costs",
+               plausible=Plausible(1, 100, "%", ("percent",))),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -134,20 +137,27 @@ SCALE_UP_DOMAINS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("vendor", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("status", "enum", choices=("shipping", "announced")),
-        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain"),
-        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)"),
+        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain",
+               plausible=Plausible(1, 1e6, "packages", ())),
+        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)",
+               plausible=Plausible(1, 4e6, "dies", ())),
         Column("hardware", "str", required=False, meaning="the hardware.csv row the domain is built from; blank for a roadmap domain"),
         Column("topology", "enum", required=False, choices=TOPOLOGY_KINDS),
         Column("torus_dims", "str", required=False, meaning="a torus's shape, e.g. 16x16 or 16x16x24"),
         Column("links_per_accelerator", "int", required=False, positive=True,
-               meaning="scale-up links per accelerator (they share the hardware row's scale-up bandwidth)"),
+               meaning="scale-up links per accelerator (they share the hardware row's scale-up bandwidth)",
+               plausible=Plausible(1, 64, "links", ())),
         Column("bisection_TBps", required=False, positive=True,
-               meaning="TB/s in one direction across the domain's bisection, when published or derived in the notes"),
-        Column("collective_base_latency_us", required=False, minimum=0, meaning="µs paid once per collective"),
-        Column("step_latency_us", required=False, minimum=0, meaning="µs per scale-up step of a collective"),
-        Column("scale_out_step_latency_us", required=False, minimum=0, meaning="µs per scale-out step of a collective"),
+               meaning="TB/s in one direction across the domain's bisection, when published or derived in the notes",
+               plausible=Plausible(0.01, 1e4, "TB/s", ("prefix", "bits"))),
+        Column("collective_base_latency_us", required=False, minimum=0, meaning="µs paid once per collective",
+               plausible=Plausible(0, 1e4, "µs")),
+        Column("step_latency_us", required=False, minimum=0, meaning="µs per scale-up step of a collective",
+               plausible=Plausible(0, 1e4, "µs")),
+        Column("scale_out_step_latency_us", required=False, minimum=0,
+               meaning="µs per scale-out step of a collective", plausible=Plausible(0, 1e5, "µs")),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_topology_consistent,),

@@ -39,7 +39,7 @@ from typing import Iterable
 import numpy as np
 
 from .claims import Assumption
-from .data import (Column, as_of_is_a_date, date_check, ended_not_before_as_of, provenance_column, TableSchema,
+from .data import (Column, Plausible, as_of_is_a_date, date_check, ended_not_before_as_of, provenance_column, TableSchema,
                    read_table, register_schema, table_dir)
 from .hardware import Hardware
 from .models import Model
@@ -56,6 +56,9 @@ def _cache_prices_below_input(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("cached_input_usd_per_Mtok", cached, f"a cached-input price ≤ the input price ({base:g})")
 
 
+#: A price per million tokens: from a tenth of a cent to $1,000; catches a per-token or per-thousand figure.
+PER_MTOK = Plausible(0.001, 1000, "USD per million tokens")
+
 PRICES_SCHEMA = register_schema(TableSchema(
     file="prices.csv",
     columns=(
@@ -63,16 +66,18 @@ PRICES_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("context_tier", "str", meaning="e.g. <=200k, >200k or all"),
-        Column("min_context_tokens", "int", minimum=0, meaning="prompt tokens where this tier starts"),
-        Column("input_usd_per_Mtok", positive=True, meaning="USD per million input tokens"),
-        Column("output_usd_per_Mtok", positive=True, meaning="USD per million output tokens"),
-        Column("cached_input_usd_per_Mtok", required=False, positive=True,
+        Column("min_context_tokens", "int", minimum=0, meaning="prompt tokens where this tier starts",
+               plausible=Plausible(0, 1e9, "tokens")),
+        Column("input_usd_per_Mtok", positive=True, meaning="USD per million input tokens", plausible=PER_MTOK),
+        Column("output_usd_per_Mtok", positive=True, meaning="USD per million output tokens", plausible=PER_MTOK),
+        Column("cached_input_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million cache-hit input tokens, blank if not offered"),
-        Column("cache_write_5m_usd_per_Mtok", required=False, positive=True,
+        Column("cache_write_5m_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million tokens written to a 5-minute cache, blank if none"),
-        Column("cache_write_1h_usd_per_Mtok", required=False, positive=True,
+        Column("cache_write_1h_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million tokens written to a 1-hour cache, blank if none"),
         Column("cache_storage_usd_per_Mtok_hour", required=False, positive=True,
+               plausible=Plausible(0.001, 10_000, "USD per million tokens per hour"),
                meaning="USD per million cached tokens per hour, blank if none"),
         Column("as_of", "str", meaning="the date the price was read or published"),
         Column("ended", "str", required=False,

@@ -8,7 +8,7 @@ assumptions the pages name; the reader turns them in the charts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -59,18 +59,33 @@ def scenario(model: Model) -> dm.Demand | None:
                      TOKENS_PER_ANSWER, CALLS_PER_TASK, RL_FLOP_PER_PARAM, ROLLOUT_EFFICIENCY)
 
 
+#: Tokens per parameter assumed for D when no model in the data publishes its training tokens (Chinchilla's).
+FALLBACK_TOKENS_PER_PARAM = 20.0
+
+
+def scenario_model(sel: Selection) -> tuple[Model, str]:
+    """The model the demand scenario runs on, and a sentence saying why: the selected model when it publishes its
+    training tokens D; else the model of the data with published D closest to it in active parameters (log
+    distance); else the selected model with D assumed at 20 tokens per active parameter."""
+    model = sel.model
+    if model.training_tokens is not None:
+        return model, f"The scenario runs on the selected model, {model.name}."
+    published = [m for m in sel.all_models() if m.training_tokens is not None]
+    if published:
+        stand_in = min(published, key=lambda m: abs(np.log(m.active_params / model.active_params)))
+        return stand_in, (f"{model.name} publishes no training-token count, so the scenario runs on {stand_in.name}, "
+                          "the model with published tokens closest to it in active parameters.")
+    assumed = replace(model, training_tokens=FALLBACK_TOKENS_PER_PARAM * model.active_params)
+    return assumed, (f"No model in the data publishes its training tokens, so the scenario assumes D = "
+                     f"{FALLBACK_TOKENS_PER_PARAM:g} × N_active for {model.name} (Chinchilla's ratio).")
+
+
 @derives("four-scaling-laws", SCALING_CHAPTER)
 def four_axes(sel: Selection) -> list[Entry]:
-    model = sel.model
+    model, why = scenario_model(sel)
     inputs = {"model": model.name, "answers": answers_served(), "tokens_per_answer": TOKENS_PER_ANSWER,
               "calls_per_task": CALLS_PER_TASK, "rl_tokens_per_pretraining_token": RL_TOKENS_PER_PRETRAINING_TOKEN}
     d = scenario(model)
-    if d is None:
-        note = f"{model.name} has no published training tokens"
-        return [entry("four-scaling-laws", "inference ÷ pre-training compute (scenario)", None, None, "×",
-                      inputs=inputs, note=note),
-                entry("four-scaling-laws", "answers for inference to equal pre-training, Q* = 3D/(r·a)", None, None,
-                      "answers", inputs=inputs, note=note)]
     ratio = d.inference / d.pretraining
     q_star = float(dm.answers_to_match_pretraining(model.training_tokens, TOKENS_PER_ANSWER, CALLS_PER_TASK))
     days = q_star / (DAILY_USERS * ANSWERS_PER_USER_PER_DAY)
@@ -78,10 +93,13 @@ def four_axes(sel: Selection) -> list[Entry]:
         entry("four-scaling-laws", "inference ÷ pre-training compute (scenario)", None, ratio, "×", inputs=inputs,
               verdict=HOLDS if ratio > 1 else LOOSE,
               note=(f"structural: with the scenario's assumptions the largest term is {d.dominant}; test-time and "
-                    "agentic compute multiply (2·N·Q·r·a), so inference overtakes a one-off pre-training run")),
+                    "agentic compute multiply (2·N·Q·r·a), so inference "
+                    + ("overtakes a one-off pre-training run" if ratio > 1 else "stays below the pre-training run here")
+                    + ("" if model is sel.model else f". {why}"))),
         entry("four-scaling-laws", "answers for inference to equal pre-training, Q* = 3D/(r·a)", None, q_star,
               "answers", inputs=inputs, verdict=HOLDS,
-              note=f"≈ {days:.1f} days of the scenario's traffic; N cancels, so this holds for any model size"),
+              note=f"≈ {days:.1f} days of the scenario's traffic; N cancels, so this holds for any model size"
+                   + ("" if model is sel.model else f". {why}")),
     ]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import power as pw
-from ..charts import PALETTE, sci_expr
+from ..charts import PALETTE, log_domain, sci_expr, vendor_color, vendor_shape, year_domain
 from ..derivations import scaling_power as sp
 from ..models import Model
 
@@ -31,9 +31,11 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 
 def demand_chart(model: Model) -> alt.LayerChart:
     """The four terms of eq. demand-terms as bars (log FLOPs), each assumption on a slider."""
-    #: Without a published token count the chart assumes 15T tokens and says so in its subtitle.
-    n, d = model.active_params, model.training_tokens or 15e12
-    assumed = "" if model.training_tokens else " (D assumed 15T tokens: none published)"
+    if model.training_tokens is None:
+        raise ValueError(f"{model.name} has no training tokens: chart the scenario's model "
+                         "(lib.derivations.scaling_power.scenario_model), which always has them")
+    n, d = model.active_params, model.training_tokens
+    assumed = ""
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "N": n, "D": d})
     params = [
@@ -126,11 +128,12 @@ def tokens_per_watt_chart(hardware, model: Model) -> alt.LayerChart:
     mode = alt.param(name="tpw_mode", value="bf16",
                      bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=[2016.5, 2026.8]), axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=[2, 3000]),
+    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5)),
+              axis=alt.Axis(title="release year", format="d", tickMinStep=1))
+    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 2, 3000)),
               axis=alt.Axis(title="tokens/s per W at B* (tokens per joule, log)"))
     points = base.mark_point(size=90, filled=True).encode(
-        x=x, y=y, color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")), shape=alt.Shape("vendor:N"),
+        x=x, y=y, color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
         tooltip=["hardware:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
                  alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                  alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="B*", format=",.0f")])
