@@ -308,9 +308,11 @@ def expect(entries: Sequence[Entry], expected: dict[str, str], sel: Selection) -
     """
     by_quantity = {e.quantity: e for e in entries}
     missing = [q for q in expected if q not in by_quantity]
-    if missing:
+    if missing and sel.is_default:
         raise KeyError(f"no ledger entry for {missing}; entries are {list(by_quantity)}")
-    changed = [(q, v, by_quantity[q].verdict) for q, v in expected.items() if by_quantity[q].verdict != v]
+    # On a reader's rows an entry the text expects may not exist (a dense model has no expert layers): report it.
+    changed = [(q, v, by_quantity[q].verdict if q in by_quantity else "not derived on these data")
+               for q, v in expected.items() if q not in by_quantity or by_quantity[q].verdict != v]
     if sel.is_default:
         assert not changed, "verdicts changed on the default data: " + "; ".join(
             f"{q}: expected {v!r}, derived {got!r}" for q, v, got in changed)

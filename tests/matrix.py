@@ -83,8 +83,11 @@ class MatrixSelection:
     chapters: tuple[str, ...] = CHAPTERS
 
     def environment(self, scratch: Path) -> dict[str, str]:
-        """The ``BOOK_*`` variables of this selection (building its data directory under ``scratch``)."""
-        env = {}
+        """The ``BOOK_*`` variables of this selection (building its data directory under ``scratch``), and the
+        switch that makes ``charts.show`` emit the book's chart HTML, as in the book build."""
+        from lib.charts import ENV_BOOK_BUILD
+
+        env = {ENV_BOOK_BUILD: "1"}
         if self.hardware:
             env["BOOK_HARDWARE"] = self.hardware
         if self.model:
@@ -271,10 +274,14 @@ def _vendor_domains(spec: dict) -> list[tuple[list, str]]:
 
 
 def chart_specs(run: ChapterRun) -> list[dict]:
+    """The Vega-Lite specs of the page's charts, read back with lib.charts.spec_from_html."""
+    from lib.charts import spec_from_html
+
     specs = []
+    pattern = re.compile(r'<script type="[^"]+"(?: data-encoding="([^"]+)")? id="[^"]+-spec">(.*?)</script>', re.S)
     for body in run.html_outputs():
-        for match in re.finditer(r"var spec=(\{.*?\});function draw", body, re.S):
-            specs.append(json.loads(match.group(1).replace("<\\/", "</")))
+        for match in pattern.finditer(body):
+            specs.append(spec_from_html(match.group(2), match.group(1)))
     return specs
 
 

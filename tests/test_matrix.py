@@ -58,11 +58,10 @@ def test_the_checks_catch_what_they_look_for():
     html_table = '<table class="dataframe book-table"><tr><td>x</td></tr></table>'
     spec = ('{"datasets":{"d":[{"vendor":"NVIDIA"},{"vendor":"Acme"}]},"encoding":{"color":{"field":"vendor",'
             '"scale":{"domain":["NVIDIA","AMD","Google"]}}}}')
-    chart = f'<div class="book-chart"></div><script>var spec={spec};function draw(){{}}</script>'
+    chart = f'<div class="book-chart" id="c1"></div><script type="application/json" id="c1-spec">{spec}</script>'
     cell = nbformat.v4.new_code_cell("x", outputs=[
         nbformat.v4.new_output("error", ename="AssertionError", evalue="boom", traceback=[]),
         nbformat.v4.new_output("display_data", data={"text/html": html_table}),
-        nbformat.v4.new_output("display_data", data={"text/html": chart}),
         nbformat.v4.new_output("display_data", data={"text/html": chart}),
         nbformat.v4.new_output("display_data", data={"text/markdown": "ran on <img src=x onerror=1>"}),
         nbformat.v4.new_output("stream", name="stdout", text="ratio nan\n"),
