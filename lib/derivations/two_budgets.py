@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..claims import STRUCTURAL, Assumption, Entry, derives, entry
+from ..claims import FAILS, STRUCTURAL, Assumption, Entry, derives, entry
 from ..data import Selection
 from ..roofline import blackboard_decode_step, chips_to_fit, compute_floor_chip_seconds_per_token, decode_step, \
     max_batch, pooled_optimal_batch
