@@ -217,8 +217,9 @@ def ledger_frame(entries: Sequence[Entry]) -> pd.DataFrame:
 KIND_ORDER = (CHECKED, SCENARIO_KIND, STRUCTURAL)
 VERDICT_ORDER = (HOLDS, LOOSE, FAILS, SHAPE_HOLDS, SHAPE_FAILS, SCENARIO, NOT_DERIVED)
 ROBUST_ORDER = ("robust", "not robust", "—")
-#: The ledger table's columns: (label, kind of sort, filter). ``sort`` is "text", "number" or "order" (the
-#: cell's ``data-sort`` index); ``filter`` marks the columns the script offers a menu for.
+#: The ledger table's columns: (label, kind of sort, filter). ``sort`` is "text", "number" (the cell's
+#: ``data-sort`` value) or "order" (the column head's ``data-order`` list); ``filter`` marks the columns the
+#: script offers a menu for.
 LEDGER_COLUMNS = (("verdict", "order", True), ("kind", "order", True), ("robust", "order", True),
                   ("claim", "text", False), ("quantity", "text", False), ("stated", "number", False),
                   ("derived", "number", False), ("derived ÷ stated", "number", False))
@@ -230,7 +231,7 @@ def _sort_number(value) -> str:
         value = value[0]
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return repr(float(value)) if math.isfinite(float(value)) else ("1e308" if value > 0 else "-1e308")
+    return f"{float(value):.6g}" if math.isfinite(float(value)) else ("1e308" if value > 0 else "-1e308")
 
 
 def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
@@ -254,21 +255,27 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
         gap = e.gap
         robust = robustness(e)
         cells = [
-            (f'<td class="verdict" data-sort="{VERDICT_ORDER.index(e.verdict) if e.verdict in VERDICT_ORDER else 99}">'
-             f"{html.escape(e.verdict)}</td>"),
-            f'<td data-sort="{KIND_ORDER.index(e.kind) if e.kind in KIND_ORDER else 99}">{html.escape(e.kind)}</td>',
-            f'<td data-sort="{ROBUST_ORDER.index(robust)}">{html.escape(robust)}</td>',
+            f'<td class="verdict">{html.escape(e.verdict)}</td>',
+            f"<td>{html.escape(e.kind)}</td>",
+            f"<td>{html.escape(robust)}</td>",
             f"<td>{claim}</td>",
             f"<td>{quantity}</td>",
             f'<td class="num" data-sort="{_sort_number(e.stated)}">{html.escape(_fmt_value(e.stated, e.unit))}</td>',
             f'<td class="num" data-sort="{_sort_number(e.derived)}">{html.escape(_fmt_value(e.derived, e.unit))}</td>',
             f'<td class="num" data-sort="{_sort_number(gap)}">{"—" if gap is None else f"{gap:.2f}"}</td>',
         ]
-        rows.append(f'<tr data-kind="{html.escape(e.kind)}">' + "".join(cells) + "</tr>")
-    head = "".join(
-        f'<th scope="col" data-sort-type="{sort}"{" data-filter" if filt else ""}'
-        f'{" class=" + chr(34) + "num" + chr(34) if sort == "number" else ""}>{html.escape(label)}</th>'
-        for label, sort, filt in LEDGER_COLUMNS)
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    orders = {"verdict": VERDICT_ORDER, "kind": KIND_ORDER, "robust": ROBUST_ORDER}
+
+    def head_cell(label: str, sort: str, filt: bool) -> str:
+        attrs = f' scope="col" data-sort-type="{sort}"' + (" data-filter" if filt else "")
+        if label in orders:
+            attrs += f' data-order="{html.escape("|".join(orders[label]))}"'
+        if sort == "number":
+            attrs += ' class="num"'
+        return f"<th{attrs}>{html.escape(label)}</th>"
+
+    head = "".join(head_cell(*column) for column in LEDGER_COLUMNS)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return HTML(f'{_wrap_open(caption or "The ledger")}<table class="book-table book-ledger book-sortable">{cap}'
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

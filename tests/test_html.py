@@ -309,16 +309,16 @@ def test_ledger_table_sorts_and_filters(chromium, width):
     numbers = [float(k) for k in _column_keys(page, gap_column) if k]
     assert numbers == sorted(numbers, reverse=True)
     # Filter by kind: only scenarios remain, and the status line counts them.
-    scenarios = table.locator("tbody tr[data-kind=scenario]").count()
+    kind_column = next(i for i, h in enumerate(heads) if h.startswith("kind"))
+    kinds = "c => Array.from(document.querySelectorAll('table.book-sortable tbody tr'))" \
+            ".filter(r => !r.hidden).map(r => r.cells[c].textContent.trim())"
+    scenarios = page.evaluate(kinds, kind_column).count("scenario")
     assert 0 < scenarios < total
     page.get_by_label("kind", exact=True).select_option("scenario")
-    kind_column = next(i for i, h in enumerate(heads) if h.startswith("kind"))
-    shown = page.evaluate("c => Array.from(document.querySelectorAll('table.book-sortable tbody tr'))"
-                          ".filter(r => !r.hidden).map(r => r.cells[c].textContent.trim())", kind_column)
-    assert shown == ["scenario"] * scenarios
+    assert page.evaluate(kinds, kind_column) == ["scenario"] * scenarios
     assert page.locator(".book-table-status").inner_text() == f"{scenarios} of {total} entries shown."
     page.get_by_label("kind", exact=True).select_option("")
-    page.get_by_label("search").fill("decode-5x-prefill")
+    page.locator("input.book-table-search, .book-table-controls input[type=search]").fill("decode-5x-prefill")
     assert 0 < page.locator("table.book-sortable tbody tr:not([hidden])").count() < 10
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert not errors, errors
