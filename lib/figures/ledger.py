@@ -122,7 +122,7 @@ def gap_chart(entries: list[Entry]) -> alt.LayerChart:
     band = alt.Chart(bands).mark_rect(opacity=0.12, color="#2e8b57").encode(
         x=alt.X("lo:Q", scale=scale, title=x_title), x2="hi:Q")
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#333").encode(x=_x(x_title))
-    y = alt.Y("entry:N", sort=None, axis=alt.Axis(title=None, labelLimit=330))
+    y = alt.Y("entry:N", sort=list(dict.fromkeys(frame.entry)), axis=alt.Axis(title=None, labelLimit=330))
     tooltip = ["claim:N", "quantity:N", alt.Tooltip("gap_text:N", title="derived ÷ stated"), "verdict:N"]
     base = alt.Chart(frame)
     verdicts = [v for v in VERDICT_COLORS if v in set(frame.verdict)]
