@@ -212,3 +212,31 @@ def test_a_verdict_known_to_flip_is_not_robust_and_its_sensitivity_is_recomputed
     # By hand: φ = 0.25 gives about 3.1× (the issue's figure), below the 'holds' band of 5 ± 25%.
     assert float(pricing.decode_to_prefill_cost_ratio(sel.hardware, sel.model, 8192, "fp8", "fp8",
                                                       weight_share=0.25)) == pytest.approx(3.05, abs=0.01)
+
+
+def test_ledger_figures_mark_values_beyond_the_axis_and_count_every_entry():
+    """The tornado and gap charts never pin a value silently to the axis's edge: a ratio beyond [1/20, 20] is
+    placed at the edge as an arrow labelled with its true value; the counts add up to the ledger."""
+    from lib.figures import ledger as fig
+    from lib import page
+
+    assert fig.place(0.5) == (0.5, "") and fig.place(142.0) == (20.0, "right") and fig.place(0.0) == (0.05, "left")
+    assert fig.place(float("inf")) == (20.0, "right") and fig.ratio_label(float("inf")) == "∞"
+    entries = claims.ledger(data.selection())
+    counts = fig.counts_frame(entries)
+    assert counts.iloc[-1]["entries"] == len(entries) == counts.iloc[:-1]["entries"].sum()
+    # A spinning disk drains in about a day: 23× the talk's hour, beyond the axis, labelled with its value.
+    frame = fig.sensitivity_frame(entries, claims.CHECKED)
+    disk = frame[frame.entry.str.contains("drain time of spinning disk")]
+    assert set(disk.beyond) == {"right"} and set(disk.x) == {20.0} and set(disk.ratio_text) == {"23.4×"}
+    assert list(disk.label).count("23.4×") == 1  # one label per distinct value beyond an edge
+    gaps = fig.gap_frame(entries)
+    assert (gaps.beyond != "").sum() >= 3 and all(gaps[gaps.beyond == "right"].x == 20.0)
+    spec = fig.tornado_chart(entries).to_dict()
+    marks = [layer["mark"] for layer in spec["layer"]]
+    assert {"type": "point", "shape": "triangle-right", "filled": True, "size": 110, "color": "#333", "opacity": 1} in marks
+    # Each chapter's table names the assumption, its range and the derived value at both ends.
+    hop = next(e for e in entries if e.quantity.startswith("per-hop time in decode"))
+    assert page.robustness(hop) == "not robust"
+    line = page.assumption_lines(hop)[0]
+    assert line.startswith("fixed hop latency t_0 = 20 µs (5 µs–1 ms): ") and line.endswith("(holds at 1 ms)")
