@@ -116,13 +116,13 @@ def gap_chart(entries: list[Entry]) -> alt.LayerChart:
     'loosely' band (2×); arrows with the true value for ratios beyond 1/20 and 20."""
     frame = gap_frame(entries).assign(label=lambda f: f.gap_text)
     height = max(160, 18 * len(frame))
-    x_title = "derived ÷ stated (log; 1 = the talk's number)"
+    x_title = "derived ÷ stated (log)"
     bands = pd.DataFrame([{"lo": 0.5, "hi": 2.0}, {"lo": 0.75, "hi": 1.25}])
     scale = alt.Scale(type="log", domain=list(CHART_RANGE))
     band = alt.Chart(bands).mark_rect(opacity=0.12, color="#2e8b57").encode(
         x=alt.X("lo:Q", scale=scale, title=x_title), x2="hi:Q")
     one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="#333").encode(x=_x(x_title))
-    y = alt.Y("entry:N", sort=list(dict.fromkeys(frame.entry)), axis=alt.Axis(title=None, labelLimit=330))
+    y = alt.Y("entry:N", sort=list(dict.fromkeys(frame.entry)), axis=alt.Axis(title=None, labelLimit=190))
     tooltip = ["claim:N", "quantity:N", alt.Tooltip("gap_text:N", title="derived ÷ stated"), "verdict:N"]
     base = alt.Chart(frame)
     verdicts = [v for v in VERDICT_COLORS if v in set(frame.verdict)]
@@ -132,8 +132,8 @@ def gap_chart(entries: list[Entry]) -> alt.LayerChart:
         tooltip=tooltip)
     return alt.layer(band, one, dots, *_arrows(base, x_title, y, tooltip)).properties(
         title=alt.Title("How far each checked number is from the talk's",
-                        subtitle="Shaded: within ±25% and within a factor of 2 of the stated value; arrows: beyond "
-                                 "the axis, labelled with the true ratio"),
+                        subtitle="1 = the talk's number; shaded: within ±25% and within a factor of 2 of it; "
+                                 "arrows: beyond the axis, labelled with the true ratio"),
         width=260, height=height)
 
 
