@@ -58,7 +58,7 @@ from typing import Iterable
 import numpy as np
 
 from .claims import Assumption
-from .data import Column, Plausible, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, Plausible, PlausibleBy, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, Step, as_precisions, blackboard_decode_step,
@@ -822,9 +822,9 @@ BATCH_OFFERS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("provider", "str"),
-        Column("price_multiplier", positive=True, meaning="batch price per token ÷ standard price, ≤ 1"),
+        Column("price_multiplier", positive=True, meaning="batch price per token ÷ standard price, ≤ 1", plausible=Plausible(0.01, 1, "×", ())),
         Column("applies_to", "str", meaning="which tokens the discount covers"),
-        Column("completion_window_h", positive=True, meaning="hours within which a batch completes"),
+        Column("completion_window_h", positive=True, meaning="hours within which a batch completes", plausible=Plausible(0.1, 336, "hours", ())),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         provenance_column(),

@@ -72,9 +72,9 @@ OWNER_COSTS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str", meaning="the accelerator and the system it is bought in"),
         Column("hardware", "str", meaning="a name from hardware.csv"),
-        Column("purchase_price_USD", positive=True, meaning="USD per accelerator"),
-        Column("lifetime_years", positive=True, meaning="years of straight-line depreciation"),
-        Column("power_W", positive=True, meaning="watts per accelerator at the wall, its share of the server included"),
+        Column("purchase_price_USD", positive=True, meaning="USD per accelerator", plausible=Plausible(100, 1e6, "USD")),
+        Column("lifetime_years", positive=True, meaning="years of straight-line depreciation", plausible=Plausible(1, 15, "years", ())),
+        Column("power_W", positive=True, meaning="watts per accelerator at the wall, its share of the server included", plausible=Plausible(50, 10_000, "W", ("prefix", "node"))),
         Column("as_of", "str", meaning="date of the price, YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -127,8 +127,8 @@ GRID_FLEXIBILITY_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("curtailment_percent", positive=True,
-               meaning="share of the new load's maximum annual energy it gives up, percent"),
-        Column("headroom_GW", positive=True, meaning="new flexible load the grid absorbs at that curtailment, GW"),
+               meaning="share of the new load's maximum annual energy it gives up, percent", plausible=Plausible(0, 100, "%", ())),
+        Column("headroom_GW", positive=True, meaning="new flexible load the grid absorbs at that curtailment, GW", plausible=Plausible(0, 2000, "GW")),
         Column("as_of", "str", meaning="publication date, YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),

@@ -313,9 +313,9 @@ COMPUTE_OPTIMAL_TABLE_SCHEMA = register_schema(TableSchema(
     file="chinchilla_table3.csv",
     columns=(
         Column("name", "str"),
-        Column("params_B", positive=True, meaning="billions of parameters"),
-        Column("flops", positive=True, meaning="training FLOP"),
-        Column("tokens_B", positive=True, meaning="billions of training tokens"),
+        Column("params_B", positive=True, meaning="billions of parameters", plausible=Plausible(0.01, 1e5, "B")),
+        Column("flops", positive=True, meaning="training FLOP", plausible=Plausible(1e15, 1e30, "FLOP", ())),
+        Column("tokens_B", positive=True, meaning="billions of training tokens", plausible=Plausible(0.01, 1e7, "B")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -361,7 +361,7 @@ RL_SCALING_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("kind", "enum", choices=RL_KINDS),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("unit", {"pass rate": Plausible(0, 1, "", ()), "GPU-hours": Plausible(1, 1e10, "GPU-hours", ())})),
         Column("unit", "enum", choices=("pass rate", "GPU-hours")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),

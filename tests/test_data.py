@@ -201,9 +201,15 @@ def test_derived_ridge_point_and_drain_time_are_checked(data_copy):
 def add_accept_extreme(path, row_name, columns):
     with path.open(newline="") as handle:
         rows = list(csv.reader(handle))
-    rows[0].append("accept_extreme")
+    if "accept_extreme" not in rows[0]:
+        rows[0].append("accept_extreme")
+        for r in rows[1:]:
+            if r:
+                r.append("")
+    col = rows[0].index("accept_extreme")
     for r in rows[1:]:
-        r.append(columns if r and r[0] == row_name else "")
+        if r and r[0] == row_name:
+            r[col] = columns
     with path.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
 

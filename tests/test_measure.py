@@ -360,7 +360,7 @@ def test_bad_measured_rows_are_errors(data_copy):
 
 def test_a_measurement_above_the_datasheet_is_a_unit_slip(data_copy):
     rewrite_cell(data_copy / "measured_hardware.csv", "H100 SXM, Azure ND H100 v5", "hbm_bandwidth_TBps", "2970")
-    with pytest.raises(data.DataError, match=r"hbm_bandwidth_TBps.*at most the datasheet's 3.35"):
+    with pytest.raises(data.DataError, match=r"hbm_bandwidth_TBps.*(did you mean 2.97|at most the datasheet's 3.35)"):
         measure.fractions(data_copy)
 
 
