@@ -118,7 +118,7 @@ def moe_in_a_rack(sel: Selection) -> list[Entry]:
                       kind=SCENARIO_KIND, assumptions=[ACTIVATION_BYTES], note=note),
                 entry(cid, "scale-up domain HBM ÷ model weights (fp8)", None, None, "×", inputs=inputs,
                       kind=STRUCTURAL, verdict=NOT_DERIVED, note=note)]
-        return out
+        return out + torus_entries(sel) + deployed_entries(sel)  # the TPU pod's and DeepSeek's own rows
     n = ep_degree(hw, model)
     inputs["expert-parallel degree"] = n
     topo = topology(sel, hw)
