@@ -91,23 +91,28 @@ def _x(title: str) -> alt.X:
                  axis=alt.Axis(title=title, format="~g", values=AXIS_VALUES, labelOverlap="greedy"))
 
 
-def _arrows(chart: alt.Chart, x_title: str, y: alt.Y, tooltip: list, below: bool = False) -> list[alt.Chart]:
+def _arrows(frame: pd.DataFrame, x_title: str, y: alt.Y, tooltip: list, below: bool = False) -> list[alt.Chart]:
     """The layers that mark values beyond the range: an outward triangle at each edge and the true value, beside
-    the triangle (``below``: under it, the high end of a range a line lower, for rows with a label above the bar)."""
+    the triangle (``below``: under it, the high end of a range a line lower, for rows with a label above the bar).
+    Only layers with something to draw are made: an empty symbol layer would be an unlabelled image to a screen
+    reader."""
     layers = []
     for side, shape, align, dx in (("left", "triangle-left", "left", 7), ("right", "triangle-right", "right", -7)):
-        beyond = chart.transform_filter(alt.datum.beyond == side)
-        layers.append(beyond.mark_point(shape=shape, filled=True, size=110, color="#333", opacity=1).encode(
+        beyond = frame[frame.beyond == side]
+        if beyond.empty:
+            continue
+        layers.append(alt.Chart(beyond).mark_point(shape=shape, filled=True, size=110, color="#333", opacity=1).encode(
             x=_x(x_title), y=y, tooltip=tooltip))
         if not below:
-            layers.append(beyond.mark_text(align=align, baseline="middle", dx=dx, fontSize=10, color="#333")
+            layers.append(alt.Chart(beyond).mark_text(align=align, baseline="middle", dx=dx, fontSize=10, color="#333")
                           .encode(x=_x(x_title), y=y, text="label:N"))
             continue
         for high in (False, True):
-            rows = beyond.transform_filter((alt.datum.end == "high") if high else (alt.datum.end != "high"))
-            layers.append(rows.mark_text(align=align, baseline="top", dx=dx - 4 if side == "right" else dx - 6,
-                                         dy=16 if high else 6, fontSize=10, color="#333")
-                          .encode(x=_x(x_title), y=y, text="label:N"))
+            rows = beyond[(beyond.end == "high") == high]
+            if not rows.empty:
+                layers.append(alt.Chart(rows).mark_text(align=align, baseline="top", dx=dx - 4 if side == "right" else dx - 6,
+                                                        dy=16 if high else 6, fontSize=10, color="#333")
+                              .encode(x=_x(x_title), y=y, text="label:N"))
     return layers
 
 
@@ -130,7 +135,7 @@ def gap_chart(entries: list[Entry]) -> alt.LayerChart:
         x=_x(x_title), y=y,
         color=alt.Color("verdict:N", scale=_verdict_color(verdicts), legend=alt.Legend(orient="bottom", title="verdict")),
         tooltip=tooltip)
-    return alt.layer(band, one, dots, *_arrows(base, x_title, y, tooltip)).properties(
+    return alt.layer(band, one, dots, *_arrows(frame, x_title, y, tooltip)).properties(
         title=alt.Title("How far each checked number is from the talk's",
                         subtitle="1 = the talk's number; shaded: within ±25% and within a factor of 2 of it; "
                                  "arrows: beyond the axis, labelled with the true ratio"),
@@ -216,20 +221,22 @@ def tornado_chart(entries: list[Entry], kind: str = CHECKED) -> alt.LayerChart:
     layers.append(alt.Chart(spans).mark_text(align="left", baseline="bottom", dy=-7, fontSize=11,
                                              limit=alt.ExprRef("width")).encode(
         x=alt.X("label_x:Q", scale=alt.Scale(type="log", domain=list(CHART_RANGE))), y=y, text="row:N"))
-    base = alt.Chart(frame)
-    inside = base.transform_filter((alt.datum.beyond == "") & (alt.datum.end != "central"))
-    if checked:
-        verdicts = [v for v in VERDICT_COLORS if v in set(frame.verdict)]
-        layers.append(inside.mark_point(filled=True, size=70, opacity=1).encode(
+    inside = frame[(frame.beyond == "") & (frame.end != "central")]
+    central = frame[(frame.beyond == "") & (frame.end == "central")]
+    if not inside.empty and checked:
+        verdicts = [v for v in VERDICT_COLORS if v in set(inside.verdict)]
+        layers.append(alt.Chart(inside).mark_point(filled=True, size=70, opacity=1).encode(
             x=_x(x_title), y=y, tooltip=tooltip,
             color=alt.Color("verdict:N", scale=_verdict_color(verdicts),
                             legend=alt.Legend(orient="bottom", title="verdict at that end"))))
-    else:
-        layers.append(inside.mark_point(filled=True, size=70, opacity=1, color=EFFECT_COLORS["scenario (no verdict)"])
+    elif not inside.empty:
+        layers.append(alt.Chart(inside).mark_point(filled=True, size=70, opacity=1,
+                                                   color=EFFECT_COLORS["scenario (no verdict)"])
                       .encode(x=_x(x_title), y=y, tooltip=tooltip))
-    layers.append(base.transform_filter((alt.datum.end == "central") & (alt.datum.beyond == "")).mark_tick(color="#111", thickness=2, size=16)
-                  .encode(x=_x(x_title), y=y, tooltip=tooltip))
-    layers += _arrows(base, x_title, y, tooltip, below=True)
+    if not central.empty:
+        layers.append(alt.Chart(central).mark_tick(color="#111", thickness=2, size=16)
+                      .encode(x=_x(x_title), y=y, tooltip=tooltip))
+    layers += _arrows(frame, x_title, y, tooltip, below=True)
     title = ("Which assumption moves which verdict" if checked else "How far each scenario moves with its assumptions")
     subtitle = ("Each bar: the derived number ÷ the talk's as one assumption runs over its range; dots coloured by "
                 "the verdict at each end, black tick at the book's value; shaded ±25% and 2×; arrows: beyond the axis"
