@@ -56,6 +56,21 @@ CLAIMS_SCHEMA = data_mod.register_schema(TableSchema(
 Stated = float | tuple[float, float] | None
 
 
+def gap_of(stated: Stated, derived: float | None) -> float | None:
+    """derived ÷ stated (÷ the nearer end of a stated range; 1 inside it); None when either is missing or the
+    reference is 0. An infinite derived value gives an infinite gap."""
+    if derived is None or stated is None or (isinstance(derived, float) and math.isnan(derived)):
+        return None
+    if isinstance(stated, tuple):
+        low, high = stated
+        if low <= derived <= high:
+            return 1.0
+        reference = low if derived < low else high
+    else:
+        reference = stated
+    return derived / reference if reference else None
+
+
 @dataclass(frozen=True)
 class ClaimText:
     """A claim as the book states it (our wording, attributed to talk L or J)."""
@@ -112,16 +127,14 @@ class Entry:
     @property
     def gap(self) -> float | None:
         """derived ÷ stated (÷ the nearer end of a stated range; 1 inside it); None when either is missing."""
-        if self.derived is None or self.stated is None:
-            return None
-        if isinstance(self.stated, tuple):
-            low, high = self.stated
-            if low <= self.derived <= high:
-                return 1.0
-            reference = low if self.derived < low else high
-        else:
-            reference = self.stated
-        return self.derived / reference if reference else None
+        return gap_of(self.stated, self.derived)
+
+    @property
+    def flips(self) -> list[tuple[str, str, str]]:
+        """(assumption, "low" or "high", verdict there) for every end of an assumption's range at which the
+        verdict differs from the entry's: empty for a robust entry, and for one with no verdict to flip."""
+        return [(name, end, row["verdict"]) for name, ends in (self.sensitivity or {}).items()
+                for end, row in ends.items() if "verdict" in row and row["verdict"] != self.verdict]
 
     def to_json(self) -> dict:
         """A JSON-ready dict: ``stated`` is a number, ``[low, high]`` or null."""

@@ -11,13 +11,15 @@ tables and captions are HTML-escaped, the banner is escaped HTML, and Markdown b
 from __future__ import annotations
 
 import html
+import math
 import re
 from typing import Iterable, Sequence
 
 import pandas as pd
 from IPython.display import HTML, Markdown
 
-from .claims import Entry
+from .claims import (CHECKED, FAILS, HOLDS, LOOSE, NOT_DERIVED, SCENARIO, SCENARIO_KIND, SHAPE_FAILS,
+                     SHAPE_HOLDS, STRUCTURAL, Entry)
 from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection, table_dir
 
 #: Characters with a meaning in MyST Markdown (emphasis, code, links, math, roles, tables, headings).
@@ -140,6 +142,12 @@ def _fmt_value(value, unit: str) -> str:
             low = low_number  # one unit for the range: "2,000–3,000 tokens", "1.6–2 kB"
         return f"{low}–{high}"
     value = float(value)
+    if math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return f"{'−' if value < 0 else ''}∞ {unit}".strip()
+    if unit == "fraction":
+        return f"{value:.0%}"
     if unit in ("s", "min", "h") and value >= 0:
         seconds = value * {"s": 1.0, "min": 60.0, "h": 3600.0}[unit]
         return si(seconds, "s") if seconds < 60 else duration(seconds)
@@ -158,51 +166,126 @@ def _fmt_value(value, unit: str) -> str:
     return f"{value:.3g} {unit}".strip()
 
 
+#: The public name of the ledger's value format (used by the ledger's figures).
+format_value = _fmt_value
+
+
+def robustness(e: Entry) -> str:
+    """Whether the entry's verdict survives its assumptions' ranges: ``robust``, ``not robust``, or ``—`` when
+    no named assumption was varied (or the entry has no verdict to keep: a scenario)."""
+    if e.robust is None:
+        return "—"
+    return "robust" if e.robust else "not robust"
+
+
+def assumption_lines(e: Entry) -> list[str]:
+    """One line per assumption: its name, value and range, and where a sensitivity was computed the derived value
+    at the low and high end of the range (with the verdict there when it differs from the entry's).
+
+    ``weight share of usable HBM = 50% (10%–80%): 2.1× … 5.3× (holds loosely at 80%)``"""
+    lines = []
+    for a in e.assumptions:
+        text = f"{a.name} = {_fmt_value(a.value, a.unit)} ({_fmt_value((a.low, a.high), a.unit)})"
+        ends = (e.sensitivity or {}).get(a.name)
+        if ends:
+            text += ": " + " … ".join(_fmt_value(ends[end]["derived"], e.unit) for end in ("low", "high"))
+            changed = [f"{ends[end]['verdict']} at {_fmt_value(ends[end]['value'], a.unit)}" for end in ("low", "high")
+                       if "verdict" in ends[end] and ends[end]["verdict"] != e.verdict]
+            if changed:
+                text += f" ({'; '.join(changed)})"
+        lines.append(text)
+    return lines
+
+
 def ledger_frame(entries: Sequence[Entry]) -> pd.DataFrame:
-    """Entries as a display table, the verdict first: verdict, claim, quantity, stated, derived,
-    derived ÷ stated, note."""
+    """Entries as a display table, the verdict first: verdict, kind, robust, claim, quantity, stated, derived,
+    derived ÷ stated, assumptions (one per line, with the derived value at the ends of each range), note."""
     rows = []
     for e in entries:
         gap = e.gap
         rows.append({
-            "verdict": e.verdict, "claim": e.id, "quantity": e.quantity, "stated": _fmt_value(e.stated, e.unit),
-            "derived": _fmt_value(e.derived, e.unit), "derived ÷ stated": "—" if gap is None else f"{gap:.2f}",
-            "note": e.note or "",
+            "verdict": e.verdict, "kind": e.kind, "robust": robustness(e), "claim": e.id, "quantity": e.quantity,
+            "stated": _fmt_value(e.stated, e.unit), "derived": _fmt_value(e.derived, e.unit),
+            "derived ÷ stated": "—" if gap is None else f"{gap:.2f}",
+            "assumptions": "; ".join(assumption_lines(e)), "note": e.note or "",
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["verdict", "kind", "robust", "claim", "quantity", "stated", "derived",
+                                       "derived ÷ stated", "assumptions", "note"])
+
+
+#: The order the ledger's table sorts kinds and verdicts in (its filters list them in this order too).
+KIND_ORDER = (CHECKED, SCENARIO_KIND, STRUCTURAL)
+VERDICT_ORDER = (HOLDS, LOOSE, FAILS, SHAPE_HOLDS, SHAPE_FAILS, SCENARIO, NOT_DERIVED)
+ROBUST_ORDER = ("robust", "not robust", "—")
+#: The ledger table's columns: (label, kind of sort, filter). ``sort`` is "text", "number" (the cell's
+#: ``data-sort`` value) or "order" (the column head's ``data-order`` list); ``filter`` marks the columns the
+#: script offers a menu for.
+LEDGER_COLUMNS = (("verdict", "order", True), ("kind", "order", True), ("robust", "order", True),
+                  ("claim", "text", False), ("quantity", "text", False), ("stated", "number", False),
+                  ("derived", "number", False), ("derived ÷ stated", "number", False))
+
+
+def _sort_number(value) -> str:
+    """A cell's numeric sort key ('' for none: sorted last); a stated range sorts by its low end."""
+    if isinstance(value, (tuple, list)):
+        value = value[0]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{float(value):.6g}" if math.isfinite(float(value)) else ("1e308" if value > 0 else "-1e308")
 
 
 def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
                 caption: str | None = None) -> HTML:
-    """Entries as a compact HTML table, the verdict first; a claim id links to ``href[chapter docname]`` when
-    given."""
-    frame = ledger_frame(entries).drop(columns=["note"])
-    numeric = {"stated", "derived", "derived ÷ stated"}
-    cells = []
-    for e, (_, row) in zip(entries, frame.iterrows()):
-        claim = html.escape(row["claim"])
+    """Entries as an HTML table, the verdict first, that ``_static/book-tables.js`` makes sortable (a button in
+    each column head) and filterable (menus for verdict, kind and robustness, and a search box). Every cell keeps
+    its text without the script. A claim id links to ``href[chapter docname]`` when given; a quantity carries
+    its note and, below it, each assumption the entry names with its range and the derived value at each end."""
+    rows = []
+    for e in entries:
+        claim = html.escape(e.id)
         if href and e.chapter in href:
             claim = f'<a href="{html.escape(href[e.chapter])}">{claim}</a>'
-        quantity = html.escape(row["quantity"])
+        quantity = html.escape(e.quantity)
         if e.note:
             quantity += f'<br><span class="book-note">{html.escape(e.note)}</span>'
-        values = {"verdict": html.escape(row["verdict"]), "claim": claim, "quantity": quantity}
-        tds = []
-        for column in frame.columns:
-            value = values.get(column, html.escape(str(row[column])))
-            cls = "num" if column in numeric else "verdict" if column == "verdict" else ""
-            tds.append(f'<td class="{cls}">{value}</td>' if cls else f"<td>{value}</td>")
-        cells.append("<tr>" + "".join(tds) + "</tr>")
-    head = "".join(f'<th class="num">{html.escape(c)}</th>' if c in numeric else f"<th>{html.escape(c)}</th>"
-                   for c in frame.columns)
+        lines = assumption_lines(e)
+        if lines:
+            quantity += ('<ul class="book-assumptions">' + "".join(
+                f'<li><span class="book-assumes">assumes</span> {html.escape(line)}</li>' for line in lines) + "</ul>")
+        gap = e.gap
+        robust = robustness(e)
+        cells = [
+            f'<td class="verdict">{html.escape(e.verdict)}</td>',
+            f"<td>{html.escape(e.kind)}</td>",
+            f"<td>{html.escape(robust)}</td>",
+            f"<td>{claim}</td>",
+            f"<td>{quantity}</td>",
+            f'<td class="num" data-sort="{_sort_number(e.stated)}">{html.escape(_fmt_value(e.stated, e.unit))}</td>',
+            f'<td class="num" data-sort="{_sort_number(e.derived)}">{html.escape(_fmt_value(e.derived, e.unit))}</td>',
+            f'<td class="num" data-sort="{_sort_number(gap)}">{"—" if gap is None else f"{gap:.2f}"}</td>',
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    orders = {"verdict": VERDICT_ORDER, "kind": KIND_ORDER, "robust": ROBUST_ORDER}
+
+    def head_cell(label: str, sort: str, filt: bool) -> str:
+        attrs = f' scope="col" data-sort-type="{sort}"' + (" data-filter" if filt else "")
+        if label in orders:
+            attrs += f' data-order="{html.escape("|".join(orders[label]))}"'
+        if sort == "number":
+            attrs += ' class="num"'
+        return f"<th{attrs}>{html.escape(label)}</th>"
+
+    head = "".join(head_cell(*column) for column in LEDGER_COLUMNS)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return HTML(f'{_wrap_open(caption or "The ledger")}<table class="book-table book-ledger">{cap}<thead><tr>{head}</tr>'
-                f"</thead><tbody>{''.join(cells)}</tbody></table></div>")
+    return HTML(f'{_wrap_open(caption or "The ledger")}<table class="book-table book-ledger book-sortable">{cap}'
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:
-    """The chapter's ledger entries as a table, the verdict first."""
-    return table(ledger_frame(entries), caption)
+    """The chapter's ledger entries as the ledger page shows them (:func:`ledger_html`): verdict, kind,
+    robustness, the numbers, and under each quantity the assumptions with their ranges and the derived value at
+    their ends."""
+    return ledger_html(entries, caption=caption)
 
 
 #: How prose says a verdict: "the period {holds}", "the ridge {holds only loosely}".

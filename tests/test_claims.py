@@ -107,3 +107,136 @@ def test_every_claim_names_its_talk_with_date_and_address():
     # The RLVR claim comes from the companion episode (#490), which CLAIMS.md files under talk J.
     rlvr = next(c for c in texts if c.id == "rlvr-log-linear")
     assert rlvr.talk == "J" and "#490" in rlvr.source and rlvr.date == "2026-01-31"
+
+
+# ---------------------------------------------------------------- kinds across the whole ledger
+
+#: Chapters whose ledger entries other branches are rewriting (train-20ms; four-scaling-laws, power-and-co-design
+#: and overtrained-100x): until those merge, their checked entries may still lack a stated value. The test below
+#: fails as soon as a listed chapter no longer needs the exemption, so this list can only shrink.
+PENDING_REWRITE = {"chapters/train-20ms", "chapters/four-scaling-laws", "chapters/power-and-co-design",
+                   "chapters/overtrained-100x"}
+
+
+def kind_problems(e: claims.Entry) -> list[str]:
+    """What is wrong with an entry's kind: a checked entry needs the talk's number, a scenario its assumptions,
+    each kind its own verdicts, and a checked entry that names assumptions their sensitivity."""
+    problems = []
+    if e.kind == claims.CHECKED:
+        if e.stated is None:
+            problems.append("checked, but the talk states no number for it")
+        if e.verdict not in (HOLDS, LOOSE, FAILS, NOT_DERIVED):
+            problems.append(f"checked with the verdict {e.verdict!r}")
+        if e.assumptions and e.derived is not None and (not e.sensitivity or e.robust is None):
+            problems.append("checked on named assumptions, without a sensitivity and a robustness")
+    elif e.kind == claims.SCENARIO_KIND:
+        if not e.assumptions:
+            problems.append("a scenario that lists no assumption")
+        if e.verdict not in (claims.SCENARIO, NOT_DERIVED):
+            problems.append(f"a scenario with the verdict {e.verdict!r}")
+    elif e.kind == claims.STRUCTURAL:
+        if e.verdict not in (claims.SHAPE_HOLDS, claims.SHAPE_FAILS, NOT_DERIVED):
+            problems.append(f"structural with the verdict {e.verdict!r}")
+    else:
+        problems.append(f"unknown kind {e.kind!r}")
+    return problems
+
+
+def test_every_entry_of_the_ledger_says_what_kind_of_support_it_is():
+    entries = claims.ledger(data.selection())
+    assert {e.kind for e in entries} == set(claims.KINDS)
+    wrong, exempted = [], set()
+    for e in entries:
+        problems = kind_problems(e)
+        if problems and e.chapter in PENDING_REWRITE:
+            exempted.add(e.chapter)
+        elif problems:
+            wrong.append(f"{e.id} / {e.quantity}: {'; '.join(problems)}")
+    assert not wrong, "\n".join(wrong)
+    assert exempted == PENDING_REWRITE, f"remove {sorted(PENDING_REWRITE - exempted)} from PENDING_REWRITE"
+
+
+def test_claims_json_carries_kind_assumptions_sensitivity_and_robustness(capsys):
+    import json
+
+    from lib.__main__ import main
+
+    assert main(["claims", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(claims.ledger(data.selection()))
+    for r in rows:
+        assert {"kind", "assumptions", "sensitivity", "robust"} <= set(r) and r["kind"] in claims.KINDS
+        for a in r["assumptions"]:
+            assert {"name", "value", "low", "high", "unit"} <= set(a) and a["low"] <= a["value"] <= a["high"]
+        if r["sensitivity"]:
+            assert set(r["sensitivity"]) == {a["name"] for a in r["assumptions"]}
+            for ends in r["sensitivity"].values():
+                assert set(ends) == {"low", "high"}
+    flip = next(r for r in rows if r["quantity"] == "decode ÷ prefill cost per token (blackboard, 8k context)")
+    assert flip["kind"] == "checked" and flip["robust"] is False
+    ends = flip["sensitivity"]["weight share of usable HBM"]
+    assert {ends["low"]["verdict"], ends["high"]["verdict"]} == {LOOSE} and flip["verdict"] == HOLDS
+
+
+def test_a_verdict_known_to_flip_is_not_robust_and_its_sensitivity_is_recomputed(monkeypatch):
+    """decode-5x-prefill on the blackboard: 4.5× holds against the talk's 5× with weights filling half of HBM; the
+    ratio grows with the weights' share φ (fewer accelerators per replica, so fewer sequences share each weight
+    read), and the verdict moves with it. The sensitivity is recomputed at the ends of φ's range, not copied."""
+    from lib import pricing
+    from lib.derivations import prices_leak as pl
+    from lib.modes import WEIGHT_SHARE
+
+    sel = data.selection()
+    quantity = "decode ÷ prefill cost per token (blackboard, 8k context)"
+
+    def board_entry():
+        return next(e for e in claims.derive("decode-5x-prefill", sel) if e.quantity == quantity)
+
+    e = board_entry()
+    assert e.verdict == HOLDS and e.robust is False and e.flips
+    ends = e.sensitivity[WEIGHT_SHARE.name]
+    direct = {end: float(pricing.decode_to_prefill_cost_ratio(sel.hardware, sel.model, 8192, "fp8", "fp8",
+                                                              weight_share=getattr(WEIGHT_SHARE, end)))
+              for end in ("low", "high")}
+    assert ends["low"]["derived"] == pytest.approx(direct["low"]) and ends["high"]["derived"] == pytest.approx(direct["high"])
+    assert ends["low"]["derived"] < e.derived < ends["high"]["derived"]
+    # Narrow φ's range: the ends move with it (and the verdict, inside ±25% of 5× at both, becomes robust).
+    monkeypatch.setattr(pl, "WEIGHT_SHARE", claims.Assumption(WEIGHT_SHARE.name, 0.5, 0.45, 0.55, "", "a test"))
+    narrow = board_entry()
+    moved = narrow.sensitivity[WEIGHT_SHARE.name]
+    assert moved["low"]["value"] == 0.45 and moved["high"]["value"] == 0.55
+    assert moved["low"]["derived"] == pytest.approx(float(pricing.decode_to_prefill_cost_ratio(
+        sel.hardware, sel.model, 8192, "fp8", "fp8", weight_share=0.45)))
+    assert ends["low"]["derived"] < moved["low"]["derived"] < narrow.derived < moved["high"]["derived"] < ends["high"]["derived"]
+    assert narrow.robust is True and narrow.derived == pytest.approx(e.derived)
+    # By hand: φ = 0.25 gives about 3.1× (the issue's figure), below the 'holds' band of 5 ± 25%.
+    assert float(pricing.decode_to_prefill_cost_ratio(sel.hardware, sel.model, 8192, "fp8", "fp8",
+                                                      weight_share=0.25)) == pytest.approx(3.05, abs=0.01)
+
+
+def test_ledger_figures_mark_values_beyond_the_axis_and_count_every_entry():
+    """The tornado and gap charts never pin a value silently to the axis's edge: a ratio beyond [1/20, 20] is
+    placed at the edge as an arrow labelled with its true value; the counts add up to the ledger."""
+    from lib.figures import ledger as fig
+    from lib import page
+
+    assert fig.place(0.5) == (0.5, "") and fig.place(142.0) == (20.0, "right") and fig.place(0.0) == (0.05, "left")
+    assert fig.place(float("inf")) == (20.0, "right") and fig.ratio_label(float("inf")) == "∞"
+    entries = claims.ledger(data.selection())
+    counts = fig.counts_frame(entries)
+    assert counts.iloc[-1]["entries"] == len(entries) == counts.iloc[:-1]["entries"].sum()
+    # A spinning disk drains in about a day: 23× the talk's hour, beyond the axis, labelled with its value.
+    frame = fig.sensitivity_frame(entries, claims.CHECKED)
+    disk = frame[frame.entry.str.contains("drain time of spinning disk")]
+    assert set(disk.beyond) == {"right"} and set(disk.x) == {20.0} and set(disk.ratio_text) == {"23.4×"}
+    assert list(disk.label).count("23.4×") == 1  # one label per distinct value beyond an edge
+    gaps = fig.gap_frame(entries)
+    assert (gaps.beyond != "").sum() >= 3 and all(gaps[gaps.beyond == "right"].x == 20.0)
+    spec = fig.tornado_chart(entries).to_dict()
+    marks = [layer["mark"] for layer in spec["layer"]]
+    assert {"type": "point", "shape": "triangle-right", "filled": True, "size": 110, "color": "#333", "opacity": 1} in marks
+    # Each chapter's table names the assumption, its range and the derived value at both ends.
+    hop = next(e for e in entries if e.quantity.startswith("per-hop time in decode"))
+    assert page.robustness(hop) == "not robust"
+    line = page.assumption_lines(hop)[0]
+    assert line.startswith("fixed hop latency t_0 = 20 µs (5 µs–1 ms): ") and line.endswith("(holds at 1 ms)")

@@ -273,3 +273,67 @@ def test_course_numbers_exercises_as_the_chapters_do():
         text = (HTML / "chapters" / f"{chapter}.html").read_text(encoding="utf-8")
         m = re.search(r'id="' + re.escape(anchor) + r'".*?Exercise (\d+)', text, re.S)
         assert m and m.group(1) == number, f"course says Exercise {number} for {chapter}#{anchor}, chapter says {m and m.group(1)}"
+
+
+def _column_keys(page, column: int) -> list[str]:
+    return page.evaluate(
+        "c => Array.from(document.querySelectorAll('table.book-sortable tbody tr'))"
+        ".filter(r => !r.hidden).map(r => r.cells[c].getAttribute('data-sort') || '')", column)
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_PX])
+def test_ledger_table_sorts_and_filters(chromium, width):
+    """The ledger's table (lib.page.ledger_html + _static/book-tables.js): a column head's button sorts the rows
+    up, then down, by the column's numbers (empty cells last); the kind menu shows only that kind's rows, with a
+    status line; the same works from the keyboard; and on a phone the page does not scroll sideways."""
+    b, url = chromium
+    context = b.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}ledger.html", wait_until="load")
+    page.wait_for_selector("table.book-sortable[data-enhanced] th button.book-sort", timeout=15000)
+    table = page.locator("table.book-sortable")
+    assert table.count() == 1
+    total = table.locator("tbody tr").count()
+    heads = table.locator("thead th").all_inner_texts()
+    gap_column = next(i for i, h in enumerate(heads) if h.startswith("derived ÷ stated"))
+    button = table.locator("thead th").nth(gap_column).locator("button")
+    button.click()
+    assert table.locator("thead th").nth(gap_column).get_attribute("aria-sort") == "ascending"
+    keys = _column_keys(page, gap_column)
+    numbers = [float(k) for k in keys if k]
+    assert len(numbers) > 20 and numbers == sorted(numbers) and all(k == "" for k in keys[len(numbers):])
+    button.press("Enter")  # the keyboard: the same button, descending
+    assert table.locator("thead th").nth(gap_column).get_attribute("aria-sort") == "descending"
+    numbers = [float(k) for k in _column_keys(page, gap_column) if k]
+    assert numbers == sorted(numbers, reverse=True)
+    # Filter by kind: only scenarios remain, and the status line counts them.
+    kind_column = next(i for i, h in enumerate(heads) if h.startswith("kind"))
+    kinds = "c => Array.from(document.querySelectorAll('table.book-sortable tbody tr'))" \
+            ".filter(r => !r.hidden).map(r => r.cells[c].textContent.trim())"
+    scenarios = page.evaluate(kinds, kind_column).count("scenario")
+    assert 0 < scenarios < total
+    page.get_by_label("kind", exact=True).select_option("scenario")
+    assert page.evaluate(kinds, kind_column) == ["scenario"] * scenarios
+    assert page.locator(".book-table-status").inner_text() == f"{scenarios} of {total} entries shown."
+    page.get_by_label("kind", exact=True).select_option("")
+    page.locator("input.book-table-search, .book-table-controls input[type=search]").fill("decode-5x-prefill")
+    assert 0 < page.locator("table.book-sortable tbody tr:not([hidden])").count() < 10
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert not errors, errors
+    context.close()
+
+
+def test_chapter_check_table_shows_kind_robustness_and_assumptions():
+    """page.verdicts (every chapter's Check section) renders the ledger's table: kind, verdict, robustness and each
+    assumption with its range and the derived value at its ends."""
+    text = (HTML / "chapters" / "prices-leak.html").read_text(encoding="utf-8")
+    table = re.search(r'<table class="book-table book-ledger book-sortable">.*?</table>', text, re.S)
+    assert table, "prices-leak: no sortable ledger table in the Check section"
+    body = table.group(0)
+    for head in ("verdict", "kind", "robust", "stated", "derived"):
+        assert f">{head}<" in body
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*decode ÷ prefill cost per token \(blackboard, 8k context\).*?</tr>", body, re.S)
+    assert row and ">not robust<" in row.group(0) and ">checked<" in row.group(0)
+    assert re.search(r"assumes</span> weight share of usable HBM = 0.5 \(0.1–0.8\): [\d.]+ × … [\d.]+ ×", row.group(0))

@@ -4,21 +4,24 @@ pipelining's memory and latency, a rack's HBM against a trillion-parameter model
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import statistics
 
 import numpy as np
 
 from .. import parallelism as par
-from ..claims import FAILS, HOLDS, NOT_DERIVED, Entry, derives, entry, judge
+from .. import assumptions as book_assumptions
+from ..claims import HOLDS, NOT_DERIVED, SCENARIO_KIND, STRUCTURAL, Assumption, Entry, derives, entry, judge
 from ..data import Selection, table_dir
+from ..modes import COLLECTIVE_LATENCY
 from ..roofline import pooled_optimal_batch
 from ..units import bytes_per_element
 
 CHAPTER = "chapters/racks"
 
-# Ledger kinds (the integrator will add a `kind` field to Entry; until then each entry's note begins with its
-# kind): "checked" = against a number the talk states; "scenario" = on assumptions the book chose (named in the
-# note); "structural" = a shape that holds or not whatever the exact inputs.
+# Ledger kinds: "checked" = against a number the talk states; "scenario" = a number on assumptions the book chose
+# (each an Assumption with its range, recomputed at both ends); "structural" = a shape, tested by ``holds_if``.
 
 #: The talk's rows: a Hopper server, a Blackwell rack, and a trillion-parameter model.
 HOPPER = "H100 SXM"
@@ -31,6 +34,15 @@ CHECK_STAGES = 4
 CHECK_MICROBATCHES = 8
 #: Per-hop fixed latency (s) a reader can change on the page; an assumption, not a measured figure.
 DEFAULT_HOP_LATENCY_S = 20e-6
+#: The same, as a named assumption with its range: from NCCL's cost-model latency per scale-out step to the
+#: chart's slider top, a software hop nobody has hidden.
+HOP_LATENCY = Assumption(
+    "fixed hop latency t_0", DEFAULT_HOP_LATENCY_S, par.NCCL_NET_STEP_S, 1e-3, "s",
+    source="book assumption (not in the data): 20 µs for a cross-node send software has not hidden. Low: NCCL's "
+           "cost-model latency per scale-out step (5 µs, lib.parallelism.NCCL_NET_STEP_S); high: 1 ms, the chart's "
+           "slider top, a hop through a serving framework's scheduler")
+#: The talk's headroom: deployments run about 3 × B* (claim batch-300x-sparsity).
+TALK_HEADROOM = 3.0
 #: "Far more HBM than the weights need": the ledger reads it as at least this many times the weight bytes.
 FAR_MORE = 5.0
 ONE_TRILLION = 1e12
@@ -44,6 +56,7 @@ EP_TRAINING, EP_DECODE, EP_BOUND = "DeepSeek-V3 training (EP64)", "DeepSeek-V3 d
 #: DeepSeek's training GEMMs run in FP8 (DeepSeek-V3 section 3.3); its stated computation : communication ≈ 1 : 1.
 DEEPSEEK_TRAINING_PRECISION = "fp8"
 DEEPSEEK_STATED_RATIO = 1.0
+
 #: Tensor-parallel cases (Llama 3.1 served at TP8 in one HGX node and at TP16 across two, or in one NVL72).
 TP_SMALL, TP_LARGE = "Llama 3.1 70B", "Llama 3.1 405B"
 #: The hardware.csv columns the racks verdicts read (for marking verdicts that rest on inferred values).
@@ -53,11 +66,28 @@ INFERRED_INPUTS = ("dense_bf16_TFLOPs", "dense_fp8_TFLOPs", "hbm_bandwidth_TBps"
 TP_MATERIAL = 0.1
 #: A training micro-batch holds at least one sequence: DeepSeek-V3 pre-trained at 4K tokens (section 4.2).
 TRAINING_SEQUENCE_TOKENS = 4096
+MICROBATCH_TOKENS = Assumption(
+    "tokens per training micro-batch", float(TRAINING_SEQUENCE_TOKENS), 2048.0, 8192.0, "tokens",
+    source="one pre-training sequence: 4,096 for DeepSeek-V3 (technical report, section 4.2); low 2,048 (GPT-3, "
+           "Brown et al. 2020), high 8,192 (Llama 3's pre-training sequence length, Llama Team 2024)")
+#: Activations on the scale-out all-to-all: bf16 both ways (2 bytes), down to fp8 dispatch (DeepSeek-V3, 1 byte).
+ACTIVATION_BYTES = Assumption(
+    "bytes per activation sent", 2.0, 1.0, 2.0, "bytes",
+    source="bf16 both ways by default; DeepSeek-V3 dispatches in FP8 (technical report, section 3.3)")
 #: DeepSeek-V3 trained with 16-way pipeline parallelism (DeepSeek-V3 technical report, section 3.2).
 DEEPSEEK_PIPELINE_STAGES = 16
 #: The schedules the ledger compares at CHECK_STAGES and CHECK_MICROBATCHES.
 SCHEDULE_LABELS = {"gpipe": "GPipe", "1f1b": "1F1B", "interleaved-1f1b": "interleaved 1F1B (v = 2)",
                    "zb-h1": "zero-bubble ZB-H1", "dualpipe": "DualPipe"}
+
+
+def training_peak_share(data_dir=None) -> Assumption:
+    """The share of peak FP8 FLOP/s the training arithmetic runs at: 1 (peak, the bound the chapter uses), down to
+    the lowest pre-training utilisation of ``assumptions.csv`` (``training_utilisation``)."""
+    low = book_assumptions.assumption("training_utilisation", data_dir).low
+    return Assumption("arithmetic's share of peak FP8 FLOP/s", 1.0, low, 1.0, "fraction",
+                      source="1 = peak, the bound the chapter uses. Low: the lowest pre-training utilisation in "
+                             "data/assumptions.csv (training_utilisation: Llama 3 405B's MFU, Llama Team 2024, table 4)")
 
 
 def ep_degree(hw, model) -> int:
@@ -81,33 +111,41 @@ def moe_in_a_rack(sel: Selection) -> list[Entry]:
                  inputs={"hardware": hw.name})]
     inputs = {"hardware": hw.name, "model": model.name, "precision": "bf16"}
     if not model.is_moe:
-        for q in ("all-to-all ÷ compute time, scale-up link", "all-to-all ÷ compute time, scale-out link",
-                  "scale-up domain HBM ÷ model weights (fp8)"):
-            out.append(entry(cid, q, None, None, "×", inputs=inputs, verdict=NOT_DERIVED,
-                             note=f"{model.name} is dense: no expert all-to-all"))
-        return out
+        note = f"{model.name} is dense: no expert all-to-all"
+        out += [entry(cid, "all-to-all ÷ compute time, scale-up link", None, None, "×", inputs=inputs,
+                      kind=STRUCTURAL, verdict=NOT_DERIVED, note=note),
+                entry(cid, "all-to-all ÷ compute time, scale-out link", None, None, "×", inputs=inputs,
+                      kind=SCENARIO_KIND, assumptions=[ACTIVATION_BYTES], note=note),
+                entry(cid, "scale-up domain HBM ÷ model weights (fp8)", None, None, "×", inputs=inputs,
+                      kind=STRUCTURAL, verdict=NOT_DERIVED, note=note)]
+        return out + torus_entries(sel) + deployed_entries(sel)  # the TPU pod's and DeepSeek's own rows
     n = ep_degree(hw, model)
     inputs["expert-parallel degree"] = n
     topo = topology(sel, hw)
     inputs["topology"] = topo.name
     up = par.a2a_to_compute_ratio(hw, model, n, "scale_up", topology=topo)
-    down = par.a2a_to_compute_ratio(hw, model, n, "scale_out")
+
+    def scale_out_ratio(bytes_per_activation: float = ACTIVATION_BYTES.value) -> float:
+        return par.a2a_to_compute_ratio(hw, model, n, "scale_out", bytes_per_activation=bytes_per_activation)
+
+    down = scale_out_ratio()
     domain_capacity, _ = par.domain_totals(hw)
     fits = domain_capacity / model.weight_bytes("fp8")
     share = par.a2a_effective_Bps(topo, n) / hw.scale_up_bandwidth_Bps
     out += [
         entry(cid, "all-to-all ÷ compute time, scale-up link", None, up, "×", inputs=inputs,
-              verdict=HOLDS if up < 1 else FAILS,
-              note="structural: below 1 the all-to-all hides under the arithmetic at every batch; the scale-up "
+              kind=STRUCTURAL, holds_if=lambda r: r < 1,
+              note="below 1 the all-to-all hides under the arithmetic at every batch; the scale-up "
                    f"link runs a uniform all-to-all at {share:.0%} of its nominal per-chip bandwidth on this "
                    f"{topo.kind}" + (" (topology not in the data: switched assumed)" if topo.assumed else "")),
         entry(cid, "all-to-all ÷ compute time, scale-out link", None, down, "×", inputs=inputs,
-              verdict=HOLDS if down > 1 else FAILS,
-              note="scenario (bf16 both ways, one send per expert, every expert over the scale-out NIC): above 1 "
-                   "the same layer over the scale-out network becomes communication bound"),
+              kind=SCENARIO_KIND, assumptions=[ACTIVATION_BYTES],
+              recompute=lambda **a: scale_out_ratio(a[ACTIVATION_BYTES.name]),
+              note="one send per expert, every expert over the scale-out NIC: above 1 the same layer over the "
+                   "scale-out network becomes communication bound"),
         entry(cid, "scale-up domain HBM ÷ model weights (fp8)", None, fits, "×", inputs=inputs,
-              verdict=HOLDS if fits >= 1 else FAILS,
-              note="structural: ≥ 1 when one scale-up domain can hold every expert (KV cache not counted); "
+              kind=STRUCTURAL, holds_if=lambda r: r >= 1,
+              note="≥ 1 when one scale-up domain can hold every expert (KV cache not counted); "
                    "below 1 the expert layer must spill onto the scale-out network"),
     ]
     out += torus_entries(sel)
@@ -127,13 +165,14 @@ def torus_entries(sel: Selection) -> list[Entry]:
     pod = sel.hardware_named(TORUS_POD)
     quantity = "uniform all-to-all bandwidth ÷ per-chip ICI, TPU v6e pod (256 chips, bisection-limited)"
     if pod is None:
-        return [entry(cid, quantity, None, None, "×", verdict=NOT_DERIVED, note=f"the data have no {TORUS_POD!r} row")]
+        return [entry(cid, quantity, None, None, "×", kind=STRUCTURAL, verdict=NOT_DERIVED,
+                      note=f"the data have no {TORUS_POD!r} row")]
     topo = topology(sel, pod)
     share = par.a2a_effective_Bps(topo, topo.accelerators) / pod.scale_up_bandwidth_Bps
     return [entry(cid, quantity, None, share, "×", inputs={"hardware": pod.name, "topology": topo.name,
                                                             "bisection_B_per_s": par.bisection_Bps(topo)},
-                  verdict=HOLDS if share < 1 else FAILS,
-                  note="structural: a torus carries a uniform all-to-all at 4 (n − 1) W_bis / n² per chip, not at the "
+                  kind=STRUCTURAL, holds_if=lambda r: r < 1,
+                  note="a torus carries a uniform all-to-all at 4 (n − 1) W_bis / n² per chip, not at the "
                        f"chip's ICI bandwidth; before this page used topology, TPU verdicts were {1 / share:.0f}× optimistic")]
 
 
@@ -157,6 +196,7 @@ def deployed_entries(sel: Selection) -> list[Entry]:
     two micro-batches overlapping communication with computation."""
     cid = "moe-in-a-rack"
     ds = sel.model_named(DEEPSEEK)
+    peak = training_peak_share(sel.data_dir)
     train, hw_t, note_t = deployment(sel, EP_TRAINING)
     decode, hw_d, note_d = deployment(sel, EP_DECODE)
     bound, hw_b, note_b = deployment(sel, EP_BOUND)
@@ -165,13 +205,20 @@ def deployed_entries(sel: Selection) -> list[Entry]:
               "decode all-to-all per MoE layer, 32 tokens per GPU (DeepSeek's own bound: 120.96 µs)",
               "decode all-to-all ÷ time per output token, DeepSeek-V3 EP144 at its reported traffic")
     if ds is None or train is None or decode is None or bound is None or hw_t is None:
-        return [entry(cid, q, None, None, "", verdict=NOT_DERIVED, note=f"the data lack {DEEPSEEK!r} or a deployment row")
-                for q in labels]
+        note = f"the data lack {DEEPSEEK!r} or a deployment row"
+        return [entry(cid, q, None, None, "", verdict=NOT_DERIVED, kind=STRUCTURAL, note=note)
+                for q in labels[:1]] + [
+                entry(cid, labels[1], None, None, "×", kind=SCENARIO_KIND, assumptions=[peak], note=note)] + [
+                entry(cid, q, None, None, "", verdict=NOT_DERIVED, kind=STRUCTURAL, note=note) for q in labels[2:]]
     n_layer = ds.active_params / ds.layers
     naive = float(par.a2a_bytes_per_token(ds.hidden_size, ds.active_experts, train.ep_degree))
     deployed = float(par.ep_bytes_per_token(ds.hidden_size, train.sends_per_token, train.dispatch_bytes, train.combine_bytes))
-    ratio = float(par.ep_comm_to_compute(deployed, hw_t.scale_out_bandwidth_Bps, n_layer,
-                                         hw_t.flops(DEEPSEEK_TRAINING_PRECISION), training=True))
+
+    def training_ratio(peak_share: float = peak.value) -> float:
+        return float(par.ep_comm_to_compute(deployed, hw_t.scale_out_bandwidth_Bps, n_layer,
+                                            peak_share * hw_t.flops(DEEPSEEK_TRAINING_PRECISION), training=True))
+
+    ratio = training_ratio()
     per_layer = float(par.ep_layer_a2a_time_s(bound.tokens_per_gpu, par.ep_bytes_per_token(
         ds.hidden_size, bound.sends_per_token, bound.dispatch_bytes, bound.combine_bytes), hw_b.scale_out_bandwidth_Bps))
     batch = decode.decode_batch_per_gpu
@@ -181,24 +228,24 @@ def deployed_entries(sel: Selection) -> list[Entry]:
     return [
         entry(cid, labels[0], None, deployed / naive, "×",
               inputs={"sends per token": round(train.sends_per_token, 2), "naive sends": ds.active_experts},
-              verdict=HOLDS if deployed < naive else FAILS,
-              note="structural: ≤ 4 nodes per token with one send per node, FP8 out and BF16 back, against 8 BF16 "
+              kind=STRUCTURAL, holds_if=lambda r: r < 1,
+              note="≤ 4 nodes per token with one send per node, FP8 out and BF16 back, against 8 BF16 "
                    "sends out and back; below 1 the deployment cuts the scale-out traffic" + note_t),
         entry(cid, labels[1], None, ratio, "×",
               inputs={"hardware": hw_t.name, "precision": DEEPSEEK_TRAINING_PRECISION, "EP": train.ep_degree},
-              verdict=judge(DEEPSEEK_STATED_RATIO, ratio),
-              note="scenario, against DeepSeek's own figure (not the talk's): forward + backward all-to-all over "
+              kind=SCENARIO_KIND, assumptions=[peak], recompute=lambda **a: training_ratio(a[peak.name]),
+              note="beside DeepSeek's own figure (≈ 1, not the talk's): forward + backward all-to-all over "
                    "50 GB/s InfiniBand ÷ 6 N_ℓ at peak FP8; DualPipe overlaps it with another micro-batch's work. "
                    "Peak FLOP/s makes the arithmetic look shorter than it runs" + note_t),
         entry(cid, labels[2], None, per_layer, "s",
               inputs={"tokens per GPU": bound.tokens_per_gpu, "sends": bound.experts_sent, "d": ds.hidden_size},
-              verdict=judge(bound.published_layer_a2a_s, per_layer),
-              note="structural check against DeepSeek's published bound (d = 7,168 here, 7K in the paper): the same "
-                   "formula; 2 micro-batches × 61 layers of it set a ~15 ms floor per output token over InfiniBand" + note_b),
+              kind=STRUCTURAL, holds_if=lambda t: judge(bound.published_layer_a2a_s, t) == HOLDS,
+              note="the shape holds when the book's formula reproduces DeepSeek's published bound within 25% "
+                   "(d = 7,168 here, 7K in the paper); 2 micro-batches × 61 layers of it set a ~15 ms floor per output token over InfiniBand" + note_b),
         entry(cid, labels[3], None, step_comm / tpot, "×",
               inputs={"sequences per GPU": round(batch), "tokens/s per user": decode.user_tokens_per_s},
-              verdict=HOLDS if step_comm < tpot else FAILS,
-              note="structural: below 1 the decode all-to-all fits inside the reported time per token, so two "
+              kind=STRUCTURAL, holds_if=lambda r: r < 1,
+              note="below 1 the decode all-to-all fits inside the reported time per token, so two "
                    "micro-batches can hide it; it is still communication bound against the expert arithmetic" + note_d),
     ]
 
@@ -213,9 +260,10 @@ def scale_up_domains(sel: Selection) -> list[Entry]:
     out: list[Entry] = []
     if missing:
         note = f"the data have no {', '.join(map(repr, missing))} row"
-        for q, unit in (("Hopper scale-up domain (H100)", "accelerators"), ("Blackwell scale-up domain (GB200 NVL72)", "accelerators"),
-                        ("aggregate HBM bandwidth, GB200 NVL72 domain ÷ H100 domain", "×")):
-            out.append(entry(cid, q, None, None, unit, verdict=NOT_DERIVED, note=note))
+        for q, stated, unit in (("Hopper scale-up domain (H100)", 8.0, "accelerators"),
+                                ("Blackwell scale-up domain (GB200 NVL72)", 72.0, "accelerators"),
+                                ("aggregate HBM bandwidth, GB200 NVL72 domain ÷ H100 domain", 8.0, "×")):
+            out.append(entry(cid, q, stated, None, unit, verdict=NOT_DERIVED, note=note))
     else:
         _, bw_h = par.domain_totals(hopper)
         _, bw_r = par.domain_totals(rack)
@@ -234,11 +282,11 @@ def scale_up_domains(sel: Selection) -> list[Entry]:
         tb = ONE_TRILLION * bytes_per_element("bf16")
         out += [
             entry(cid, "1T-parameter weights (bf16) ÷ H100 domain HBM", None, tb / cap_h, "×",
-                  inputs={"hardware": HOPPER}, verdict=HOLDS if tb / cap_h > 1 else FAILS,
-                  note="structural: above 1 a trillion-parameter model does not fit in a Hopper domain"),
+                  inputs={"hardware": HOPPER}, kind=STRUCTURAL, holds_if=lambda r: r > 1,
+                  note="above 1 a trillion-parameter model does not fit in a Hopper domain"),
             entry(cid, "1T-parameter weights (bf16) ÷ GB200 NVL72 domain HBM", None, tb / cap_r, "×",
-                  inputs={"hardware": BLACKWELL_RACK}, verdict=HOLDS if tb / cap_r < 1 else FAILS,
-                  note="structural: below 1 it fits in one Blackwell rack"),
+                  inputs={"hardware": BLACKWELL_RACK}, kind=STRUCTURAL, holds_if=lambda r: r < 1,
+                  note="below 1 it fits in one Blackwell rack"),
         ]
     out += tensor_parallel_entries(sel)
     if rubin is None:
@@ -256,10 +304,28 @@ def scale_up_domains(sel: Selection) -> list[Entry]:
     return out
 
 
-def tp_step_comm(sel: Selection, hw, model, tp: int, batch: float) -> float:
+def tp_step_comm(sel: Selection, hw, model, tp: int, batch: float, topo: par.Topology | None = None) -> float:
     """Tensor-parallel all-reduce seconds per decode step (two per layer, latency included)."""
-    return float(par.tp_comm_time_per_step_s(topology(sel, hw), tp, batch, model.hidden_size, model.layers,
+    return float(par.tp_comm_time_per_step_s(topo or topology(sel, hw), tp, batch, model.hidden_size, model.layers,
                                              hw.scale_out_bandwidth_Bps))
+
+
+def with_collective_latency(topo: par.Topology, group: int, latency_s: float) -> par.Topology:
+    """The same topology with its cost-model latencies scaled so that one all-reduce among ``group`` accelerators
+    pays ``latency_s`` (α); bandwidths unchanged."""
+    factor = latency_s / float(par.collective_latency_s(topo, group))
+    return dataclasses.replace(topo, base_latency_s=topo.base_latency_s * factor,
+                               step_latency_s=topo.step_latency_s * factor,
+                               scale_out_step_latency_s=topo.scale_out_step_latency_s * factor)
+
+
+def tp_latency_assumption(alpha_s: float) -> Assumption:
+    """α for the TP8 all-reduce: NCCL's cost model on the data's topology, over the book's measured range of one
+    collective's latency (:data:`lib.modes.COLLECTIVE_LATENCY`)."""
+    return Assumption("latency per TP8 all-reduce α", alpha_s, min(COLLECTIVE_LATENCY.low, alpha_s),
+                      max(COLLECTIVE_LATENCY.high, alpha_s), "s",
+                      source="central: NCCL's cost model on the topology of data/scale_up_domains.csv; range: "
+                             + COLLECTIVE_LATENCY.source)
 
 
 def tensor_parallel_entries(sel: Selection) -> list[Entry]:
@@ -272,34 +338,45 @@ def tensor_parallel_entries(sel: Selection) -> list[Entry]:
               f"share of that TP time that is per-collective latency, {TP_SMALL} at TP8, batch 1",
               f"TP16 all-reduce per step, {TP_LARGE} at batch 256: two HGX H100 nodes ÷ one GB200 NVL72")
     if None in (hopper, rack, small, large):
-        return [entry(cid, q, None, None, "×", verdict=NOT_DERIVED, note="the data lack a Llama 3.1 or the H100/NVL72 row")
-                for q in labels]
-    comm = tp_step_comm(sel, hopper, small, 8, 1.0)
+        note = "the data lack a Llama 3.1 or the H100/NVL72 row"
+        return [entry(cid, labels[0], None, None, "×", kind=SCENARIO_KIND,
+                      assumptions=[tp_latency_assumption(COLLECTIVE_LATENCY.value)], note=note)] + [
+                entry(cid, q, None, None, "×", kind=STRUCTURAL, verdict=NOT_DERIVED, note=note) for q in labels[1:]]
+    h100 = topology(sel, hopper)
+    alpha = tp_latency_assumption(float(par.collective_latency_s(h100, 8)))
     floor = float(par.weight_read_time_s(small.total_params, 2.0, 8 * hopper.hbm_bandwidth_Bps))
-    latency_only = 2 * small.layers * float(par.collective_latency_s(topology(sel, hopper), 8))
+
+    def tp8(alpha_s: float = alpha.value) -> tuple[float, float]:
+        """(TP all-reduce per token ÷ weight-read floor, latency share of it) at α = alpha_s."""
+        comm = tp_step_comm(sel, hopper, small, 8, 1.0, with_collective_latency(h100, 8, alpha_s))
+        return comm / floor, 2 * small.layers * alpha_s / comm
+
+    over_floor, latency_share = tp8()
     two_nodes, one_rack = tp_step_comm(sel, hopper, large, 16, 256.0), tp_step_comm(sel, rack, large, 16, 256.0)
     return [
-        entry(cid, labels[0], None, comm / floor, "×", inputs={"model": small.name, "hardware": hopper.name, "TP": 8},
-              verdict=HOLDS if comm / floor > TP_MATERIAL else FAILS,
-              note=f"scenario (NCCL's cost-model latency, {par.collective_latency_s(topology(sel, hopper), 8) * 1e6:.1f} µs "
-                   f"per all-reduce, 2 per layer): above {TP_MATERIAL:g} the HBM floor alone understates a TP decode's "
-                   "latency floor; custom one-shot all-reduce kernels run below NCCL's model"),
-        entry(cid, labels[1], None, latency_only / comm, "×", inputs={"model": small.name, "TP": 8},
-              verdict=HOLDS if latency_only / comm > 0.5 else FAILS,
-              note="structural: above ½ the all-reduces are latency-bound, so faster links do not shorten them"),
+        entry(cid, labels[0], None, over_floor, "×", inputs={"model": small.name, "hardware": hopper.name, "TP": 8},
+              kind=SCENARIO_KIND, assumptions=[alpha], recompute=lambda **a: tp8(a[alpha.name])[0],
+              note=f"NCCL's cost-model latency, {alpha.value * 1e6:.1f} µs per all-reduce, 2 per layer: above "
+                   f"{TP_MATERIAL:g} the HBM floor alone understates a TP decode's latency floor; custom one-shot "
+                   "all-reduce kernels run below NCCL's model"),
+        entry(cid, labels[1], None, latency_share, "×", inputs={"model": small.name, "TP": 8},
+              kind=STRUCTURAL, holds_if=lambda r: r > 0.5, assumptions=[alpha],
+              recompute=lambda **a: tp8(a[alpha.name])[1],
+              note="above ½ the all-reduces are latency-bound, so faster links do not shorten them"),
         entry(cid, labels[2], None, two_nodes / one_rack, "×", inputs={"model": large.name, "TP": 16, "batch": 256},
-              verdict=HOLDS if two_nodes > one_rack else FAILS,
-              note="structural: above 1, a TP group that spills out of the scale-up domain pays the scale-out link "
+              kind=STRUCTURAL, holds_if=lambda r: r > 1,
+              note="above 1, a TP group that spills out of the scale-up domain pays the scale-out link "
                    "(hierarchical all-reduce over 50 GB/s InfiniBand) and the network latency"),
     ]
 
 
-def hop_time_at_optimal_batch(hw, model, hop_latency_s: float = DEFAULT_HOP_LATENCY_S) -> tuple[float, float]:
+def hop_time_at_optimal_batch(hw, model, hop_latency_s: float = DEFAULT_HOP_LATENCY_S,
+                              batch_over_b_star: float = 1.0) -> tuple[float, float]:
     """(B*, t_hop) for a pipeline whose stages are whole scale-up domains joined by the scale-out network,
-    each micro-batch at the refined step model's optimal batch B* (``lib.roofline.pooled_optimal_batch``:
-    pooled compute = weight reads with experts touched, release formats)."""
+    each micro-batch at ``batch_over_b_star`` × the refined step model's optimal batch B*
+    (``lib.roofline.pooled_optimal_batch``: pooled compute = weight reads with experts touched, release formats)."""
     b_star = float(pooled_optimal_batch(hw, model))
-    hop = float(par.pipeline_hop_time_s(b_star, model.hidden_size, hw.scale_out_bandwidth_Bps,
+    hop = float(par.pipeline_hop_time_s(batch_over_b_star * b_star, model.hidden_size, hw.scale_out_bandwidth_Bps,
                                         hw.scale_up_domain_size, hop_latency_s))
     return b_star, hop
 
@@ -313,26 +390,38 @@ def pipeline_not_wise(sel: Selection) -> list[Entry]:
     kv_seq = float(model.kv_cache_bytes(8192))
     w_ratio = float(par.pipeline_stage_weight_bytes(weights, p) / weights)
     kv_ratio = float(par.pipeline_stage_kv_bytes(1.0, kv_seq, p) / par.pipeline_stage_kv_bytes(1.0, kv_seq, 1))
-    b_star, hop = hop_time_at_optimal_batch(hw, model)
+    b_star, hop = hop_time_at_optimal_batch(hw, model, HOP_LATENCY.value)
+    batch = Assumption("decode micro-batch ÷ B*", 1.0, 1.0 / p, TALK_HEADROOM, "×",
+                       source=f"B* by default; low: a batch of B* split into the {p} micro-batches a {p}-stage "
+                              f"pipeline keeps in flight; high: the talk's {TALK_HEADROOM:g}× headroom over B*")
+
+    def hop_time(**a) -> float:
+        return hop_time_at_optimal_batch(hw, model, a.get(HOP_LATENCY.name, HOP_LATENCY.value),
+                                         a.get(batch.name, batch.value))[1]
+
     inputs = {"hardware": hw.name, "model": model.name, "stages": p}
+    gpipe = float(par.bubble_fraction(p, m))
     return [
-        entry(cid, f"per-stage weight memory ÷ unpipelined, {p} stages", 1.0 / p, w_ratio, "×", inputs=inputs,
-              rel_tol=1e-9, note="the claim's 'saves weight capacity': 1/p"),
-        entry(cid, f"per-stage KV memory ÷ unpipelined, {p} stages", 1.0, kv_ratio, "×", inputs=inputs,
-              rel_tol=1e-9, note="'nothing on KV': p micro-batches in flight, each stage holds 1/p of their layers"),
+        entry(cid, f"per-stage weight memory ÷ unpipelined, {p} stages", None, w_ratio, "×", inputs=inputs,
+              kind=STRUCTURAL, holds_if=lambda r: r < 1,
+              note="the claim's 'saves weight capacity': below 1 (1/p, each stage holds its layers' weights)"),
+        entry(cid, f"per-stage KV memory ÷ unpipelined, {p} stages", None, kv_ratio, "×", inputs=inputs,
+              kind=STRUCTURAL, holds_if=lambda r: abs(r - 1.0) <= 1e-9,
+              note="'nothing on KV': 1, since p micro-batches are in flight and each stage holds 1/p of their layers"),
         entry(cid, "per-hop time in decode (micro-batch B*, scale-out link)", 1e-3, hop, "s",
-              inputs={**inputs, "micro-batch B*": round(b_star), "fixed latency (assumed)": DEFAULT_HOP_LATENCY_S},
-              note="'milliseconds per hop' read as 1 ms; t_hop = latency + B* d b_a / (n W_scale-out), with an "
-                   "assumed 20 µs fixed latency"),
-        entry(cid, f"training bubble, {p} stages and {m} micro-batches", None,
-              float(par.bubble_fraction(p, m)), "of the step", inputs={"stages": p, "micro-batches": m},
-              verdict=HOLDS, note="structural: (p − 1) / (m + p − 1) > 0 for any p > 1 (GPipe and 1F1B)"),
+              inputs={**inputs, "micro-batch B*": round(b_star), "fixed latency (assumed)": HOP_LATENCY.value},
+              assumptions=[HOP_LATENCY, batch], recompute=hop_time,
+              note="'milliseconds per hop' read as 1 ms; t_hop = t_0 + B* d b_a / (n W_scale-out), with an "
+                   "assumed 20 µs fixed latency t_0"),
+        entry(cid, f"training bubble, {p} stages and {m} micro-batches", None, gpipe, "of the step",
+              inputs={"stages": p, "micro-batches": m}, kind=STRUCTURAL, holds_if=lambda b: b > 0,
+              note="(p − 1) / (m + p − 1) > 0 for any p > 1 (GPipe and 1F1B)"),
     ] + [
         entry(cid, f"training bubble, {p} stages and {m} micro-batches, {label}", None,
               float(par.pipeline_bubble_fraction(schedule, p, m)), "of the step",
               inputs={"stages": p, "micro-batches": m, "F : B : W": "1 : 2 : 1"},
-              verdict=HOLDS if float(par.pipeline_bubble_fraction(schedule, p, m)) < float(par.bubble_fraction(p, m)) else FAILS,
-              note="structural: below the GPipe/1F1B bubble; the bubble shrinks with the schedule but stays above 0 "
+              kind=STRUCTURAL, holds_if=lambda b: b < gpipe,
+              note="below the GPipe/1F1B bubble; the bubble shrinks with the schedule but stays above 0 "
                    "unless the weight-gradient work fills it exactly")
         for schedule, label in SCHEDULE_LABELS.items() if schedule not in ("gpipe", "1f1b")
     ] + [microbatch_entry(sel)]
@@ -342,12 +431,16 @@ def microbatch_entry(sel: Selection) -> Entry:
     """The claim's 'micro-batches stop weight loads being amortised': a training micro-batch of one whole
     sequence is far above the ridge point, so re-reading the weights per micro-batch hides under its arithmetic."""
     hw = sel.hardware
-    share = float(par.microbatch_weight_time_share(TRAINING_SEQUENCE_TOKENS, hw.flops("bf16"), hw.hbm_bandwidth_Bps))
+
+    def share(tokens: float = MICROBATCH_TOKENS.value) -> float:
+        return float(par.microbatch_weight_time_share(tokens, hw.flops("bf16"), hw.hbm_bandwidth_Bps))
+
     return entry("pipeline-not-wise",
                  f"weight-read ÷ compute time per training micro-batch (one {TRAINING_SEQUENCE_TOKENS:,}-token sequence)",
-                 None, share, "×", inputs={"hardware": hw.name, "tokens per micro-batch": TRAINING_SEQUENCE_TOKENS},
-                 verdict=HOLDS if share > 1 else FAILS,
-                 note="structural: below 1 each micro-batch's weight re-read hides under its own arithmetic, so "
+                 None, share(), "×", inputs={"hardware": hw.name, "tokens per micro-batch": TRAINING_SEQUENCE_TOKENS},
+                 kind=STRUCTURAL, holds_if=lambda r: r > 1, assumptions=[MICROBATCH_TOKENS],
+                 recompute=lambda **a: share(a[MICROBATCH_TOKENS.name]),
+                 note="the talk's mechanism holds above 1; below 1 each micro-batch's weight re-read hides under its own arithmetic, so "
                       "micro-batching costs the bubble, not weight reads; the talk's mechanism would need "
                       "micro-batches below the ridge point (a few hundred tokens)")
 
@@ -361,8 +454,9 @@ def memory_wall(sel: Selection) -> list[Entry]:
         note = f"the data lack the {BLACKWELL_RACK!r} or {TRILLION_MODEL!r} row"
         out += [entry(cid, q, s, None, u, verdict=NOT_DERIVED, note=note)
                 for q, s, u in (("rack HBM (GB200 NVL72 domain)", (10e12, 99e12), "B"),
-                                ("trillion-parameter weights (Kimi K2, fp8)", 1e12, "B"),
-                                ("rack HBM ÷ trillion-parameter weights", None, "×"))]
+                                ("trillion-parameter weights (Kimi K2, fp8)", 1e12, "B"))]
+        out.append(entry(cid, "rack HBM ÷ trillion-parameter weights", None, None, "×", kind=STRUCTURAL,
+                         verdict=NOT_DERIVED, note=note))
     else:
         capacity, _ = par.domain_totals(rack)
         weights = big.weight_bytes("fp8")
@@ -373,8 +467,7 @@ def memory_wall(sel: Selection) -> list[Entry]:
                   inputs={"model": TRILLION_MODEL, "precision": "fp8"}),
             entry(cid, "rack HBM ÷ trillion-parameter weights", None, capacity / weights, "×",
                   inputs={"hardware": BLACKWELL_RACK, "model": TRILLION_MODEL},
-                  verdict=HOLDS if capacity / weights >= FAR_MORE else FAILS,
-                  note=f"structural: 'far more' read as ≥ {FAR_MORE:g}×"),
+                  kind=STRUCTURAL, holds_if=lambda r: r >= FAR_MORE, note=f"'far more' read as ≥ {FAR_MORE:g}×"),
         ]
     shares, where = _table(par.load_memory_shares, par.MEMORY_CAPEX_SCHEMA, sel)
     component = [s.share for s in shares if s.scope == "component cost"]
@@ -406,11 +499,13 @@ def revnets(sel: Selection) -> list[Entry]:
     inputs = {"model": model.name}
     return [
         entry(cid, "stored activations, reversible ÷ standard", None, reversible / stored, "×", inputs=inputs,
-              verdict=HOLDS if reversible < stored else FAILS,
-              note="structural: memory saved (below 1); 34·d bytes per token per layer for a standard layer"),
+              kind=STRUCTURAL, holds_if=lambda r: r < 1,
+              note="memory saved (below 1); 34·d bytes per token per layer for a standard layer"),
         entry(cid, "training compute added by recomputation", None, 100 * par.recompute_flops_overhead(), "%",
-              inputs=inputs, verdict=HOLDS, note="structural: one extra forward pass, 2N on top of 6N"),
+              inputs=inputs, kind=STRUCTURAL, holds_if=lambda x: x > 0,
+              note="compute spent (above 0): one extra forward pass, 2N on top of 6N"),
         entry(cid, "KV cache FLOPs saved per byte ÷ reversible FLOPs spent per byte", None, kv_rate / rev_rate, "×",
-              inputs=inputs, verdict=HOLDS if np.isfinite(kv_rate / rev_rate) else FAILS,
-              note="opposite trades: KV caching keeps bytes to avoid FLOPs, reversible layers spend FLOPs to drop bytes"),
+              inputs=inputs, kind=STRUCTURAL, holds_if=lambda r: math.isfinite(r) and r > 0,
+              note="opposite trades, both with a finite positive exchange rate: KV caching keeps bytes to avoid "
+                   "FLOPs, reversible layers spend FLOPs to drop bytes"),
     ]
