@@ -102,6 +102,15 @@ def assumption(name: str, data_dir: Path | str | None = None) -> Assumption:
     return table[name]
 
 
+def ledger_assumption(name: str, data_dir: Path | str | None = None):
+    """One row as the ledger's :class:`lib.claims.Assumption` (same name, value, range, unit and source), so that a
+    ledger entry's sensitivity turns exactly the range this table gives."""
+    from .claims import Assumption as LedgerAssumption
+
+    a = assumption(name, data_dir)
+    return LedgerAssumption(a.name, a.value, a.low, a.high, a.unit, a.source)
+
+
 #: Derived rows: name → (operation, left operand, right operand), for value, low and high alike except where
 #: :func:`check_derived` says otherwise.
 DERIVED: dict[str, tuple[str, str, str]] = {
