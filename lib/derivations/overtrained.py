@@ -306,7 +306,7 @@ def rlvr(sel: Selection) -> list[Entry]:
     cid = "rlvr-log-linear"
     rl = load_rl_scaling(sel.data_dir)
     out = [
-        entry(cid, "benchmark gain per 10× RL compute", None, None, "points", verdict=NOT_DERIVED,
+        entry(cid, "benchmark gain per 10× RL compute", None, None, "points", kind=STRUCTURAL, verdict=NOT_DERIVED,
               note="needs a fitted sigmoid's b, C_mid and R_0 (Khatri et al.'s appendix table, not retrieved); "
                    "the sigmoid's shape (on the page) holds for any b"),
     ]

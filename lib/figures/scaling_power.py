@@ -29,47 +29,42 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 # ---- four-scaling-laws ---------------------------------------------------------------------------------
 
 
-def demand_chart(model: Model) -> alt.LayerChart:
-    """The four terms of eq. demand-terms as bars (log FLOPs), each assumption on a slider."""
-    #: Without a published token count the chart assumes 15T tokens and says so in its subtitle.
-    n, d = model.active_params, model.training_tokens or 15e12
-    assumed = "" if model.training_tokens else " (D assumed 15T tokens: none published)"
+def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
+    """The four terms of eq. demand-time as bars on a linear axis, in pre-training runs of accelerator time; every
+    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power)."""
+    if model.training_tokens is None:
+        raise ValueError(f"{model.name} has no training tokens: pass the scenario's stand-in model")
+    d = model.training_tokens
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
-                          "N": n, "D": d})
+                          "D": d})
     params = [
-        _slider("rl_ratio", sp.RL_TOKENS_PER_PRETRAINING_TOKEN, 0.0, 1.0, 0.01, "RL tokens ÷ pre-training tokens "),
-        _slider("rho", sp.ROLLOUT_EFFICIENCY, 0.1, 1.0, 0.05, "rollout efficiency ρ "),
-        _slider("log_q", round(float(np.log10(sp.answers_served())), 2), 6.0, 14.0, 0.01, "log₁₀ answers served Q "),
-        _slider("r_tok", sp.TOKENS_PER_ANSWER, 100, 50000, 100, "tokens per answer r "),
-        _slider("calls", sp.CALLS_PER_TASK, 1, 30, 1, "model calls per task a "),
+        _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
+        _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
+        _slider("years", inputs["model_serving_years"], 0.17, 2.0, 0.01, "serving period (years) "),
+        _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
+        _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
+        _slider("u_train", inputs["training_utilisation"], 0.2, 0.6, 0.01, "training utilisation "),
+        _slider("chi", inputs["rl_to_pretraining_compute_ratio"], 0.0, 2.0, 0.01, "RL ÷ pre-training time "),
     ]
-    flop = ("datum.axis == 'pre-training' ? 6 * datum.N * datum.D"
-            f" : datum.axis == 'post-training' ? {sp.RL_FLOP_PER_PARAM} * datum.N * rl_ratio * datum.D / rho"
-            " : datum.axis == 'test-time' ? 2 * datum.N * pow(10, log_q) * r_tok"
-            " : 2 * datum.N * pow(10, log_q) * r_tok * (calls - 1)")
+    serve = "(2 * users_M * 1e6 * r_day * 365 * years / u_dec) / (6 * datum.D / u_train)"
+    runs = ("datum.axis == 'pre-training' ? 1 : datum.axis == 'post-training' ? chi"
+            f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
-            .transform_calculate(flop=flop)
-            .transform_calculate(shown="max(datum.flop, 1e20)", flop_label=sci_expr("datum.flop")))
+            .transform_calculate(runs=runs)
+            .transform_calculate(label="format(datum.runs, datum.runs < 10 ? ',.2f' : ',.0f') + '×'"))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
+    x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True))
     bars = base.mark_bar().encode(
-        y=y,
-        x=alt.X("shown:Q", scale=alt.Scale(type="log", domain=[1e20, 1e29], clamp=True),
-                axis=alt.Axis(title="compute (FLOP, log scale)", labelExpr=sci_expr("datum.value"),
-                              values=[10.0 ** k for k in range(20, 30, 2)], grid=True)),
-        color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
-        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("flop_label:N", title="FLOP")],
-    )
-    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
-        y=y, x=alt.X("shown:Q"), text=alt.Text("flop_label:N"))
-    total = (base.transform_calculate(pre_flop="datum.axis == 'pre-training' ? datum.flop : 0")
-             .transform_aggregate(total="sum(flop)", pre="sum(pre_flop)")
-             .transform_calculate(text="'total ' + " + sci_expr("datum.total") + " + ' FLOP = ' + "
-                                       "format(datum.total / datum.pre, ',.1f') + '× pre-training'")
+        y=y, x=x, color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
+        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("label:N", title="pre-training runs")])
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text=alt.Text("label:N"))
+    total = (base.transform_aggregate(total="sum(runs)")
+             .transform_calculate(text="'total ' + format(datum.total, ',.1f') + ' pre-training runs'")
              .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
-        title=alt.Title(f"Compute demand of a {model.name}-sized model along four axes",
-                        subtitle="6·N·D once; RL k·N·T/ρ; inference 2·N·Q·r, multiplied by a with sub-agents" + assumed),
+        title=alt.Title(f"Compute demand of {model.name} along four axes, in accelerator time",
+                        subtitle="6·N·D/u_train once; RL χ × that; serving 2·N·D_serve/u_dec, × a with sub-agents"),
         width=560, height=200)
 
 
@@ -103,61 +98,85 @@ def amdahl_chart() -> alt.LayerChart:
 # ---- power-and-co-design --------------------------------------------------------------------------------
 
 
-def tokens_per_watt_frame(hardware, model: Model) -> pd.DataFrame:
+#: The dropdown's labels for lib.power.FORMATS.
+FORMAT_LABELS = {"release": "release formats", "bf16": "bf16 everywhere", "narrowest": "narrowest format"}
+
+
+def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
+    """Tokens per joule per hardware row and weight format: the refined model at the standard mode and a realistic
+    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format)."""
     rows = []
-    for hw in hardware:
-        for mode, precision in (("bf16", "bf16"), ("lowest precision", pw.lowest_precision(hw))):
-            t = pw.throughput_at_optimal_batch(hw, model, precision, sp.CONTEXT_TOKENS)
-            rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year, "mode": mode,
-                         "precision": precision, "tokens_per_J": t.tokens_per_s_per_W,
-                         "tokens_per_s": t.tokens_per_s_per_chip, "tdp_W": hw.tdp_W, "batch": t.batch})
+    for hw in sel.all_hardware():
+        for choice in pw.FORMATS:
+            t = sp.throughput(sel, hw, model, choice)
+            if t.tokens_per_s_per_chip <= 0:
+                continue
+            board = pw.blackboard_throughput(hw, model, "bf16" if choice != "narrowest" else pw.lowest_precision(hw))
+            for kind, tp in (("refined, realistic context", t), ("blackboard, B* at context 0", board)):
+                rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year,
+                             "mode": FORMAT_LABELS[choice], "model": kind, "precision": tp.precision,
+                             "tokens_per_J": tp.tokens_per_s_per_W, "tokens_per_s": tp.tokens_per_s_per_chip,
+                             "tdp_W": hw.tdp_W, "batch": tp.batch, "chips": tp.chips})
     frame = _round(pd.DataFrame(rows))
     # Spread the accelerators of one year side by side so that their points and labels do not overlap.
-    frame = frame.sort_values(["mode", "year", "vendor", "hardware"]).reset_index(drop=True)
-    rank = frame.groupby(["mode", "year"]).cumcount()
-    size = frame.groupby(["mode", "year"])["hardware"].transform("count")
+    frame = frame.sort_values(["mode", "model", "year", "vendor", "hardware"]).reset_index(drop=True)
+    rank = frame.groupby(["mode", "model", "year"]).cumcount()
+    size = frame.groupby(["mode", "model", "year"])["hardware"].transform("count")
     frame["x"] = (frame["year"] + (rank - (size - 1) / 2) * 0.18).round(3)
     return frame
 
 
-def tokens_per_watt_chart(hardware, model: Model) -> alt.LayerChart:
-    """Tokens/s per W at B* against release year, one point per accelerator; precision on a dropdown."""
-    frame = tokens_per_watt_frame(hardware, model)
-    mode = alt.param(name="tpw_mode", value="bf16",
-                     bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
+def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
+    """Tokens per joule against release year, one filled point per accelerator on the refined model and a hollow one
+    for the blackboard's figure; the weight format on a dropdown."""
+    frame = tokens_per_watt_frame(sel, model)
+    years = frame["year"]
+    mode = alt.param(name="tpw_mode", value=FORMAT_LABELS["release"],
+                     bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=[2016.5, 2026.8]), axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=[2, 3000]),
-              axis=alt.Axis(title="tokens/s per W at B* (tokens per joule, log)"))
-    points = base.mark_point(size=90, filled=True).encode(
-        x=x, y=y, color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")), shape=alt.Shape("vendor:N"),
-        tooltip=["hardware:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
-                 alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
-                 alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="B*", format=",.0f")])
-    labels = base.mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444").encode(
-        x=x, y=y, text="hardware:N")
+    x = alt.X("x:Q", scale=alt.Scale(domain=[int(years.min()) - 0.5, int(years.max()) + 0.8]),
+              axis=alt.Axis(title="release year", format="d", tickMinStep=1))
+    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log"),
+              axis=alt.Axis(title="tokens per joule of TDP (log)"))
+    tooltip = ["hardware:N", "model:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
+               alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
+               alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
+               alt.Tooltip("chips:Q", title="accelerators per replica")]
+    points = base.mark_point(size=90).encode(
+        x=x, y=y, color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("vendor:N"),
+        fill=alt.condition("datum.model == 'refined, realistic context'", alt.Color("vendor:N", legend=None),
+                           alt.value("transparent")),
+        opacity=alt.condition("datum.model == 'refined, realistic context'", alt.value(1.0), alt.value(0.55)),
+        tooltip=tooltip)
+    labels = (base.transform_filter("datum.model == 'refined, realistic context'")
+              .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")
+              .encode(x=x, y=y, text="hardware:N"))
     return (points + labels).add_params(mode).properties(
-        title=alt.Title(f"{model.name}: tokens per joule at the optimal batch, by release year",
-                        subtitle="Roofline throughput at B* ÷ TDP; TPU TDPs are estimates (see the data notes)"),
+        title=alt.Title(f"{model.name}: tokens per joule by release year",
+                        subtitle="Filled: refined step model at the standard mode and a realistic context. Hollow: the "
+                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred."),
         width=600, height=360)
 
 
 def cost_frame(sel, model: Model) -> pd.DataFrame:
     rows = []
-    for mode, precision in (("bf16", "bf16"), ("lowest precision", None)):
-        for p in sp.priced_tokens(sel, model, precision):
+    for choice in pw.FORMATS:
+        for p in sp.priced_tokens(sel, model, choice):
             hw = sel.hardware_named(p.offer.hardware)
-            rows.append({"offer": p.offer.name, "market": p.offer.market, "as_of": p.offer.as_of, "mode": mode,
-                         "precision": p.throughput.precision, "acc_usd_per_Mtok": p.usd_per_Mtok,
-                         "it_J_per_token": hw.tdp_W / p.throughput.tokens_per_s_per_chip})
+            rows.append({"offer": p.offer.name, "market": p.offer.market, "as_of": p.offer.as_of,
+                         "mode": FORMAT_LABELS[choice], "precision": p.throughput.precision,
+                         "acc_usd_per_Mtok": p.usd_per_Mtok,
+                         "it_J_per_token": hw.tdp_W / (pw.decode_realism_factor(sel.data_dir)
+                                                       * p.throughput.tokens_per_s_per_chip)})
     return _round(pd.DataFrame(rows))
 
 
 def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
     """Cost per million tokens per priced offer: accelerator-hour price plus electricity (sliders)."""
     frame = cost_frame(sel, model)
-    mode = alt.param(name="cost_mode", value="bf16",
-                     bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
+    mode = alt.param(name="cost_mode", value=FORMAT_LABELS["release"],
+                     bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     kwh = _slider("usd_kwh", constants["electricity_price"], 0.02, 0.40, 0.01, "electricity (USD/kWh) ")
     pue = _slider("pue", constants["pue_industry_average"], 1.0, 2.0, 0.01, "PUE ")
     chart = (alt.Chart(frame)
@@ -173,7 +192,7 @@ def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
                                      legend=alt.Legend(orient="bottom")),
                      tooltip=["offer:N", "part_label:N", "precision:N", alt.Tooltip("usd:Q", title="USD per M tokens", format=".4f")]))
     return chart.add_params(mode, kwh, pue).properties(
-        title=alt.Title(f"{model.name}: cost per million tokens at B*, by offer",
+        title=alt.Title(f"{model.name}: cost per million tokens at the standard mode, by offer",
                         subtitle="Rental price from data/accelerator_costs.csv; electricity = TDP × PUE × price / throughput"),
         width=420, height=300)
 
