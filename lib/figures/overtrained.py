@@ -133,15 +133,20 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     ).mark_line(color=PALETTE[0]).encode(
         x=alt.X("day:Q", axis=alt.Axis(title="days of serving")),
         y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[1e11, 1e16]),
-                axis=alt.Axis(title="tokens served so far (log)", format="~s")),
+                axis=alt.Axis(title="tokens so far (log)", format="~s")),
         tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("tokens:Q", format=".3~s")])
     goal = pd.DataFrame({"tokens": list(targets.values()), "label": list(targets)})
     rules = alt.Chart(goal).mark_rule(strokeDash=[4, 3], color="#888").encode(y="tokens:Q")
-    text = alt.Chart(goal).transform_calculate(
-        days="datum.tokens / (users_M * 1e6 * rate)"
-    ).transform_calculate(
-        text="datum.label + ': ' + (datum.days <= 365 ? format(datum.days, ',.0f') + ' days' : 'over a year')"
-    ).mark_text(align="left", x=6, dy=-7, fontSize=11, color="#333").encode(y="tokens:Q", text="text:N")
+    def labels(frame: pd.DataFrame, dy: int) -> alt.Chart:
+        return alt.Chart(frame).transform_calculate(
+            days="datum.tokens / (users_M * 1e6 * rate)"
+        ).transform_calculate(
+            text="datum.label + ': ' + (datum.days <= 365 ? format(datum.days, ',.0f') + ' days' : 'over a year')"
+        ).mark_text(align="left", x=6, dy=dy, fontSize=11, color="#333").encode(y="tokens:Q", text="text:N")
+
+    # The lowest target's label sits below its rule and the others above, so that close totals do not overlap.
+    goal = goal.sort_values("tokens").reset_index(drop=True)
+    text = labels(goal.iloc[:1], 12) + labels(goal.iloc[1:], -7) if len(goal) > 1 else labels(goal, -7)
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
              "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"

@@ -75,11 +75,11 @@ def amdahl_chart() -> alt.LayerChart:
     for label, s in (("2×", 2.0), ("10×", 10.0), ("100×", 100.0), ("∞", np.inf)):
         fixed.append(pd.DataFrame({"p": p, "speedup": pw.amdahl_speedup(p, s), "factor": label}))
     frame = _round(pd.concat(fixed, ignore_index=True))
-    s_param = _slider("log_s", 1.5, 0.0, 4.0, 0.05, "log₁₀ factor s of the accelerated part ")
-    x = alt.X("p:Q", axis=alt.Axis(title="fraction of the time accelerated, p", format="%"))
-    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", domain=[1, 100]), axis=alt.Axis(title="whole-job speed-up S (×, log)"))
+    s_param = _slider("log_s", 1.5, 0.0, 4.0, 0.05, "log₁₀ factor s_acc of the accelerated part ")
+    x = alt.X("p:Q", axis=alt.Axis(title="share of the time accelerated, p_acc", format="%"))
+    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", domain=[1, 100]), axis=alt.Axis(title="whole-job speed-up S_job (×, log)"))
     lines = alt.Chart(frame).mark_line(strokeDash=[4, 3]).encode(
-        x=x, y=y, color=alt.Color("factor:N", title="factor s", sort=None),
+        x=x, y=y, color=alt.Color("factor:N", title="factor s_acc", sort=None),
         tooltip=[alt.Tooltip("p:Q", format=".0%"), "factor:N", alt.Tooltip("speedup:Q", format=".2f")])
     custom = (alt.Chart(pd.DataFrame({"p": p.round(4)}))
               .transform_calculate(speedup="1 / ((1 - datum.p) + datum.p / pow(10, log_s))")
@@ -142,13 +142,14 @@ def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
                alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
                alt.Tooltip("chips:Q", title="accelerators per replica")]
-    points = base.mark_point(size=90).encode(
-        x=x, y=y, color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")),
-        shape=alt.Shape("vendor:N"),
-        fill=alt.condition("datum.model == 'refined, realistic context'", alt.Color("vendor:N", legend=None),
-                           alt.value("transparent")),
-        opacity=alt.condition("datum.model == 'refined, realistic context'", alt.value(1.0), alt.value(0.55)),
-        tooltip=tooltip)
+    color = alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom"))
+    refined = (base.transform_filter("datum.model == 'refined, realistic context'")
+               .mark_point(size=90, filled=True)
+               .encode(x=x, y=y, color=color, shape=alt.Shape("vendor:N"), tooltip=tooltip))
+    board = (base.transform_filter("datum.model != 'refined, realistic context'")
+             .mark_point(size=70, filled=False, strokeWidth=1.5, opacity=0.7)
+             .encode(x=x, y=y, color=color, shape=alt.Shape("vendor:N"), tooltip=tooltip))
+    points = board + refined
     labels = (base.transform_filter("datum.model == 'refined, realistic context'")
               .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")
               .encode(x=x, y=y, text="hardware:N"))
