@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import power as pw
-from ..charts import PALETTE, sci_expr
+from ..charts import PALETTE
 from ..derivations import scaling_power as sp
 from ..models import Model
 
