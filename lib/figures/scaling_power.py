@@ -257,3 +257,152 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
         title=alt.Title("In orbit: radiator area against solar-array area, per megawatt",
                         subtitle="Radiation only (A = P / (n·ε·σ·T⁴)); sunlight and Earth-shine on the radiator ignored"),
         width=560, height=300)
+
+
+# ---- tables of power-and-co-design (assembly only: every number comes from lib.power and the derivation) ----
+
+
+def _book(sel, name: str) -> float:
+    from ..assumptions import assumption
+
+    return assumption(name, sel.data_dir).value
+
+
+def throughput_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """Per hardware row: the standard mode's n, B, τ, tokens per joule and joules per token (at the realism factor
+    and industry PUE), beside the blackboard's tokens per joule; † marks an inferred TDP."""
+    from .. import provenance
+
+    realism = pw.decode_realism_factor(sel.data_dir)
+    rows = []
+    for h in sel.all_hardware():
+        t = sp.throughput(sel, h, model)
+        board = pw.blackboard_throughput(h, model, "bf16")
+        row = {"hardware": h.name + provenance.marker(h.name, ["tdp_W"], sel.data_dir, short=True),
+               "weights": t.precision, "n": t.chips, "B": "does not fit", "tokens/s per acc.": "—", "tokens/J": "—",
+               "J per token (PUE)": "—", "blackboard tokens/J": f"{board.tokens_per_s_per_W:.3g}"}
+        if t.tokens_per_s_per_chip > 0:
+            e = float(pw.energy_per_token_J(h.tdp_W, realism * t.tokens_per_s_per_chip, const["pue_industry_average"]))
+            row.update({"B": f"{t.batch:,.0f}", "tokens/s per acc.": f"{t.tokens_per_s_per_chip:,.0f}",
+                        "tokens/J": f"{t.tokens_per_s_per_W:.3g}", "J per token (PUE)": f"{e:.3g}"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cost_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """Per priced offer and weight format (release, bf16): accelerator and electricity cost per million tokens
+    (numbers, cheapest first), eq. power-cost at the realism factor."""
+    realism = pw.decode_realism_factor(sel.data_dir)
+    rows = []
+    for choice in ("release", "bf16"):
+        for p in sp.priced_tokens(sel, model, choice):
+            h = sel.hardware_named(p.offer.hardware)
+            joules = pw.energy_per_token_J(h.tdp_W, realism * p.throughput.tokens_per_s_per_chip,
+                                           const["pue_industry_average"])
+            rows.append({"offer": p.offer.name, "weights": p.throughput.precision,
+                         "accelerator (USD/Mtok)": p.usd_per_Mtok,
+                         "electricity (USD/Mtok)": 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))})
+    frame = pd.DataFrame(rows, columns=["offer", "weights", "accelerator (USD/Mtok)", "electricity (USD/Mtok)"])
+    return frame.drop_duplicates(["offer", "weights"]).sort_values("accelerator (USD/Mtok)").reset_index(drop=True)
+
+
+def owner_renter_table(sel) -> pd.DataFrame:
+    """An owner's hour (depreciation + electricity at the wall) and every rented hour of the same accelerator, with
+    electricity's share of each (eq. power-owner), at the book-wide electricity price, PUE and lifetime."""
+    kwh, pue, years = (_book(sel, n) for n in ("electricity_price", "pue", "accelerator_lifetime"))
+    rows = []
+    for o in pw.load_owner_costs(sel.data_dir):
+        capex = float(pw.owner_capex_per_hour_usd(o.purchase_price_usd, years))
+        elec = float(pw.owner_energy_per_hour_usd(o.power_W, kwh, pue))
+        rows.append({"who": f"owner: {o.name}", "USD per hour": f"{capex + elec:.2f} ({capex:.2f} chip + {elec:.3f} power)",
+                     "electricity share": f"{elec / (capex + elec):.1%}"})
+        for r in (x for x in sp.prices(sel) if x.hardware == o.hardware):
+            share = float(pw.renter_electricity_share(o.power_W, kwh, r.usd_per_hour, pue))
+            rows.append({"who": f"renter: {r.name}", "USD per hour": f"{r.usd_per_hour:.2f}", "electricity share": f"{share:.1%}"})
+    return pd.DataFrame(rows, columns=["who", "USD per hour", "electricity share"])
+
+
+def producer_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """The lowest-cost producer under five assumptions: rented (hyperscaler release / bf16, any offer narrowest),
+    owned (each owner row: chip over its life + electricity) and a TPU owner paying electricity only."""
+    realism = pw.decode_realism_factor(sel.data_dir)
+    kwh, pue, years = (_book(sel, n) for n in ("electricity_price", "pue", "accelerator_lifetime"))
+
+    def cheapest(points):
+        return min(points, key=lambda p: p.usd_per_Mtok) if points else None
+
+    cases = [("hyperscaler on-demand price, release formats", cheapest(sp.hyperscaler(sp.priced_tokens(sel, model, "release")))),
+             ("hyperscaler on-demand price, bf16", cheapest(sp.hyperscaler(sp.priced_tokens(sel, model, "bf16")))),
+             ("any listed price, narrowest format", cheapest(sp.priced_tokens(sel, model, "narrowest")))]
+    rows = [{"assumption": k, "lowest-cost producer": "—" if v is None else f"{v.offer.name} ({v.throughput.precision})",
+             "USD per M tokens": "—" if v is None else f"{v.usd_per_Mtok:.4f}"} for k, v in cases]
+    for o in pw.load_owner_costs(sel.data_dir):
+        h = sel.hardware_named(o.hardware)
+        t = sp.throughput(sel, h, model) if h else None
+        if t is None or t.tokens_per_s_per_chip <= 0:
+            continue
+        hour = float(pw.owner_capex_per_hour_usd(o.purchase_price_usd, years) + pw.owner_energy_per_hour_usd(o.power_W, kwh, pue))
+        usd = 1e6 * float(pw.accelerator_cost_per_token_usd(hour, realism * t.tokens_per_s_per_chip))
+        rows.append({"assumption": f"owner of an {o.hardware}: chip over {years:g} years + electricity",
+                     "lowest-cost producer": f"{o.hardware} ({t.precision})", "USD per M tokens": f"{usd:.4f}"})
+
+    def electricity(t):
+        joules = pw.energy_per_token_J(t.power_W, realism * t.tokens_per_s_per_chip, const["pue_hyperscale"])
+        return 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))
+
+    tpus = [t for t in sp.throughputs(sel, model) if sp.is_tpu(t.hardware)]
+    if tpus:
+        best = min(tpus, key=electricity)
+        rows.append({"assumption": "a TPU's owner pays electricity only (hyperscale PUE)",
+                     "lowest-cost producer": f"{best.hardware} ({best.precision})", "USD per M tokens": f"{electricity(best):.2g}"})
+    return pd.DataFrame(rows)
+
+
+def pod_table(sel, const: dict[str, float]) -> pd.DataFrame:
+    """Candidate pod totals (GPU figures, with and without the LPX racks) against the talk's 60 EF and 10 PB/s. Uses
+    the book's Rubin row when the reader's data lack one."""
+    from ..data import DEFAULT_DATA_DIR, load_hardware
+    from ..units import si
+
+    gpus, lpx = const["rubin_pod_gpus"], const["rubin_pod_lpx_racks_implied"]
+    rubin = sp.rubin_row(sel) or next((h for h in load_hardware(DEFAULT_DATA_DIR) if h.name.startswith("Rubin")), None)
+    gpu_inference = gpus * const["rubin_fp4_inference_pflops"] * 1e15
+    rows = [("GPUs, NVFP4 inference figure (50 PF)", gpu_inference, "FLOP/s", sp.POD_COMPUTE_FLOPS),
+            (f"GPUs (50 PF) + {lpx:.0f} LPX racks (FP8)", gpu_inference + lpx * const["lpx_rack_fp8_pflops"] * 1e15,
+             "FLOP/s", sp.POD_COMPUTE_FLOPS)]
+    if rubin is not None:
+        rows += [("GPUs, dense FP4 training figure (hardware.csv)", gpus * rubin.flops("fp4"), "FLOP/s", sp.POD_COMPUTE_FLOPS),
+                 ("GPUs, dense FP8", gpus * rubin.flops("fp8"), "FLOP/s", sp.POD_COMPUTE_FLOPS),
+                 ("GPUs, HBM4 (not scale-up)", gpus * rubin.hbm_bandwidth_Bps, "B/s", sp.POD_SCALE_UP_BPS)]
+    rows += [("NVL72 racks, NVLink 6 (both directions)", sp.pod_scale_up_Bps(const, 0.0), "B/s", sp.POD_SCALE_UP_BPS),
+             (f"NVL72 racks + {lpx:.0f} LPX racks", sp.pod_scale_up_Bps(const, lpx), "B/s", sp.POD_SCALE_UP_BPS)]
+    return pd.DataFrame([{"pod total from": k, "value": si(v, u), "÷ talk's total": f"{v / s:.2f}"} for k, v, u, s in rows])
+
+
+def generations(sel, model: Model) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Oldest → newest accelerator: dense FLOP/s per package (16-bit, narrowest), refined tokens/s and tokens per
+    joule, and the price of an hour from one provider's oldest to its newest hyperscaler offer. Returns the table
+    and {"format_factor", "hour_change"} (hour_change NaN without two offers of one provider)."""
+    hardware = sel.all_hardware()
+    first = min(hardware, key=lambda h: (h.year, h.flops("bf16")))
+    last = max(hardware, key=lambda h: (h.year, h.flops(pw.lowest_precision(h))))
+    narrow = pw.lowest_precision(last)
+    rows = [(f"dense FLOP/s per package, {first.name} → {last.name}, 16-bit", last.flops("bf16") / first.flops("bf16")),
+            (f"… {first.name} 16-bit → {last.name} {narrow}", last.flops(narrow) / first.flops("bf16"))]
+    t_first, t_last = sp.throughput(sel, first, model, "bf16"), sp.throughput(sel, last, model, "narrowest")
+    if t_first.tokens_per_s_per_chip > 0 and t_last.tokens_per_s_per_chip > 0:
+        rows += [(f"tokens/s per accelerator, refined (bf16 → {t_last.precision})",
+                  t_last.tokens_per_s_per_chip / t_first.tokens_per_s_per_chip),
+                 ("tokens per joule, refined", t_last.tokens_per_s_per_W / t_first.tokens_per_s_per_W)]
+    offers = [o for o in sp.prices(sel) if o.market == "hyperscaler on-demand"]
+    change = float("nan")
+    if offers:
+        oldest = min(offers, key=lambda o: o.as_of)
+        provider = oldest.name.rsplit(" on ", 1)[-1].split()[0]
+        same = [o for o in offers if o.name.rsplit(" on ", 1)[-1].split()[0] == provider and o is not oldest]
+        if same:
+            newest = max(same, key=lambda o: o.as_of)
+            change = newest.usd_per_hour / oldest.usd_per_hour
+            rows.append((f"price per accelerator-hour, {oldest.name} ({oldest.as_of}) → {newest.name} ({newest.as_of})", change))
+    frame = pd.DataFrame([{"quantity": q, "ratio": f"{r:,.1f}×"} for q, r in rows])
+    return frame, {"format_factor": last.flops(narrow) / last.flops("bf16"), "hour_change": change}
