@@ -38,17 +38,15 @@ $(NODE_STAMP): $(NODE_TOOLS)/package.json
 
 node-tools: $(NODE_STAMP)
 
-# The execution cache keys on code cells only: clear it (and Sphinx's environment) whenever lib/, data/,
-# the book's configuration or the BOOK_* selection change, so no page shows numbers from old inputs.
+# Validates the data first (the check-data report), keys the execution cache on the content of every input a
+# page reads (lib/, data/, the reader's BOOK_DATA_DIR files, BOOK_* variables, the book's configuration),
+# builds into .book-stage/ and replaces _build/ only when the build succeeds (see lib/build.py).
+# OUTPUT=dir puts _build/ in another folder; TOC=file builds another table of contents (the tests use both).
 book: $(STAMP)
-	@sha=$$( (cat $$(git ls-files -co --exclude-standard lib data _config.yml _toc.yml references.bib 2>/dev/null | sort); \
-	         env | grep '^BOOK_' | sort) | sha256sum | cut -c1-16); \
-	if [ "$$sha" != "$$(cat $(BUILD)/.inputs 2>/dev/null)" ]; then rm -rf $(BUILD); fi; \
-	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --builder html && echo "$$sha" > $(BUILD)/.inputs
-	@echo "Open $(BUILD)/html/index.html in a browser."
+	@$(PY) -m lib.build $(if $(OUTPUT),--output "$(OUTPUT)") $(if $(TOC),--toc "$(TOC)")
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -m "not book" -n 2 -q
+	$(PY) -m pytest tests -m "not book" -n 2 --dist loadgroup -q
 
 nbtest: $(STAMP)
 	@rm -f $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))
@@ -80,4 +78,4 @@ bench: $(STAMP)
 	$(PY) bench/bench.py
 
 clean:
-	rm -rf $(BUILD) $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))
+	rm -rf $(BUILD) .book-stage _build.old _build.log $(patsubst %.md,%.nbtest.ipynb,$(NOTEBOOKS))

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .data import (Column, DataError, Problem, as_of_is_a_date, provenance_column, TableSchema, read_table,
+from .data import (Column, DataError, Plausible, PlausibleBy, Problem, as_of_is_a_date, provenance_column, TableSchema,
+                   read_table,
                    register_schema, table_dir)
 
 #: The units a row may carry (SI-ish; "1" for a dimensionless ratio such as PUE).
 UNITS: tuple[str, ...] = ("users", "messages/day", "tokens/message", "tokens/day", "tokens/user/day", "fraction",
-                          "USD/accelerator-hour", "USD/kWh", "1", "years", "FLOP")
+                          "USD/accelerator-hour", "USD/kWh", "1", "years", "days", "FLOP")
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -45,14 +46,23 @@ def _range_and_name(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("high", high, "a fraction ≤ 1")
 
 
+#: Plausible ranges of the assumptions, by their unit (value, low and high alike).
+UNIT_RANGES = PlausibleBy("unit", {
+    "users": Plausible(1e6, 1e10, "users"), "messages/day": Plausible(1e6, 1e12, "messages/day"),
+    "tokens/message": Plausible(10, 1e6, "tokens/message"), "tokens/day": Plausible(1e9, 1e16, "tokens/day"),
+    "tokens/user/day": Plausible(10, 1e7, "tokens/user/day"), "fraction": Plausible(0, 1, "", ("percent",)),
+    "USD/accelerator-hour": Plausible(0.1, 100, "USD"), "USD/kWh": Plausible(0.01, 1, "USD/kWh"),
+    "1": Plausible(1e-4, 10, "", ()), "years": Plausible(1, 15, "years", ()), "days": Plausible(1, 3650, "days", ()), "FLOP": Plausible(1e18, 1e30, "FLOP", ()),
+})
+
 ASSUMPTIONS_SCHEMA = register_schema(TableSchema(
     file="assumptions.csv",
     columns=(
         Column("name", "str", meaning="a stable snake_case name"),
-        Column("value", positive=True, meaning="the central value, in the row's unit"),
+        Column("value", positive=True, meaning="the central value, in the row's unit", plausible=UNIT_RANGES),
         Column("unit", "enum", choices=UNITS),
-        Column("low", positive=True, meaning="the low end of the plausible range"),
-        Column("high", positive=True, meaning="the high end of the plausible range"),
+        Column("low", positive=True, meaning="the low end of the plausible range", plausible=UNIT_RANGES),
+        Column("high", positive=True, meaning="the high end of the plausible range", plausible=UNIT_RANGES),
         Column("source_or_reasoning", "str", meaning="an address or citation, or the book's reasoning"),
         Column("as_of", "str", meaning="the date of the value, or for an assumption the year it was set"),
         provenance_column(),

@@ -3,7 +3,7 @@
  * Part 1 is a line-by-line port of the step model of lib/roofline.py (and of the lines of lib/models.py,
  * lib/hardware.py, lib/power.py and lib/calculator.py it needs), scalar where lib broadcasts over arrays.
  * Function names follow lib's, in camelCase; comments name lib's equations. It is the only other
- * implementation of these equations: tests/test_calculator.py types a grid of cases into the page and holds
+ * implementation of these equations: tests/test_calculator_page.py types a grid of cases into the page and holds
  * every value shown to lib's to 0.1%. Change lib, change this, and the test tells you if they disagree.
  *
  * Part 2 is the page: it reads the form, validates each field (a message beside it, never NaN), computes,
@@ -21,6 +21,7 @@
   var DATA = JSON.parse(source.textContent);
   var K = DATA.constants;
   var OPS = K.operations;
+  var CONTEXT_OPS = K.context_operations;  // lib.roofline.CONTEXT_OPERATIONS: the operations that read the KV cache
 
   // =====================================================================================================
   // Part 1. The port.
@@ -70,10 +71,26 @@
 
   function fullAttentionLayers(m) { return m.layers - m.sliding_window_layers; }
 
-  function kvBytesPerTokenPerLayer(m, kv) {
+  // DeepSeek Sparse Attention (DSA): a lightning indexer scores every context token, the main attention reads
+  // the top k_sparse of them (Model.is_sparse_attention).
+  function isSparseAttention(m) { return m.sparse_topk_tokens > 0; }
+
+  // Attention KV one token adds to one layer: MLA (r + d_r)·e; GQA/MHA 2·n_kv·d·e.
+  function attentionKvBytesPerTokenPerLayer(m, kv) {
     var e = bytesPerElement(kv);
     if (m.attention === "mla") return (m.kv_lora_rank + m.qk_rope_head_dim) * e;
     return 2 * m.n_kv_heads * m.head_dim * e;
+  }
+
+  // DSA's index key one token adds to one layer: d_I elements in the index-key format plus its scale (0 for
+  // dense attention).
+  function indexKeyBytesPerTokenPerLayer(m) {
+    if (!isSparseAttention(m)) return 0.0;
+    return m.indexer_head_dim * bytesPerElement(K.index_key_format) + K.index_key_scale_bytes;
+  }
+
+  function kvBytesPerTokenPerLayer(m, kv) {  // attention KV plus DSA's index key
+    return attentionKvBytesPerTokenPerLayer(m, kv) + indexKeyBytesPerTokenPerLayer(m);
   }
 
   function kvCacheBytes(m, context, kv) {  // L·b_kv(full layers) + min(L, w)·b_kv(windowed layers)
@@ -87,14 +104,26 @@
 
   function moeLayers(m) { return m.layers - denseLayers(m); }
 
+  // Attention projections of one layer: GQA/MHA h·d·(n_h + 2 n_kv) + n_h·d·h; MLA h·r_q + r_q·n_h·(d + d_r)
+  // (or h·n_h·(d + d_r)) + h·(r + d_r) + r·n_h·2d + n_h·d·h; plus a DSA indexer's weights.
   function attentionParamsPerLayer(m) {
-    var h = m.hidden_size, nh = m.n_heads, d = m.head_dim;
+    var h = m.hidden_size, nh = m.n_heads, d = m.head_dim, main;
     if (m.attention === "mla") {
       var r = m.kv_lora_rank, rope = m.qk_rope_head_dim, rq = m.q_lora_rank;
       var query = rq ? h * rq + rq * nh * (d + rope) : h * nh * (d + rope);
-      return query + h * (r + rope) + r * nh * 2 * d + nh * d * h;
+      main = query + h * (r + rope) + r * nh * 2 * d + nh * d * h;
+    } else {
+      main = h * d * (nh + 2 * m.n_kv_heads) + nh * d * h;
     }
-    return h * d * (nh + 2 * m.n_kv_heads) + nh * d * h;
+    return main + indexerParamsPerLayer(m);
+  }
+
+  // DSA indexer weights per layer: r_q·H_I·d_I + h·d_I + h·H_I (queries from the query latent, or from the
+  // hidden state without one; one shared key; a weight per head); 0 for dense attention.
+  function indexerParamsPerLayer(m) {
+    if (!isSparseAttention(m)) return 0.0;
+    var source = m.q_lora_rank || m.hidden_size, hi = m.indexer_heads, di = m.indexer_head_dim;
+    return source * hi * di + m.hidden_size * di + m.hidden_size * hi;
   }
 
   function denseFfnParams(m) { return K.gated_ffn_matrices * m.hidden_size * m.dense_ffn_dim; }
@@ -131,19 +160,31 @@
     return 4 * nh * m.head_dim;
   }
 
-  function attendedTokensSum(m, context) {  // L·full + min(L, w)·windowed (layer-tokens)
-    return context * fullAttentionLayers(m) + Math.min(context, m.sliding_window_tokens) * m.sliding_window_layers;
+  // DSA's indexer: 2·H_I·d_I FLOPs per query token, context token and layer (0 for dense attention).
+  function indexerFlopsPerContextToken(m) {
+    return isSparseAttention(m) ? 2 * m.indexer_heads * m.indexer_head_dim : 0.0;
   }
 
-  function causalAttendedTokensSum(m, prompt, cached) {  // Σ_{i=C+1}^{P} i (full), Σ min(i, w) (windowed)
-    function tri(n) { return n * (n + 1.0) / 2.0; }
-    function windowed(n) {
-      var w = m.sliding_window_tokens, inside = Math.min(n, w);
-      return tri(inside) + Math.max(n - w, 0.0) * w;
+  // Σ over layers of the tokens one query attends to at context L: L·full + min(L, w)·windowed (layer-tokens);
+  // sparse: DSA's main attention, min(L, k_sparse) on the full layers.
+  function attendedTokensSum(m, context, sparse) {
+    var full = sparse && isSparseAttention(m) ? Math.min(context, m.sparse_topk_tokens) : context;
+    return full * fullAttentionLayers(m) + Math.min(context, m.sliding_window_tokens) * m.sliding_window_layers;
+  }
+
+  // Causal prefill of P tokens after C cached: full layers Σ_{i=C+1}^{P} i (Σ min(i, k_sparse) for DSA's main
+  // attention when sparse), windowed layers Σ min(i, w); closed forms.
+  function causalAttendedTokensSum(m, prompt, cached, sparse) {
+    function capped(n, cap) {  // Σ_{i=1}^{n} min(i, cap)
+      var inside = Math.min(n, cap);
+      var beyond = isFinite(cap) ? Math.max(n - cap, 0.0) * cap : 0.0;
+      return inside * (inside + 1.0) / 2.0 + beyond;
     }
-    var full = (tri(prompt) - tri(cached)) * fullAttentionLayers(m);
+    var cap = sparse && isSparseAttention(m) ? m.sparse_topk_tokens : Infinity;
+    var full = (capped(prompt, cap) - capped(cached, cap)) * fullAttentionLayers(m);
     if (m.sliding_window_layers === 0) return full;
-    return full + (windowed(prompt) - windowed(cached)) * m.sliding_window_layers;
+    var w = m.sliding_window_tokens;
+    return full + (capped(prompt, w) - capped(cached, w)) * m.sliding_window_layers;
   }
 
   // -----------------------------------------------------------------------------------------------------
@@ -250,6 +291,22 @@
     return s;
   }
 
+  // lib.roofline._context_operations: attention over the context. DSA's indexer (fp8 where the chip has it)
+  // scores indexLayerTokens layer-tokens per sequence against the index keys; the main attention computes over
+  // coreLayerTokens and reads kvLayerTokens layer-tokens of attention KV.
+  function contextOperations(hw, m, p, batch, indexLayerTokens, coreLayerTokens, kvLayerTokens, phase) {
+    var attnFmt = attentionFormat(p, hw), indexFmt = matmulFormat(K.index_key_format, hw);
+    return {
+      attention_core: operation("attention_core",
+                                batch * attentionCoreFlopsPerContextToken(m, phase) * coreLayerTokens, 0,
+                                batch * attentionKvBytesPerTokenPerLayer(m, p.kv) * kvLayerTokens,
+                                flops(hw, attnFmt), attnFmt),
+      attention_index: operation("attention_index", batch * indexerFlopsPerContextToken(m) * indexLayerTokens, 0,
+                                 batch * indexKeyBytesPerTokenPerLayer(m) * indexLayerTokens,
+                                 flops(hw, indexFmt), indexFmt)
+    };
+  }
+
   function checkInputs(batch, context, chips) {
     if (batch < 1) throw new Error("batch must be ≥ 1 sequence");
     if (context < 0) throw new Error("context must be ≥ 0 tokens");
@@ -261,12 +318,14 @@
     reserve = reserve === undefined ? K.hbm_reserve_fraction : reserve;
     checkInputs(batch, context, chips);
     var ops = weightOperations(hw, m, p, batch);
-    var kvRead = batch * kvCacheBytes(m, context, p.kv);
-    var attnFmt = attentionFormat(p, hw);
-    ops.attention_core = operation("attention_core",
-                                   batch * attentionCoreFlopsPerContextToken(m, "decode") * attendedTokensSum(m, context),
-                                   0, kvRead, flops(hw, attnFmt), attnFmt);
-    return makeStep("decode", hw, m, p, batch, context, batch, chips, ops, kvRead, reserve);
+    // The indexer scores every token; the main attention reads (and computes over) the top k_sparse only.
+    var every = attendedTokensSum(m, context);
+    var main = isSparseAttention(m) ? attendedTokensSum(m, context, true) : every;
+    var overContext = contextOperations(hw, m, p, batch, every, main, main, "decode");
+    ops.attention_core = overContext.attention_core;
+    ops.attention_index = overContext.attention_index;
+    var kvHeld = batch * kvCacheBytes(m, context, p.kv);
+    return makeStep("decode", hw, m, p, batch, context, batch, chips, ops, kvHeld, reserve);
   }
 
   // lib.roofline.prefill_step: B prompts of P tokens, C of them cached; its step time is the time to first token.
@@ -277,11 +336,17 @@
     if (prompt - cached < 1) throw new Error("a prefill needs at least one new (uncached) prompt token");
     var tokens = batch * (prompt - cached);
     var ops = weightOperations(hw, m, p, tokens);
-    var kvBytes = batch * kvCacheBytes(m, prompt, p.kv);   // written (new) + read (cached prefix)
-    var attnFmt = attentionFormat(p, hw);
-    ops.attention_core = operation("attention_core",
-                                   batch * attentionCoreFlopsPerContextToken(m, "prefill") * causalAttendedTokensSum(m, prompt, cached),
-                                   0, kvBytes, flops(hw, attnFmt), attnFmt);
+    var every = causalAttendedTokensSum(m, prompt, cached);
+    var main = isSparseAttention(m) ? causalAttendedTokensSum(m, prompt, cached, true) : every;
+    // KV bytes: the prompt's cache written (new tokens) plus the cached prefix read once; the same for the
+    // index keys, which the indexer's FLOPs (causal, every token) do not multiply.
+    var overContext = contextOperations(hw, m, p, batch, every, main, attendedTokensSum(m, prompt), "prefill");
+    ops.attention_core = overContext.attention_core;
+    var index = overContext.attention_index;
+    ops.attention_index = operation("attention_index", index.flops, 0,
+                                    batch * indexKeyBytesPerTokenPerLayer(m) * attendedTokensSum(m, prompt),
+                                    index.flops_per_s, index.compute_format);
+    var kvBytes = batch * kvCacheBytes(m, prompt, p.kv);
     var s = makeStep("prefill", hw, m, p, batch, prompt, tokens, chips, ops, kvBytes, reserve);
     s.time_to_first_token_s = s.step_s;
     return s;
@@ -338,8 +403,8 @@
     });
   }
 
-  function weightOperationNames() {
-    return OPS.filter(function (n) { return n !== "attention_core"; });
+  function weightOperationNames() {  // every operation but those over the context (CONTEXT_OPERATIONS)
+    return OPS.filter(function (n) { return CONTEXT_OPS.indexOf(n) < 0; });
   }
 
   // lib.roofline.per_op_optimal_batch: the smallest batch at which every weight operation is compute bound.
@@ -610,6 +675,14 @@
     if (moe && r.first_dense_layers >= r.layers) add("first_dense_layers", "fewer than the layers (" + r.layers + ") for a MoE model");
     if (dense && !r.dense_ffn_dim) add("dense_ffn_dim", "a positive width when the model has dense FFN layers");
     if (moe && !r.expert_ffn_dim) add("expert_ffn_dim", "a positive width for a MoE model");
+    // _sparse_attention: DSA needs its indexer; an indexer needs a top-k.
+    if (r.sparse_topk_tokens) {
+      ["indexer_heads", "indexer_head_dim"].forEach(function (n) {
+        if (!r[n]) add(n, "a positive integer when sparse_topk_tokens > 0 (DSA)");
+      });
+    } else if (r.indexer_heads || r.indexer_head_dim) {
+      add("sparse_topk_tokens", "a positive top-k when an indexer is given");
+    }
     return out;
   }
 

@@ -5,7 +5,7 @@ port of :mod:`lib.roofline` (the decode and prefill step per operation, pooled a
 capacity budget, chips to fit, max batch, pooled and per-operation B*), of the lines of :mod:`lib.models`,
 :mod:`lib.hardware` and :mod:`lib.power` those need, and of :func:`max_batch_at_user_speed` below. It is the only
 other implementation of those equations, and it is held to this one: the browser test
-(``tests/test_calculator.py``) types a grid of hardware × model × context × batch × precision cases into the
+(``tests/test_calculator_page.py``) types a grid of hardware × model × context × batch × precision cases into the
 page and compares every value shown with :func:`displayed_values`, computed here through ``lib``.
 
 This module gives the page what it starts from and says what it must show:
@@ -32,9 +32,9 @@ from pathlib import Path
 from . import roofline
 from .data import HARDWARE_SCHEMA, MODELS_SCHEMA, Column, Selection, read_table, resolve_data_dir, table_dir
 from .hardware import Hardware
-from .models import ATTENTION_TYPES, GATED_FFN_MATRICES, Model
+from .models import ATTENTION_TYPES, GATED_FFN_MATRICES, INDEX_KEY_FORMAT, INDEX_KEY_SCALE_BYTES, Model
 from .power import SECONDS_PER_HOUR, accelerator_cost_per_token_usd, load_prices
-from .roofline import HBM_RESERVE_FRACTION, OPERATIONS, Precisions
+from .roofline import CONTEXT_OPERATIONS, HBM_RESERVE_FRACTION, OPERATIONS, Precisions
 from .units import BYTES_PER_ELEMENT, COMPUTE_PRECISIONS, WEIGHT_FORMATS, native_compute_format
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +51,8 @@ BEYOND_DOMAIN = "no: communication between domains is not in this bound"
 BOUND_WORDS = {"compute": "compute", "memory": "HBM bandwidth"}
 #: Tokens in a million, for prices per million tokens (display unit only).
 MILLION = 1e6
+#: The operations that read weights (each has a B* of its own); the others read the KV cache.
+WEIGHT_OPERATIONS: tuple[str, ...] = tuple(name for name in OPERATIONS if name not in CONTEXT_OPERATIONS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -145,9 +147,7 @@ def operation_optimal_batches(hardware: Hardware, model: Model, precisions: Prec
     v: dict[str, float | str] = {"bstar_per_op": _count_or(roofline.per_op_optimal_batch(hardware, model, precisions),
                                                            never)}
     one = roofline.decode_step(hardware, model, 1, 0.0, precisions, chips=1)
-    for name in OPERATIONS:
-        if name == "attention_core":
-            continue
+    for name in WEIGHT_OPERATIONS:
         absent = float(one.operations[name].flops) == 0.0
         v[f"bstar_{name}"] = ABSENT if absent else _count_or(
             roofline.operation_optimal_batch(hardware, model, name, precisions), never)
@@ -273,6 +273,8 @@ MODEL_FIELDS: tuple[tuple[str, str], ...] = (
     ("first_dense_layers", "Dense-FFN layers (MoE)"), ("dense_ffn_dim", "Dense FFN width f"),
     ("routed_experts", "Routed experts E"), ("active_experts", "Experts per token k"),
     ("shared_experts", "Shared experts"), ("expert_ffn_dim", "Expert FFN width f_e"),
+    ("sparse_topk_tokens", "Top-k k_sparse (DSA; 0: dense)"),
+    ("indexer_heads", "Indexer heads H_I (DSA)"), ("indexer_head_dim", "Indexer head dimension d_I (DSA)"),
 )
 PRECISION_FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("weights_precision", "Weights (storage)", WEIGHT_FORMATS),
@@ -393,6 +395,9 @@ def payload(selection: Selection, scenario: Scenario = Scenario()) -> dict:
             "compute_precisions": list(COMPUTE_PRECISIONS),
             "attention_types": list(ATTENTION_TYPES),
             "operations": list(OPERATIONS),
+            "context_operations": list(CONTEXT_OPERATIONS),
+            "index_key_format": INDEX_KEY_FORMAT,
+            "index_key_scale_bytes": INDEX_KEY_SCALE_BYTES,
             "gated_ffn_matrices": GATED_FFN_MATRICES,
             "hbm_reserve_fraction": HBM_RESERVE_FRACTION,
             "seconds_per_hour": SECONDS_PER_HOUR,
@@ -464,7 +469,8 @@ OUTPUTS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
     )),
 )
 OPERATION_LABELS = {
-    "attention_projections": "Attention projections", "attention_core": "Attention over the context",
+    "attention_projections": "Attention projections",
+    "attention_index": "Sparse-attention indexer (DSA)", "attention_core": "Attention over the context",
     "dense_ffn": "Dense FFN", "shared_experts": "Shared experts", "routed_experts": "Routed experts",
     "lm_head": "LM head",
 }
@@ -477,7 +483,7 @@ def output_keys() -> list[str]:
     """Every ``data-out`` key of the page, in page order."""
     keys = [key for _, rows in OUTPUTS for key, *_ in rows]
     keys += [f"op_{name}_{suffix}" for name in OPERATIONS for suffix, *_ in OPERATION_COLUMNS]
-    keys += [f"bstar_{name}" for name in OPERATIONS if name != "attention_core"]
+    keys += [f"bstar_{name}" for name in WEIGHT_OPERATIONS]
     return keys
 
 
@@ -546,7 +552,8 @@ def page_html(selection: Selection, scenario: Scenario = Scenario()) -> str:
     for name in OPERATIONS:
         cells = "".join(f"<td>{_out(f'op_{name}_{suffix}', kind, unit)}</td>"
                         for suffix, _, kind, unit in OPERATION_COLUMNS)
-        bstar = "<td>n/a</td>" if name == "attention_core" else f"<td>{_out(f'bstar_{name}', 'count', 'sequences')}</td>"
+        bstar = ("<td>n/a</td>" if name in CONTEXT_OPERATIONS
+                 else f"<td>{_out(f'bstar_{name}', 'count', 'sequences')}</td>")
         op_rows.append(f'<tr><th scope="row">{OPERATION_LABELS[name]}</th>{cells}{bstar}</tr>')
     op_table = ('<p class="calc-caption" id="calc-ops-caption">Each operation of the decode step on its own roofline, '
                 'and the batch at which it turns compute bound</p><div class="calc-scroll">'

@@ -30,6 +30,71 @@ PALETTE = ["#1f5fa6", "#d1495b", "#2e8b57", "#edae49", "#6b4c9a", "#00798c", "#8
 BOUND_COLORS = {"compute": "#d1495b", "weights": "#1f5fa6", "kv": "#edae49", "memory": "#1f5fa6",
                 "step": "#222222"}
 
+#: The book's one vendor → (colour, point shape) map: every chart that shows vendors draws them this way, so a
+#: vendor keeps its colour from page to page and whatever rows the data hold.
+VENDOR_STYLES: dict[str, tuple[str, str]] = {
+    "NVIDIA": ("#76b900", "circle"),
+    "AMD": ("#d1495b", "triangle-up"),
+    "Google": ("#1f5fa6", "square"),
+}
+#: Colours and shapes for vendors the map does not know, given in the sorted order of their names.
+FALLBACK_VENDOR_STYLES: tuple[tuple[str, str], ...] = (
+    ("#6b4c9a", "diamond"), ("#00798c", "cross"), ("#8c564b", "triangle-down"), ("#edae49", "triangle-right"),
+    ("#7f7f7f", "triangle-left"), ("#e377c2", "wedge"),
+)
+
+
+def vendor_styles(vendors) -> dict[str, tuple[str, str]]:
+    """Colour and shape for each vendor present: the fixed :data:`VENDOR_STYLES` for known vendors (in the map's
+    order), then the fallbacks for unknown ones in sorted order (cycling when there are more unknown vendors
+    than fallbacks), so every vendor's points are drawn and listed in the legend."""
+    present = list(dict.fromkeys(str(v) for v in vendors))
+    known = [v for v in VENDOR_STYLES if v in present]
+    unknown = sorted(v for v in present if v not in VENDOR_STYLES)
+    styles = {v: VENDOR_STYLES[v] for v in known}
+    for i, v in enumerate(unknown):
+        styles[v] = FALLBACK_VENDOR_STYLES[i % len(FALLBACK_VENDOR_STYLES)]
+    return styles
+
+
+def vendor_color(vendors, field: str = "vendor", **kwargs) -> alt.Color:
+    """A colour encoding of ``field`` with the book's vendor colours (see :func:`vendor_styles`)."""
+    styles = vendor_styles(vendors)
+    kwargs.setdefault("title", "vendor")
+    kwargs.setdefault("legend", alt.Legend(orient="bottom"))
+    return alt.Color(f"{field}:N", scale=alt.Scale(domain=list(styles), range=[c for c, _ in styles.values()]),
+                     **kwargs)
+
+
+def vendor_shape(vendors, field: str = "vendor", **kwargs) -> alt.Shape:
+    """A shape encoding of ``field`` with the book's vendor shapes (see :func:`vendor_styles`)."""
+    styles = vendor_styles(vendors)
+    kwargs.setdefault("title", "vendor")
+    kwargs.setdefault("legend", alt.Legend(orient="bottom"))
+    return alt.Shape(f"{field}:N", scale=alt.Scale(domain=list(styles), range=[s for _, s in styles.values()]),
+                     **kwargs)
+
+
+def vega_string(text: str) -> str:
+    """``text`` as a string literal of a Vega expression (``datum.hardware == {vega_string(name)}``): quoted and
+    escaped, so a name with quotes or markup from the data cannot break or change the expression."""
+    return json.dumps(str(text))
+
+
+def log_domain(values, low: float, high: float) -> list[float]:
+    """A log-axis domain: [low, high], widened to hold every positive value of the data (a fixed domain would
+    draw a reader's outlying rows outside the plot)."""
+    finite = [float(v) for v in values if v is not None and float(v) > 0 and float(v) < float("inf")]
+    return [min([low] + finite) * 0.9 if min([low] + finite) < low else low,
+            max([high] + finite) * 1.1 if max([high] + finite) > high else high]
+
+
+def year_domain(years, pad: float = 1.0, right: float | None = None) -> list[float]:
+    """An axis domain for release years that holds every row's year (a fixed domain would drop new rows), with
+    ``pad`` years on the left and ``right`` (default ``pad``) on the right, where point labels run."""
+    values = [float(y) for y in years]
+    return [min(values) - pad, max(values) + (pad if right is None else right)]
+
 
 def _theme() -> dict:
     return {
@@ -111,7 +176,9 @@ class Rendered:
         return div + f'<script type="application/json" id="{self.div_id}-spec">{payload}</script>'
 
     def _repr_markdown_(self) -> str:  # the text alternative, for viewers without JavaScript
-        return f"*Chart:* {self.description}"
+        from .page import md_escape
+
+        return f"*Chart:* {md_escape(self.description)}"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if os.environ.get(ENV_BOOK_BUILD):
@@ -163,7 +230,8 @@ def sci_expr(value: str, digits: int = 3) -> str:
 def fold_label_expr(series: dict[str, str], field: str = "term") -> str:
     """A Vega expression naming each column folded into ``datum[field]`` by its label in ``series``
     (column → label), for use after ``transform_fold(list(series), as_=[field, ...])``."""
-    return " + ".join(f"(datum.{field} == '{column}' ? '{label}' : '')" for column, label in series.items())
+    return " + ".join(f"(datum.{field} == {vega_string(column)} ? {vega_string(label)} : '')"
+                      for column, label in series.items())
 
 
 def joint_labels(frame: pd.DataFrame, value: str, tolerance: float, relative: bool = False) -> list[str]:

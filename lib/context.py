@@ -45,7 +45,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, Plausible, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, chips_to_fit,
@@ -83,7 +83,8 @@ CONTEXT_HISTORY_SCHEMA = register_schema(TableSchema(
         Column("name", "str", meaning="model and variant"),
         Column("org", "str"),
         Column("release_date", "str", meaning="ISO date YYYY-MM-DD of the announcement"),
-        Column("max_context_tokens", "int", positive=True, meaning="largest published context window, tokens"),
+        Column("max_context_tokens", "int", positive=True, meaning="largest published context window, tokens",
+               plausible=Plausible(256, 1e10, "tokens")),
         Column("availability", "enum", choices=AVAILABILITY,
                meaning="ga: any API user; limited: preview or beta; research: not served"),
         Column("frontier", "enum", choices=("yes", "no"), meaning="a frontier lab's flagship API model"),

@@ -11,6 +11,7 @@ Selections: ``BOOK_HARDWARE`` and ``BOOK_MODEL`` pick the rows a chapter runs on
 from __future__ import annotations
 
 import csv
+import difflib
 import math
 import os
 import re
@@ -85,6 +86,98 @@ class SelectionError(LookupError):
 
 
 # --------------------------------------------------------------------------------------------------
+# Plausibility: ranges in a column's own unit, and the classic slips that land a value outside them
+
+#: The optional column in which a row lists (``;``-separated) the columns whose plausibility range it waives.
+ACCEPT_EXTREME = "accept_extreme"
+
+#: The classic unit mistakes :class:`Plausible` can name, each as (factors to try, description). A factor
+#: ``f`` means "the value typed is ``f`` times the intended one", so the suggestion is ``value / f``.
+SLIPS: dict[str, tuple[tuple[float, ...], str]] = {
+    "prefix": ((1e3, 1e-3, 1e6, 1e-6, 1e9, 1e-9, 1e12, 1e-12), "a unit-prefix slip"),
+    "bits": ((8.0,), "bits typed for bytes"),
+    "node": ((8.0,), "a per-node figure for 8 accelerators"),
+    "sparse": ((2.0,), "a sparse FLOP/s figure typed for dense"),
+    "bidirectional": ((2.0,), "both directions typed for one"),
+    "percent": ((0.01,), "a fraction typed for a percentage"),
+    "fraction": ((100.0,), "a percentage typed for a fraction"),
+}
+
+
+def _number(value: float) -> str:
+    """A value as a reader would type it: ``3.35``, ``3350``, ``0.0008``."""
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """A plausible range ``[low, high]`` for a column, in the column's own unit (``unit`` is for messages),
+    and the slips (keys of :data:`SLIPS`) to suggest when a value falls outside it."""
+
+    low: float
+    high: float
+    unit: str = ""
+    slips: tuple[str, ...] = ("prefix",)
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise ValueError(f"plausible range [{self.low}, {self.high}] has low > high")
+        unknown = [s for s in self.slips if s not in SLIPS]
+        if unknown:
+            raise ValueError(f"unknown slips {unknown}; expected some of {', '.join(SLIPS)}")
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def likely_mistakes(self, value: float) -> list[tuple[float, str]]:
+        """The slips that would bring ``value`` into the range: (the value meant, what went wrong), one entry per
+        value meant (slips that give the same value are joined with "or")."""
+        found: dict[float, list[str]] = {}
+        for slip in self.slips:
+            factors, what = SLIPS[slip]
+            for factor in factors:
+                meant = value / factor
+                if self.contains(meant):
+                    if slip == "prefix":
+                        what = (f"a ×{_number(factor)} unit-prefix slip" if factor > 1
+                                else f"a ÷{_number(1 / factor)} unit-prefix slip")
+                    found.setdefault(meant, []).append(what)
+                    break
+        return [(meant, ", or ".join(whats)) for meant, whats in found.items()]
+
+    def problem(self, column: str, value: float) -> str | None:
+        """None when ``value`` is plausible; else the expectation text for a :class:`Problem`: the range, the
+        likely mistake ("3700 TB/s — did you mean 3.7 (a ×1000 unit-prefix slip)?") and how to keep the value."""
+        if self.contains(value):
+            return None
+        unit = f" {self.unit}" if self.unit else ""
+        text = f"a value within {_number(self.low)}–{_number(self.high)}{unit} (the plausible range)"
+        hints = self.likely_mistakes(value)
+        if hints:
+            text += (f"; {_number(value)}{unit} — did you mean "
+                     + " or ".join(f"{_number(meant)} ({what})" for meant, what in hints) + "?")
+        return (text + ("" if hints else ".") + f" If {_number(value)}{unit} is right, list {column} in this "
+                f"row's {ACCEPT_EXTREME} column")
+
+
+@dataclass(frozen=True)
+class PlausibleBy:
+    """Plausible ranges that depend on another column of the row, for key–value tables (``value`` in the row's
+    ``unit``): ``ranges`` maps the key column's value to a :class:`Plausible`; other keys are not ranged."""
+
+    key: str
+    ranges: dict[str, Plausible]
+
+    def for_row(self, row: dict) -> Plausible | None:
+        return self.ranges.get(row.get(self.key))
+
+
+def waived(row: dict) -> set[str]:
+    """The columns a row lists in its optional ``accept_extreme`` cell."""
+    return {c.strip() for c in str(row.get(ACCEPT_EXTREME) or "").split(";") if c.strip()}
+
+
+# --------------------------------------------------------------------------------------------------
 # Schemas
 
 
@@ -100,6 +193,7 @@ class Column:
     factor: float = 1.0  # multiply the cell by this to get SI units
     choices: tuple[str, ...] = ()
     meaning: str = ""
+    plausible: Plausible | PlausibleBy | None = None  # range in the column's unit (waivable per row)
 
     def expectation(self) -> str:
         what = {"str": "a non-empty text", "int": "an integer", "float": "a number", "enum": "one of "
@@ -114,8 +208,32 @@ class Column:
 
 
 @dataclass(frozen=True)
+class DerivedCheck:
+    """A plausible range for a quantity computed from one row (a ridge point, a drain time): it catches a unit
+    mistake that keeps each column inside its own range. Waived when the row waives any of ``inputs``."""
+
+    name: str  # what the quantity is, e.g. "ridge point dense_bf16_TFLOPs / hbm_bandwidth_TBps"
+    inputs: tuple[str, ...]
+    compute: Callable[[dict], float]  # from the row's parsed values (file units); inputs are never None
+    plausible: Plausible
+
+    def problem(self, row: dict) -> tuple[str, str, str] | None:
+        """(columns, value, expectation) when the row's derived value is implausible, else None."""
+        if any(row.get(c) is None for c in self.inputs) or waived(row) & set(self.inputs):
+            return None
+        value = float(self.compute(row))
+        if self.plausible.contains(value):
+            return None
+        unit = f" {self.plausible.unit}" if self.plausible.unit else ""
+        return (", ".join(self.inputs), f"{_number(value)}{unit}",
+                f"a {self.name} within {_number(self.plausible.low)}–{_number(self.plausible.high)}{unit}; one "
+                f"of {', '.join(self.inputs)} is likely in the wrong unit (or list it in {ACCEPT_EXTREME})")
+
+
+@dataclass(frozen=True)
 class TableSchema:
-    """A table's file name, columns, and row-level checks (each returns problems as (column, value, text))."""
+    """A table's file name, columns, and row-level checks (each returns problems as (column, value, text)),
+    and plausibility checks of quantities derived from a row."""
 
     file: str
     columns: tuple[Column, ...]
@@ -124,6 +242,9 @@ class TableSchema:
     #: Cross-table references ``(column, file)``: each value of ``column`` must be the key (name) of a row of
     #: ``file`` in the same data directory (e.g. a measurement's ``hardware`` names a row of hardware.csv).
     references: tuple[tuple[str, str], ...] = ()
+    derived: tuple[DerivedCheck, ...] = field(default=())
+    #: Row checks of plausibility across columns, run (like ``derived``) once every column is in its range.
+    plausibility_checks: tuple[Callable[[dict], Iterable[tuple[str, object, str]]], ...] = field(default=())
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -194,6 +315,50 @@ def as_of_is_a_date(row: dict) -> Iterable[tuple[str, object, str]]:
     """Row check for tables with an ``as_of`` column: a blank cell, or a date YYYY, YYYY-MM or YYYY-MM-DD."""
     if row["as_of"] is not None and not PARTIAL_DATE.match(row["as_of"]):
         yield ("as_of", row["as_of"], "a date YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+#: Plausible release years for any dated row (hardware, models, prices ...).
+YEARS = Plausible(1990, 2040, "", ())
+
+#: Ranges for every numeric hardware column, in the column's unit. Each admits every datasheet row of the
+#: book with room for the next generations, and excludes the classic slips of the row it is most likely made
+#: on: a ×1000 prefix (TB/s typed as GB/s), bits for bytes and per-node for per-accelerator (×8), both
+#: directions for one (×2), sparse for dense FLOP/s (×2).
+HARDWARE_RANGES: dict[str, Plausible] = {
+    "hbm_capacity_GB": Plausible(4, 4000, "GB", ("prefix", "node")),
+    "hbm_bandwidth_TBps": Plausible(0.2, 60, "TB/s", ("prefix", "bits", "node")),
+    "dense_bf16_TFLOPs": Plausible(10, 40_000, "TFLOP/s", ("prefix", "sparse", "node")),
+    "dense_fp8_TFLOPs": Plausible(20, 80_000, "TFLOP/s", ("prefix", "sparse", "node")),
+    "dense_fp4_TFLOPs": Plausible(40, 160_000, "TFLOP/s", ("prefix", "sparse", "node")),
+    "scale_up_domain_size": Plausible(1, 100_000, "accelerators", ()),
+    "scale_up_bandwidth_GBps": Plausible(20, 3000, "GB/s", ("prefix", "bits", "node", "bidirectional")),
+    "scale_out_bandwidth_GBps": Plausible(1, 250, "GB/s", ("prefix", "bits", "node", "bidirectional")),
+    "tdp_W": Plausible(50, 3000, "W", ("prefix", "node")),
+}
+
+
+def _ridge_flop_per_byte(row: dict) -> float:
+    return row["dense_bf16_TFLOPs"] / row["hbm_bandwidth_TBps"]
+
+
+def _drain_time_ms(row: dict) -> float:
+    return row["hbm_capacity_GB"] / row["hbm_bandwidth_TBps"]  # GB / (TB/s) = ms
+
+
+def _format_ratio(upper: str, lower: str, most: float) -> Callable[[dict], Iterable[tuple[str, object, str]]]:
+    """Row check: a lower-precision dense figure is at most ``most`` × the higher one (a sparse figure, ×2,
+    typed for dense pushes it over); waived with either column."""
+
+    def check(row: dict) -> Iterable[tuple[str, object, str]]:
+        if row[upper] is None or row[lower] is None or waived(row) & {upper, lower}:
+            return
+        if row[lower] > most * row[upper]:
+            yield (lower, row[lower], f"at most {most:g} × {upper} ({row[upper]:g}) for dense FLOP/s; "
+                   f"{row[lower]:g} is {row[lower] / row[upper]:.2g}× — a sparse figure typed for dense? "
+                   f"(or list {lower} in {ACCEPT_EXTREME})")
+    return check
+
+
 
 
 def date_check(column: str) -> Callable[[dict], Iterable[tuple[str, object, str]]]:
@@ -306,19 +471,34 @@ HARDWARE_SCHEMA = TableSchema(
     columns=(
         Column("name", "str"),
         Column("vendor", "str"),
-        Column("year", "int", minimum=1990),
-        Column("hbm_capacity_GB", positive=True, factor=GIGA, meaning="GB = 1e9 bytes"),
-        Column("hbm_bandwidth_TBps", positive=True, factor=TERA, meaning="TB/s = 1e12 bytes/s"),
-        Column("dense_bf16_TFLOPs", positive=True, factor=TERA, meaning="dense TFLOP/s = 1e12 FLOP/s"),
+        Column("year", "int", minimum=1990, plausible=YEARS),
+        Column("hbm_capacity_GB", positive=True, factor=GIGA, meaning="GB = 1e9 bytes",
+               plausible=HARDWARE_RANGES["hbm_capacity_GB"]),
+        Column("hbm_bandwidth_TBps", positive=True, factor=TERA, meaning="TB/s = 1e12 bytes/s",
+               plausible=HARDWARE_RANGES["hbm_bandwidth_TBps"]),
+        Column("dense_bf16_TFLOPs", positive=True, factor=TERA, meaning="dense TFLOP/s = 1e12 FLOP/s",
+               plausible=HARDWARE_RANGES["dense_bf16_TFLOPs"]),
         Column("dense_fp8_TFLOPs", required=False, positive=True, factor=TERA,
-               meaning="dense TFLOP/s, blank if unsupported"),
+               meaning="dense TFLOP/s, blank if unsupported", plausible=HARDWARE_RANGES["dense_fp8_TFLOPs"]),
         Column("dense_fp4_TFLOPs", required=False, positive=True, factor=TERA,
-               meaning="dense TFLOP/s, blank if unsupported"),
-        Column("scale_up_domain_size", "int", positive=True, meaning="accelerators in the scale-up domain"),
-        Column("scale_up_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction"),
-        Column("scale_out_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction"),
-        Column("tdp_W", positive=True, meaning="watts per accelerator"),
+               meaning="dense TFLOP/s, blank if unsupported", plausible=HARDWARE_RANGES["dense_fp4_TFLOPs"]),
+        Column("scale_up_domain_size", "int", positive=True, meaning="accelerators in the scale-up domain",
+               plausible=HARDWARE_RANGES["scale_up_domain_size"]),
+        Column("scale_up_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction",
+               plausible=HARDWARE_RANGES["scale_up_bandwidth_GBps"]),
+        Column("scale_out_bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s per accelerator, one direction",
+               plausible=HARDWARE_RANGES["scale_out_bandwidth_GBps"]),
+        Column("tdp_W", positive=True, meaning="watts per accelerator", plausible=HARDWARE_RANGES["tdp_W"]),
         Column("source", "str", meaning="an address or citation"),
+    ),
+    plausibility_checks=(_format_ratio("dense_bf16_TFLOPs", "dense_fp8_TFLOPs", 2.5),
+                         _format_ratio("dense_fp8_TFLOPs", "dense_fp4_TFLOPs", 3.5)),
+    derived=(
+        DerivedCheck("ridge point F/W_hbm (dense bf16 FLOP/s ÷ HBM bytes/s)",
+                     ("dense_bf16_TFLOPs", "hbm_bandwidth_TBps"), _ridge_flop_per_byte,
+                     Plausible(40, 2000, "FLOP/byte", ())),
+        DerivedCheck("HBM drain time C_hbm/W_hbm", ("hbm_capacity_GB", "hbm_bandwidth_TBps"), _drain_time_ms,
+                     Plausible(3, 300, "ms", ())),
     ),
 )
 
@@ -327,41 +507,53 @@ MODELS_SCHEMA = TableSchema(
     columns=(
         Column("name", "str"),
         Column("org", "str"),
-        Column("year", "int", minimum=1990),
-        Column("total_params_B", positive=True, factor=GIGA, meaning="billions of parameters"),
-        Column("active_params_B", positive=True, factor=GIGA, meaning="billions of parameters per token"),
-        Column("layers", "int", positive=True),
-        Column("hidden_size", "int", positive=True),
+        Column("year", "int", minimum=1990, plausible=YEARS),
+        Column("total_params_B", positive=True, factor=GIGA, meaning="billions of parameters",
+               plausible=Plausible(0.1, 100_000, "B params")),
+        Column("active_params_B", positive=True, factor=GIGA, meaning="billions of parameters per token",
+               plausible=Plausible(0.1, 20_000, "B params")),
+        Column("layers", "int", positive=True, plausible=Plausible(1, 1000, "layers", ())),
+        Column("hidden_size", "int", positive=True, plausible=Plausible(64, 200_000, "", ())),
         Column("attention", "enum", choices=ATTENTION_TYPES),
-        Column("n_heads", "int", positive=True),
-        Column("n_kv_heads", "int", positive=True),
-        Column("head_dim", "int", positive=True),
-        Column("kv_lora_rank", "int", minimum=0, meaning="0 unless MLA"),
-        Column("qk_rope_head_dim", "int", minimum=0, meaning="0 unless MLA"),
-        Column("sliding_window_tokens", "int", minimum=0, meaning="0 if none"),
-        Column("sliding_window_layers", "int", minimum=0, meaning="0 if none"),
-        Column("routed_experts", "int", minimum=0, meaning="0 for a dense model"),
-        Column("active_experts", "int", minimum=0, meaning="0 for a dense model"),
-        Column("shared_experts", "int", minimum=0),
+        Column("n_heads", "int", positive=True, plausible=Plausible(1, 2048, "heads", ())),
+        Column("n_kv_heads", "int", positive=True, plausible=Plausible(1, 2048, "heads", ())),
+        Column("head_dim", "int", positive=True, plausible=Plausible(8, 2048, "", ())),
+        Column("kv_lora_rank", "int", minimum=0, meaning="0 unless MLA", plausible=Plausible(0, 16_384, "", ())),
+        Column("qk_rope_head_dim", "int", minimum=0, meaning="0 unless MLA", plausible=Plausible(0, 2048, "", ())),
+        Column("sliding_window_tokens", "int", minimum=0, meaning="0 if none",
+               plausible=Plausible(0, 10_000_000, "tokens", ())),
+        Column("sliding_window_layers", "int", minimum=0, meaning="0 if none",
+               plausible=Plausible(0, 1000, "layers", ())),
+        Column("routed_experts", "int", minimum=0, meaning="0 for a dense model",
+               plausible=Plausible(0, 100_000, "experts", ())),
+        Column("active_experts", "int", minimum=0, meaning="0 for a dense model",
+               plausible=Plausible(0, 1024, "experts", ())),
+        Column("shared_experts", "int", minimum=0, plausible=Plausible(0, 256, "experts", ())),
         Column("first_dense_layers", "int", minimum=0,
                meaning="layers with a dense FFN before the MoE layers (config first_k_dense_replace); "
-                       "every layer of a dense model"),
-        Column("dense_ffn_dim", "int", minimum=0, meaning="config intermediate_size of the dense FFN; 0 if none"),
-        Column("expert_ffn_dim", "int", minimum=0, meaning="config moe_intermediate_size; 0 for a dense model"),
-        Column("vocab_size", "int", positive=True),
-        Column("q_lora_rank", "int", minimum=0, meaning="MLA query latent rank; 0 if none"),
+                       "every layer of a dense model", plausible=Plausible(0, 1000, "layers", ())),
+        Column("dense_ffn_dim", "int", minimum=0, meaning="config intermediate_size of the dense FFN; 0 if none",
+               plausible=Plausible(0, 1_000_000, "", ())),
+        Column("expert_ffn_dim", "int", minimum=0, meaning="config moe_intermediate_size; 0 for a dense model",
+               plausible=Plausible(0, 1_000_000, "", ())),
+        Column("vocab_size", "int", positive=True, plausible=Plausible(1000, 10_000_000, "tokens", ())),
+        Column("q_lora_rank", "int", minimum=0, meaning="MLA query latent rank; 0 if none",
+               plausible=Plausible(0, 16_384, "", ())),
         Column("tied_embeddings", "enum", choices=("yes", "no"), meaning="config tie_word_embeddings"),
         Column("weights_format", "enum", choices=WEIGHT_FORMATS,
                meaning="release storage format of the non-expert weights"),
         Column("expert_weights_format", "enum", choices=WEIGHT_FORMATS,
                meaning="release storage format of the expert weights (as weights_format for a dense model)"),
         Column("sparse_topk_tokens", "int", minimum=0,
-               meaning="DeepSeek Sparse Attention: tokens the main attention reads (config index_topk); 0 if dense"),
-        Column("indexer_heads", "int", minimum=0, meaning="DSA indexer heads (config index_n_heads); 0 if dense"),
-        Column("indexer_head_dim", "int", minimum=0, meaning="DSA indexer head dimension (index_head_dim); 0 if dense"),
+               meaning="DeepSeek Sparse Attention: tokens the main attention reads (config index_topk); 0 if dense",
+               plausible=Plausible(0, 10_000_000, "tokens", ())),
+        Column("indexer_heads", "int", minimum=0, meaning="DSA indexer heads (config index_n_heads); 0 if dense",
+               plausible=Plausible(0, 1024, "heads", ())),
+        Column("indexer_head_dim", "int", minimum=0, meaning="DSA indexer head dimension (index_head_dim); 0 if dense",
+               plausible=Plausible(0, 4096, "", ())),
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
-               meaning="trillions of tokens, blank if unpublished"),
-        Column("max_context_tokens", "int", positive=True),
+               meaning="trillions of tokens, blank if unpublished", plausible=Plausible(0.01, 10_000, "T tokens")),
+        Column("max_context_tokens", "int", positive=True, plausible=Plausible(256, 1e10, "tokens")),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_active_not_above_total, _experts_consistent, _attention_dims, _ffn_config, _sparse_attention),
@@ -446,16 +638,23 @@ def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[
         body = list(reader)
 
     problems: list[Problem] = []
+    known = {c.name for c in schema.columns} | {ACCEPT_EXTREME, "notes"}
+    unknown = [h for h in header if h not in known]
     for col in schema.columns:
         if col.name in header:
             continue
         expected = f"a column {col.name!r}: {col.expectation()}"
         near = _unit_of(col.name)
         twin = next((h for h in header if near and _unit_of(h) and _unit_of(h)[0] == near[0]), None)
+        found = difflib.get_close_matches(col.name, unknown, n=1, cutoff=0.75)
         if twin is not None:
             problems.append(Problem(label, 1, None, twin, twin,
                                     f"unit {near[1]!r} in column {col.name!r} (unknown unit {_unit_of(twin)[1]!r} "
                                     "for this quantity)"))
+        elif found:
+            problems.append(Problem(label, 1, None, found[0], found[0],
+                                    f"{col.name!r}, the closest expected column name (a misspelling?); "
+                                    f"{col.name} is {col.expectation()}"))
         else:
             problems.append(Problem(label, 1, None, col.name, None, expected))
     if problems:
@@ -490,6 +689,16 @@ def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[
             seen.setdefault(name, line)
         if not any(p.line == line for p in problems):
             for check in schema.row_checks:
+                for column, value, text in check(row):
+                    problems.append(Problem(label, line, name, column, None if value is None else str(value), text))
+        if not any(p.line == line for p in problems):  # plausibility only once the hard checks pass
+            problems.extend(_plausibility_problems(schema, row, label, line, name))
+        if not any(p.line == line for p in problems):
+            for derived in schema.derived:
+                found = derived.problem(row)
+                if found:
+                    problems.append(Problem(label, line, name, *found))
+            for check in schema.plausibility_checks:
                 for column, value, text in check(row):
                     problems.append(Problem(label, line, name, column, None if value is None else str(value), text))
         rows.append(row)
@@ -527,6 +736,30 @@ def _reference_problems(schema: TableSchema, rows: list[dict], directory: Path, 
             if value is not None and value not in names:
                 problems.append(Problem(label, row["_line"], row.get(schema.key), column, str(value),
                                         f"the name of a row of {other} (one of: {', '.join(sorted(names))})"))
+    return problems
+
+
+def _plausibility_problems(schema: TableSchema, row: dict, label: str, line: int,
+                           name: str | None) -> list[Problem]:
+    """Values outside their column's plausible range (unless the row waives the column), and names in the
+    row's ``accept_extreme`` cell that are not ranged columns of the table."""
+    problems: list[Problem] = []
+    ranged = {c.name: c for c in schema.columns if c.plausible is not None}
+    waive = waived(row)
+    for column in sorted(waive - set(ranged)):
+        near = difflib.get_close_matches(column, list(ranged), n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        problems.append(Problem(label, line, name, ACCEPT_EXTREME, column,
+                                f"names of columns of {schema.file} that have a plausible range{hint}: "
+                                + ", ".join(ranged)))
+    for col in ranged.values():
+        value = row.get(col.name)
+        if value is None or col.name in waive:
+            continue
+        rng = col.plausible.for_row(row) if isinstance(col.plausible, PlausibleBy) else col.plausible
+        text = rng.problem(col.name, float(value)) if rng is not None else None
+        if text:
+            problems.append(Problem(label, line, name, col.name, _number(float(value)), text))
     return problems
 
 

@@ -36,7 +36,6 @@ from .scaling import SERVE_FLOP_PER_PARAM_TOKEN, TRAIN_FLOP_PER_PARAM_TOKEN, tok
 #: The four axes, in the order the talk names them.
 AXES: tuple[str, ...] = ("pre-training", "post-training", "test-time", "agentic")
 
-DAYS_PER_YEAR = 365.0
 
 
 def _positive(name: str, value: ArrayLike) -> np.ndarray:
@@ -86,9 +85,9 @@ def accelerator_flop(flop: ArrayLike, utilisation: ArrayLike) -> np.ndarray:
     return f / _utilisation("utilisation", utilisation)
 
 
-def served_tokens_over(daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike, years: ArrayLike) -> np.ndarray:
-    """D_serve = U_day · r_day · 365 · d_years (tokens): :func:`lib.scaling.tokens_served` over a period in years."""
-    return tokens_served(daily_users, tokens_per_user_per_day, DAYS_PER_YEAR * _positive("years", years))
+def served_tokens_over(daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike, days: ArrayLike) -> np.ndarray:
+    """D_serve = U_day · r_day · d_serve (tokens): :func:`lib.scaling.tokens_served`, named for the demand model."""
+    return tokens_served(daily_users, tokens_per_user_per_day, days)
 
 
 @dataclass(frozen=True)

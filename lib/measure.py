@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .data import PARTIAL_DATE, Column, DataError, Problem, TableSchema, provenance_column, register_schema
+from .data import (HARDWARE_RANGES, PARTIAL_DATE, Column, DataError, Problem, TableSchema, provenance_column,
+                   register_schema)
 from .hardware import Hardware
 from .units import GIGA, TERA
 
@@ -1048,13 +1049,13 @@ MEASURED_SCHEMA = register_schema(TableSchema(
         Column("date", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("method", "str", meaning="the benchmark and how its figure was taken"),
         Column("hbm_bandwidth_TBps", required=False, positive=True, factor=TERA,
-               meaning="measured TB/s = 1e12 bytes/s, blank if not measured"),
+               meaning="measured TB/s = 1e12 bytes/s, blank if not measured", plausible=HARDWARE_RANGES["hbm_bandwidth_TBps"]),
         Column("dense_bf16_TFLOPs", required=False, positive=True, factor=TERA,
-               meaning="measured dense TFLOP/s, blank if not measured"),
+               meaning="measured dense TFLOP/s, blank if not measured", plausible=HARDWARE_RANGES["dense_bf16_TFLOPs"]),
         Column("dense_fp8_TFLOPs", required=False, positive=True, factor=TERA,
-               meaning="measured dense TFLOP/s, blank if not measured"),
+               meaning="measured dense TFLOP/s, blank if not measured", plausible=HARDWARE_RANGES["dense_fp8_TFLOPs"]),
         Column("dense_fp4_TFLOPs", required=False, positive=True, factor=TERA,
-               meaning="measured dense TFLOP/s, blank if not measured"),
+               meaning="measured dense TFLOP/s, blank if not measured", plausible=HARDWARE_RANGES["dense_fp4_TFLOPs"]),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),

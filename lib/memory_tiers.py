@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import Column, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import YEARS, Column, Plausible, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .roofline import ArrayLike
 from .units import duration as human_duration  # noqa: F401  (re-exported for chapters)
 from .units import GIGA
@@ -37,12 +37,16 @@ MEMORY_TIERS_SCHEMA = register_schema(TableSchema(
         Column("name", "str"),
         Column("tier", "enum", choices=TIERS),
         Column("scope", "enum", choices=SCOPES),
-        Column("capacity_GB", positive=True, factor=GIGA, meaning="GB = 1e9 bytes"),
-        Column("bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s = 1e9 bytes/s, sequential read"),
-        Column("price_USD", required=False, positive=True, meaning="USD per device, blank if unpublished"),
+        Column("capacity_GB", positive=True, factor=GIGA, meaning="GB = 1e9 bytes",
+               plausible=Plausible(0.1, 1e8, "GB", ("prefix",))),
+        Column("bandwidth_GBps", positive=True, factor=GIGA, meaning="GB/s = 1e9 bytes/s, sequential read",
+               plausible=Plausible(0.01, 200_000, "GB/s", ("prefix",))),
+        Column("price_USD", required=False, positive=True, meaning="USD per device, blank if unpublished",
+               plausible=Plausible(1, 1e8, "USD")),
         Column("shared_by_accelerators", "int", positive=True,
-               meaning="accelerators that share this capacity and bandwidth"),
-        Column("year", "int", minimum=1990),
+               meaning="accelerators that share this capacity and bandwidth",
+               plausible=Plausible(1, 1e6, "accelerators", ())),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),

@@ -58,7 +58,7 @@ from typing import Iterable
 import numpy as np
 
 from .claims import Assumption
-from .data import Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import Column, Plausible, PlausibleBy, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .roofline import (HBM_RESERVE_FRACTION, ArrayLike, Precisions, Step, as_precisions, blackboard_decode_step,
@@ -108,22 +108,25 @@ OFFERS_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("mode", "enum", choices=("fast", "slow")),
-        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price"),
-        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s"),
+        Column("price_multiplier", positive=True, meaning="price per token of the mode ÷ standard price",
+               plausible=Plausible(0.01, 100, "×", ())),
+        Column("speed_multiplier", positive=True, meaning="output tokens/s of the mode ÷ standard tokens/s",
+               plausible=Plausible(0.01, 100, "×", ())),
         Column("standard_input_usd_per_Mtok", required=False, positive=True,
-               meaning="standard-mode input price, USD per million tokens, blank if not priced per token"),
+               meaning="standard-mode input price, USD per million tokens, blank if not priced per token", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_usd_per_Mtok", required=False, positive=True,
-               meaning="the mode's input price, USD per million tokens"),
-        Column("standard_output_usd_per_Mtok", required=False, positive=True),
-        Column("fast_output_usd_per_Mtok", required=False, positive=True),
+               meaning="the mode's input price, USD per million tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("long_context_min_tokens", "int", required=False, positive=True,
-               meaning="prompt tokens where the long-context prices start, blank if none"),
+               meaning="prompt tokens where the long-context prices start, blank if none",
+               plausible=Plausible(1_000, 1e8, "tokens")),
         Column("standard_input_long_usd_per_Mtok", required=False, positive=True,
-               meaning="standard input price above long_context_min_tokens"),
-        Column("standard_output_long_usd_per_Mtok", required=False, positive=True),
+               meaning="standard input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("standard_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("fast_input_long_usd_per_Mtok", required=False, positive=True,
-               meaning="the mode's input price above long_context_min_tokens"),
-        Column("fast_output_long_usd_per_Mtok", required=False, positive=True),
+               meaning="the mode's input price above long_context_min_tokens", plausible=Plausible(0.001, 10_000, "USD per million tokens")),
+        Column("fast_output_long_usd_per_Mtok", required=False, positive=True, plausible=Plausible(0.001, 10_000, "USD per million tokens")),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         provenance_column(),
@@ -412,11 +415,13 @@ def mode_ratios(hardware: Hardware, model: Model, standard_batch: ArrayLike, fas
 
 def replica_chips_for(hardware: Hardware, model: Model, batch: ArrayLike, context: ArrayLike,
                       precision: str = "bf16", kv_precision: str = "bf16") -> np.ndarray:
-    """The fewest accelerators whose HBM holds the weights plus ``batch`` sequences of KV at ``context``:
-    ⌈(N_total b_w + B kv(L)) / C_hbm⌉ (NaN batch gives NaN)."""
-    needed = (model.weight_bytes(precision)
-              + np.asarray(batch, dtype=float) * model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision))
-    return np.ceil(needed / hardware.hbm_capacity_bytes)
+    """The blackboard's replica for a batch: the fewest accelerators whose whole HBM (no reserve) holds the
+    weights in one ``precision`` plus ``batch`` sequences of KV at ``context`` — lib.roofline's one capacity model
+    (:func:`lib.roofline.chips_to_fit`) with the blackboard's settings (NaN batch gives NaN)."""
+    b = np.asarray(batch, dtype=float)
+    p = Precisions(precision, precision, kv_precision)
+    chips = chips_to_fit(model, hardware, np.where(np.isnan(b), 0.0, b), context, p, reserve_fraction=0.0)
+    return np.where(np.isnan(b), np.nan, chips)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -817,9 +822,9 @@ BATCH_OFFERS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("provider", "str"),
-        Column("price_multiplier", positive=True, meaning="batch price per token ÷ standard price, ≤ 1"),
+        Column("price_multiplier", positive=True, meaning="batch price per token ÷ standard price, ≤ 1", plausible=Plausible(0.01, 1, "×", ())),
         Column("applies_to", "str", meaning="which tokens the discount covers"),
-        Column("completion_window_h", positive=True, meaning="hours within which a batch completes"),
+        Column("completion_window_h", positive=True, meaning="hours within which a batch completes", plausible=Plausible(0.1, 336, "hours", ())),
         Column("as_of", "str", meaning="YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str"),
         provenance_column(),

@@ -56,8 +56,8 @@ SYMBOLS: tuple[Symbol, ...] = (
            "the format used", "1", "training_utilisation, decode_utilisation"),
     Symbol(r"U_\text{day}, r_\text{day}", "daily users, and tokens (prompt and output) per daily user per day",
            "users, tokens", "daily_users, tokens_per_daily_user_per_day"),
-    Symbol(r"y_\text{serve}", "years a model serves before its successor takes its traffic", "years",
-           "model_serving_years"),
+    Symbol(r"d_\text{serve}", "days a model serves before its successor takes its traffic", "days",
+           "model_serving_days"),
     # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"f_i, m_i", "FLOPs and HBM bytes of operation i in one step", "FLOP, bytes", "Operation.flops, .bytes",
            "chapters/two-budgets"),

@@ -2,6 +2,10 @@
 
 Numbers in prose come from :func:`glue_text`, which stores a formatted string for MyST-NB's
 ``{glue:text}`` role, so no figure is typed by hand.
+
+Text from data (a row's name, its source) reaches a page only as text: ``{glue:text}`` inserts plain text,
+tables and captions are HTML-escaped, the banner is escaped HTML, and Markdown built from data goes through
+:func:`md_escape`. A CSV cell that holds markup shows as the characters it holds.
 """
 
 from __future__ import annotations
@@ -14,7 +18,25 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from .claims import Entry
-from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection
+from .data import DEFAULT_DATA_DIR, ENV_DATA_DIR, ENV_HARDWARE, ENV_MODEL, Selection, table_dir
+
+#: Characters with a meaning in MyST Markdown (emphasis, code, links, math, roles, tables, headings).
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|$~:"
+
+
+def md_escape(text: str) -> str:
+    """``text`` (from data) as literal text inside Markdown: HTML special characters become entities and every
+    Markdown punctuation mark is backslash-escaped, so no markup, role or math in it takes effect."""
+    escaped = html.escape(str(text), quote=True)
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL and c not in "&;" else c for c in escaped)
+
+
+def data_file(sel: Selection, file: str) -> str:
+    """The file a page read the table ``file`` from, for a "source" cell: ``data/hardware.csv`` for the book's
+    own data, else the path in the reader's directory (or the book's ``data/`` copy when that directory lacks
+    the table, see :func:`lib.data.table_dir`)."""
+    directory = table_dir(file, sel.data_dir)
+    return f"data/{file}" if directory == DEFAULT_DATA_DIR else str(directory / file)
 
 
 def glue_text(name: str, text: str) -> None:
@@ -34,31 +56,26 @@ def glue_text(name: str, text: str) -> None:
     glue(name, text, display=False)
 
 
-def banner(sel: Selection) -> Markdown:
-    """A note at the top of a chapter naming the data directory and rows the page ran on."""
-    where = "the book's own `data/`" if sel.data_dir == DEFAULT_DATA_DIR else f"`{sel.data_dir}`"
+def banner(sel: Selection) -> HTML:
+    """A note at the top of a chapter naming the data directory and rows the page ran on (escaped HTML: the
+    names come from the data)."""
+    esc = html.escape
+    where = ("the book's own <code>data/</code>" if sel.data_dir == DEFAULT_DATA_DIR
+             else f"<code>{esc(str(sel.data_dir))}</code>")
     default = "" if sel.is_default else (
-        " **This is not the book's default selection**: asserts written for the default data are reported, not "
-        "enforced.")
-    return Markdown(
-        f"*This page ran on* **{sel.hardware.name}** *and* **{sel.model.name}**, *from {where}.* "
-        f"Change them with `{ENV_HARDWARE}`, `{ENV_MODEL}` or `{ENV_DATA_DIR}` and rebuild (see the re-run guide)."
-        + default
+        " <strong>This is not the book's default selection</strong>: asserts written for the default data are "
+        "reported, not enforced.")
+    return HTML(
+        f'<p class="book-banner"><em>This page ran on</em> <strong>{esc(sel.hardware.name)}</strong> <em>and</em> '
+        f"<strong>{esc(sel.model.name)}</strong>, <em>from {where}.</em> Change them with "
+        f"<code>{ENV_HARDWARE}</code>, <code>{ENV_MODEL}</code> or <code>{ENV_DATA_DIR}</code> and rebuild (see the "
+        f"re-run guide).{default}</p>"
     )
 
 
 def source_of(row) -> str:
     """The first citation in a data row's ``source`` cell (rows cite several, separated by " ; ")."""
     return str(row.source).split(" ; ")[0]
-
-
-def table_source(sel: Selection, file: str) -> str:
-    """Where a table was read from, for an inputs table: ``data/<file>`` for the book's own data, else the path
-    of the reader's file (or of the book's copy when the reader's directory lacks it)."""
-    from .data import table_dir
-
-    directory = table_dir(file, sel.data_dir)
-    return f"data/{file}" if directory == DEFAULT_DATA_DIR else str(directory / file)
 
 
 #: A cell that reads as a number (right-aligned): "1,024", "$4.61M", "−3.2 ms", "0.5×", "2,000–3,000 tokens".
@@ -186,6 +203,33 @@ def ledger_html(entries: Sequence[Entry], href: dict[str, str] | None = None,
 def verdicts(entries: Sequence[Entry], caption: str = "The ledger for this page") -> HTML:
     """The chapter's ledger entries as a table, the verdict first."""
     return table(ledger_frame(entries), caption)
+
+
+#: How prose says a verdict: "the period {holds}", "the ridge {holds only loosely}".
+VERDICT_PHRASES = {"holds": "holds", "holds loosely": "holds only loosely", "does not hold": "does not hold",
+                   "not derived": "cannot be checked on these data", "shape holds": "holds as a shape",
+                   "shape does not hold": "does not hold as a shape",
+                   "scenario": "is a scenario (its value rests on the book's assumptions)"}
+
+
+def verdict_phrase(entries: Sequence[Entry], quantity: str) -> str:
+    """The verdict of the entry named ``quantity``, as prose (see :data:`VERDICT_PHRASES`), for sentences that
+    follow the data instead of being written for the default rows."""
+    for e in entries:
+        if e.quantity == quantity:
+            return VERDICT_PHRASES[e.verdict]
+    raise KeyError(f"no ledger entry {quantity!r}; entries are {[e.quantity for e in entries]}")
+
+
+def verdict_summary(entries: Sequence[Entry]) -> Markdown:
+    """One bullet per claim id: each of its quantities with the verdict the data gave (computed, so a summary
+    never contradicts the ledger above it; quantities are escaped)."""
+    by_claim: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_claim.setdefault(e.id, []).append(e)
+    return Markdown("\n".join(
+        f"- **`{claim}`**: " + "; ".join(f"{md_escape(e.quantity)} {VERDICT_PHRASES[e.verdict]}" for e in group) + "."
+        for claim, group in by_claim.items()))
 
 
 def bullet_list(items: Iterable[str]) -> Markdown:

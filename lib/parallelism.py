@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, DataError, Problem, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import YEARS, Column, DataError, Plausible, Problem, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
 from .units import bytes_per_element
@@ -71,13 +71,16 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
     file="memory_capex.csv",
     columns=(
         Column("name", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("scope", "enum", choices=("capex (reported)", "component cost", "selling price"),
                meaning="what the share is a share of"),
-        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
-        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share"),
+        Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
+        Column("total_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
+               plausible=Plausible(1, 1e13, "USD")),
         Column("memory_share_percent", required=False, positive=True,
-               meaning="percent, blank when computed from the two costs"),
+               meaning="percent, blank when computed from the two costs",
+               plausible=Plausible(1, 100, "%", ("percent",))),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -134,20 +137,27 @@ SCALE_UP_DOMAINS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("vendor", "str"),
-        Column("year", "int", minimum=1990),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("status", "enum", choices=("shipping", "announced")),
-        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain"),
-        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)"),
+        Column("domain_packages", "int", positive=True, meaning="accelerator packages in one scale-up domain",
+               plausible=Plausible(1, 1e6, "packages", ())),
+        Column("domain_dies", "int", positive=True, meaning="compute dies in the domain (NVIDIA's 'NVL' count from Rubin on)",
+               plausible=Plausible(1, 4e6, "dies", ())),
         Column("hardware", "str", required=False, meaning="the hardware.csv row the domain is built from; blank for a roadmap domain"),
         Column("topology", "enum", required=False, choices=TOPOLOGY_KINDS),
         Column("torus_dims", "str", required=False, meaning="a torus's shape, e.g. 16x16 or 16x16x24"),
         Column("links_per_accelerator", "int", required=False, positive=True,
-               meaning="scale-up links per accelerator (they share the hardware row's scale-up bandwidth)"),
+               meaning="scale-up links per accelerator (they share the hardware row's scale-up bandwidth)",
+               plausible=Plausible(1, 64, "links", ())),
         Column("bisection_TBps", required=False, positive=True,
-               meaning="TB/s in one direction across the domain's bisection, when published or derived in the notes"),
-        Column("collective_base_latency_us", required=False, minimum=0, meaning="µs paid once per collective"),
-        Column("step_latency_us", required=False, minimum=0, meaning="µs per scale-up step of a collective"),
-        Column("scale_out_step_latency_us", required=False, minimum=0, meaning="µs per scale-out step of a collective"),
+               meaning="TB/s in one direction across the domain's bisection, when published or derived in the notes",
+               plausible=Plausible(0.01, 1e4, "TB/s", ("prefix", "bits"))),
+        Column("collective_base_latency_us", required=False, minimum=0, meaning="µs paid once per collective",
+               plausible=Plausible(0, 1e4, "µs")),
+        Column("step_latency_us", required=False, minimum=0, meaning="µs per scale-up step of a collective",
+               plausible=Plausible(0, 1e4, "µs")),
+        Column("scale_out_step_latency_us", required=False, minimum=0,
+               meaning="µs per scale-out step of a collective", plausible=Plausible(0, 1e5, "µs")),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_topology_consistent,),
@@ -580,19 +590,19 @@ EP_DEPLOYMENTS_SCHEMA = register_schema(TableSchema(
         Column("hardware", "str", meaning="a hardware.csv row (the deployment's accelerator)"),
         Column("phase", "enum", choices=EP_PHASES),
         Column("ep_degree", "int", required=False, positive=True,
-               meaning="accelerators the experts are spread over; blank = every send crosses the network"),
-        Column("gpus_per_node", "int", positive=True),
+               meaning="accelerators the experts are spread over; blank = every send crosses the network", plausible=Plausible(1, 1e5, "accelerators", ())),
+        Column("gpus_per_node", "int", positive=True, plausible=Plausible(1, 72, "", ())),
         Column("max_nodes_per_token", "int", required=False, positive=True,
-               meaning="node-limited routing with one send per node; blank = one send per expert"),
-        Column("experts_sent_per_token", "int", positive=True, meaning="expert copies of a token's hidden vector"),
-        Column("dispatch_bytes_per_element", positive=True),
-        Column("combine_bytes_per_element", positive=True),
-        Column("micro_batches", "int", positive=True, meaning="micro-batches overlapping communication with compute"),
-        Column("tokens_per_gpu", required=False, positive=True, meaning="tokens per accelerator per step, when stated"),
-        Column("node_output_tokens_per_s", required=False, positive=True),
-        Column("user_tokens_per_s", required=False, positive=True),
+               meaning="node-limited routing with one send per node; blank = one send per expert", plausible=Plausible(1, 1000, "nodes", ())),
+        Column("experts_sent_per_token", "int", positive=True, meaning="expert copies of a token's hidden vector", plausible=Plausible(1, 256, "experts", ())),
+        Column("dispatch_bytes_per_element", positive=True, plausible=Plausible(0.25, 4, "bytes", ())),
+        Column("combine_bytes_per_element", positive=True, plausible=Plausible(0.25, 4, "bytes", ())),
+        Column("micro_batches", "int", positive=True, meaning="micro-batches overlapping communication with compute", plausible=Plausible(1, 64, "", ())),
+        Column("tokens_per_gpu", required=False, positive=True, meaning="tokens per accelerator per step, when stated", plausible=Plausible(1, 1e6, "tokens", ())),
+        Column("node_output_tokens_per_s", required=False, positive=True, plausible=Plausible(1, 1e7, "tokens/s")),
+        Column("user_tokens_per_s", required=False, positive=True, plausible=Plausible(0.1, 1e4, "tokens/s")),
         Column("published_layer_a2a_us", required=False, positive=True,
-               meaning="the deployment's own all-to-all time per layer, when published (µs)"),
+               meaning="the deployment's own all-to-all time per layer, when published (µs)", plausible=Plausible(0.1, 1e5, "µs")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -705,13 +715,6 @@ def weight_read_time_s(params: ArrayLike, bytes_per_weight: float, bandwidth_Bps
     """N · b_w / W: the time to read every weight once at aggregate bandwidth W (seconds)."""
     _check_positive(params=params, bytes_per_weight=bytes_per_weight, bandwidth_Bps=bandwidth_Bps)
     return np.asarray(params, dtype=float) * bytes_per_weight / np.asarray(bandwidth_Bps, dtype=float)
-
-
-def sequences_that_fit(capacity_bytes: ArrayLike, weight_bytes: ArrayLike, kv_bytes_per_sequence: ArrayLike) -> np.ndarray:
-    """How many sequences' KV caches fit beside the weights: ``max(0, (C − N b_w) / kv(L))`` (fractional)."""
-    _check_positive(capacity_bytes=capacity_bytes, kv_bytes_per_sequence=kv_bytes_per_sequence)
-    free = np.asarray(capacity_bytes, dtype=float) - np.asarray(weight_bytes, dtype=float)
-    return np.maximum(free, 0.0) / np.asarray(kv_bytes_per_sequence, dtype=float)
 
 
 def max_params_in_domain(capacity_bytes: ArrayLike, bytes_per_weight: float, kv_bytes: ArrayLike = 0.0) -> np.ndarray:

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import (Column, as_of_is_a_date, provenance_column, TableSchema, read_table, register_schema,
-                   resolve_data_dir, table_dir)
+from .data import (Column, Plausible, PlausibleBy, as_of_is_a_date, provenance_column, TableSchema, read_table,
+                   register_schema, resolve_data_dir, table_dir)
 from .hardware import Hardware
 from .models import Model
 from .roofline import (ArrayLike, Precisions, blackboard_decode_step, min_chips_for_weights,
@@ -69,7 +69,8 @@ COSTS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str", meaning="the offer: accelerator and where it is rented"),
         Column("hardware", "str", meaning="a name from hardware.csv"),
-        Column("price_USD_per_accelerator_hour", positive=True, meaning="USD per accelerator-hour"),
+        Column("price_USD_per_accelerator_hour", positive=True, meaning="USD per accelerator-hour",
+               plausible=Plausible(0.05, 200, "USD per accelerator-hour", ("prefix", "node"))),
         Column("market", "enum", choices=MARKETS),
         Column("as_of", "str", meaning="date of the price, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
@@ -83,9 +84,9 @@ OWNER_COSTS_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str", meaning="the accelerator and the system it is bought in"),
         Column("hardware", "str", meaning="a name from hardware.csv"),
-        Column("purchase_price_USD", positive=True, meaning="USD per accelerator"),
-        Column("lifetime_years", positive=True, meaning="years of straight-line depreciation"),
-        Column("power_W", positive=True, meaning="watts per accelerator at the wall, its share of the server included"),
+        Column("purchase_price_USD", positive=True, meaning="USD per accelerator", plausible=Plausible(100, 1e6, "USD")),
+        Column("lifetime_years", positive=True, meaning="years of straight-line depreciation", plausible=Plausible(1, 15, "years", ())),
+        Column("power_W", positive=True, meaning="watts per accelerator at the wall, its share of the server included", plausible=Plausible(50, 10_000, "W", ("prefix", "node"))),
         Column("as_of", "str", meaning="date of the price, YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -93,11 +94,31 @@ OWNER_COSTS_SCHEMA = register_schema(TableSchema(
     row_checks=(as_of_is_a_date,),
 ))
 
+#: Plausible values of the constants this module reads, each in the unit its row states.
+CONSTANT_RANGES: dict[str, Plausible] = {
+    "electricity_price": Plausible(0.005, 2, "USD/kWh"),
+    "pue_industry_average": Plausible(1.0, 3.0, "", ()),
+    "pue_hyperscale": Plausible(1.0, 3.0, "", ()),
+    "us_peak_demand": Plausible(1e5, 3e6, "MW"),
+    "us_peak_demand_2023": Plausible(1e5, 3e6, "MW"),
+    "us_annual_retail_sales": Plausible(1e6, 2e7, "GWh"),
+    "ai_factory_power": Plausible(1, 1e5, "MW"),
+    "solar_constant": Plausible(1000, 1500, "W/m2"),
+    "space_cell_efficiency": Plausible(0.01, 0.7, "", ("fraction",)),
+    "space_array_packing": Plausible(0.1, 1.0, "", ("fraction",)),
+    "radiator_emissivity": Plausible(0.1, 1.0, "", ("fraction",)),
+    "radiator_temperature": Plausible(100, 1000, "K", ()),
+    "rubin_pod_gpus": Plausible(1, 1e6, "GPUs", ()),
+    "rubin_pod_racks": Plausible(1, 10_000, "racks", ()),
+    "rubin_gpus_per_rack": Plausible(1, 10_000, "GPUs", ()),
+    "rubin_fp4_inference_pflops": Plausible(1, 10_000, "PFLOP/s"),
+}
+
 CONSTANTS_SCHEMA = register_schema(TableSchema(
     file="power_constants.csv",
     columns=(
         Column("name", "str"),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("name", CONSTANT_RANGES)),
         Column("unit", "str"),
         Column("as_of", "str", meaning="the date of the value, or for an assumption the year it was set"),
         Column("source", "str", meaning="an address, a citation, or the book's reasoning for an assumption"),
@@ -118,8 +139,8 @@ GRID_FLEXIBILITY_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("curtailment_percent", positive=True,
-               meaning="share of the new load's maximum annual energy it gives up, percent"),
-        Column("headroom_GW", positive=True, meaning="new flexible load the grid absorbs at that curtailment, GW"),
+               meaning="share of the new load's maximum annual energy it gives up, percent", plausible=Plausible(0, 100, "%", ())),
+        Column("headroom_GW", positive=True, meaning="new flexible load the grid absorbs at that curtailment, GW", plausible=Plausible(0, 2000, "GW")),
         Column("as_of", "str", meaning="publication date, YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),

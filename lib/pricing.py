@@ -39,12 +39,12 @@ from typing import Iterable
 import numpy as np
 
 from .claims import Assumption
-from .data import (Column, as_of_is_a_date, date_check, ended_not_before_as_of, provenance_column, TableSchema,
+from .data import (Column, Plausible, as_of_is_a_date, date_check, ended_not_before_as_of, provenance_column, TableSchema,
                    read_table, register_schema, table_dir)
 from .hardware import Hardware
 from .models import Model
 from .modes import STANDARD_KV_FORMAT, WEIGHT_SHARE, standard_mode
-from .roofline import (ArrayLike, Precisions, blackboard_decode_step, compute_time_s, min_chips_for_weights,
+from .roofline import (ArrayLike, Precisions, max_batch, blackboard_decode_step, compute_time_s, min_chips_for_weights,
                        prefill_step, weight_read_time_s)
 from .units import MEGA, bytes_per_element
 
@@ -56,6 +56,9 @@ def _cache_prices_below_input(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("cached_input_usd_per_Mtok", cached, f"a cached-input price ≤ the input price ({base:g})")
 
 
+#: A price per million tokens: from a tenth of a cent to $1,000; catches a per-token or per-thousand figure.
+PER_MTOK = Plausible(0.001, 1000, "USD per million tokens")
+
 PRICES_SCHEMA = register_schema(TableSchema(
     file="prices.csv",
     columns=(
@@ -63,16 +66,18 @@ PRICES_SCHEMA = register_schema(TableSchema(
         Column("provider", "str"),
         Column("model", "str"),
         Column("context_tier", "str", meaning="e.g. <=200k, >200k or all"),
-        Column("min_context_tokens", "int", minimum=0, meaning="prompt tokens where this tier starts"),
-        Column("input_usd_per_Mtok", positive=True, meaning="USD per million input tokens"),
-        Column("output_usd_per_Mtok", positive=True, meaning="USD per million output tokens"),
-        Column("cached_input_usd_per_Mtok", required=False, positive=True,
+        Column("min_context_tokens", "int", minimum=0, meaning="prompt tokens where this tier starts",
+               plausible=Plausible(0, 1e9, "tokens")),
+        Column("input_usd_per_Mtok", positive=True, meaning="USD per million input tokens", plausible=PER_MTOK),
+        Column("output_usd_per_Mtok", positive=True, meaning="USD per million output tokens", plausible=PER_MTOK),
+        Column("cached_input_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million cache-hit input tokens, blank if not offered"),
-        Column("cache_write_5m_usd_per_Mtok", required=False, positive=True,
+        Column("cache_write_5m_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million tokens written to a 5-minute cache, blank if none"),
-        Column("cache_write_1h_usd_per_Mtok", required=False, positive=True,
+        Column("cache_write_1h_usd_per_Mtok", required=False, positive=True, plausible=PER_MTOK,
                meaning="USD per million tokens written to a 1-hour cache, blank if none"),
         Column("cache_storage_usd_per_Mtok_hour", required=False, positive=True,
+               plausible=Plausible(0.001, 10_000, "USD per million tokens per hour"),
                meaning="USD per million cached tokens per hour, blank if none"),
         Column("as_of", "str", meaning="the date the price was read or published"),
         Column("ended", "str", required=False,
@@ -247,15 +252,11 @@ def replica_chips(model: Model, hardware: Hardware, precision: str = "bf16",
 
 def hbm_limited_batch(hardware: Hardware, model: Model, context: ArrayLike, chips: int, precision: str = "bf16",
                       kv_precision: str = "bf16") -> np.ndarray:
-    """The most sequences whose KV caches fit beside the weights: B = floor((n C_hbm − N_total b_w) / kv(L)).
-
-    0 where not even one sequence fits. Broadcasts over ``context``.
-    """
-    free = chips * hardware.hbm_capacity_bytes - model.weight_bytes(precision)
-    kv = model.kv_cache_bytes(np.asarray(context, dtype=float), kv_precision)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        batch = np.where(kv > 0, np.floor(max(free, 0.0) / np.where(kv > 0, kv, 1.0)), np.inf)
-    return batch
+    """The blackboard's batch limit: the most sequences whose KV caches fit beside the weights in the whole HBM
+    (no reserve), B = floor((n C_hbm − N_bytes) / kv(L)) — lib.roofline's one capacity model
+    (:func:`lib.roofline.max_batch`) with the blackboard's settings. 0 where not even one sequence fits."""
+    return max_batch(model, hardware, chips, context, Precisions(precision, precision, kv_precision),
+                     reserve_fraction=0.0)
 
 
 def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: ArrayLike, precision: str = "bf16",

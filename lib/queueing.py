@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Column, provenance_column, TableSchema, read_table, register_schema
+from .data import Column, Plausible, provenance_column, TableSchema, read_table, register_schema
 
 #: Seconds in an average Gregorian month: 365.2425 days / 12 × 86,400 s.
 SECONDS_PER_MONTH = 365.2425 / 12 * 86_400.0
@@ -239,7 +239,8 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
         Column("org", "str"),
         Column("scope", "str", meaning="what the count covers"),
         Column("period_end", "str", meaning="the month the count covers, YYYY-MM"),
-        Column("tokens_per_month_T", positive=True, factor=1e12, meaning="trillions of tokens per month"),
+        Column("tokens_per_month_T", positive=True, factor=1e12, meaning="trillions of tokens per month",
+               plausible=Plausible(0.01, 1e6, "trillion tokens per month")),
         Column("reported_on", "str", meaning="when it was reported, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -267,14 +268,11 @@ class ThroughputReport:
 
 
 def load_throughput_reports(data_dir=None) -> list[ThroughputReport]:
-    """Every row of ``throughput_reports.csv`` (validated), oldest report first; [] if the file is absent
-    from the reader's data directory."""
-    from .data import resolve_data_dir
+    """Every row of ``throughput_reports.csv`` (validated), oldest report first; the book's own table when the
+    reader's data directory lacks one (:func:`lib.data.table_dir`)."""
+    from .data import table_dir
 
-    directory = resolve_data_dir(data_dir)
-    if not (directory / THROUGHPUT_SCHEMA.file).is_file():
-        return []
-    rows = read_table(THROUGHPUT_SCHEMA, directory)
+    rows = read_table(THROUGHPUT_SCHEMA, table_dir(THROUGHPUT_SCHEMA.file, data_dir))
     reports = [ThroughputReport(r["name"], r["org"], r["scope"], r["period_end"],
                                 r["tokens_per_month_T"] * 1e12, r["reported_on"], r["source"],
                                 str(r.get("notes", "") or "")) for r in rows]

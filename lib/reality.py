@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .data import (PARTIAL_DATE, Column, DataError, Problem, TableSchema, provenance_column, read_table,
+from .data import (PARTIAL_DATE, Column, DataError, Plausible, PlausibleBy, Problem, TableSchema, provenance_column,
+                   read_table,
                    register_directory_check,
                    register_schema, resolve_data_dir, table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .scaling import SECONDS_PER_HOUR
@@ -88,16 +89,16 @@ THROUGHPUT_SCHEMA = register_schema(TableSchema(
         Column("hardware", "str", meaning="a name in hardware.csv"),
         Column("model", "str", meaning="a name in models.csv"),
         Column("phase", "enum", choices=PHASES),
-        Column("accelerators", "int", positive=True, meaning="accelerators in the deployment unit measured"),
+        Column("accelerators", "int", positive=True, meaning="accelerators in the deployment unit measured", plausible=Plausible(1, 1e6, "accelerators", ())),
         Column("weights_format", "enum", choices=FORMATS, meaning="format of the (bulk of the) weights"),
         Column("kv_format", "enum", choices=FORMATS, meaning="format of the KV cache"),
-        Column("prompt_tokens", required=False, positive=True, meaning="mean prompt length, blank if unpublished"),
+        Column("prompt_tokens", required=False, positive=True, meaning="mean prompt length, blank if unpublished", plausible=Plausible(1, 1e7, "tokens")),
         Column("context_tokens", required=False, positive=True,
-               meaning="mean KV length at decode, blank if unpublished"),
+               meaning="mean KV length at decode, blank if unpublished", plausible=Plausible(1, 1e7, "tokens")),
         Column("user_tokens_per_s", required=False, positive=True,
-               meaning="per-user decode speed, tokens/s, blank if not stated"),
+               meaning="per-user decode speed, tokens/s, blank if not stated", plausible=Plausible(0.1, 1e4, "tokens/s")),
         Column("measured_tokens_per_s_per_accelerator", positive=True,
-               meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)"),
+               meaning="tokens/s per accelerator (output tokens for decode and offline, input for prefill)", plausible=Plausible(0.1, 1e6, "tokens/s", ("prefix", "node"))),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -126,19 +127,19 @@ TRAINING_SCHEMA = register_schema(TableSchema(
         Column("model", "str", meaning="a name in models.csv"),
         Column("hardware", "str", meaning="a name in hardware.csv"),
         Column("accelerators", "int", required=False, positive=True,
-               meaning="accelerators in the run or configuration, blank if unpublished"),
+               meaning="accelerators in the run or configuration, blank if unpublished", plausible=Plausible(1, 1e6, "accelerators", ())),
         Column("accelerator_hours", required=False, positive=True,
-               meaning="accelerator-hours, blank for a benchmark row"),
+               meaning="accelerator-hours, blank for a benchmark row", plausible=Plausible(1, 1e10, "accelerator-hours")),
         Column("training_tokens_T", required=False, positive=True, factor=TERA,
-               meaning="trillions of tokens, blank if unpublished"),
+               meaning="trillions of tokens, blank if unpublished", plausible=Plausible(0.001, 1e4, "T")),
         Column("scope", "enum", choices=TRAINING_SCOPES),
         Column("precision", "enum", required=False, choices=COMPUTE_PRECISIONS,
                meaning="training compute format, blank if not stated"),
-        Column("sequence_length_tokens", "int", required=False, positive=True),
+        Column("sequence_length_tokens", "int", required=False, positive=True, plausible=Plausible(128, 1e7, "tokens", ())),
         Column("reported_tflops_per_accelerator", required=False, positive=True, factor=TERA,
-               meaning="model TFLOP/s per accelerator as reported, blank if not"),
+               meaning="model TFLOP/s per accelerator as reported, blank if not", plausible=Plausible(1, 1e5, "TFLOP/s")),
         Column("reported_mfu_percent", required=False, positive=True,
-               meaning="model FLOPs utilisation as reported, percent of the dense peak"),
+               meaning="model FLOPs utilisation as reported, percent of the dense peak", plausible=Plausible(1, 100, "%", ())),
         Column("date", "str", meaning="publication date YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
@@ -169,11 +170,21 @@ def _day_unit_matches(row: dict) -> Iterable[tuple[str, object, str]]:
         yield ("value", row["value"], "a fraction ≤ 1")
 
 
+#: Plausible ranges of DeepSeek's day, by unit.
+DAY_RANGES = {
+    "hours": Plausible(1, 48, "hours", ()), "GPUs/node": Plausible(1, 72, "", ()), "nodes": Plausible(1, 1e5, "nodes", ()),
+    "USD/GPU-hour": Plausible(0.1, 100, "USD"), "USD": Plausible(1, 1e10, "USD"), "tokens": Plausible(1e3, 1e16, "tokens"),
+    "fraction": Plausible(0, 100, "", ("percent",)), "tokens/s": Plausible(0.1, 1e4, "tokens/s"),
+    "tokens/s/node": Plausible(10, 1e7, "tokens/s", ("prefix",)), "experts": Plausible(0, 1e4, "experts", ()),
+    "USD/Mtoken": Plausible(0.001, 1000, "USD"),
+}
+
+
 DAY_SCHEMA = register_schema(TableSchema(
     file=DAY_FILE,
     columns=(
         Column("name", "str", meaning="a quantity of DeepSeek's day"),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("unit", DAY_RANGES)),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DAY_UNITS.values()))),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),

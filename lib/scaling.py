@@ -43,8 +43,8 @@ import numpy as np
 
 from .units import short as format_count  # noqa: F401  (re-exported for chapters)
 
-from .data import (Column, DataError, Problem, provenance_column, TableSchema, read_table, register_schema,
-                   table_dir)
+from .data import (YEARS, Column, DataError, Plausible, PlausibleBy, Problem, provenance_column, TableSchema, read_table,
+                   register_schema, table_dir)
 
 #: FLOP per parameter per training token (forward + backward).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6.0
@@ -78,12 +78,15 @@ SCALING_LAWS_SCHEMA = register_schema(TableSchema(
     file="scaling_laws.csv",
     columns=(
         Column("name", "str"),
-        Column("E_nats", positive=True, meaning="irreducible loss, nats per token"),
-        Column("A_nats", positive=True, meaning="parameter-term coefficient, nats per token × params^α"),
-        Column("B_nats", positive=True, meaning="data-term coefficient, nats per token × tokens^β"),
-        Column("alpha", positive=True, meaning="parameter exponent α"),
-        Column("beta", positive=True, meaning="data exponent β"),
-        Column("year", "int", minimum=1990),
+        Column("E_nats", positive=True, meaning="irreducible loss, nats per token",
+               plausible=Plausible(0.1, 10, "nats per token", ())),
+        Column("A_nats", positive=True, meaning="parameter-term coefficient, nats per token × params^α",
+               plausible=Plausible(1, 1e7, "", ())),
+        Column("B_nats", positive=True, meaning="data-term coefficient, nats per token × tokens^β",
+               plausible=Plausible(1, 1e7, "", ())),
+        Column("alpha", positive=True, meaning="parameter exponent α", plausible=Plausible(0.05, 0.99, "", ())),
+        Column("beta", positive=True, meaning="data exponent β", plausible=Plausible(0.05, 0.99, "", ())),
+        Column("year", "int", minimum=1990, plausible=YEARS),
         Column("source", "str", meaning="an address or citation"),
     ),
     row_checks=(_exponents_below_one,),
@@ -97,6 +100,23 @@ DEMAND_UNITS: dict[str, str] = {
     "price": "USD/accelerator-hour", "accelerator_hours": "accelerator-hours", "cost": "USD",
 }
 DEMAND_KINDS = ("talk", "reported", "assumption")
+
+#: Plausible values of each quantity of ``serving_demand.csv``, in the unit of :data:`DEMAND_UNITS`.
+DEMAND_RANGES: dict[str, Plausible] = {
+    "active_params": Plausible(1e7, 1e15, "params"),
+    "training_tokens": Plausible(1e9, 1e17, "tokens"),
+    "users": Plausible(1, 1e11, "users"),
+    "period": Plausible(1, 36_500, "days"),
+    "rl_flops_factor": Plausible(1, 20, "FLOP/param/token", ()),
+    "efficiency": Plausible(0.001, 1, "", ("fraction",)),
+    "messages_per_day": Plausible(1, 1e13, "messages/day"),
+    "tokens_per_minute": Plausible(1, 1e14, "tokens/min"),
+    "tokens_per_month": Plausible(1e6, 1e19, "tokens/month"),
+    "tokens_per_message": Plausible(1, 1e7, "tokens/message"),
+    "price": Plausible(0.05, 200, "USD/accelerator-hour"),
+    "accelerator_hours": Plausible(1, 1e11, "accelerator-hours"),
+    "cost": Plausible(1, 1e13, "USD"),
+}
 
 
 def _unit_matches_quantity(row: dict) -> Iterable[tuple[str, object, str]]:
@@ -112,7 +132,7 @@ SERVING_DEMAND_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("quantity", "enum", choices=tuple(DEMAND_UNITS)),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("quantity", DEMAND_RANGES)),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DEMAND_UNITS.values()))),
         Column("kind", "enum", choices=DEMAND_KINDS),
         Column("as_of", "str"),
@@ -293,9 +313,9 @@ COMPUTE_OPTIMAL_TABLE_SCHEMA = register_schema(TableSchema(
     file="chinchilla_table3.csv",
     columns=(
         Column("name", "str"),
-        Column("params_B", positive=True, meaning="billions of parameters"),
-        Column("flops", positive=True, meaning="training FLOP"),
-        Column("tokens_B", positive=True, meaning="billions of training tokens"),
+        Column("params_B", positive=True, meaning="billions of parameters", plausible=Plausible(0.01, 1e5, "B")),
+        Column("flops", positive=True, meaning="training FLOP", plausible=Plausible(1e15, 1e30, "FLOP", ())),
+        Column("tokens_B", positive=True, meaning="billions of training tokens", plausible=Plausible(0.01, 1e7, "B")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
@@ -341,7 +361,7 @@ RL_SCALING_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("kind", "enum", choices=RL_KINDS),
-        Column("value", positive=True, meaning="in the row's unit"),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("unit", {"pass rate": Plausible(0, 1, "", ()), "GPU-hours": Plausible(1, 1e10, "GPU-hours", ())})),
         Column("unit", "enum", choices=("pass rate", "GPU-hours")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),

@@ -10,7 +10,7 @@ from lib.data import DataError
 #: Names the chapters and the ledger's sensitivity analysis refer to: renaming one breaks them.
 STABLE_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "decode_utilisation", "training_utilisation",
                 "price_per_accelerator_hour", "electricity_price", "pue", "accelerator_lifetime",
-                "weights_share_of_hbm", "model_serving_years", "served_tokens_per_day", "rl_to_pretraining_compute_ratio",
+                "weights_share_of_hbm", "model_serving_days", "served_tokens_per_day", "rl_to_pretraining_compute_ratio",
                 "chinchilla_training_compute")
 
 

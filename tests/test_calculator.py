@@ -75,10 +75,54 @@ def test_points_that_do_not_fit_show_no_number(h100, dsv3):
         "prefill_tokens_per_s_per_chip", "target_batch")]
     assert len(step_keys) > 30
     for key in step_keys:
-        assert v[key] == DOES_NOT_FIT, key
+        # DeepSeek-V3 has no sparse-attention indexer: an operation the model lacks stays absent, fit or not
+        assert v[key] == (ABSENT if key.startswith("op_attention_index_") else DOES_NOT_FIT), key
     assert DOES_NOT_FIT in v["binds"] and DOES_NOT_FIT in v["prefill_bound"]
     # The accelerator and the model's own figures stay: they are no point of a step
     assert isinstance(v["ridge"], float) and isinstance(v["bstar_pooled"], float)
+
+
+def test_sparse_attention_by_hand():
+    """DeepSeek-V3.2-Exp (DSA: 64 indexer heads of 128, top-2,048; MLA r = 512, d_r = 64, 128 heads; 61 layers;
+    query latent 1,536, h = 7,168) on 8 H200 (fp8 4.8 TB/s ÷ 1,979 TFLOP/s), 4 sequences at 8,192 tokens."""
+    h200, m, v3 = data.get_hardware("H200 SXM"), data.get_model("DeepSeek-V3.2-Exp"), data.get_model("DeepSeek-V3")
+    B, L = 4, 8192
+    v = calculator.displayed_values(h200, m, release_precisions(m), Scenario(L, B, 8, 4096, 1024, 2.0, 20.0))
+    assert v["fits"] == "yes"
+    # The indexer's weights per layer: r_q·H_I·d_I + h·d_I + h·H_I = 12,582,912 + 917,504 + 458,752
+    assert v["total_params"] - v3.config_total_params == 61 * 13_959_168
+    assert v["active_params"] - v3.config_active_params == 61 * 13_959_168
+    # The cache holds every token's MLA latent (576 bf16 = 1,152 B) and index key (128 fp8 + a 4-byte scale)
+    assert v["kv_bytes_per_sequence"] == L * 61 * (1152 + 132)
+    # The indexer scores all 8,192 tokens, 2 · 64 · 128 FLOPs each, reading their index keys, in fp8 ...
+    assert v["op_attention_index_flops"] == B * 2 * 64 * 128 * L * 61
+    assert v["op_attention_index_bytes"] == B * 132 * L * 61
+    index_s = max(B * 2 * 64 * 128 * L * 61 / (8 * 1979e12), B * 132 * L * 61 / (8 * 4.8e12))
+    assert v["op_attention_index_s"] == pytest.approx(index_s)
+    assert v["op_attention_index_bound"] == "HBM bandwidth"  # 124 FLOP/B, under the fp8 ridge of 412
+    # ... and the main attention reads the top 2,048 only: 2 · 128 · (2 · 512 + 64) FLOPs against 1,152 B each
+    assert v["op_attention_core_flops"] == B * 2 * 128 * (2 * 512 + 64) * 2048 * 61
+    assert v["op_attention_core_bytes"] == B * 1152 * 2048 * 61
+    # Operations over the context have no B* of their own
+    assert "bstar_attention_index" not in v and "bstar_attention_core" not in v
+    # Below the top-k the main attention reads every token
+    short = calculator.displayed_values(h200, m, release_precisions(m), Scenario(1000, B, 8, 1000, 0, 2.0, 20.0))
+    assert short["op_attention_core_bytes"] == B * 1152 * 1000 * 61
+    # A dense-attention model shows no indexer
+    dense = calculator.displayed_values(h200, v3, release_precisions(v3), Scenario(L, B, 8, 4096, 1024, 2.0, 20.0))
+    assert all(dense[f"op_attention_index_{k}"] == ABSENT for k in ("flops", "bytes", "s", "bound"))
+
+
+@pytest.mark.parametrize("hardware", ["H100 SXM", "A100 SXM 80GB"])
+def test_the_ports_indexer_format_is_libs(hardware):
+    """The page multiplies the indexer in the chip's format for the index keys' storage (the payload's
+    ``index_key_format``): fp8 on an H100, bf16 on an A100, which has no fp8 — as lib.roofline does."""
+    hw, m = data.get_hardware(hardware), data.get_model("DeepSeek-V3.2-Exp")
+    index = roofline.decode_step(hw, m, 1, 4096, chips=16).operations["attention_index"]
+    constants = calculator.payload(data.selection())["constants"]
+    assert index.compute_format == roofline.matmul_format(constants["index_key_format"], hw)
+    assert index.compute_format == ("fp8" if hw.supports("fp8") else "bf16")
+    assert constants["context_operations"] == list(roofline.CONTEXT_OPERATIONS) == ["attention_index", "attention_core"]
 
 
 def test_dense_models_have_no_expert_figures_and_replicas_can_span_domains(h100, llama70):
@@ -161,3 +205,16 @@ def test_form_rules_are_the_schemas():
     assert fields["hbm_capacity_GB"]["positive"] and fields["layers"]["kind"] == "int"
     assert fields["attention"]["choices"] == ["mha", "gqa", "mla"]
     assert fields["chips"]["kind"] == "chips"
+    for name in ("sparse_topk_tokens", "indexer_heads", "indexer_head_dim"):
+        assert fields[name]["group"] == "model" and fields[name]["kind"] == "int" and fields[name]["minimum"] == 0
+    # Every config field of lib.models.Model is a field of the form (the release formats are the precisions'
+    # defaults; the rest are the row's description), and the page's rows carry it
+    from dataclasses import fields as dataclass_fields
+    from lib.models import Model
+    described = {"name", "org", "year", "total_params", "active_params", "training_tokens", "max_context_tokens",
+                 "source", "extra", "weights_format", "expert_weights_format"}
+    assert {f.name for f in dataclass_fields(Model)} - described == {n for n, _ in calculator.MODEL_FIELDS}
+    rows = {r["name"]: r for r in calculator.payload(data.selection())["models"]}
+    assert (rows["DeepSeek-V3.2-Exp"]["sparse_topk_tokens"], rows["DeepSeek-V3.2-Exp"]["indexer_heads"],
+            rows["DeepSeek-V3.2-Exp"]["indexer_head_dim"]) == (2048, 64, 128)
+    assert rows["Llama 2 70B"]["weights_format"] == "fp16" and rows["PaLM 540B"]["tied_embeddings"] == "yes"

@@ -67,6 +67,7 @@ class Config:
     hardware_edits: tuple[tuple[str, str], ...] = ()
     model_edits: tuple[tuple[str, str], ...] = ()
     precisions: tuple[str, str, str, str] | None = None  # weights, experts, KV, attention; None: release + bf16
+    points: tuple[tuple[str, str], ...] | None = None  # (context, batch) points; None: the next of POINTS
 
     @property
     def price(self) -> float:
@@ -79,7 +80,15 @@ AUTO = ("auto", "8192", "0", None, "30")
 SIXTEEN = ("16", "32768", "4096", "4", "20")
 ONE = ("1", "1000", "999", "0.75", "50")
 
-#: Dense and MoE; MLA, GQA and sliding windows; release formats fp8, bf16 and mxfp4 and formats set by hand;
+#: DeepSeek Sparse Attention (top-2,048): contexts and prompts below, at and above the top-k; the prompt of the
+#: second configuration starts after a cached prefix shorter than the top-k, that of the third after a longer one.
+DSA = "DeepSeek-V3.2-Exp"
+DSA_SHORT = (("128", "64"), ("2048", "1"), ("8192", "64"), ("131072", "7"), ("1000", "300"))
+DSA_LONG = (("0", "1"), ("4096", "1024"), ("1000000", "7"), ("2047", "10000"), ("65536", "300"))
+DSA_MIXED = (("1024", "64"), ("3000", "64"), ("32768", "7"), ("2048", "1"), ("500000", "1"))
+
+#: Dense and MoE; MLA, GQA, sliding windows and DeepSeek Sparse Attention (as released, and added to a GQA model
+#: in the form); release formats fp8, bf16, fp16 and mxfp4 and formats set by hand; tied embeddings (PaLM);
 #: chips without fp8 or fp4 (the matmuls fall back to bf16); an accelerator and models edited field by field;
 #: "auto" replicas and replicas given explicitly (some too small: points that do not fit).
 CONFIGS: tuple[Config, ...] = (
@@ -101,6 +110,17 @@ CONFIGS: tuple[Config, ...] = (
     Config("TPU v5e", "Llama 3.1 8B", ONE),
     Config("MI355X", "Mixtral 8x7B", ONE, precisions=("bf16", "bf16", "fp16", "bf16")),
     Config("H200 SXM", "Llama 3.1 70B", ONE),
+    Config("H200 SXM", DSA, ("auto", "1000", "0", None, "30"), points=DSA_SHORT),
+    Config("B200", DSA, ("8", "32768", "1024", "6", "20"), points=DSA_LONG),
+    Config("A100 SXM 80GB", DSA, ("16", "100000", "8192", "3", "20"), precisions=("fp8", "fp8", "fp8", "bf16"),
+           points=DSA_MIXED),
+    Config("H100 SXM", "Llama 3.1 70B", SIXTEEN,
+           model_edits=(("sparse_topk_tokens", "1024"), ("indexer_heads", "32"), ("indexer_head_dim", "64"))),
+    Config("H800 SXM", "Llama 2 70B", AUTO),
+    Config("TPU v4", "PaLM 540B", ("64", "2048", "0", "3", "10")),
+    Config("H100 SXM", "PaLM 540B", AUTO, precisions=("fp8", "fp8", "fp8", "fp8")),
+    Config("Trainium2", DSA, ("16", "4096", "2048", None, "20")),
+    Config("Trainium3", "gpt-oss-120b", AUTO),
 )
 
 #: (context, batch) points, visited in turn (each differs from the one before in one or two fields): context 0,
@@ -113,8 +133,8 @@ SERVING_FIELDS = ("chips", "prompt", "cached", "price", "speed")
 POINT_FIELDS = ("context", "batch")
 PER_CONFIG = 5
 
-CASES = [(config, POINTS[(PER_CONFIG * i + j) % len(POINTS)]) for i, config in enumerate(CONFIGS)
-         for j in range(PER_CONFIG)]
+CASES = [(config, config.points[j] if config.points else POINTS[(PER_CONFIG * i + j) % len(POINTS)])
+         for i, config in enumerate(CONFIGS) for j in range(PER_CONFIG)]
 
 
 def hardware_row(config: Config):
@@ -261,7 +281,10 @@ def test_page_matches_lib_over_the_grid(calc):
     start = page.evaluate("window.bookCalculator.timings.length")
     shown = []
     kinds = {"does not fit": 0, "fits": 0, "explicit chips": 0, "auto chips": 0, "moe": 0, "dense": 0, "mla": 0,
-             "gqa": 0, "window": 0}
+             "gqa": 0, "window": 0, "sparse attention": 0}
+    # DSA's two regimes, in both phases, among points that fit: the main attention reads every token up to the
+    # top-k, the top-k beyond it
+    sparse = {"decode L ≤ k": 0, "decode L > k": 0, "prefill P ≤ k": 0, "prefill P > k": 0}
     for index, (config, point) in enumerate(CASES):
         if config != previous:
             controls = set_config(page, config, previous)
@@ -287,6 +310,13 @@ def test_page_matches_lib_over_the_grid(calc):
         kinds["moe" if model.is_moe else "dense"] += 1
         kinds["mla" if model.attention == "mla" else "gqa"] += 1
         kinds["window"] += model.sliding_window_layers > 0
+        if model.is_sparse_attention:
+            kinds["sparse attention"] += 1
+            k = model.sparse_topk_tokens
+            if expected["fits"] == "yes":
+                sparse["decode L ≤ k" if int(point[0]) <= k else "decode L > k"] += 1
+            if isinstance(expected["ttft_s"], float):
+                sparse["prefill P ≤ k" if int(config.serving[1]) <= k else "prefill P > k"] += 1
         if chart is not None and expected["fits"] == "yes":  # the chart's curve, batch by batch
             curve = calculator.cost_curve(hw, model, p, float(point[0]), int(expected["chips"]), config.price,
                                           [row[0] for row in chart])
@@ -296,6 +326,9 @@ def test_page_matches_lib_over_the_grid(calc):
                     problems.append(f"{label}: chart at batch {batch_shown}: page {usd_shown}, lib {usd}")
     assert not problems, f"{len(problems)} values differ from lib:\n" + "\n".join(problems[:40])
     assert all(count >= 5 for count in kinds.values()), kinds
+    assert all(count >= 2 for count in sparse.values()), sparse
+    names = {config.model for config, _ in CASES}
+    assert {DSA, "Llama 2 70B", "PaLM 540B"} <= names
     timings = page.evaluate(f"window.bookCalculator.timings.slice({start})")
     assert timings and all(math.isfinite(t) and t >= 0 for t in timings)
     print(f"\ncalculator: {len(CASES)} cases, {len(timings)} redraws, median {statistics.median(timings):.0f} ms, "
@@ -308,6 +341,7 @@ def test_page_matches_lib_over_the_grid(calc):
 
 EDITED_LINK = (("hardware", "GB200 NVL72"), ("hbm_capacity_GB", "150"), ("dense_fp4_TFLOPs", ""),
                ("model", "gpt-oss-120b"), ("layers", "30"), ("weights_precision", "fp8"), ("kv_precision", "fp8"),
+               ("attention_precision", "bf16"),  # the grid's last configuration may have left another
                ("context", "65536"), ("batch", "37"), ("chips", "4"), ("price", "3.25"), ("speed", "75"),
                ("prompt", "2048"), ("cached", "512"))
 
@@ -421,6 +455,37 @@ def test_bad_input_is_named_beside_its_field_never_nan(calc):
             assert bad not in state["text"], (name, value, bad)
         set_control(page, name, good["controls"][name])
         assert page.evaluate(FIELD_STATE, name)["message"] == ""
+    assert page.evaluate(READ)["out"] == good["out"]
+
+
+def test_sparse_attention_fields_are_checked_as_models_csv_is(calc):
+    """DSA's three fields: a top-k without its indexer, or an indexer without a top-k, is named beside the field
+    in lib.data's own words (its row check of models.csv), and nothing is computed from it."""
+    page = calc
+    set_control(page, "hardware", "H200 SXM")
+    set_control(page, "model", DSA)
+    set_control(page, "chips", "auto")
+    good = page.evaluate(READ)
+    row = {n: int(good["controls"][n]) for n in ("sparse_topk_tokens", "indexer_heads", "indexer_head_dim")}
+    assert row == {"sparse_topk_tokens": 2048, "indexer_heads": 64, "indexer_head_dim": 128}
+    for name, value in (("indexer_heads", "0"), ("indexer_head_dim", "0"), ("sparse_topk_tokens", "0")):
+        set_control(page, name, value)
+        problems = list(data._sparse_attention({**row, name: int(value)}))
+        assert [column for column, *_ in problems] == [name]
+        state = page.evaluate(FIELD_STATE, name)
+        assert state["message"] == "Expected " + problems[0][2], (name, state["message"])
+        assert state["invalid"] == "true" and "marked in red" in state["status"], name
+        assert all(text == "—" and number is None for text, number in state["outputs"]), name
+        set_control(page, name, good["controls"][name])
+        assert page.evaluate(FIELD_STATE, name)["message"] == ""
+    # Turning DSA off entirely is a dense-attention model: the indexer's row is absent
+    for name in ("sparse_topk_tokens", "indexer_heads", "indexer_head_dim"):
+        set_control(page, name, "0")
+    off = page.evaluate(READ)
+    assert all(off["out"][f"op_attention_index_{k}"]["text"] == calculator.ABSENT for k in ("flops", "bytes", "s"))
+    assert off["out"]["op_attention_core_flops"]["value"] is not None and "marked in red" not in off["text"]
+    set_control(page, "model", "DeepSeek-V3")
+    set_control(page, "model", DSA)
     assert page.evaluate(READ)["out"] == good["out"]
 
 

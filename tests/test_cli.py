@@ -116,3 +116,40 @@ def test_python_dash_m_entry_point():
     assert out.returncode == 0
     for command in ("hardware", "models", "roofline", "claims", "check-data"):
         assert command in out.stdout
+
+
+def test_roofline_table_units_match_its_values(capsys):
+    """The table shows milliseconds under _ms headers and counts as integers (the JSON keeps SI seconds)."""
+    argv = ["roofline", "--hardware", "H100 SXM", "--model", "Llama 3.1 70B", "--batch", "1", "64",
+            "--context", "1024", "--chips", "2"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "times in milliseconds" in lines[0]
+    header = lines[1].split()
+    assert header[:8] == ["batch", "context", "chips", "compute_ms", "weights_ms", "kv_ms", "pooled_ms", "step_ms"]
+    first = dict(zip(header, lines[2].split()))
+    assert first["batch"] == "1" and first["context"] == "1,024"
+    rows = run_json(capsys, *argv)
+    # (2 × 69.5e9 + 32,768 × 80 × 1,024) FLOP / (2 × 989e12 FLOP/s) = 0.0716 ms
+    llama = data.get_model("Llama 3.1 70B")
+    expected_ms = (2 * llama.config_active_params + 4 * 64 * 128 * 80 * 1024) / (2 * 989e12) * 1e3
+    assert float(first["compute_ms"]) == pytest.approx(expected_ms, abs=1e-3)
+    assert float(first["compute_ms"]) == pytest.approx(rows[0]["compute_s"] * 1e3, abs=1e-3)
+
+
+def test_readme_commands_run_as_written():
+    """Every `python -m lib` line of the README's re-run section runs as written, from the repository root."""
+    import re
+    import shlex
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Re-running", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#", 1)[0].strip() for line in section.splitlines()
+                if line.startswith(".venv/bin/python -m lib ")]
+    assert len(commands) >= 5, commands
+    for command in commands:
+        argv = shlex.split(command)
+        if "check-data" in argv:
+            argv = argv[:argv.index("check-data") + 1] + ["data/"]  # the README's my-data/ is the reader's copy
+        result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, f"{command}: {result.stderr[-500:]}"

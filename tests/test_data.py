@@ -147,3 +147,114 @@ def test_a_malformed_chapter_table_is_never_replaced_by_the_books_copy(data_copy
     sel = data.selection(data_dir=data_copy)
     with pytest.raises(DataError, match="scale_up_domains.csv"):
         claims.derive("scale-up-domains", sel)
+
+
+# --------------------------------------------------------------------------------------------------
+# Plausibility: a value in the wrong unit is an error that names the likely mistake
+
+
+def only_problem(directory):
+    problems = data.check_data_dir(directory)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+@pytest.mark.parametrize("column, value, meant, mistake", [
+    ("hbm_bandwidth_TBps", "3700", "3.7", "×1000 unit-prefix slip"),       # GB/s typed in a TB/s column
+    ("hbm_bandwidth_TBps", "3350", "3.35", "×1000 unit-prefix slip"),
+    ("dense_bf16_TFLOPs", "0.989", "989", "÷1000 unit-prefix slip"),        # PFLOP/s typed in TFLOP/s
+    ("scale_up_bandwidth_GBps", "4200", "525", "bits typed for bytes"),    # Gbit/s typed in GB/s
+    ("scale_out_bandwidth_GBps", "400", "50", "per-node figure for 8 accelerators"),
+    ("tdp_W", "5600", "700", "per-node figure"),
+])
+def test_unit_slip_names_file_line_column_value_and_the_likely_mistake(data_copy, column, value, meant, mistake):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", column, value)
+    p = only_problem(data_copy)
+    assert p.file.endswith("hardware.csv") and p.line == 4 and p.column == column and p.value == value
+    text = str(p)
+    assert f"did you mean {meant} (" in text and mistake in text, text
+    assert "accept_extreme" in text  # how to keep a genuinely extreme value
+
+
+def test_the_issue_example_reads_as_written(data_copy):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "hbm_bandwidth_TBps", "3700")
+    assert "3700 TB/s — did you mean 3.7" in str(only_problem(data_copy))
+
+
+def test_sparse_fp8_beside_dense_bf16_is_caught(data_copy):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "dense_fp8_TFLOPs", "3958")  # 2 × 1979, sparse
+    p = only_problem(data_copy)
+    assert p.column == "dense_fp8_TFLOPs" and "sparse figure" in p.expected and "4×" in p.expected
+
+
+def test_derived_ridge_point_and_drain_time_are_checked(data_copy):
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "dense_bf16_TFLOPs", "30000")  # in range on its own
+    p = only_problem(data_copy)
+    assert "ridge point" in p.expected and p.column == "dense_bf16_TFLOPs, hbm_bandwidth_TBps"
+    assert p.value == "8955 FLOP/byte"
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "dense_bf16_TFLOPs", "989")
+    rewrite_cell(data_copy / "hardware.csv", "H100 SXM", "hbm_capacity_GB", "2000")   # 597 ms to drain
+    p = only_problem(data_copy)
+    assert "drain time" in p.expected and p.value == "597 ms"
+
+
+def add_accept_extreme(path, row_name, columns):
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    if "accept_extreme" not in rows[0]:
+        rows[0].append("accept_extreme")
+        for r in rows[1:]:
+            if r:
+                r.append("")
+    col = rows[0].index("accept_extreme")
+    for r in rows[1:]:
+        if r and r[0] == row_name:
+            r[col] = columns
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def test_accept_extreme_waives_the_range_but_not_the_hard_checks(data_copy):
+    path = data_copy / "hardware.csv"
+    rewrite_cell(path, "H100 SXM", "hbm_bandwidth_TBps", "0.05")           # a CPU-like bandwidth
+    rewrite_cell(path, "H100 SXM", "tdp_W", "20")
+    assert {p.column for p in data.check_data_dir(data_copy)} >= {"hbm_bandwidth_TBps", "tdp_W"}
+    add_accept_extreme(path, "H100 SXM", "hbm_bandwidth_TBps;tdp_W")
+    assert data.check_data_dir(data_copy) == []                             # ranges and derived checks waived
+    data.clear_cache()
+    assert data.get_hardware("H100 SXM", data_copy).hbm_bandwidth_Bps == pytest.approx(0.05e12)
+    rewrite_cell(path, "H100 SXM", "tdp_W", "-20")                          # hard checks still apply
+    assert only_problem(data_copy).column == "tdp_W"
+    rewrite_cell(path, "H100 SXM", "tdp_W", "20")
+    rewrite_cell(path, "H100 SXM", "accept_extreme", "hbm_bandwidth_TBps;tdp_W;hbm_bandwith_TBps")  # a typo
+    p = only_problem(data_copy)
+    assert p.column == "accept_extreme" and p.value == "hbm_bandwith_TBps" and "'hbm_bandwidth_TBps'" in p.expected
+
+
+def test_misspelled_column_names_what_was_found_and_the_closest_expected_name(data_copy):
+    path = data_copy / "hardware.csv"
+    path.write_text(path.read_text().replace("hbm_bandwidth_TBps", "hbm_bandwith_TBps", 1))
+    p = only_problem(data_copy)
+    assert p.value == "hbm_bandwith_TBps" and "'hbm_bandwidth_TBps', the closest expected column name" in p.expected
+
+
+def test_key_value_tables_are_ranged_by_their_key(data_copy):
+    rewrite_cell(data_copy / "power_constants.csv", "electricity_price", "value", "80")   # USD/MWh typed
+    p = only_problem(data_copy)
+    assert p.column == "value" and "80 USD/kWh — did you mean 0.08 (a ×1000 unit-prefix slip)" in p.expected
+    rewrite_cell(data_copy / "power_constants.csv", "electricity_price", "value", "0.08")
+    rewrite_cell(data_copy / "power_constants.csv", "radiator_emissivity", "value", "90")  # percent typed
+    assert "did you mean 0.9 (a percentage typed for a fraction)" in only_problem(data_copy).expected
+
+
+def test_every_numeric_column_of_every_table_has_a_plausible_range():
+    data._import_table_owners()
+    missing = [f"{s.file}:{c.name}" for s in data.SCHEMAS.values() for c in s.columns
+               if c.kind in ("int", "float") and c.plausible is None]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("low, high", [(2, 1)])
+def test_a_range_must_be_ordered(low, high):
+    with pytest.raises(ValueError):
+        data.Plausible(low, high)

@@ -35,8 +35,8 @@ def test_inference_terms_compound():
 
 def test_served_tokens_over_a_year_by_hand():
     # 1e8 daily users × 25,714 tokens × 365 days = 9.3856e14 tokens.
-    assert float(demand.served_tokens_over(1e8, 25_714, 1.0)) == pytest.approx(9.385610e14)
-    assert float(demand.served_tokens_over(1e8, 25_714, 1 / 6)) == pytest.approx(9.385610e14 / 6)
+    assert float(demand.served_tokens_over(1e8, 25_714, 365)) == pytest.approx(9.385610e14)
+    assert float(demand.served_tokens_over(1e8, 25_714, 60)) == pytest.approx(9.385610e14 * 60 / 365)
 
 
 def test_demand_terms_by_hand():
@@ -110,11 +110,30 @@ def test_four_axes_entries_have_kinds_and_sensitivity():
     assert {a.name for a in days.assumptions} >= {"daily_users", "decode_utilisation", "agent_calls_per_task"}
 
 
-def test_ledger_runs_a_model_without_training_tokens_on_a_stand_in():
-    sel = data.selection()
-    missing = next((m for m in sel.all_models() if m.training_tokens is None), None)
-    if missing is None:
-        pytest.skip("every model row has training tokens")
-    entries = claims.derive("four-scaling-laws", data.selection(model=missing.name))
-    assert all(e.derived is not None for e in entries)
-    assert "publishes no training-token count" in entries[0].note
+def test_a_model_without_training_tokens_runs_the_scenario_on_a_named_stand_in():
+    sel = data.selection(model="Mixtral 8x7B")                       # 12.9B active, no published tokens
+    assert sel.model.training_tokens is None
+    stand_in, why = scaling_power.scenario_model(sel)
+    # the published model closest in log active parameters: Llama 3.1 8B (8.03B) beats Qwen3-30B-A3B (3.3B)
+    assert stand_in.name == "Llama 3.1 8B" and "Mixtral 8x7B publishes no training-token count" in why
+    entries = claims.derive("four-scaling-laws", sel)
+    assert entries[0].inputs["model"] == "Llama 3.1 8B" and "Llama 3.1 8B" in entries[0].note
+    # d* = 3 D u_dec / (U_day r_day a u_train) with D = 15T: 3 × 15e12 × 0.3 / (1e8 × 25,714 × 3 × 0.4) = 4.37 days
+    days = entries[1].derived
+    assert days == pytest.approx(3 * 15e12 * 0.3 / (1e8 * 25_714 * 3 * 0.4), rel=1e-4)
+
+
+def test_with_no_published_tokens_at_all_the_scenario_assumes_chinchilla(data_copy):
+    import csv
+    import io
+
+    path = data_copy / "models.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    col = rows[0].index("training_tokens_T")
+    for r in rows[1:]:
+        r[col] = ""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+    model, why = scaling_power.scenario_model(data.selection(data_dir=data_copy))
+    assert model.training_tokens == pytest.approx(20 * model.active_params) and "20 × N_active" in why

@@ -79,8 +79,6 @@ def test_domain_totals_published_nvl72():
 
 def test_weight_read_and_fit():
     assert float(par.weight_read_time_s(1e12, 2.0, 576e12)) == pytest.approx(2e12 / 576e12)
-    assert float(par.sequences_that_fit(10e12, 4e12, 2e9)) == pytest.approx(3000)
-    assert float(par.sequences_that_fit(1e12, 4e12, 2e9)) == 0.0  # weights alone do not fit
     assert float(par.max_params_in_domain(13.4e12, 1.0, 3.4e12)) == pytest.approx(10e12)
 
 

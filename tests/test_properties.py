@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lib import claims, data, roofline, units
@@ -96,8 +96,11 @@ def test_si_format_round_trips_to_three_digits(value):
 
 @given(st.floats(1e-3, 1e3), st.floats(1e-3, 1e3), st.floats(1e-3, 1e3))
 def test_verdict_never_improves_further_from_the_stated_value(stated, d1, d2):
+    # On one side of the stated value (the ±25% band is linear, so it is not symmetric in log terms:
+    # 0.77 × holds while 1.28 × does not).
     order = {claims.HOLDS: 0, claims.LOOSE: 1, claims.FAILS: 2}
-    near, far = sorted((d1, d2), key=lambda d: abs(math.log(d / stated)))
+    assume((d1 - stated) * (d2 - stated) > 0)
+    near, far = sorted((d1, d2), key=lambda d: abs(d - stated))
     assert order[claims.judge(stated, near)] <= order[claims.judge(stated, far)]
 
 

@@ -139,8 +139,12 @@ def test_bad_period_is_rejected(data_copy):
     assert info.value.problems[0].column == "period_end"
 
 
-def test_missing_table_is_empty(data_copy):
-    (data_copy / "throughput_reports.csv").unlink()
+def test_missing_table_falls_back_to_the_books_and_an_empty_one_is_empty(data_copy):
+    path = data_copy / "throughput_reports.csv"
+    book = queueing.load_throughput_reports()
+    path.unlink()
+    assert queueing.load_throughput_reports(data_copy) == book      # lib.data.table_dir: the book's own table
+    path.write_text((data.DEFAULT_DATA_DIR / "throughput_reports.csv").read_text().splitlines()[0] + "\n")
     assert queueing.load_throughput_reports(data_copy) == []
 
 

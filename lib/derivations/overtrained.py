@@ -67,7 +67,7 @@ class TalkNumbers:
     tokens_per_user_per_day: float
     served_tokens_per_day: float
     tokens_per_message: float
-    serving_years: float
+    serving_days: float
     usd_per_hour: float
     price_per_accelerator_hour: float
     chinchilla_flop: float
@@ -96,7 +96,7 @@ def talk_numbers(sel: Selection) -> TalkNumbers:
         talk_rl_efficiency=v("RL rollout efficiency"), decode_utilisation=a("decode_utilisation"),
         training_utilisation=a("training_utilisation"), daily_users=a("daily_users"),
         tokens_per_user_per_day=a("tokens_per_daily_user_per_day"), served_tokens_per_day=a("served_tokens_per_day"),
-        tokens_per_message=a("tokens_per_message"), serving_years=a("model_serving_years"),
+        tokens_per_message=a("tokens_per_message"), serving_days=a("model_serving_days"),
         usd_per_hour=v("H800 rental price"), price_per_accelerator_hour=a("price_per_accelerator_hour"),
         chinchilla_flop=a("chinchilla_training_compute"), rows=rows,
     )
@@ -239,12 +239,12 @@ def tokens_out(sel: Selection) -> list[Entry]:
 def serving_ratio(sel: Selection, model: Model, **kw) -> float:
     """Serving ÷ pre-training accelerator time: U_day·r_day·365·years tokens at u_dec against 6·N·D at u_train."""
     v = {n: assumption(n, sel.data_dir).value for n in INFERENCE_NAMES} | kw
-    served = dm.served_tokens_over(v["daily_users"], v["tokens_per_daily_user_per_day"], v["model_serving_years"])
+    served = dm.served_tokens_over(v["daily_users"], v["tokens_per_daily_user_per_day"], v["model_serving_days"])
     return float(dm.inference_to_pretraining(model.training_tokens, served, 1.0, v["training_utilisation"],
                                              v["decode_utilisation"]))
 
 
-INFERENCE_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_years", "decode_utilisation",
+INFERENCE_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
                    "training_utilisation")
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import parallelism as par
 from ..claims import FAILS, HOLDS, NOT_DERIVED, Entry, derives, entry, judge
 from ..data import Selection, table_dir
-from ..roofline import optimal_batch
+from ..roofline import pooled_optimal_batch
 from ..units import bytes_per_element
 
 CHAPTER = "chapters/racks"
@@ -296,8 +296,9 @@ def tensor_parallel_entries(sel: Selection) -> list[Entry]:
 
 def hop_time_at_optimal_batch(hw, model, hop_latency_s: float = DEFAULT_HOP_LATENCY_S) -> tuple[float, float]:
     """(B*, t_hop) for a pipeline whose stages are whole scale-up domains joined by the scale-out network,
-    each micro-batch at the optimal batch B* = (F / W_hbm) · (N_total / N_active)."""
-    b_star = float(optimal_batch(hw.flops("bf16"), hw.hbm_bandwidth_Bps, model.sparsity))
+    each micro-batch at the refined step model's optimal batch B* (``lib.roofline.pooled_optimal_batch``:
+    pooled compute = weight reads with experts touched, release formats)."""
+    b_star = float(pooled_optimal_batch(hw, model))
     hop = float(par.pipeline_hop_time_s(b_star, model.hidden_size, hw.scale_out_bandwidth_Bps,
                                         hw.scale_up_domain_size, hop_latency_s))
     return b_star, hop

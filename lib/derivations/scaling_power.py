@@ -96,7 +96,7 @@ def scenario_model(sel: Selection) -> tuple[Model, str]:
                      f"{FALLBACK_TOKENS_PER_PARAM:g} × N_active for {model.name} (Chinchilla's ratio).")
 
 
-DEMAND_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_years", "decode_utilisation",
+DEMAND_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
                 "training_utilisation", "rl_to_pretraining_compute_ratio")
 
 
@@ -110,7 +110,7 @@ def demand_assumptions(sel: Selection) -> dict[str, float]:
 def scenario(model: Model, inputs: dict[str, float]) -> dm.Demand:
     """The four terms of eq. demand-time for ``model`` (which must have training tokens) under ``inputs``."""
     served = float(dm.served_tokens_over(inputs["daily_users"], inputs["tokens_per_daily_user_per_day"],
-                                         inputs["model_serving_years"]))
+                                         inputs["model_serving_days"]))
     return dm.demand(model.active_params, model.training_tokens, served, inputs[AGENT_CALLS.name],
                      inputs["training_utilisation"], inputs["decode_utilisation"],
                      inputs["rl_to_pretraining_compute_ratio"])

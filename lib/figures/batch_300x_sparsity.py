@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..hardware import Hardware
 from ..models import Model
-from ..charts import fold_label_expr, joint_labels
+from ..charts import fold_label_expr, joint_labels, log_domain, vendor_shape, year_domain
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
 PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
@@ -40,13 +40,13 @@ def ridge_chart(rows: list[dict]) -> alt.LayerChart:
     keep = "precision_pick == 'all' || datum.precision == precision_pick"
     base = alt.Chart(frame).transform_filter(keep)
     points = base.mark_point(filled=True, size=80).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=[2016, 2028]), axis=alt.Axis(format="d", title="release year")),
-        y=alt.Y("b_star:Q", scale=alt.Scale(type="log", domain=[50, 1000], nice=False),
+        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)), axis=alt.Axis(format="d", title="release year")),
+        y=alt.Y("b_star:Q", scale=alt.Scale(type="log", domain=log_domain(frame["b_star"], 50, 1000), nice=False),
                 axis=alt.Axis(title="B* for a dense model, (F / W_hbm) · b_w / 2 (sequences, log)")),
         color=alt.Color("precision:N", scale=alt.Scale(domain=list(PRECISION_COLORS),
                                                        range=list(PRECISION_COLORS.values())), title="precision",
                         legend=alt.Legend(orient="bottom")),
-        shape=alt.Shape("vendor:N", title="vendor", legend=alt.Legend(orient="bottom")),
+        shape=vendor_shape(frame["vendor"]),
         tooltip=["hardware:N", "precision:N", alt.Tooltip("flops_T:Q", title="F (TFLOP/s)"),
                  alt.Tooltip("ridge:Q", title="ridge F/W (FLOP/byte)"), alt.Tooltip("b_star:Q", title="B* (dense)")],
     )

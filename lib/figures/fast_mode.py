@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import BOUND_COLORS, PALETTE
+from ..charts import BOUND_COLORS, PALETTE, vega_string
 from ..hardware import Hardware
 from ..models import Model
 from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORMAT, ModeOffer,
@@ -274,8 +274,9 @@ def slow_chart(hardware: Hardware, models: list[Model], default_model: str,
                .transform_filter("abs(datum.w - sm_share) < 0.01"))
     lines = refined.mark_line().encode(
         x=x, y=y, detail="model:N",
-        color=alt.condition(f"datum.model == '{default_model}'", alt.value(BOUND_COLORS["compute"]), alt.value("#9aa5b1")),
-        strokeWidth=alt.condition(f"datum.model == '{default_model}'", alt.value(3), alt.value(1.2)),
+        color=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(BOUND_COLORS["compute"]),
+                            alt.value("#9aa5b1")),
+        strokeWidth=alt.condition(f"datum.model == {vega_string(default_model)}", alt.value(3), alt.value(1.2)),
         tooltip=["model:N", alt.Tooltip("context:Q", format=",.0f"), alt.Tooltip("saving:Q", format=".3~g", title="saving (%)")])
     board = (alt.Chart(frame).transform_filter(f"datum.step == 'blackboard' && datum.model == '{default_model}'")
              .mark_line(color=BOUND_COLORS["compute"], strokeDash=[5, 3], strokeWidth=1.5)

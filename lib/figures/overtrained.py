@@ -296,7 +296,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]] | None:
          "value": "—" if old is None else f"{old:.1%}"},
         {"quantity": f"6·N·D on {hw.name} ({fmt}) at the book's utilisation and price", "value": "$" + short(cost.derived)},
         {"quantity": f"serving {short(talk.daily_users)} daily users × {short(talk.tokens_per_user_per_day)} tokens for "
-                     f"{talk.serving_years:g} year(s) ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
+                     f"{talk.serving_days:,.0f} days ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
         {"quantity": "days of that serving that cost one pre-training run", "value": f"{days:.0f}"},
         {"quantity": "the talk's 100B on 150T at the book's utilisation and price", "value": "$" + short(frontier)},
     ])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import power as pw
-from ..charts import PALETTE
+from ..charts import PALETTE, log_domain, vendor_color, vendor_shape, year_domain
 from ..derivations import scaling_power as sp
 from ..models import Model
 
@@ -40,13 +40,13 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     params = [
         _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
         _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
-        _slider("years", inputs["model_serving_years"], 0.17, 2.0, 0.01, "serving period (years) "),
+        _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
         _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
         _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
         _slider("u_train", inputs["training_utilisation"], 0.2, 0.6, 0.01, "training utilisation "),
         _slider("chi", inputs["rl_to_pretraining_compute_ratio"], 0.0, 2.0, 0.01, "RL ÷ pre-training time "),
     ]
-    serve = "(2 * users_M * 1e6 * r_day * 365 * years / u_dec) / (6 * datum.D / u_train)"
+    serve = "(2 * users_M * 1e6 * r_day * days / u_dec) / (6 * datum.D / u_train)"
     runs = ("datum.axis == 'pre-training' ? 1 : datum.axis == 'post-training' ? chi"
             f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
@@ -130,25 +130,24 @@ def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
     """Tokens per joule against release year, one filled point per accelerator on the refined model and a hollow one
     for the blackboard's figure; the weight format on a dropdown."""
     frame = tokens_per_watt_frame(sel, model)
-    years = frame["year"]
     mode = alt.param(name="tpw_mode", value=FORMAT_LABELS["release"],
                      bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=[int(years.min()) - 0.5, int(years.max()) + 0.8]),
+    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5, right=0.8)),
               axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log"),
+    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 1, 100)),
               axis=alt.Axis(title="tokens per joule of TDP (log)"))
     tooltip = ["hardware:N", "model:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
                alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
                alt.Tooltip("chips:Q", title="accelerators per replica")]
-    color = alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom"))
+    color, shape = vendor_color(frame["vendor"]), vendor_shape(frame["vendor"])
     refined = (base.transform_filter("datum.model == 'refined, realistic context'")
                .mark_point(size=90, filled=True)
-               .encode(x=x, y=y, color=color, shape=alt.Shape("vendor:N"), tooltip=tooltip))
+               .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
     board = (base.transform_filter("datum.model != 'refined, realistic context'")
              .mark_point(size=70, filled=False, strokeWidth=1.5, opacity=0.7)
-             .encode(x=x, y=y, color=color, shape=alt.Shape("vendor:N"), tooltip=tooltip))
+             .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
     points = board + refined
     labels = (base.transform_filter("datum.model == 'refined, realistic context'")
               .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")

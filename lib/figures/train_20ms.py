@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ..charts import joint_labels
+from ..charts import joint_labels, vega_string, vendor_color, vendor_shape, year_domain
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
 
@@ -63,12 +63,12 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
     points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=[2016, 2028]), axis=alt.Axis(format="d", title="release year")),
+        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)),
+                axis=alt.Axis(format="d", title="release year")),
         y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
                 axis=alt.Axis(title=Y_TITLE)),
-        color=alt.Color("vendor:N", title="vendor", legend=alt.Legend(orient="bottom"), scale=alt.Scale(domain=["NVIDIA", "AMD", "Google"],
-                                                                     range=["#76b900", "#d1495b", "#1f5fa6"])),
-        shape=alt.condition(f"datum.hardware == '{selected}'", alt.value("diamond"), alt.value("circle")),
+        color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
+        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(220), alt.value(90)),
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.15)),
         tooltip=["hardware:N", "vendor:N", "year:Q", alt.Tooltip("capacity_GB:Q", title="C_hbm (GB)"),
                  alt.Tooltip("bandwidth_TBps:Q", title="W_hbm (TB/s)"), alt.Tooltip("drain_ms:Q", title="T (ms)")],

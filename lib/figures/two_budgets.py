@@ -172,7 +172,8 @@ def operations_chart(frame: pd.DataFrame, model: Model) -> alt.FacetChart:
                       var_name="budget", value_name="us")
     long["budget"] = long["budget"].map({"compute_us": "compute", "memory_us": "memory (weights or KV)"})
     y = alt.Y("operation:N", title=None, sort=None)
-    x = alt.X("us:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="accelerator-µs per token (log)", format="~s"))
+    x = alt.X("us:Q", scale=alt.Scale(type="log"),
+              axis=alt.Axis(title="accelerator-µs per token (log)", format="~s", tickCount=5, labelOverlap="greedy"))
     span = alt.Chart().mark_rule(color="#999").encode(y=y, x=alt.X("min(us):Q"), x2=alt.X2("max(us):Q"))
     dots = alt.Chart().mark_point(filled=True, size=70).encode(
         y=y, x=x,
