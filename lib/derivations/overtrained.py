@@ -113,6 +113,22 @@ def pretraining_run(sel: Selection, model_name: str = COST_MODEL):
                  if r.model == model_name and r.scope == "pre-training" and r.accelerator_hours), None)
 
 
+def cost_rows(sel: Selection) -> tuple[Model, object, str]:
+    """DeepSeek-V3's model row and pre-training run, the talk's $2–5M reference: the reader's rows when the data have
+    them, else the book's; and a note saying which ('' for the selection's own)."""
+    from ..data import DEFAULT_DATA_DIR, get_model
+
+    model, run = sel.model_named(COST_MODEL), pretraining_run(sel)
+    note = ""
+    if model is None or model.training_tokens is None:
+        model, note = get_model(COST_MODEL, DEFAULT_DATA_DIR), f" (the book's {COST_MODEL} row: the data lack one)"
+    if run is None:
+        run = next(r for r in load_measured_training(DEFAULT_DATA_DIR)
+                   if r.model == COST_MODEL and r.scope == "pre-training" and r.accelerator_hours)
+        note = note or f" (the book's {COST_MODEL} training row: the data lack one)"
+    return model, run, note
+
+
 def output_shares(sel: Selection) -> tuple[float, float]:
     """Output tokens as a share of the tokens that cost compute (cache hits cost none) and of all tokens, from
     DeepSeek's published inference day."""
@@ -265,40 +281,28 @@ def training_format(sel: Selection, model_name: str, hw) -> str:
 def inference_dominates(sel: Selection) -> list[Entry]:
     t = talk_numbers(sel)
     hw = sel.hardware
-    model = sel.model_named(COST_MODEL)
-    run = pretraining_run(sel)
-    out = []
-    if run is None:
-        out.append(entry("inference-dominates", "DeepSeek-V3 pre-training at its reported hours and price", (2e6, 5e6),
-                         None, "USD", note="measured_training.csv has no DeepSeek-V3 pre-training row"))
-    else:
-        out.append(entry("inference-dominates", "DeepSeek-V3 pre-training at its reported hours and price", (2e6, 5e6),
-                         run.accelerator_hours * t.usd_per_hour, "USD",
-                         inputs={"accelerator_hours": run.accelerator_hours, "usd_per_hour": t.usd_per_hour},
-                         note=(f"{run.accelerator_hours / 1e6:.3f}M H800-hours of pre-training (context extension and "
-                               f"post-training excluded) at DeepSeek's assumed ${t.usd_per_hour:g}/h")))
-    if model is None or model.training_tokens is None:
-        note = f"the data lack a {COST_MODEL} row with training tokens"
-        out += [entry("inference-dominates", "pre-training cost, 6·N·D at the book's utilisation and price", None, None,
-                      "USD", kind=SCENARIO_KIND, assumptions=[book("training_utilisation", sel)], note=note),
-                entry("inference-dominates", "serving ÷ pre-training accelerator time, daily users over the serving period",
-                      None, None, "×", kind=STRUCTURAL, verdict=NOT_DERIVED, note=note)]
-        return out
-    fmt = training_format(sel, model.name, hw)
-    out.append(entry("inference-dominates", "pre-training cost, 6·N·D at the book's utilisation and price", None,
-                     pretraining_cost_usd(sel, model, hw, fmt), "USD", kind=SCENARIO_KIND,
-                     inputs={"model": model.name, "hardware": hw.name, "format": fmt},
-                     assumptions=[book("training_utilisation", sel), book("price_per_accelerator_hour", sel)],
-                     recompute=lambda **kw: pretraining_cost_usd(sel, model, hw, fmt, **kw),
-                     note=f"{hw.name} dense {fmt} peak × the training utilisation, at the book's rental price"))
-    out.append(entry("inference-dominates", "serving ÷ pre-training accelerator time, daily users over the serving period",
-                     None, serving_ratio(sel, model), "×", kind=STRUCTURAL, holds_if=lambda r: r >= DWARF_FACTOR,
-                     inputs={"model": model.name}, assumptions=[book(n, sel) for n in INFERENCE_NAMES],
-                     recompute=lambda **kw: serving_ratio(sel, model, **kw),
-                     note=(f"'dwarfs' read as ≥ {DWARF_FACTOR:g}×; same price per accelerator-hour for both, so this is "
-                           "also the cost ratio; decode at the decode utilisation, training at the training "
-                           "utilisation (the test-time bar of four-scaling-laws)")))
-    return out
+    model, run, whose = cost_rows(sel)
+    fmt = training_format(sel, model.name, hw) if run.model == model.name else "bf16"
+    return [
+        entry("inference-dominates", "DeepSeek-V3 pre-training at its reported hours and price", (2e6, 5e6),
+              run.accelerator_hours * t.usd_per_hour, "USD",
+              inputs={"accelerator_hours": run.accelerator_hours, "usd_per_hour": t.usd_per_hour},
+              note=(f"{run.accelerator_hours / 1e6:.3f}M H800-hours of pre-training (context extension and "
+                    f"post-training excluded) at DeepSeek's assumed ${t.usd_per_hour:g}/h{whose}")),
+        entry("inference-dominates", "pre-training cost, 6·N·D at the book's utilisation and price", None,
+              pretraining_cost_usd(sel, model, hw, fmt), "USD", kind=SCENARIO_KIND,
+              inputs={"model": model.name, "hardware": hw.name, "format": fmt},
+              assumptions=[book("training_utilisation", sel), book("price_per_accelerator_hour", sel)],
+              recompute=lambda **kw: pretraining_cost_usd(sel, model, hw, fmt, **kw),
+              note=f"{hw.name} dense {fmt} peak × the training utilisation, at the book's rental price{whose}"),
+        entry("inference-dominates", "serving ÷ pre-training accelerator time, daily users over the serving period",
+              None, serving_ratio(sel, model), "×", kind=STRUCTURAL, holds_if=lambda r: r >= DWARF_FACTOR,
+              inputs={"model": model.name}, assumptions=[book(n, sel) for n in INFERENCE_NAMES],
+              recompute=lambda **kw: serving_ratio(sel, model, **kw),
+              note=(f"'dwarfs' read as ≥ {DWARF_FACTOR:g}×; same price per accelerator-hour for both, so this is "
+                    "also the cost ratio; decode at the decode utilisation, training at the training "
+                    f"utilisation (the test-time bar of four-scaling-laws){whose}")),
+    ]
 
 
 @derives("rlvr-log-linear", CHAPTER)

@@ -254,60 +254,77 @@ def traffic_frame(sel, talk) -> pd.DataFrame:
     ])
 
 
-def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]] | None:
+def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
     """Pre-training against serving for DeepSeek-V3 (measured_training.csv, the ledger's inference-dominates
-    entries, assumptions.csv): a display table and the values the page's prose glues; None without the rows."""
+    entries, assumptions.csv; the book's DeepSeek-V3 rows when the reader's data lack them): a display table and
+    the values the page's prose glues."""
     from dataclasses import replace
 
     from .. import claims
     from .. import demand
+    from ..data import DEFAULT_DATA_DIR, load_hardware
     from ..derivations import overtrained as ot
     from ..reality import load_measured_training
     from ..scaling import implied_utilisation
     from ..units import short
 
-    hw, model, run = sel.hardware, sel.model_named(ot.COST_MODEL), ot.pretraining_run(sel)
-    if model is None or model.training_tokens is None or run is None:
-        return None
+    hw = sel.hardware
+    model, run, whose = ot.cost_rows(sel)
     flop = 6 * model.active_params * model.training_tokens
-    run_hw = sel.hardware_named(run.hardware) or hw
+    run_hw = sel.hardware_named(run.hardware) or next(h for h in load_hardware(DEFAULT_DATA_DIR) if h.name == run.hardware)
     own = float(implied_utilisation(flop, run.accelerator_hours, run_hw.flops(run.precision or "bf16")))
     bf16 = float(implied_utilisation(flop, run.accelerator_hours, run_hw.flops("bf16")))
     every = next((r.accelerator_hours for r in load_measured_training(sel.data_dir)
                   if r.model == model.name and r.scope == "all"), None)
-    old = None if every is None else float(implied_utilisation(flop, every, run_hw.flops("bf16")))
     ledger = {e.quantity: e for e in claims.derive("inference-dominates", sel)}
     cost = ledger["pre-training cost, 6·N·D at the book's utilisation and price"]
     ratio = ledger["serving ÷ pre-training accelerator time, daily users over the serving period"]
     days = float(demand.days_to_match_pretraining(model.training_tokens, talk.daily_users, talk.tokens_per_user_per_day,
                                                   1.0, talk.training_utilisation, talk.decode_utilisation))
-    fmt = ot.training_format(sel, model.name, hw)
+    fmt = cost.inputs["format"]
     frontier = ot.pretraining_cost_usd(sel, replace(model, active_params=talk.params, training_tokens=talk.pretrain_tokens),
                                        hw, fmt)
     reported = run.accelerator_hours * talk.usd_per_hour
     trained_in = run.precision or "bf16"
-    frame = pd.DataFrame([
-        {"quantity": f"{model.name} pre-training, 6·N_active·D", "value": f"{flop:.3g} FLOP"},
+    rows = [
+        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": f"{flop:.3g} FLOP"},
         {"quantity": f"reported pre-training hours ({run.hardware}) × ${talk.usd_per_hour:g}/h",
          "value": f"{short(run.accelerator_hours)} h → ${short(reported)}"},
         {"quantity": f"utilisation those hours imply against {trained_in} peak (the format it trained in)", "value": f"{own:.1%}"},
         {"quantity": "… against bf16 peak", "value": f"{bf16:.1%}"},
-        {"quantity": "… with every hour of the run (post-training too) against bf16 peak",
-         "value": "—" if old is None else f"{old:.1%}"},
+    ]
+    if every is not None:
+        rows.append({"quantity": "… with every hour of the run (post-training too) against bf16 peak",
+                     "value": f"{float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.1%}"})
+    rows += [
         {"quantity": f"6·N·D on {hw.name} ({fmt}) at the book's utilisation and price", "value": "$" + short(cost.derived)},
         {"quantity": f"serving {short(talk.daily_users)} daily users × {short(talk.tokens_per_user_per_day)} tokens for "
                      f"{talk.serving_days:,.0f} days ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
         {"quantity": "days of that serving that cost one pre-training run", "value": f"{days:.0f}"},
         {"quantity": "the talk's 100B on 150T at the book's utilisation and price", "value": "$" + short(frontier)},
-    ])
+    ]
     ends = [v for both in cost.sensitivity.values() for v in (both["low"]["derived"], both["high"]["derived"])]
+    reported_entry = ledger["DeepSeek-V3 pre-training at its reported hours and price"]
+    place = {claims.HOLDS: "inside the range", claims.LOOSE: ("just above the range" if reported > 5e6 else
+                                                              "just below the range")}.get(reported_entry.verdict,
+                                                                                            "outside the range")
     glue = {
-        "ot_reported_usd": "$" + short(reported), "ot_train_usd": "$" + short(cost.derived),
+        "ot_reported_usd": "$" + short(reported), "ot_reported_place": place, "ot_train_usd": "$" + short(cost.derived),
         "ot_train_usd_range": f"${short(min(ends))} to ${short(max(ends))}", "ot_mfu_fp8": f"{own:.0%}",
-        "ot_mfu_bf16": f"{bf16:.0%}", "ot_mfu_old": "—" if old is None else f"{old:.0%}",
-        "ot_serve_ratio": f"{ratio.derived:,.0f}×",
+        "ot_mfu_bf16": f"{bf16:.0%}",
+        "ot_mfu_every": ("" if every is None else
+                         f", and {float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.0%} if every hour of "
+                         "the run, post-training included, is counted against bf16"),
+        "ot_serve_ratio": f"{ratio.derived:,.0f}×", "ot_serve_verdict": claims_phrase(ratio),
         "ot_serve_low": f"{ratio.sensitivity['tokens_per_daily_user_per_day']['low']['derived']:,.0f}×",
-        "ot_serve_robust": "whatever the assumptions" if ratio.robust else "not for every assumption in its range",
+        "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
     }
-    return frame, glue
+    return pd.DataFrame(rows), glue
+
+
+def claims_phrase(e) -> str:
+    """An entry's verdict as prose (lib.page.VERDICT_PHRASES)."""
+    from ..page import VERDICT_PHRASES
+
+    return VERDICT_PHRASES[e.verdict]
