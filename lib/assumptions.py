@@ -28,7 +28,7 @@ from .data import (Column, DataError, Plausible, PlausibleBy, Problem, as_of_is_
 
 #: The units a row may carry (SI-ish; "1" for a dimensionless ratio such as PUE).
 UNITS: tuple[str, ...] = ("users", "messages/day", "tokens/message", "tokens/day", "tokens/user/day", "fraction",
-                          "USD/accelerator-hour", "USD/kWh", "1", "years", "FLOP")
+                          "USD/accelerator-hour", "USD/kWh", "1", "years", "days", "FLOP")
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -52,7 +52,7 @@ UNIT_RANGES = PlausibleBy("unit", {
     "tokens/message": Plausible(10, 1e6, "tokens/message"), "tokens/day": Plausible(1e9, 1e16, "tokens/day"),
     "tokens/user/day": Plausible(10, 1e7, "tokens/user/day"), "fraction": Plausible(0, 1, "", ("percent",)),
     "USD/accelerator-hour": Plausible(0.1, 100, "USD"), "USD/kWh": Plausible(0.01, 1, "USD/kWh"),
-    "1": Plausible(1e-4, 10, "", ()), "years": Plausible(1, 15, "years", ()), "FLOP": Plausible(1e18, 1e30, "FLOP", ()),
+    "1": Plausible(1e-4, 10, "", ()), "years": Plausible(1, 15, "years", ()), "days": Plausible(1, 3650, "days", ()), "FLOP": Plausible(1e18, 1e30, "FLOP", ()),
 })
 
 ASSUMPTIONS_SCHEMA = register_schema(TableSchema(
@@ -110,6 +110,15 @@ def assumption(name: str, data_dir: Path | str | None = None) -> Assumption:
         raise DataError([Problem(ASSUMPTIONS_SCHEMA.file, None, name, "name", name,
                                  f"one of the names in the table: {', '.join(table)}")])
     return table[name]
+
+
+def ledger_assumption(name: str, data_dir: Path | str | None = None):
+    """One row as the ledger's :class:`lib.claims.Assumption` (same name, value, range, unit and source), so that a
+    ledger entry's sensitivity turns exactly the range this table gives."""
+    from .claims import Assumption as LedgerAssumption
+
+    a = assumption(name, data_dir)
+    return LedgerAssumption(a.name, a.value, a.low, a.high, a.unit, a.source)
 
 
 #: Derived rows: name → (operation, left operand, right operand), for value, low and high alike except where

@@ -1,18 +1,27 @@
 """Compute demand along four axes: pre-training, post-training (RL), test-time reasoning and agentic fan-out.
 
-With N the active parameters of a model (N_active in the notation table) and D its pre-training tokens
-(eq. demand-terms)::
+With N the active parameters of a model (N_active in the notation table), D its pre-training tokens and
+D_serve the tokens it serves (prompt and output alike, U_day daily users × r_day tokens per user per day ×
+d_serve days), the useful work of each axis is counted in FLOP (eq. demand-flop)::
 
-    C_pre   = 6 · N · D                          forward + backward pass over every training token
-    C_post  = k_rl · N · T_rl / ρ                RL: T_rl rollout tokens, k_rl FLOP per parameter per token
-                                                  (2 to score a rollout, 6 to also train on it), ρ the
-                                                  rollout efficiency (decode runs below peak FLOP/s)
-    C_test  = 2 · N · Q · r                      Q answers served, r tokens each (reasoning + answer)
-    C_agent = 2 · N · Q · r · (a − 1)            a model calls per task instead of one (sub-agents)
+    F_pre   = 6 · N · D                          forward + backward pass over every training token
+    F_test  = 2 · N · D_serve                    a forward pass per served token (reasoning included)
+    F_agent = 2 · N · D_serve · (a − 1)          a model calls per task instead of one (sub-agents)
 
-The inference terms compound: C_test + C_agent = 2 · N · Q · r · a, a product of three axes a reader can
-turn. The pre-training term is paid once; the inference terms grow with use. Every function broadcasts
-over numpy arrays and returns FLOPs (floating-point operations, not FLOP/s).
+Work is not what a builder pays for: accelerator time is. A FLOP done at utilisation u (achieved ÷ peak dense
+FLOP/s of the format used, the book's one definition of utilisation) occupies 1/u peak-FLOPs of accelerator
+time. Pre-training runs at u_train, every decode-heavy workload — RL rollouts, test-time reasoning, agentic
+calls — at the same u_dec, and RL compute is given as a multiple χ_RL of pre-training's accelerator time
+(eq. demand-time)::
+
+    C_pre   = F_pre / u_train                    accelerator time, in peak-FLOP equivalents
+    C_post  = χ_RL · C_pre                       RL, as a multiple of pre-training's accelerator time
+    C_test  = F_test / u_dec
+    C_agent = F_agent / u_dec
+
+The inference terms compound: C_test + C_agent = 2 · N · D_serve · a / u_dec. Inference equals pre-training
+after d* = 3 · D · u_dec / (U_day · r_day · a · u_train) days (eq. demand-breakeven): N cancels. Every function
+broadcasts over numpy arrays; FLOP are operations, not FLOP/s.
 """
 
 from __future__ import annotations
@@ -22,55 +31,68 @@ from dataclasses import dataclass
 import numpy as np
 
 from .roofline import ArrayLike
+from .scaling import SERVE_FLOP_PER_PARAM_TOKEN, TRAIN_FLOP_PER_PARAM_TOKEN, tokens_served
 
 #: The four axes, in the order the talk names them.
 AXES: tuple[str, ...] = ("pre-training", "post-training", "test-time", "agentic")
 
-#: FLOP per parameter per token: a forward pass is 2, forward + backward 6.
-FORWARD_FLOP_PER_PARAM = 2.0
-TRAIN_FLOP_PER_PARAM = 6.0
+
+
+def _positive(name: str, value: ArrayLike) -> np.ndarray:
+    x = np.asarray(value, dtype=float)
+    if np.any(x <= 0) or np.any(np.isnan(x)):
+        raise ValueError(f"{name} must be positive")
+    return x
+
+
+def _utilisation(name: str, value: ArrayLike) -> np.ndarray:
+    u = np.asarray(value, dtype=float)
+    if np.any((u <= 0) | (u > 1)) or np.any(np.isnan(u)):
+        raise ValueError(f"{name} is achieved ÷ peak FLOP/s and must lie in (0, 1]")
+    return u
 
 
 def pretraining_flop(active_params: ArrayLike, tokens: ArrayLike) -> np.ndarray:
-    """C_pre = 6 · N · D."""
-    n, d = np.asarray(active_params, dtype=float), np.asarray(tokens, dtype=float)
-    if np.any(n <= 0) or np.any(d < 0):
-        raise ValueError("parameters must be positive and tokens non-negative")
-    return TRAIN_FLOP_PER_PARAM * n * d
+    """F_pre = 6 · N · D (FLOP)."""
+    d = np.asarray(tokens, dtype=float)
+    if np.any(d < 0):
+        raise ValueError("tokens must be non-negative")
+    return TRAIN_FLOP_PER_PARAM_TOKEN * _positive("active_params", active_params) * d
 
 
-def posttraining_flop(active_params: ArrayLike, rl_tokens: ArrayLike, flop_per_param: ArrayLike = 6.0,
-                      rollout_efficiency: ArrayLike = 0.3) -> np.ndarray:
-    """C_post = k_rl · N · T_rl / ρ, in peak-equivalent FLOPs (ρ < 1 charges for decode-bound rollouts)."""
-    n, t = np.asarray(active_params, dtype=float), np.asarray(rl_tokens, dtype=float)
-    k, rho = np.asarray(flop_per_param, dtype=float), np.asarray(rollout_efficiency, dtype=float)
-    if np.any((rho <= 0) | (rho > 1)):
-        raise ValueError("rollout efficiency must lie in (0, 1]")
-    if np.any(k <= 0) or np.any(t < 0) or np.any(n <= 0):
-        raise ValueError("k_rl and N must be positive, RL tokens non-negative")
-    return k * n * t / rho
+def serving_flop(active_params: ArrayLike, served_tokens: ArrayLike) -> np.ndarray:
+    """F_test = 2 · N · D_serve (FLOP): one forward pass per served token, prompt and output alike."""
+    t = np.asarray(served_tokens, dtype=float)
+    if np.any(t < 0):
+        raise ValueError("served tokens must be non-negative")
+    return SERVE_FLOP_PER_PARAM_TOKEN * _positive("active_params", active_params) * t
 
 
-def testtime_flop(active_params: ArrayLike, answers: ArrayLike, tokens_per_answer: ArrayLike) -> np.ndarray:
-    """C_test = 2 · N · Q · r: Q answers of r generated tokens (reasoning plus the answer)."""
-    n, q, r = (np.asarray(x, dtype=float) for x in (active_params, answers, tokens_per_answer))
-    if np.any(n <= 0) or np.any(q < 0) or np.any(r < 0):
-        raise ValueError("N must be positive, answers and tokens non-negative")
-    return FORWARD_FLOP_PER_PARAM * n * q * r
-
-
-def agentic_flop(active_params: ArrayLike, answers: ArrayLike, tokens_per_answer: ArrayLike,
-                 calls_per_task: ArrayLike) -> np.ndarray:
-    """C_agent = 2 · N · Q · r · (a − 1): the extra model calls when each task fans out to a ≥ 1 calls."""
+def agentic_flop(active_params: ArrayLike, served_tokens: ArrayLike, calls_per_task: ArrayLike) -> np.ndarray:
+    """F_agent = 2 · N · D_serve · (a − 1): the extra model calls when each task fans out to a ≥ 1 calls."""
     a = np.asarray(calls_per_task, dtype=float)
     if np.any(a < 1):
         raise ValueError("a task makes at least one model call (a ≥ 1)")
-    return testtime_flop(active_params, answers, tokens_per_answer) * (a - 1.0)
+    return serving_flop(active_params, served_tokens) * (a - 1.0)
+
+
+def accelerator_flop(flop: ArrayLike, utilisation: ArrayLike) -> np.ndarray:
+    """C = F / u: the accelerator time a workload of F FLOP occupies at utilisation u, in peak-FLOP equivalents
+    (divide by an accelerator's peak FLOP/s for accelerator-seconds)."""
+    f = np.asarray(flop, dtype=float)
+    if np.any(f < 0):
+        raise ValueError("FLOP must be non-negative")
+    return f / _utilisation("utilisation", utilisation)
+
+
+def served_tokens_over(daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike, days: ArrayLike) -> np.ndarray:
+    """D_serve = U_day · r_day · d_serve (tokens): :func:`lib.scaling.tokens_served`, named for the demand model."""
+    return tokens_served(daily_users, tokens_per_user_per_day, days)
 
 
 @dataclass(frozen=True)
 class Demand:
-    """The four terms (FLOPs) for one set of assumptions."""
+    """The four terms of eq. demand-time: accelerator time in peak-FLOP equivalents (FLOP ÷ utilisation)."""
 
     pretraining: float
     posttraining: float
@@ -83,11 +105,15 @@ class Demand:
 
     @property
     def inference(self) -> float:
-        """C_test + C_agent = 2 N Q r a."""
+        """C_test + C_agent = 2 · N · D_serve · a / u_dec."""
         return self.testtime + self.agentic
 
     def as_dict(self) -> dict[str, float]:
         return dict(zip(AXES, (self.pretraining, self.posttraining, self.testtime, self.agentic)))
+
+    def relative(self) -> dict[str, float]:
+        """Each term ÷ the pre-training term (pre-training runs)."""
+        return {axis: value / self.pretraining for axis, value in self.as_dict().items()}
 
     @property
     def dominant(self) -> str:
@@ -96,22 +122,44 @@ class Demand:
         return max(terms, key=terms.get)
 
 
-def demand(active_params: float, pretraining_tokens: float, rl_tokens: float, answers: float,
-           tokens_per_answer: float, calls_per_task: float = 1.0, rl_flop_per_param: float = 6.0,
-           rollout_efficiency: float = 0.3) -> Demand:
-    """All four terms of eq. demand-terms for one scenario."""
+def demand(active_params: float, pretraining_tokens: float, served_tokens: float, calls_per_task: float = 1.0,
+           training_utilisation: float = 0.4, decode_utilisation: float = 0.3,
+           rl_to_pretraining: float = 1.0) -> Demand:
+    """All four terms of eq. demand-time for one scenario (accelerator time, peak-FLOP equivalents)."""
+    if rl_to_pretraining < 0:
+        raise ValueError("the RL-to-pre-training compute ratio must be non-negative")
+    pre = float(accelerator_flop(pretraining_flop(active_params, pretraining_tokens), training_utilisation))
     return Demand(
-        float(pretraining_flop(active_params, pretraining_tokens)),
-        float(posttraining_flop(active_params, rl_tokens, rl_flop_per_param, rollout_efficiency)),
-        float(testtime_flop(active_params, answers, tokens_per_answer)),
-        float(agentic_flop(active_params, answers, tokens_per_answer, calls_per_task)),
+        pre,
+        rl_to_pretraining * pre,
+        float(accelerator_flop(serving_flop(active_params, served_tokens), decode_utilisation)),
+        float(accelerator_flop(agentic_flop(active_params, served_tokens, calls_per_task), decode_utilisation)),
     )
 
 
-def answers_to_match_pretraining(pretraining_tokens: ArrayLike, tokens_per_answer: ArrayLike,
-                                 calls_per_task: ArrayLike = 1.0) -> np.ndarray:
-    """Q* where inference equals pre-training: 2 N Q r a = 6 N D  ⇒  Q* = 3 D / (r · a). N cancels."""
-    d, r, a = (np.asarray(x, dtype=float) for x in (pretraining_tokens, tokens_per_answer, calls_per_task))
-    if np.any(r <= 0) or np.any(a < 1):
-        raise ValueError("tokens per answer must be positive and calls per task ≥ 1")
-    return 3.0 * d / (r * a)
+def inference_to_pretraining(pretraining_tokens: ArrayLike, served_tokens: ArrayLike, calls_per_task: ArrayLike = 1.0,
+                             training_utilisation: ArrayLike = 0.4, decode_utilisation: ArrayLike = 0.3) -> np.ndarray:
+    """(C_test + C_agent) / C_pre = (2 · D_serve · a / u_dec) / (6 · D / u_train); N cancels."""
+    d = _positive("pretraining_tokens", pretraining_tokens)
+    a = np.asarray(calls_per_task, dtype=float)
+    if np.any(a < 1):
+        raise ValueError("a task makes at least one model call (a ≥ 1)")
+    t = np.asarray(served_tokens, dtype=float)
+    if np.any(t < 0):
+        raise ValueError("served tokens must be non-negative")
+    return (SERVE_FLOP_PER_PARAM_TOKEN * t * a / _utilisation("decode_utilisation", decode_utilisation)) / (
+        TRAIN_FLOP_PER_PARAM_TOKEN * d / _utilisation("training_utilisation", training_utilisation))
+
+
+def days_to_match_pretraining(pretraining_tokens: ArrayLike, daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike,
+                              calls_per_task: ArrayLike = 1.0, training_utilisation: ArrayLike = 0.4,
+                              decode_utilisation: ArrayLike = 0.3) -> np.ndarray:
+    """d* = 3 · D · u_dec / (U_day · r_day · a · u_train) (eq. demand-breakeven): the days of serving whose
+    accelerator time equals one pre-training run's. N cancels."""
+    a = np.asarray(calls_per_task, dtype=float)
+    if np.any(a < 1):
+        raise ValueError("a task makes at least one model call (a ≥ 1)")
+    per_day = (_positive("daily_users", daily_users) * _positive("tokens_per_user_per_day", tokens_per_user_per_day)
+               * a / _utilisation("decode_utilisation", decode_utilisation))
+    return (TRAIN_FLOP_PER_PARAM_TOKEN / SERVE_FLOP_PER_PARAM_TOKEN * _positive("pretraining_tokens", pretraining_tokens)
+            / _utilisation("training_utilisation", training_utilisation) / per_day)

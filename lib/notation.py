@@ -52,6 +52,12 @@ SYMBOLS: tuple[Symbol, ...] = (
            "experts_touched"),
     Symbol(r"f_\text{attn}", "FLOPs of one query attending to one context token in one layer", "FLOP",
            "attention_core_flops_per_context_token"),
+    Symbol(r"u_\text{train}, u_\text{dec}", "utilisation of training and of decode: achieved ÷ peak dense FLOP/s of "
+           "the format used", "1", "training_utilisation, decode_utilisation"),
+    Symbol(r"U_\text{day}, r_\text{day}", "daily users, and tokens (prompt and output) per daily user per day",
+           "users, tokens", "daily_users, tokens_per_daily_user_per_day"),
+    Symbol(r"d_\text{serve}", "days a model serves before its successor takes its traffic", "days",
+           "model_serving_days"),
     # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"f_i, m_i", "FLOPs and HBM bytes of operation i in one step", "FLOP, bytes", "Operation.flops, .bytes",
            "chapters/two-budgets"),
@@ -147,7 +153,7 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/overtrained-100x"),
     Symbol(r"D_\text{RL}, k_\text{RL}", "RL rollout tokens, and FLOPs per parameter per RL token", "tokens, 1",
            "rl_tokens, k_rl", "chapters/overtrained-100x"),
-    Symbol(r"\eta", "RL rollout efficiency (useful share of rollout compute)", "1", "efficiency",
+    Symbol(r"\eta", r"RL rollouts' utilisation relative to pre-training, $u_\text{dec} / u_\text{train}$", "1", "efficiency",
            "chapters/overtrained-100x"),
     Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
            "chapters/overtrained-100x"),
@@ -155,8 +161,6 @@ SYMBOLS: tuple[Symbol, ...] = (
            "1", "rl_sigmoid", "chapters/overtrained-100x"),
     Symbol(r"C_\text{mid}, b", "RL compute at half the gain, and the sigmoid's exponent", "GPU-hours, 1",
            "midpoint, exponent", "chapters/overtrained-100x"),
-    Symbol(r"Q", "answers served", "count", "answers", "chapters/four-scaling-laws"),
-    Symbol(r"r_\text{ans}", "reasoning tokens per answer", "tokens", "tokens_per_answer", "chapters/four-scaling-laws"),
     Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
     Symbol(r"X_\text{meas}, X_\text{bound}", "tokens/s per accelerator: measured, and the model's bound", "tokens/s",
            "tokens_per_s_per_accelerator", "chapters/reality-check"),
@@ -177,10 +181,19 @@ SYMBOLS: tuple[Symbol, ...] = (
            "weight_storage_bytes − routed", "chapters/reality-check"),
     Symbol(r"T_\text{step}", "tokens a step runs through the weights", "tokens", "tokens", "chapters/reality-check"),
     Symbol(r"H", "accelerator-hours of a training run", "h", "accelerator_hours", "chapters/reality-check"),
+    Symbol(r"\chi_\text{RL}", "RL accelerator time ÷ pre-training accelerator time", "1",
+           "rl_to_pretraining_compute_ratio", "chapters/four-scaling-laws"),
+    Symbol(r"p_\text{acc}, s_\text{acc}, S_\text{job}", "Amdahl's law: share of the time accelerated, its speed-up "
+           "factor, and the whole job's speed-up", "1", "fraction, factor, amdahl_speedup", "chapters/four-scaling-laws"),
     Symbol(r"P_\text{el}", "electrical power drawn (one accelerator's TDP)", "W", "tdp_W", "chapters/power-and-co-design"),
     Symbol(r"\text{PUE}", "power usage effectiveness: facility power ÷ IT power", "1", "pue",
            "chapters/power-and-co-design"),
     Symbol(r"\eta_\text{tok}", "tokens per joule", "tokens/J", "tokens_per_joule", "chapters/power-and-co-design"),
+    Symbol(r"\tau", "decode tokens per second per accelerator at an operating point", "tokens/s",
+           "tokens_per_s_per_chip", "chapters/power-and-co-design"),
+    Symbol(r"\bar\epsilon_\text{dec}", "decode realism factor: measured ÷ ideal throughput (1 until the "
+           "reality-check chapter calibrates it)", "1", "decode_realism_factor", "chapters/power-and-co-design"),
+    Symbol(r"f_\text{load}", "load factor: a grid's mean load ÷ its peak", "1", "load_factor", "chapters/power-and-co-design"),
 )
 
 

@@ -1,14 +1,20 @@
 """Power and the cost of a token: tokens per second per watt, energy and accelerator cost per token, grid
 slack, Amdahl's law for co-design, and the radiator a data centre in orbit would need.
 
-Notation (SI throughout; see the book's notation page): F is dense FLOP/s, W_hbm HBM bytes/s, P the power
-drawn by one accelerator (its TDP, watts), PUE the facility's total power ÷ IT power, B* the optimal batch.
+Notation (SI throughout; see the book's notation page): F is dense FLOP/s, W_hbm HBM bytes/s, C_hbm HBM bytes,
+P the power drawn by one accelerator (its TDP, watts), PUE the facility's total power ÷ IT power, L the context.
 
-Throughput at B* (eq. power-tps): the decode roofline of :mod:`lib.roofline` at the batch where compute time
-equals weight-read time, on the fewest accelerators n that hold the weights::
+Throughput (eq. power-tps), on the refined step model of :mod:`lib.roofline` (experts touched, attention FLOPs
+over the context, per-operation rooflines, HBM capacity), at the book's one standard operating point
+(:func:`lib.modes.standard_mode`): a replica of n accelerators whose weights fill a share w of the usable HBM,
+decoding the largest batch B whose KV caches fit beside them at context L::
 
-    τ = B* / (n · t_step(B*))                tokens/s per accelerator
+    τ = B / (n · t_step(B, L))               tokens/s per accelerator (the ideal bound)
+    τ_real = η_dec · τ                       at a measured decode efficiency η_dec (:func:`decode_realism_factor`)
     η = τ / P                                tokens/s per watt = tokens per joule
+
+The blackboard's figure (:func:`blackboard_throughput`: B* = (F / W_hbm) · s · b_w / 2, every weight read every
+step, no attention FLOPs, context 0) is kept by name beside it: there τ = F / (2 N_active).
 
 Cost per token (eq. power-cost)::
 
@@ -16,11 +22,16 @@ Cost per token (eq. power-cost)::
     c_energy = e · p_kWh / 3.6e6             USD per token for electricity
     c_acc    = p_hour / (3600 · τ)           USD per token for the accelerator (rent or amortised capex)
 
-Owner's cost per accelerator-hour (eq. power-owner), from ``data/owner_costs.csv``::
+Owner's and renter's cost per accelerator-hour (eq. power-owner), from ``data/owner_costs.csv``::
 
     c_capex  = P_purchase / (Y · 8,760 h)     USD per hour of straight-line depreciation over Y years
     c_energy = P_W · PUE · p_kWh / 1,000      USD per hour of electricity at the meter
-    share    = c_energy / (c_capex + c_energy)
+    share_owner  = c_energy / (c_capex + c_energy)
+    share_renter = c_energy / p_hour          the provider's electricity inside a rented hour
+
+Grid slack (eq. power-grid): the load factor of sales grossed up for transmission losses λ over the same year's
+peak, L̄ = E_sales / (1 − λ) / (P_peak · 8,760 h), bounds the share of hours above a load θ (a fraction of peak):
+since L̄ ≤ θ · (1 − s) + 1 · s, at least s ≥ (L̄ − θ) / (1 − θ) of the hours lie above θ.
 
 Four tables belong to this module, each with a source, a date and a provenance on every row:
 ``data/accelerator_costs.csv`` (rental price per accelerator-hour, one row per offer),
@@ -40,7 +51,8 @@ from .data import (Column, Plausible, PlausibleBy, as_of_is_a_date, provenance_c
                    register_schema, resolve_data_dir, table_dir)
 from .hardware import Hardware
 from .models import Model
-from .roofline import ArrayLike, blackboard_decode_step, min_chips_for_weights, optimal_batch
+from .roofline import (ArrayLike, Precisions, blackboard_decode_step, min_chips_for_weights,
+                       optimal_batch)
 from .units import bytes_per_element
 
 #: Stefan–Boltzmann constant σ in W m⁻² K⁻⁴ (CODATA 2018, exact in the 2019 SI).
@@ -244,13 +256,23 @@ def owner_electricity_share(purchase_price_usd: ArrayLike, lifetime_years: Array
     return energy / (capex + energy)
 
 
+def renter_electricity_share(power_W: ArrayLike, usd_per_kWh: ArrayLike, usd_per_hour: ArrayLike,
+                             pue: ArrayLike = 1.0) -> np.ndarray:
+    """share = c_energy / p_hour: the electricity inside a rented accelerator-hour, as a share of its price
+    (eq. power-owner). Independent of throughput: both are per hour."""
+    price = np.asarray(usd_per_hour, dtype=float)
+    if np.any(price <= 0):
+        raise ValueError("a rental price per hour must be positive")
+    return owner_energy_per_hour_usd(power_W, usd_per_kWh, pue) / price
+
+
 # --------------------------------------------------------------------------------------------------
 # Throughput per watt and cost per token
 
 
 @dataclass(frozen=True)
 class Throughput:
-    """Decode throughput of one model on one accelerator type at the optimal batch B* (eq. power-tps)."""
+    """Decode throughput of one model on one accelerator type at one operating point (eq. power-tps)."""
 
     hardware: str
     year: int
@@ -259,6 +281,9 @@ class Throughput:
     chips: int
     tokens_per_s_per_chip: float
     power_W: float
+    context: float = 0.0
+    model: str = ""
+    bound: str = ""
 
     @property
     def tokens_per_s_per_W(self) -> float:
@@ -271,17 +296,63 @@ def lowest_precision(hardware: Hardware) -> str:
     return next(p for p in ("fp4", "fp8", "bf16") if hardware.supports(p))
 
 
-def throughput_at_optimal_batch(hardware: Hardware, model: Model, precision: str = "bf16",
-                                context: float = 0.0) -> Throughput:
-    """τ at B* = (F / W_hbm) · s · b_w / 2 (weights and arithmetic at ``precision``, KV cache in bf16 at
-    ``context`` tokens), on the fewest accelerators that hold the weights: τ = B* / (n · t_step)."""
+#: The three weight formats the power chapter compares: the model's release formats, bf16 everywhere (the
+#: blackboard's), and the narrowest format each accelerator computes in (weights quantised to it).
+FORMATS: tuple[str, ...] = ("release", "bf16", "narrowest")
+
+
+def weight_format(hardware: Hardware, model: Model, choice: str) -> str | None:
+    """The ``precision`` argument of the step model for one of :data:`FORMATS` (None = the release formats)."""
+    if choice == "release":
+        return None
+    if choice == "bf16":
+        return "bf16"
+    if choice == "narrowest":
+        return lowest_precision(hardware)
+    raise ValueError(f"unknown format choice {choice!r}; expected one of {FORMATS}")
+
+
+def serving_throughput(hardware: Hardware, model: Model, context: float, precision: str | Precisions | None = None,
+                       weight_share: float = 0.5) -> Throughput:
+    """τ on the refined step model at the book's standard mode (:func:`lib.modes.standard_mode`): weights in
+    ``precision`` (None: the model's release formats) filling ``weight_share`` of the usable HBM of n
+    accelerators, the KV cache (fp8) of the largest batch that fits at ``context`` tokens in the rest.
+    τ = B / (n · t_step) with t_step the per-operation step time; 0 tokens/s where not one sequence fits."""
+    from .modes import standard_mode  # lib.modes imports lib.claims; imported here to keep this module light
+
+    mode = standard_mode(hardware, model, context, weight_share, precision)
+    p = mode.precisions
+    label = p.weights if p.weights == p.experts else f"{p.weights}/{p.experts}"
+    if not bool(np.all(mode.feasible)):
+        return Throughput(hardware.name, hardware.year, label, 0.0, mode.chips, 0.0, hardware.tdp_W, float(context),
+                          model.name, "capacity")
+    step = mode.step()
+    return Throughput(hardware.name, hardware.year, label, float(mode.batch), mode.chips,
+                      float(step.tokens_per_s_per_chip), hardware.tdp_W, float(context), model.name, str(step.bound))
+
+
+def blackboard_throughput(hardware: Hardware, model: Model, precision: str = "bf16") -> Throughput:
+    """The blackboard's τ at B* = (F / W_hbm) · s · b_w / 2 (weights and arithmetic at ``precision``), context 0,
+    on the fewest accelerators that hold the weights: τ = B* / (n · t_step) = F / (2 N_active)."""
     flops = hardware.flops(precision)
     b_star = float(optimal_batch(flops, hardware.hbm_bandwidth_Bps, model.sparsity, bytes_per_element(precision)))
     batch = max(1.0, b_star)
     chips = min_chips_for_weights(model, hardware, precision)
-    step = blackboard_decode_step(hardware, model, batch, context, precision=precision, chips=chips)
+    step = blackboard_decode_step(hardware, model, batch, 0.0, precision=precision, chips=chips)
     tps = float(step.tokens_per_s) / chips
-    return Throughput(hardware.name, hardware.year, precision, batch, chips, tps, hardware.tdp_W)
+    return Throughput(hardware.name, hardware.year, precision, batch, chips, tps, hardware.tdp_W, 0.0, model.name,
+                      "compute")
+
+
+def decode_realism_factor(data_dir: Path | str | None = None) -> float:
+    """η_dec, the measured ÷ ideal decode throughput of deployed systems, that turns an ideal τ into a realistic one.
+
+    A HOOK: the reality-check chapter (issue 15) calibrates this factor from ``measured_throughput.csv``
+    (``lib.reality.realism_factor("decode")``), but that function is not on this branch's main yet. Until it is,
+    this returns 1.0: every "realistic" figure of the power chapter equals the ideal bound, and the page says so.
+    Replace the body with ``from .reality import realism_factor; return realism_factor("decode", data_dir)``.
+    """
+    return 1.0
 
 
 def energy_per_token_J(power_W: ArrayLike, tokens_per_s: ArrayLike, pue: ArrayLike = 1.0) -> np.ndarray:
@@ -383,6 +454,24 @@ def load_factor(annual_energy_Wh: float, peak_W: float) -> float:
     if peak_W <= 0 or annual_energy_Wh <= 0:
         raise ValueError("energy and peak must be positive")
     return annual_energy_Wh / (peak_W * HOURS_PER_YEAR)
+
+
+def load_factor_with_losses(annual_sales_Wh: float, peak_W: float, loss_fraction: float) -> float:
+    """L̄ = E_sales / (1 − λ) / (P_peak · 8,760 h): retail sales exclude transmission and distribution losses λ
+    (a share of the energy transmitted) while a coincident peak measured at the balancing authorities includes
+    them, so the sales are grossed up before dividing (eq. power-grid)."""
+    if not 0 <= loss_fraction < 1:
+        raise ValueError(f"the loss fraction must lie in [0, 1); got {loss_fraction}")
+    return load_factor(annual_sales_Wh / (1.0 - loss_fraction), peak_W)
+
+
+def min_share_of_hours_above(mean_load: ArrayLike, threshold: ArrayLike) -> np.ndarray:
+    """s_min = max(0, (L̄ − θ) / (1 − θ)): the fewest hours (a share of the year) a load with mean L̄ (÷ peak)
+    must spend above θ (÷ peak), since hours at or below θ contribute at most θ and the others at most 1."""
+    m, theta = np.asarray(mean_load, dtype=float), np.asarray(threshold, dtype=float)
+    if np.any((m < 0) | (m > 1)) or np.any((theta < 0) | (theta >= 1)):
+        raise ValueError("mean load must lie in [0, 1] and the threshold in [0, 1)")
+    return np.maximum(0.0, (m - theta) / (1.0 - theta))
 
 
 def flexible_energy_fraction(flex_load: ArrayLike, shoulder_load: float = 0.6, peak_time: float = 0.01,

@@ -517,6 +517,16 @@ def train_serve_flop(params, pretrain_tokens, served_tokens) -> np.ndarray:
     return lifetime_flop(params, pretrain_tokens, served_tokens)
 
 
+def excess_lifetime_compute(law: LossLaw, params, tokens, served_tokens) -> np.ndarray:
+    """(6·N·D + 2·N·D_serve) / (6·N*·D* + 2·N*·D_serve) − 1: the extra training + serving compute of a model of N
+    parameters trained on D tokens over the inference-aware optimum that reaches the same loss for the same
+    demand (0 where (N, D) is that optimum). A ratio of costs, where D/N ÷ D*/N* is a ratio of shapes."""
+    n, d = _positive_array("params", params), _positive_array("tokens", tokens)
+    t = _positive_array("served_tokens", served_tokens)
+    n_o, d_o = law.inference_optimal(law.loss(n, d), t)
+    return train_serve_flop(n, d, t) / train_serve_flop(n_o, d_o, t) - 1
+
+
 # --------------------------------------------------------------------------------------------------
 # Serving demand and money
 
@@ -536,6 +546,25 @@ def days_to_serve(tokens, users, tokens_per_user_per_day) -> np.ndarray:
 def tokens_per_user_per_day(tokens, users, days) -> np.ndarray:
     """The per-user daily rate that serves ``tokens`` to ``users`` in ``days``."""
     return _positive_array("tokens", tokens) / (_positive_array("users", users) * _positive_array("days", days))
+
+
+def output_share_of_computed_tokens(output_tokens, input_tokens, cached_input_tokens=0.0) -> np.ndarray:
+    """s = O / (I − I_cached + O): output tokens as a share of the tokens that cost a forward pass (2·N FLOP each);
+    prompt tokens read from a KV cache cost none. With ``cached_input_tokens`` = 0, every prompt token counts."""
+    o, i = _positive_array("output_tokens", output_tokens), _positive_array("input_tokens", input_tokens)
+    c = np.asarray(cached_input_tokens, dtype=float)
+    if np.any(c < 0) or np.any(c > i):
+        raise ValueError("cached input tokens must lie between 0 and the input tokens")
+    return o / (i - c + o)
+
+
+def output_tokens_at_equal_compute(pretrain_tokens, output_share) -> np.ndarray:
+    """D_out = 3 · D · s: the output tokens of a serving lifetime whose 2·N FLOP per computed token add up to the
+    6·N·D of pre-training, when output tokens are a share s of the computed (prompt + output) tokens."""
+    s = np.asarray(output_share, dtype=float)
+    if np.any((s <= 0) | (s > 1)):
+        raise ValueError("the output share must lie in (0, 1]")
+    return TRAIN_FLOP_PER_PARAM_TOKEN / SERVE_FLOP_PER_PARAM_TOKEN * _positive_array("pretrain_tokens", pretrain_tokens) * s
 
 
 def usd_per_flop(flops_per_s, utilisation, usd_per_accelerator_hour) -> np.ndarray:

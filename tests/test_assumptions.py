@@ -10,7 +10,8 @@ from lib.data import DataError
 #: Names the chapters and the ledger's sensitivity analysis refer to: renaming one breaks them.
 STABLE_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "decode_utilisation", "training_utilisation",
                 "price_per_accelerator_hour", "electricity_price", "pue", "accelerator_lifetime",
-                "weights_share_of_hbm")
+                "weights_share_of_hbm", "model_serving_days", "served_tokens_per_day", "rl_to_pretraining_compute_ratio",
+                "chinchilla_training_compute")
 
 
 def test_table_loads_with_stable_names_and_ranges():
@@ -73,6 +74,12 @@ def test_bad_rows_are_named(data_copy, column, value, expected):
         assumptions.load_assumptions(data_copy)
     p = info.value.problems[0]
     assert p.column == column and expected in p.expected and p.file.endswith("assumptions.csv")
+
+
+def test_ledger_assumption_carries_the_row_and_its_range():
+    a = assumptions.ledger_assumption("decode_utilisation")
+    assert (a.name, a.value, a.low, a.high, a.unit) == ("decode_utilisation", 0.3, 0.12, 0.4, "fraction")
+    assert "30%" in a.source
 
 
 def test_unknown_name_lists_the_valid_ones():

@@ -7,33 +7,59 @@ import math
 import numpy as np
 import pytest
 
-from lib import claims, data, power
+from lib import claims, data, power, roofline
 from lib.data import DataError
 from lib.derivations import scaling_power
 
 
-def test_throughput_at_b_star_is_the_compute_floor_without_kv():
+def test_blackboard_throughput_at_b_star_is_the_compute_floor():
     """At B* and zero context compute time = weight time, so τ = F / (2 N_active) per chip (H100, DeepSeek-V3)."""
     sel = data.selection()
-    t = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 0.0)
+    t = power.blackboard_throughput(sel.hardware, sel.model, "bf16")
     assert t.tokens_per_s_per_chip == pytest.approx(989e12 / (2 * 37e9), rel=1e-9)  # 13,365 tokens/s
     assert t.tokens_per_s_per_W == pytest.approx(13365.1 / 700, rel=1e-4)
     assert t.batch == pytest.approx(989 / 3.35 * 671 / 37, rel=1e-9)  # ridge × sparsity ≈ 5,354
-
-
-def test_kv_context_lowers_throughput():
-    sel = data.selection()
-    short = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 0.0)
-    long = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16", 8192.0)
-    assert long.tokens_per_s_per_chip < short.tokens_per_s_per_chip
-
-
-def test_fp8_doubles_h100_tokens_per_watt():
-    sel = data.selection()
-    bf16 = power.throughput_at_optimal_batch(sel.hardware, sel.model, "bf16")
-    fp8 = power.throughput_at_optimal_batch(sel.hardware, sel.model, "fp8")
-    assert fp8.tokens_per_s_per_W / bf16.tokens_per_s_per_W == pytest.approx(2.0, rel=1e-3)
+    fp8 = power.blackboard_throughput(sel.hardware, sel.model, "fp8")
+    assert fp8.tokens_per_s_per_W / t.tokens_per_s_per_W == pytest.approx(2.0, rel=1e-3)
     assert power.lowest_precision(sel.hardware) == "fp8"
+
+
+def test_serving_throughput_at_the_standard_mode_by_hand():
+    """DeepSeek-V3 in FP8 (671.03 GB) on H100s whose usable HBM (90% of 80 GB) the weights fill to one half:
+    n = ⌈671.03 / (0.5 × 72)⌉ = 19; the KV cache at 4,989 tokens is 4,989 × (512 + 64) × 61 layers × 1 byte =
+    175.3 MB a sequence, so B = ⌊(19 × 72 GB − 671.03 GB) / 175.3 MB⌋ = 3,976; τ = B / (n · t_step)."""
+    sel = data.selection()
+    hw, model = sel.hardware, sel.model
+    t = power.serving_throughput(hw, model, 4989.0, None, 0.5)
+    assert t.chips == 19 and t.precision == "fp8"
+    assert t.batch == (0.9 * 19 * 80e9 - 671_025_397_760) // (4989 * 35_136) == 3976
+    step = roofline.decode_step(hw, model, 3976.0, 4989.0, roofline.as_precisions(model, None, "fp8"), chips=19)
+    assert t.tokens_per_s_per_chip == pytest.approx(3976 / (19 * float(step.step_s)))
+    # Attention over 4,989 tokens of MLA context costs more FLOPs than the weights: half the blackboard's τ.
+    board = power.blackboard_throughput(hw, model, "bf16")
+    assert 0.3 < t.tokens_per_s_per_chip / board.tokens_per_s_per_chip < 0.7
+    assert t.bound == "compute"
+
+
+def test_serving_throughput_falls_with_context_and_weights_format_is_named():
+    sel = data.selection()
+    short = power.serving_throughput(sel.hardware, sel.model, 1024.0)
+    long = power.serving_throughput(sel.hardware, sel.model, 32768.0)
+    assert long.tokens_per_s_per_chip < short.tokens_per_s_per_chip and long.batch < short.batch
+    h = sel.hardware_named("B200")
+    assert power.weight_format(h, sel.model, "narrowest") == "fp4"
+    assert power.weight_format(h, sel.model, "release") is None and power.weight_format(h, sel.model, "bf16") == "bf16"
+    with pytest.raises(ValueError):
+        power.weight_format(h, sel.model, "fp2")
+
+
+def test_priced_tokens_divide_by_the_realism_factor(monkeypatch):
+    """The hook that turns an ideal τ into a realistic one reaches every cost per token."""
+    sel = data.selection()
+    ideal = {p.offer.name: p.usd_per_Mtok for p in scaling_power.priced_tokens(sel, sel.model)}
+    monkeypatch.setattr(power, "decode_realism_factor", lambda data_dir=None: 0.5)
+    real = {p.offer.name: p.usd_per_Mtok for p in scaling_power.priced_tokens(sel, sel.model)}
+    assert ideal and all(real[k] == pytest.approx(2 * v) for k, v in ideal.items())
 
 
 def test_energy_and_cost_per_token_by_hand():
@@ -152,12 +178,62 @@ def test_malformed_market_and_constant_rows(data_copy):
 def test_ledger_entries_on_default_data():
     sel = data.selection()
     by = {e.quantity: e for cid in ("rubin-pod", "grid-slack", "cost-per-token-240x") for e in claims.derive(cid, sel)}
-    assert by["pod FP4 compute (50 PF inference figure)"].derived == pytest.approx(1152 * 50e15)
-    assert by["US mean load ÷ peak (2023)"].verdict == claims.HOLDS
-    assert by["cost per token, dearest ÷ cheapest priced offer"].verdict == claims.FAILS
-    assert by["dense FLOP/s per package, oldest (16-bit) → newest (lowest precision)"].derived == pytest.approx(35000 / 125)
-    # At B* with no KV the throughput is the compute floor F / (2 N_active), so a flat hourly price gives F ratios.
-    assert by["cost per token at a constant price per accelerator-hour, oldest → newest"].derived == pytest.approx(35000 / 125)
+    assert by["Rubin GPUs per pod (NVIDIA)"].derived == 1152 and by["Rubin GPUs per pod (NVIDIA)"].verdict == claims.HOLDS
+    assert by["pod NVFP4 compute, GPUs alone (50 PF inference figure)"].derived == pytest.approx(1152 * 50e15)
+    # 16 NVL72 racks × 260 TB/s + 8 LPX racks × 640 TB/s = 9.28 PB/s against the talk's 10.
+    lpx = by["pod scale-up bandwidth with the LPX racks the compute total implies"]
+    assert lpx.derived == pytest.approx(16 * 260e12 + 8 * 640e12) and lpx.verdict == claims.HOLDS
+    assert by["pod scale-up bandwidth, NVL72 racks alone"].verdict == claims.FAILS
+    # (10 PB/s − 4.16 PB/s) / 640 TB/s = 9.125 racks against (60 EF − 57.6 EF) / 315 PF = 7.619.
+    assert by["LPX racks implied by the bandwidth total ÷ by the compute total"].derived == pytest.approx(9.125 / 7.619, rel=1e-3)
+    mean = by["US mean load ÷ peak, 2023 (sales and losses over the same year's peak)"]
+    assert mean.derived == pytest.approx(0.6253, abs=1e-4) and mean.verdict == claims.HOLDS
+    # At a mean of 0.6253 at least (0.6253 − 0.6) / 0.4 = 6.3% of hours lie above 60% of peak, not 1%.
+    hours = by["share of hours above 60% of peak, at least (from the mean load)"]
+    assert hours.derived == pytest.approx(0.0633, abs=1e-4) and hours.verdict == claims.FAILS
+    assert by["dense FLOP/s per package, oldest → newest (matched 16-bit)"].derived == pytest.approx(8350 / 125)
+    assert by["dense FLOP/s per package, oldest (16-bit) → newest (narrowest format)"].derived == pytest.approx(35000 / 125)
+    assert "V100 SXM2: dense_bf16_TFLOPs" in by["dense FLOP/s per package, oldest → newest (matched 16-bit)"].inputs["inferred"]
+
+
+def test_electricity_shares_for_owner_and_renter_by_hand():
+    sel = data.selection()
+    by = {e.quantity: e for e in claims.derive("tokens-per-watt", sel)}
+    owner = by["electricity share of an owner's accelerator-hour"]
+    # 1,275 W × 1.58 × 0.08 USD/kWh = 0.16116 USD/h against 27,500 / 35,040 h = 0.78482 USD/h: 17.0%.
+    assert owner.derived == pytest.approx(100 * 0.16116 / (0.16116 + 0.784817), rel=1e-4)
+    assert owner.sensitivity["accelerator_lifetime"]["high"]["derived"] > owner.derived
+    renter = by["electricity share of a renter's accelerator-hour"]
+    # The same 0.16116 USD/h inside a 6.16 USD rented hour: 2.6%.
+    assert renter.derived == pytest.approx(100 * 0.16116 / 6.16, rel=1e-4)
+    assert float(power.renter_electricity_share(1275, 0.08, 8.60, 1.58)) == pytest.approx(0.018739, rel=1e-4)
+    with pytest.raises(ValueError):
+        power.renter_electricity_share(1275, 0.08, 0.0, 1.58)
+
+
+def test_grid_load_factor_with_losses_and_the_hours_bound():
+    # 3,861,342 GWh / 0.95 / (742,000 MW × 8,760 h) = 0.6253.
+    assert power.load_factor_with_losses(3_861_342e9, 742_000e6, 0.05) == pytest.approx(0.62533, abs=1e-5)
+    assert float(power.min_share_of_hours_above(0.6253, 0.6)) == pytest.approx(0.06325)
+    assert float(power.min_share_of_hours_above(0.55, 0.6)) == 0.0
+    # The bound is tight: 6.3% of hours at peak and the rest at 0.6 give exactly that mean.
+    s = float(power.min_share_of_hours_above(0.6253, 0.6))
+    assert s * 1.0 + (1 - s) * 0.6 == pytest.approx(0.6253)
+    with pytest.raises(ValueError):
+        power.min_share_of_hours_above(0.6, 1.0)
+    with pytest.raises(ValueError):
+        power.load_factor_with_losses(1e12, 1e9, 1.0)
+
+
+def test_space_ratios_by_hand():
+    # Radiator: 1 / (0.9 × σ × 300⁴) = 2,419 m²/MW; array: 1 / (1,361 × 0.30 × 0.85) = 2,881 m²/MW.
+    by = {e.quantity: e for e in claims.derive("space-datacentres", data.selection())}
+    one = by["radiator ÷ solar-array area, one-sided radiator (cooling needs more area)"]
+    two = by["radiator ÷ solar-array area, two-sided radiator (cooling needs more area)"]
+    assert one.derived == pytest.approx(2419.14 / 2881.5, rel=1e-4) and two.derived == pytest.approx(one.derived / 2)
+    assert one.verdict == two.verdict == claims.SHAPE_FAILS
+    # A colder radiator (270 K) is larger than the array one-sided: that verdict is not robust, the two-sided one is.
+    assert one.robust is False and two.robust is True
 
 
 def test_ledger_copes_without_rubin_row_or_tables(data_copy):
@@ -234,4 +310,4 @@ def test_radiator_is_a_third_of_a_football_pitch_per_megawatt():
     note = {e.quantity: e for e in claims.derive("space-datacentres", data.selection())}[
         "radiator area per MW (one side, by radiation only)"].note
     # 2,419 m² per MW against a 105 m × 68 m pitch (7,140 m²): 0.34, not one pitch
-    assert note.startswith(f"{2419.14 / (105 * 68):.2f} of a football pitch")
+    assert note.endswith(f"{2419.14 / (105 * 68):.2f} of a football pitch")

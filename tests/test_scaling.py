@@ -140,6 +140,55 @@ def test_serving_arithmetic_by_hand():
     flop = 6 * 37e9 * 14.8e12
     assert float(scaling.accelerator_hours(flop, 989e12, 0.4)) == pytest.approx(flop / (989e12 * 0.4 * 3600))
     assert float(scaling.implied_utilisation(flop, 2.788e6, 989e12)) == pytest.approx(0.3307, abs=1e-3)
+    # DeepSeek-V3 trained in FP8 (1,979 TFLOP/s dense on an H800) and 2.664M of its 2.788M hours were pre-training:
+    # 3.2856e24 / (2.664e6 × 3600 × 1.979e15) = 17.3%, not 33%.
+    assert float(scaling.implied_utilisation(flop, 2.664e6, 1979e12)) == pytest.approx(0.1731, abs=1e-3)
+
+
+def test_excess_lifetime_compute_is_zero_at_the_optimum_and_fourteen_percent_for_the_talk():
+    loss = float(EPOCH.loss(100e9, 150e12))
+    n, d = EPOCH.inference_optimal(loss, 450e12)
+    assert float(scaling.excess_lifetime_compute(EPOCH, n, d, 450e12)) == pytest.approx(0.0, abs=1e-6)
+    # The talk's 100B on 150T is 3× the optimum's tokens per parameter under Epoch's fit, but only 14% dearer.
+    excess = float(scaling.excess_lifetime_compute(EPOCH, 100e9, 150e12, 450e12))
+    talk = 6 * 100e9 * 150e12 + 2 * 100e9 * 450e12
+    assert excess == pytest.approx(talk / float(6 * n * d + 2 * n * 450e12) - 1)
+    assert 0.13 < excess < 0.15
+    grid = scaling.excess_lifetime_compute(HOFFMANN, 100e9, 150e12, np.array([1e13, 4.5e14, 1e16]))
+    assert np.all(grid >= -1e-9) and grid.shape == (3,)
+
+
+def test_output_share_and_output_tokens_at_equal_compute_by_hand():
+    # DeepSeek's day: 608B input (342B cache hits) and 168B output tokens. Computed tokens 266B + 168B: output
+    # 168 / 434 = 38.7%; counting every input token, 168 / 776 = 21.6%.
+    assert float(scaling.output_share_of_computed_tokens(168e9, 608e9, 342e9)) == pytest.approx(168 / 434)
+    assert float(scaling.output_share_of_computed_tokens(168e9, 608e9)) == pytest.approx(168 / 776)
+    # Equal compute serves 3 × 150T computed tokens, 38.7% of them output: 174T out per 150T in.
+    assert float(scaling.output_tokens_at_equal_compute(150e12, 168 / 434)) == pytest.approx(3 * 150e12 * 168 / 434)
+    with pytest.raises(ValueError):
+        scaling.output_share_of_computed_tokens(1.0, 1.0, 2.0)
+    with pytest.raises(ValueError):
+        scaling.output_tokens_at_equal_compute(150e12, 0.0)
+
+
+def test_overtrained_ledger_on_default_data():
+    from lib import claims
+
+    by = {e.quantity: e for cid in ("overtrained-100x", "tokens-out-equal-in", "inference-dominates", "rlvr-log-linear")
+          for e in claims.derive(cid, data.selection())}
+    # Chinchilla's budget is the paper's 5.76e23 FLOP, not 6 × 70B × 1.4T = 5.88e23.
+    assert by["compute-optimal tokens per parameter, Epoch fit"].inputs["compute_FLOP"] == 5.76e23
+    # 2.664M pre-training H800-hours × 2 USD: 5.328M USD, just above the talk's 2-5M.
+    cost = by["DeepSeek-V3 pre-training at its reported hours and price"]
+    assert cost.derived == pytest.approx(5.328e6) and cost.verdict == claims.LOOSE
+    out = by["output ÷ training tokens when serving compute = pre-training compute"]
+    assert out.derived == pytest.approx(3 * 168 / 434) and out.verdict == claims.HOLDS and out.robust is False
+    excess = by["extra training + serving compute of 100B on 150T over the optimum, Epoch fit, equal compute"]
+    assert excess.kind == claims.STRUCTURAL and excess.verdict == claims.SHAPE_HOLDS and 13 < excess.derived < 15
+    # η = u_dec / u_train = 0.3 / 0.4; with k_RL = 6 equal terms need 6 × 0.75 / 6 = 0.75 RL tokens per training token.
+    assert by["D_RL ÷ D_pre with equal terms, k_RL = 6"].derived == 0.75
+    assert by["RL compute ÷ pre-training compute, one frontier model (xAI's Grok 4)"].verdict == claims.HOLDS
+    assert all(e.kind in claims.KINDS for e in by.values())
 
 
 @pytest.mark.parametrize("call", [

@@ -2,8 +2,13 @@
 
 ``four-scaling-laws`` and ``amdahl-co-design`` are shown on ``chapters/four-scaling-laws``; the power claims
 (``tokens-per-watt``, ``grid-slack``, ``rubin-pod``, ``cost-per-token-240x``, ``low-cost-token-producer``,
-``space-datacentres``) on ``chapters/power-and-co-design``. The scenario constants below are the
-assumptions the pages name; the reader turns them in the charts.
+``space-datacentres``) on ``chapters/power-and-co-design``.
+
+Demand, utilisation, prices, lifetime and the standard mode's weight share come from the book-wide table
+``data/assumptions.csv`` (:func:`book`), the same numbers ``overtrained-100x`` uses; the few assumptions only
+these pages need (agentic calls per task, the radiator's temperature and emissivity) are named here with their
+ranges. Serving throughput is the refined step model's at the book's standard mode and a realistic context
+(DeepSeek's published mean KV length), with the blackboard's figure kept beside it.
 """
 
 from __future__ import annotations
@@ -14,50 +19,61 @@ import numpy as np
 
 from .. import demand as dm
 from .. import power as pw
-from ..claims import FAILS, HOLDS, LOOSE, Entry, derives, entry
+from .. import provenance
+from ..assumptions import assumption, ledger_assumption
+from ..claims import NOT_DERIVED, SCENARIO_KIND, STRUCTURAL, Assumption, Entry, derives, entry
 from ..data import Selection, table_dir
 from ..hardware import Hardware
 from ..models import Model
+from ..reality import load_deepseek_day
 
 SCALING_CHAPTER = "chapters/four-scaling-laws"
 POWER_CHAPTER = "chapters/power-and-co-design"
 
-# ---- the demand scenario (assumptions, named on the page) -------------------------------------------
-#: RL rollout tokens as a fraction of pre-training tokens.
-RL_TOKENS_PER_PRETRAINING_TOKEN = 0.1
-#: FLOP per parameter per RL token: 6 = score and train on every rollout token (the talk's 2–6, upper end).
-RL_FLOP_PER_PARAM = 6.0
-#: Rollout efficiency: decode-heavy rollouts reach ~30% of peak FLOP/s (talk L).
-ROLLOUT_EFFICIENCY = 0.3
-#: Users, answers per user per day, days served: 100M daily users (talk J), 10 answers a day, half a year.
-DAILY_USERS = 100e6
-ANSWERS_PER_USER_PER_DAY = 10.0
-DAYS_SERVED = 180.0
-#: Tokens generated per answer (reasoning + answer) and model calls per task (1 = no sub-agents).
-TOKENS_PER_ANSWER = 2000.0
-CALLS_PER_TASK = 3.0
+# ---- assumptions only these pages need ------------------------------------------------------------------
+#: Model calls per agentic task: a = 1 is a plain chat answer; sub-agents multiply it.
+AGENT_CALLS = Assumption("agent_calls_per_task", 3.0, 1.0, 10.0, "calls",
+                         source="this book (assumption): an agent that plans, calls two sub-agents and checks their "
+                                "work; 1 is no agents, 10 a wide fan-out")
+#: The radiator of an orbital data centre: surface temperature and emissivity (power_constants.csv holds the
+#: central values; the ranges are this book's).
+RADIATOR_T_RANGE = (270.0, 350.0)
+RADIATOR_EPS_RANGE = (0.8, 0.95)
 
-#: Amdahl's co-design example: shares of a step's time and the factor each component is made faster.
+#: Amdahl's co-design illustration on the page (not a ledger entry: the shares and factors are made up).
 CODESIGN_SHARES = {"compute": 0.5, "memory": 0.3, "network": 0.2}
 CODESIGN_FACTORS = {"compute": 10.0, "memory": 4.0, "network": 4.0}
 
-#: Context for throughput at B*: 0 (KV reads excluded), so tokens/s at B* is the roofline's compute floor.
-CONTEXT_TOKENS = 0.0
+#: The talk's pod totals.
+POD_COMPUTE_FLOPS = 60e18
+POD_SCALE_UP_BPS = 10e15
+#: Two estimates of the LPX rack count "agree" within the ledger's default tolerance for a single value.
+AGREEMENT_TOLERANCE = 0.25
+#: The share of the year the grid is above 60% of its peak, read literally from "60% of peak 99% of the time".
+GRID_SHOULDER, GRID_SHOULDER_HOURS = 0.6, 0.01
+#: Norris et al.'s headline case: curtailment of 0.5% of the new load's annual energy.
+NORRIS_HEADLINE_CURTAILMENT = 0.005
 
 
-def answers_served() -> float:
-    """Q = users × answers per user per day × days."""
-    return DAILY_USERS * ANSWERS_PER_USER_PER_DAY * DAYS_SERVED
+def book(name: str, sel: Selection) -> Assumption:
+    """One row of the book-wide assumptions table (the reader's copy if the data directory has one)."""
+    return ledger_assumption(name, sel.data_dir)
 
 
-def scenario(model: Model) -> dm.Demand | None:
-    """The four terms for ``model`` under the scenario constants, or None without training tokens."""
-    if model.training_tokens is None:
-        return None
-    return dm.demand(model.active_params, model.training_tokens,
-                     RL_TOKENS_PER_PRETRAINING_TOKEN * model.training_tokens, answers_served(),
-                     TOKENS_PER_ANSWER, CALLS_PER_TASK, RL_FLOP_PER_PARAM, ROLLOUT_EFFICIENCY)
+def value(name: str, sel: Selection) -> float:
+    return assumption(name, sel.data_dir).value
 
+
+def inferred(sel: Selection, uses: dict[str, tuple[str, ...]]) -> list[str]:
+    """'row: column' for every hardware value in ``uses`` ({row: columns}) that data/inferred_values.csv marks."""
+    return [f"{row}: {col}" for row, cols in uses.items() for col in provenance.rests_on(row, list(cols), sel.data_dir)]
+
+
+def _with_inferred(note: str, marks: list[str]) -> str:
+    return note + (f" (rests on inferred values: {', '.join(marks)})" if marks else "")
+
+
+# ---- four-scaling-laws ---------------------------------------------------------------------------------
 
 #: Tokens per parameter assumed for D when no model in the data publishes its training tokens (Chinchilla's).
 FALLBACK_TOKENS_PER_PARAM = 20.0
@@ -80,47 +96,66 @@ def scenario_model(sel: Selection) -> tuple[Model, str]:
                      f"{FALLBACK_TOKENS_PER_PARAM:g} × N_active for {model.name} (Chinchilla's ratio).")
 
 
+DEMAND_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
+                "training_utilisation", "rl_to_pretraining_compute_ratio")
+
+
+def demand_assumptions(sel: Selection) -> dict[str, float]:
+    """The scenario's inputs by name: the book-wide rows and the agentic calls per task."""
+    out = {name: value(name, sel) for name in DEMAND_NAMES}
+    out[AGENT_CALLS.name] = AGENT_CALLS.value
+    return out
+
+
+def scenario(model: Model, inputs: dict[str, float]) -> dm.Demand:
+    """The four terms of eq. demand-time for ``model`` (which must have training tokens) under ``inputs``."""
+    served = float(dm.served_tokens_over(inputs["daily_users"], inputs["tokens_per_daily_user_per_day"],
+                                         inputs["model_serving_days"]))
+    return dm.demand(model.active_params, model.training_tokens, served, inputs[AGENT_CALLS.name],
+                     inputs["training_utilisation"], inputs["decode_utilisation"],
+                     inputs["rl_to_pretraining_compute_ratio"])
+
+
+def breakeven_days(model: Model, inputs: dict[str, float]) -> float:
+    return float(dm.days_to_match_pretraining(model.training_tokens, inputs["daily_users"],
+                                              inputs["tokens_per_daily_user_per_day"], inputs[AGENT_CALLS.name],
+                                              inputs["training_utilisation"], inputs["decode_utilisation"]))
+
+
 @derives("four-scaling-laws", SCALING_CHAPTER)
 def four_axes(sel: Selection) -> list[Entry]:
     model, why = scenario_model(sel)
-    inputs = {"model": model.name, "answers": answers_served(), "tokens_per_answer": TOKENS_PER_ANSWER,
-              "calls_per_task": CALLS_PER_TASK, "rl_tokens_per_pretraining_token": RL_TOKENS_PER_PRETRAINING_TOKEN}
-    d = scenario(model)
+    base = demand_assumptions(sel)
+    names = [n for n in DEMAND_NAMES if n != "rl_to_pretraining_compute_ratio"]
+    turned = [book(n, sel) for n in names] + [AGENT_CALLS]
+    d = scenario(model, base)
     ratio = d.inference / d.pretraining
-    q_star = float(dm.answers_to_match_pretraining(model.training_tokens, TOKENS_PER_ANSWER, CALLS_PER_TASK))
-    days = q_star / (DAILY_USERS * ANSWERS_PER_USER_PER_DAY)
+    stand_in = "" if model is sel.model else f" {why}"
+    inputs = {"model": model.name, "D": model.training_tokens, **base}
     return [
-        entry("four-scaling-laws", "inference ÷ pre-training compute (scenario)", None, ratio, "×", inputs=inputs,
-              verdict=HOLDS if ratio > 1 else LOOSE,
-              note=(f"structural: with the scenario's assumptions the largest term is {d.dominant}; test-time and "
-                    "agentic compute multiply (2·N·Q·r·a), so inference "
-                    + ("overtakes a one-off pre-training run" if ratio > 1 else "stays below the pre-training run here")
-                    + ("" if model is sel.model else f". {why}"))),
-        entry("four-scaling-laws", "answers for inference to equal pre-training, Q* = 3D/(r·a)", None, q_star,
-              "answers", inputs=inputs, verdict=HOLDS,
-              note=f"≈ {days:.1f} days of the scenario's traffic; N cancels, so this holds for any model size"
-                   + ("" if model is sel.model else f". {why}")),
+        entry("four-scaling-laws", "inference ÷ pre-training accelerator time over the serving period", None, ratio,
+              "×", kind=STRUCTURAL, holds_if=lambda r: r > 1, inputs=inputs, assumptions=turned,
+              recompute=lambda **kw: (lambda dd: dd.inference / dd.pretraining)(scenario(model, {**base, **kw})),
+              note=("the shape 'inference is more compute-hungry than pre-training': test-time and agentic decode, "
+                    "each at the decode utilisation, against one pre-training run at the training utilisation; the "
+                    f"largest term is {d.dominant}.{stand_in}")),
+        entry("four-scaling-laws", "days of serving whose accelerator time equals one pre-training run", None,
+              breakeven_days(model, base), "days", kind=SCENARIO_KIND, inputs=inputs,
+              assumptions=[book(n, sel) for n in ("daily_users", "tokens_per_daily_user_per_day",
+                                                  "decode_utilisation", "training_utilisation")] + [AGENT_CALLS],
+              recompute=lambda **kw: breakeven_days(model, {**base, **kw}),
+              note="d* = 3·D·u_dec / (U_day·r_day·a·u_train): N cancels, so it holds for any model size" + stand_in),
     ]
 
 
 @derives("amdahl-co-design", SCALING_CHAPTER)
 def amdahl(sel: Selection) -> list[Entry]:
     limit = float(pw.amdahl_speedup(0.5, np.inf))
-    shares, factors = list(CODESIGN_SHARES.values()), list(CODESIGN_FACTORS.values())
-    all_parts = pw.codesign_speedup(shares, factors)
-    compute_only = float(pw.amdahl_speedup(CODESIGN_SHARES["compute"], CODESIGN_FACTORS["compute"]))
-    inputs = {"shares": CODESIGN_SHARES, "factors": CODESIGN_FACTORS}
-    return [
-        entry("amdahl-co-design", "speed-up when 50% of the work becomes free", 2.0, limit, "×",
-              inputs={"fraction": 0.5, "factor": "∞"}),
-        entry("amdahl-co-design", "speed-up with every component faster (co-design example)", None,
-              all_parts, "×", inputs=inputs, verdict=HOLDS if all_parts > 2 > compute_only else LOOSE,
-              note=(f"compute alone 10× faster gives {compute_only:.2f}×; compute, memory and network together give "
-                    f"{all_parts:.2f}×, past the 2× ceiling of any one part at 50%")),
-    ]
+    return [entry("amdahl-co-design", "speed-up when 50% of the work becomes free", 2.0, limit, "×",
+                  inputs={"fraction": 0.5, "factor": "∞"}, note="Amdahl's law, S = 1/(1 − p) as s → ∞")]
 
 
-# ---- power --------------------------------------------------------------------------------------------
+# ---- power: data and throughput ----------------------------------------------------------------------------
 
 
 def constants(sel: Selection) -> dict[str, float]:
@@ -131,200 +166,413 @@ def prices(sel: Selection) -> list[pw.AcceleratorPrice]:
     return pw.load_prices(table_dir(pw.COSTS_SCHEMA.file, sel.data_dir))
 
 
+def owner_row(sel: Selection, hardware_name: str) -> pw.OwnerCost | None:
+    return next((o for o in pw.load_owner_costs(sel.data_dir) if o.hardware == hardware_name), None)
+
+
+def serving_context(sel: Selection) -> float:
+    """The context the power chapter serves at: DeepSeek's published mean KV length per output token (its
+    inference day, deepseek_day.csv), the one production figure a provider has published."""
+    return load_deepseek_day(sel.data_dir).mean_kv_tokens
+
+
+_THROUGHPUTS: dict[tuple, pw.Throughput] = {}
+
+
+def _throughput(hw: Hardware, model: Model, context: float, choice: str, weight_share: float) -> pw.Throughput:
+    """Memoised by the rows' contents (Hardware and Model hold dicts, so they are not hashable themselves)."""
+    key = (repr(hw), repr(model), context, choice, weight_share)
+    if key not in _THROUGHPUTS:
+        if len(_THROUGHPUTS) > 4096:
+            _THROUGHPUTS.clear()
+        _THROUGHPUTS[key] = pw.serving_throughput(hw, model, context, pw.weight_format(hw, model, choice), weight_share)
+    return _THROUGHPUTS[key]
+
+
+def throughput(sel: Selection, hw: Hardware, model: Model, choice: str = "release",
+               weight_share: float | None = None) -> pw.Throughput:
+    """τ on the refined model at the standard mode (weights in ``choice`` of :data:`lib.power.FORMATS`)."""
+    w = value("weights_share_of_hbm", sel) if weight_share is None else weight_share
+    return _throughput(hw, model, serving_context(sel), choice, w)
+
+
+def throughputs(sel: Selection, model: Model, choice: str = "release") -> list[pw.Throughput]:
+    """τ for every hardware row where at least one sequence fits (the others have no operating point)."""
+    return [t for t in (throughput(sel, h, model, choice) for h in sel.all_hardware()) if t.tokens_per_s_per_chip > 0]
+
+
 @dataclass(frozen=True)
 class PricedToken:
-    """One priced offer: its throughput at B* and cost per token (USD per million tokens)."""
+    """One priced offer: its throughput at the standard mode and cost per token (USD per million tokens)."""
 
     offer: pw.AcceleratorPrice
     throughput: pw.Throughput
     usd_per_Mtok: float
 
 
-def priced_tokens(sel: Selection, model: Model, precision: str | None = None) -> list[PricedToken]:
-    """Every offer whose hardware is in the data, at ``precision`` (None: each row's lowest precision)."""
+def priced_tokens(sel: Selection, model: Model, choice: str = "release",
+                  weight_share: float | None = None) -> list[PricedToken]:
+    """Every offer whose hardware is in the data and can hold the model, at the realistic decode efficiency
+    (:func:`lib.power.decode_realism_factor`, 1 until the reality-check chapter calibrates it)."""
     by_name = {h.name: h for h in sel.all_hardware()}
+    realism = pw.decode_realism_factor(sel.data_dir)
     out = []
     for offer in prices(sel):
         hw = by_name.get(offer.hardware)
         if hw is None:
             continue
-        p = precision or pw.lowest_precision(hw)
-        t = pw.throughput_at_optimal_batch(hw, model, p, CONTEXT_TOKENS)
-        out.append(PricedToken(offer, t, 1e6 * float(pw.accelerator_cost_per_token_usd(offer.usd_per_hour,
-                                                                                         t.tokens_per_s_per_chip))))
+        t = throughput(sel, hw, model, choice, weight_share)
+        if t.tokens_per_s_per_chip <= 0:
+            continue
+        usd = float(pw.accelerator_cost_per_token_usd(offer.usd_per_hour, realism * t.tokens_per_s_per_chip))
+        out.append(PricedToken(offer, t, 1e6 * usd))
     return out
 
 
-def throughputs(sel: Selection, model: Model, lowest: bool = True) -> list[pw.Throughput]:
-    """Throughput at B* for every hardware row, at its lowest precision (or bf16)."""
-    return [pw.throughput_at_optimal_batch(h, model, pw.lowest_precision(h) if lowest else "bf16", CONTEXT_TOKENS)
-            for h in sel.all_hardware()]
+def oldest_and_best(rows: list[pw.Throughput]) -> tuple[pw.Throughput, pw.Throughput]:
+    """The oldest row (by year, then fewest tokens per joule) and the row with the most tokens per joule."""
+    oldest = min(rows, key=lambda t: (t.year, t.tokens_per_s_per_W))
+    best = max(rows, key=lambda t: t.tokens_per_s_per_W)
+    return oldest, best
+
+
+# ---- tokens-per-watt ---------------------------------------------------------------------------------------
+
+
+def _hour_power_W(sel: Selection, hw: Hardware) -> tuple[float, str]:
+    """Watts per accelerator at the wall (its share of the server) when owner_costs.csv has the row, else its TDP."""
+    owner = owner_row(sel, hw.name)
+    return (owner.power_W, f"{owner.name}, at the wall") if owner else (hw.tdp_W, f"{hw.name} TDP")
+
+
+def owner_share(sel: Selection, hw: Hardware, **kw) -> float | None:
+    owner = owner_row(sel, hw.name)
+    if owner is None:
+        return None
+    v = {n: value(n, sel) for n in ("electricity_price", "pue", "accelerator_lifetime")} | kw
+    return float(pw.owner_electricity_share(owner.purchase_price_usd, v["accelerator_lifetime"], owner.power_W,
+                                            v["electricity_price"], v["pue"]))
+
+
+def renter_share(sel: Selection, hw: Hardware, **kw) -> float:
+    v = {n: value(n, sel) for n in ("electricity_price", "pue", "price_per_accelerator_hour")} | kw
+    watts, _ = _hour_power_W(sel, hw)
+    return float(pw.renter_electricity_share(watts, v["electricity_price"], v["price_per_accelerator_hour"], v["pue"]))
 
 
 @derives("tokens-per-watt", POWER_CHAPTER)
 def tokens_per_watt(sel: Selection) -> list[Entry]:
     hw, model = sel.hardware, sel.model
-    c = constants(sel)
-    here = pw.throughput_at_optimal_batch(hw, model, "bf16", CONTEXT_TOKENS)
-    rows = throughputs(sel, model)
-    oldest = min(rows, key=lambda t: (t.year, t.tokens_per_s_per_W))
-    best = max(rows, key=lambda t: t.tokens_per_s_per_W)
-    inputs = {"hardware": hw.name, "model": model.name, "context_tokens": CONTEXT_TOKENS}
-    out = [
-        entry("tokens-per-watt", "tokens/s per W at B* (bf16)", None, here.tokens_per_s_per_W, "tokens/J",
-              inputs=inputs, verdict=HOLDS,
-              note=f"a site of fixed power makes tokens in proportion to this; ~{here.chips} accelerators per replica"),
-        entry("tokens-per-watt", "tokens/s per W, best row ÷ oldest row (lowest precision)", None,
-              best.tokens_per_s_per_W / oldest.tokens_per_s_per_W, "×", inputs={"oldest": oldest.hardware,
-                                                                                "best": best.hardware},
-              verdict=HOLDS, note=f"{oldest.hardware} ({oldest.year}) → {best.hardware} ({best.year}, {best.precision})"),
-    ]
-    offers = [p for p in priced_tokens(sel, model, "bf16")
-              if p.offer.hardware == hw.name and p.offer.market == "hyperscaler on-demand"]
-    if offers:
-        energy = float(pw.energy_cost_per_token_usd(pw.energy_per_token_J(hw.tdp_W, here.tokens_per_s_per_chip,
-                                                                          c["pue_industry_average"]),
-                                                    c["electricity_price"])) * 1e6
-        share = 100 * energy / (energy + offers[0].usd_per_Mtok)
-        out.append(entry("tokens-per-watt", "electricity share of a token's cost (on-demand price)", None, share,
-                         "%", inputs={**inputs, "offer": offers[0].offer.name}, verdict=LOOSE,
-                         note=("power binds how many tokens a site can make, not what a token costs: at rental "
-                               "prices electricity is a small share")))
+    ctx = serving_context(sel)
+    here = throughput(sel, hw, model)
+    board = pw.blackboard_throughput(hw, model, "bf16")
+    marks_here = inferred(sel, {hw.name: ("tdp_W",)})
+    inputs = {"hardware": hw.name, "model": model.name, "context_tokens": ctx, "precision": here.precision,
+              "chips": here.chips, "batch": here.batch, "blackboard_tokens_per_J": board.tokens_per_s_per_W,
+              "inferred": marks_here}
+    out = [entry("tokens-per-watt", "tokens per joule at the standard mode (refined, release formats)", None,
+                 here.tokens_per_s_per_W or None, "tokens/J", kind=SCENARIO_KIND, inputs=inputs,
+                 assumptions=[book("weights_share_of_hbm", sel)],
+                 recompute=lambda weights_share_of_hbm: throughput(sel, hw, model, "release",
+                                                                   weights_share_of_hbm).tokens_per_s_per_W or None,
+                 note=_with_inferred(f"{here.chips} accelerators, batch {here.batch:,.0f} at {ctx:,.0f} tokens of "
+                                     f"context; the blackboard (bf16, context 0, B*) gives {board.tokens_per_s_per_W:.3g}",
+                                     marks_here))]
+    rows = throughputs(sel, model, "bf16")
+    if len(rows) >= 2:
+        oldest, best = oldest_and_best(rows)
+        marks = inferred(sel, {oldest.hardware: ("tdp_W", "dense_bf16_TFLOPs"), best.hardware: ("tdp_W", "dense_bf16_TFLOPs")})
+        out.append(entry("tokens-per-watt", "tokens per joule, best row ÷ oldest row (refined, matched bf16)", None,
+                         best.tokens_per_s_per_W / oldest.tokens_per_s_per_W, "×", kind=STRUCTURAL,
+                         holds_if=lambda r: r > 1,
+                         inputs={"oldest": oldest.hardware, "best": best.hardware, "context_tokens": ctx,
+                                 "inferred": marks},
+                         note=_with_inferred(f"the metric moves with generations: {oldest.hardware} ({oldest.year}) → "
+                                             f"{best.hardware} ({best.year}), both in bf16", marks)))
+    owner = owner_row(sel, hw.name)
+    price_names = ("electricity_price", "pue", "accelerator_lifetime")
+    if owner is None:
+        out.append(entry("tokens-per-watt", "electricity share of an owner's accelerator-hour", None, None, "%",
+                         kind=SCENARIO_KIND, assumptions=[book(n, sel) for n in price_names],
+                         note=f"owner_costs.csv has no purchase price for {hw.name}"))
     else:
-        out.append(entry("tokens-per-watt", "electricity share of a token's cost (on-demand price)", None, None,
-                         "%", inputs=inputs, note=f"no on-demand price for {hw.name} in the data"))
+        out.append(entry("tokens-per-watt", "electricity share of an owner's accelerator-hour", None,
+                         100 * owner_share(sel, hw), "%", kind=SCENARIO_KIND,
+                         inputs={"owner_row": owner.name, "power_W": owner.power_W,
+                                 "purchase_price_USD": owner.purchase_price_usd},
+                         assumptions=[book(n, sel) for n in price_names],
+                         recompute=lambda **kw: 100 * owner_share(sel, hw, **kw),
+                         note=(f"{owner.name}: straight-line depreciation plus electricity at the wall "
+                               f"({owner.power_W:,.0f} W); with the chip's {hw.tdp_W:,.0f} W TDP alone the share is "
+                               f"{100 * float(pw.owner_electricity_share(owner.purchase_price_usd, value('accelerator_lifetime', sel), hw.tdp_W, value('electricity_price', sel), value('pue', sel))):.0f}%")))
+    watts, what = _hour_power_W(sel, hw)
+    out.append(entry("tokens-per-watt", "electricity share of a renter's accelerator-hour", None,
+                     100 * renter_share(sel, hw), "%", kind=SCENARIO_KIND,
+                     inputs={"power_W": watts, "power": what},
+                     assumptions=[book(n, sel) for n in ("electricity_price", "pue", "price_per_accelerator_hour")],
+                     recompute=lambda **kw: 100 * renter_share(sel, hw, **kw),
+                     note="the provider's electricity inside a rented hour at the book's H100-class rental price: "
+                          "power caps how many tokens a site makes; the accelerator-hour sets what a renter pays"))
     return out
+
+
+# ---- grid-slack ----------------------------------------------------------------------------------------------
+
+
+def grid_load_factor(sel: Selection) -> float:
+    c = constants(sel)
+    return pw.load_factor_with_losses(c["us_annual_retail_sales"] * 1e9, c["us_peak_demand_2023"] * 1e6,
+                                      c["us_td_loss_fraction"])
 
 
 @derives("grid-slack", POWER_CHAPTER)
 def grid_slack(sel: Selection) -> list[Entry]:
     c = constants(sel)
-    lf = pw.load_factor(c["us_annual_retail_sales"] * 1e9, c["us_peak_demand_2023"] * 1e6)
-    floor = pw.floor_for_mean_load(lf, 0.6, 0.01)
-    slack_W = (1 - lf) * c["us_peak_demand"] * 1e6
-    factories = slack_W / (c["ai_factory_power"] * 1e6)
-    inputs = {"sales_GWh": c["us_annual_retail_sales"], "peak_2023_MW": c["us_peak_demand_2023"]}
-    return [
-        entry("grid-slack", "US mean load ÷ peak (2023)", 0.6, lf, "of peak", inputs=inputs),
-        entry("grid-slack", "lowest load if ≤ 60% of peak for 99% of hours, at that mean", None, floor,
-              "of peak", inputs=inputs, verdict=LOOSE,
-              note=("the mean supports '60% on average'; read literally ('≤ 60% for 99% of hours') the load could "
-                    "never fall below this floor, a nearly flat curve: the book has no hourly data to test it")),
-        entry("grid-slack", "1-GW AI factories the mean slack could run", None, factories, "factories",
-              inputs={**inputs, "peak_MW": c["us_peak_demand"]}, verdict=HOLDS,
-              note="as energy, if the load can follow the slack; a constant load must shed at peaks and is capped by transmission"),
+    lf = grid_load_factor(sel)
+    inputs = {"sales_GWh_2023": c["us_annual_retail_sales"], "peak_MW_2023": c["us_peak_demand_2023"],
+              "loss_fraction": c["us_td_loss_fraction"]}
+    share = float(pw.min_share_of_hours_above(lf, GRID_SHOULDER))
+    out = [
+        entry("grid-slack", "US mean load ÷ peak, 2023 (sales and losses over the same year's peak)", GRID_SHOULDER, lf,
+              "of peak", inputs=inputs,
+              note=(f"sales alone give {pw.load_factor(c['us_annual_retail_sales'] * 1e9, c['us_peak_demand_2023'] * 1e6):.3f}; "
+                    "the peak is measured at the balancing authorities, losses included, so sales are grossed up")),
+        entry("grid-slack", "share of hours above 60% of peak, at least (from the mean load)", GRID_SHOULDER_HOURS,
+              share, "of hours", inputs={**inputs, "mean_load": lf},
+              note=("a lower bound with no hourly data: a mean of L̄ needs s ≥ (L̄ − 0.6)/(1 − 0.6) of the hours above "
+                    "60%; 'below 60% for 99% of hours' would cap the mean at 0.604")),
     ]
+    flex = [h for h in pw.load_grid_flexibility(sel.data_dir) if h.curtailment_fraction == NORRIS_HEADLINE_CURTAILMENT]
+    if flex:
+        h = flex[0]
+        out.append(entry("grid-slack", "new load the US grid absorbs if it sheds 0.5% of its energy (Norris et al.)",
+                         None, h.headroom_W, "W", kind=STRUCTURAL, holds_if=lambda w: w > 0,
+                         inputs={"row": h.name, "peak_MW": c["us_peak_demand"]},
+                         note=(f"{h.headroom_W / 1e9:,.0f} GW, {h.headroom_W / (c['us_peak_demand'] * 1e6):.0%} of the "
+                               "2024 peak: a load that accepts rare curtailment can use the grid's slack, as claimed")))
+    else:
+        out.append(entry("grid-slack", "new load the US grid absorbs if it sheds 0.5% of its energy (Norris et al.)",
+                         None, None, "W", kind=STRUCTURAL, verdict=NOT_DERIVED,
+                         note="grid_flexibility.csv has no 0.5% row"))
+    return out
+
+
+# ---- rubin-pod ------------------------------------------------------------------------------------------------
 
 
 def rubin_row(sel: Selection) -> Hardware | None:
     return next((h for h in sel.all_hardware() if h.name.startswith("Rubin")), None)
 
 
+def lpx_racks_implied(c: dict[str, float]) -> tuple[float, float]:
+    """LPX racks that close the talk's totals: (60 EF − GPUs × 50 PF) / LPX PF, and (10 PB/s − NVL72 racks × rack
+    scale-up) / LPX scale-up."""
+    by_compute = (POD_COMPUTE_FLOPS - c["rubin_pod_gpus"] * c["rubin_fp4_inference_pflops"] * 1e15) / (
+        c["lpx_rack_fp8_pflops"] * 1e15)
+    by_bandwidth = (POD_SCALE_UP_BPS - c["rubin_pod_nvl72_racks"] * c["rubin_nvl72_rack_scale_up_TBps"] * 1e12) / (
+        c["lpx_rack_scale_up_TBps"] * 1e12)
+    return by_compute, by_bandwidth
+
+
+def pod_scale_up_Bps(c: dict[str, float], lpx_racks: float) -> float:
+    return (c["rubin_pod_nvl72_racks"] * c["rubin_nvl72_rack_scale_up_TBps"] + lpx_racks * c["lpx_rack_scale_up_TBps"]) * 1e12
+
+
 @derives("rubin-pod", POWER_CHAPTER)
 def rubin_pod(sel: Selection) -> list[Entry]:
     c = constants(sel)
-    gpus, racks, per_rack = c["rubin_pod_gpus"], c["rubin_pod_racks"], c["rubin_gpus_per_rack"]
-    hw = rubin_row(sel)
+    gpus = c["rubin_pod_gpus"]
+    nvl72 = {"racks": c["rubin_pod_nvl72_racks"], "TBps_per_rack": c["rubin_nvl72_rack_scale_up_TBps"]}
+    by_compute, by_bandwidth = lpx_racks_implied(c)
+    lpx = c["rubin_pod_lpx_racks_implied"]
     out = [
-        entry("rubin-pod", "GPUs if all 40 racks were NVL72", 1100.0, racks * per_rack, "GPUs",
-              inputs={"racks": racks, "gpus_per_rack": per_rack},
-              note=f"only {gpus / per_rack:.0f} of the {racks:.0f} racks hold GPUs; the rest are LPX, CPU, storage and network racks"),
+        entry("rubin-pod", "Rubin GPUs per pod (NVIDIA)", 1100.0, gpus, "GPUs",
+              inputs={"racks": c["rubin_pod_racks"], "NVL72_racks": c["rubin_pod_nvl72_racks"]},
+              note=f"{c['rubin_pod_nvl72_racks']:.0f} NVL72 racks × {c['rubin_gpus_per_rack']:.0f}; the talk's ~1,100 rounds it"),
+        entry("rubin-pod", "pod NVFP4 compute, GPUs alone (50 PF inference figure)", POD_COMPUTE_FLOPS,
+              gpus * c["rubin_fp4_inference_pflops"] * 1e15, "FLOP/s", inputs={"gpus": gpus},
+              note="the inference figure relies on adaptive compression; the LPX racks add the rest of 60 EF"),
+        entry("rubin-pod", "pod scale-up bandwidth, NVL72 racks alone", POD_SCALE_UP_BPS,
+              pod_scale_up_Bps(c, 0.0), "B/s", inputs=nvl72,
+              note="NVLink 6, 3.6 TB/s per GPU counting both directions: less than half of 10 PB/s"),
+        entry("rubin-pod", "pod scale-up bandwidth with the LPX racks the compute total implies", POD_SCALE_UP_BPS,
+              pod_scale_up_Bps(c, lpx), "B/s", inputs={**nvl72, "LPX_racks": lpx},
+              note=(f"{lpx:.0f} LPX racks (an estimate: NVIDIA does not list the rack mix; {by_compute:.1f} close the "
+                    f"compute total) at {c['lpx_rack_scale_up_TBps']:,.0f} TB/s each (secondary sources)")),
+        entry("rubin-pod", "LPX racks implied by the bandwidth total ÷ by the compute total", None,
+              by_bandwidth / by_compute, "×", kind=STRUCTURAL,
+              holds_if=lambda r: abs(r - 1) <= AGREEMENT_TOLERANCE,
+              inputs={"by_compute": by_compute, "by_bandwidth": by_bandwidth},
+              note=(f"{by_compute:.1f} racks from 60 EF, {by_bandwidth:.1f} from 10 PB/s: the two totals describe one "
+                    "pod of GPU and LPX racks if they agree within 25%")),
     ]
-    if hw is None:
-        out.append(entry("rubin-pod", "pod FP4 compute (hardware.csv)", 60e18, None, "FLOP/s",
-                         note="the data have no Rubin row"))
-        return out
-    inputs = {"hardware": hw.name, "gpus": gpus}
-    fp4 = hw.flops("fp4") if hw.supports("fp4") else None
-    out += [
-        entry("rubin-pod", "pod FP4 compute (hardware.csv, training figure)", 60e18,
-              None if fp4 is None else gpus * fp4, "FLOP/s", inputs=inputs,
-              note="dense NVFP4 training figure per GPU"),
-        entry("rubin-pod", "pod FP4 compute (50 PF inference figure)", 60e18,
-              gpus * c["rubin_fp4_inference_pflops"] * 1e15, "FLOP/s", inputs=inputs,
-              note="the inference figure relies on adaptive compression: the precision that makes 60 EF"),
-        entry("rubin-pod", "pod NVLink bandwidth (both directions)", 10e15, gpus * 2 * hw.scale_up_bandwidth_Bps,
-              "B/s", inputs=inputs, note="NVLink 6: 3.6 TB/s per GPU counting both directions"),
-        entry("rubin-pod", "pod HBM bandwidth", 10e15, gpus * hw.hbm_bandwidth_Bps, "B/s", inputs=inputs,
-              note="10 PB/s ÷ 1,152 GPUs = 8.7 TB/s per GPU: between NVLink and HBM4, neither"),
-    ]
+    hw = rubin_row(sel)
+    if hw is None or not hw.supports("fp4"):
+        out.append(entry("rubin-pod", "pod FP4 compute, GPUs alone (hardware.csv, training figure)", POD_COMPUTE_FLOPS,
+                         None, "FLOP/s", note="the data have no Rubin row with an FP4 figure"))
+    else:
+        out.append(entry("rubin-pod", "pod FP4 compute, GPUs alone (hardware.csv, training figure)", POD_COMPUTE_FLOPS,
+                         gpus * hw.flops("fp4"), "FLOP/s", inputs={"hardware": hw.name, "gpus": gpus},
+                         note="dense NVFP4 training figure per GPU: the training precision does not make 60 EF"))
     return out
+
+
+# ---- cost-per-token-240x -----------------------------------------------------------------------------------
+
+
+def hyperscaler(points: list[PricedToken]) -> list[PricedToken]:
+    return [p for p in points if p.offer.market == "hyperscaler on-demand"]
+
+
+def oldest_and_cheapest(points: list[PricedToken]) -> tuple[PricedToken, PricedToken] | None:
+    if len(points) < 2:
+        return None
+    oldest = min(points, key=lambda p: (p.throughput.year, -p.usd_per_Mtok))
+    cheapest = min(points, key=lambda p: p.usd_per_Mtok)
+    return oldest, cheapest
 
 
 @derives("cost-per-token-240x", POWER_CHAPTER)
 def cost_240x(sel: Selection) -> list[Entry]:
     model = sel.model
-    inputs = {"model": model.name, "context_tokens": CONTEXT_TOKENS}
-    priced = priced_tokens(sel, model)
+    ctx = serving_context(sel)
     out = []
-    if len(priced) >= 2:
-        dear = max(priced, key=lambda p: p.usd_per_Mtok)
-        cheap = min(priced, key=lambda p: p.usd_per_Mtok)
-        out.append(entry("cost-per-token-240x", "cost per token, dearest ÷ cheapest priced offer", 240.0,
-                         dear.usd_per_Mtok / cheap.usd_per_Mtok, "×",
-                         inputs={**inputs, "dearest": dear.offer.name, "cheapest": cheap.offer.name},
-                         note=f"{dear.offer.name} ({dear.offer.as_of}) → {cheap.offer.name} ({cheap.offer.as_of})"))
-    rows = throughputs(sel, model)
-    oldest = min(rows, key=lambda t: (t.year, t.tokens_per_s_per_W))
-    best = max(rows, key=lambda t: t.tokens_per_s_per_W)
-    out.append(entry("cost-per-token-240x", "energy per token, oldest row ÷ best row", 240.0,
-                     best.tokens_per_s_per_W / oldest.tokens_per_s_per_W, "×",
-                     inputs={**inputs, "oldest": oldest.hardware, "best": best.hardware},
-                     note="joules per token at B*, each row at its lowest precision"))
-    by_year = sorted(rows, key=lambda t: (t.year, -t.tokens_per_s_per_chip))
-    old, new = by_year[0], max((t for t in rows if t.year == by_year[-1].year), key=lambda t: t.tokens_per_s_per_chip)
-    out.append(entry("cost-per-token-240x", "cost per token at a constant price per accelerator-hour, oldest → newest",
-                     240.0, new.tokens_per_s_per_chip / old.tokens_per_s_per_chip, "×",
-                     inputs={**inputs, "oldest": old.hardware, "newest": new.hardware},
-                     note=(f"{old.hardware} ({old.year}, {old.precision}) → {new.hardware} ({new.year}, {new.precision}): "
-                           "holds only if an accelerator-hour costs the same across generations")))
+    for choice, label in (("release", "release formats"), ("bf16", "matched bf16")):
+        pair = oldest_and_cheapest(hyperscaler(priced_tokens(sel, model, choice)))
+        quantity = f"cost per token at hyperscaler on-demand prices, oldest accelerator → cheapest token ({label})"
+        if pair is None:
+            out.append(entry("cost-per-token-240x", quantity, 240.0, None, "×", note="fewer than two priced offers"))
+            continue
+        old, cheap = pair
+        marks = inferred(sel, {old.offer.hardware: ("dense_bf16_TFLOPs",), cheap.offer.hardware: ("dense_bf16_TFLOPs",)})
+        out.append(entry("cost-per-token-240x", quantity, 240.0, old.usd_per_Mtok / cheap.usd_per_Mtok, "×",
+                         inputs={"model": model.name, "context_tokens": ctx, "oldest": old.offer.name,
+                                 "cheapest": cheap.offer.name, "inferred": marks},
+                         note=_with_inferred(f"{old.offer.name} ({old.offer.as_of}, {old.offer.usd_per_hour:.2f} USD/h) → "
+                                             f"{cheap.offer.name} ({cheap.offer.as_of}, {cheap.offer.usd_per_hour:.2f} USD/h), "
+                                             "refined model at the standard mode", marks)))
     hardware = sel.all_hardware()
     first = min(hardware, key=lambda h: (h.year, h.flops("bf16")))
     last = max(hardware, key=lambda h: (h.year, h.flops(pw.lowest_precision(h))))
-    span = last.flops(pw.lowest_precision(last)) / first.flops("bf16")
-    out.append(entry("cost-per-token-240x", "dense FLOP/s per package, oldest (16-bit) → newest (lowest precision)",
-                     240.0, span, "×", inputs={"oldest": first.name, "newest": last.name},
-                     note=f"{first.name} ({first.year}) → {last.name} ({last.year}): throughput per package, not cost"))
+    marks = inferred(sel, {first.name: ("dense_bf16_TFLOPs",), last.name: ("dense_bf16_TFLOPs", "dense_fp4_TFLOPs")})
+    out += [
+        entry("cost-per-token-240x", "dense FLOP/s per package, oldest → newest (matched 16-bit)", 240.0,
+              last.flops("bf16") / first.flops("bf16"), "×", inputs={"oldest": first.name, "newest": last.name,
+                                                                       "inferred": marks},
+              note=_with_inferred(f"{first.name} ({first.year}) → {last.name} ({last.year}): throughput per package, "
+                                  "not cost", marks)),
+        entry("cost-per-token-240x", "dense FLOP/s per package, oldest (16-bit) → newest (narrowest format)", 240.0,
+              last.flops(pw.lowest_precision(last)) / first.flops("bf16"), "×",
+              inputs={"oldest": first.name, "newest": last.name, "inferred": marks},
+              note=_with_inferred(f"{first.name} bf16 → {last.name} {pw.lowest_precision(last)}: the format narrows "
+                                  "fourfold along the way; per package, not cost", marks)),
+    ]
+    rows = throughputs(sel, model, "narrowest")
+    if len(rows) >= 2:
+        oldest, best = oldest_and_best(rows)
+        marks = inferred(sel, {oldest.hardware: ("tdp_W",), best.hardware: ("tdp_W",)})
+        out.append(entry("cost-per-token-240x", "tokens per joule, oldest row → best row (refined, narrowest formats)",
+                         240.0, best.tokens_per_s_per_W / oldest.tokens_per_s_per_W, "×",
+                         inputs={"oldest": oldest.hardware, "best": best.hardware, "context_tokens": ctx,
+                                 "inferred": marks},
+                         note=_with_inferred(f"{oldest.hardware} ({oldest.precision}) → {best.hardware} "
+                                             f"({best.precision}): energy per token at the standard mode", marks)))
     return out
+
+
+# ---- low-cost-token-producer ------------------------------------------------------------------------------
+
+
+def is_tpu(hardware_name: str) -> bool:
+    return hardware_name.startswith("TPU")
+
+
+def owner_to_renter(sel: Selection, hw: Hardware, **kw) -> float | None:
+    """An owner's cost per accelerator-hour (depreciation + electricity at the wall) ÷ the book's rental price; at
+    one throughput it is also the ratio of their costs per token."""
+    owner = owner_row(sel, hw.name)
+    if owner is None:
+        return None
+    v = {n: value(n, sel) for n in ("electricity_price", "pue", "accelerator_lifetime", "price_per_accelerator_hour")} | kw
+    hour = (float(pw.owner_capex_per_hour_usd(owner.purchase_price_usd, v["accelerator_lifetime"]))
+            + float(pw.owner_energy_per_hour_usd(owner.power_W, v["electricity_price"], v["pue"])))
+    return hour / v["price_per_accelerator_hour"]
+
+
+def tpu_edge(sel: Selection, model: Model, weight_share: float | None = None
+             ) -> tuple[PricedToken, PricedToken] | None:
+    """(cheapest TPU, cheapest other) hyperscaler on-demand token, or None without both."""
+    on_demand = hyperscaler(priced_tokens(sel, model, "release", weight_share))
+    tpus = [p for p in on_demand if is_tpu(p.offer.hardware)]
+    others = [p for p in on_demand if not is_tpu(p.offer.hardware)]
+    if not (tpus and others):
+        return None
+    return min(tpus, key=lambda p: p.usd_per_Mtok), min(others, key=lambda p: p.usd_per_Mtok)
 
 
 @derives("low-cost-token-producer", POWER_CHAPTER)
 def low_cost(sel: Selection) -> list[Entry]:
     model = sel.model
-    inputs = {"model": model.name, "precision": "bf16", "market": "hyperscaler on-demand"}
-    on_demand = [p for p in priced_tokens(sel, model, "bf16") if p.offer.market == "hyperscaler on-demand"]
-    out = []
-    if on_demand:
-        best = min(on_demand, key=lambda p: p.usd_per_Mtok)
-        is_tpu = best.offer.hardware.startswith("TPU")
-        out.append(entry("low-cost-token-producer", "cheapest on-demand token at bf16", None, best.usd_per_Mtok,
-                         "USD/Mtok", inputs=inputs, verdict=LOOSE if is_tpu else FAILS,
-                         note=(f"{best.offer.name}: a rented TPU is cheapest at bf16, but list prices carry the "
-                               "owner's margin, so the owner's own cost is not observable" if is_tpu else
-                               f"{best.offer.name} is cheapest: no TPU edge at these prices")))
-    everything = priced_tokens(sel, model)
-    if everything:
-        best_any = min(everything, key=lambda p: p.usd_per_Mtok)
-        out.append(entry("low-cost-token-producer", "cheapest token of any offer (lowest precision)", None,
-                         best_any.usd_per_Mtok, "USD/Mtok", inputs={"model": model.name}, verdict=LOOSE,
-                         note=f"{best_any.offer.name} ({best_any.offer.market}, {best_any.throughput.precision}) undercuts every hyperscaler"))
+    quantity = "cheapest other on-demand token ÷ cheapest TPU token (refined, release formats)"
+    pair = tpu_edge(sel, model)
+    if pair is not None:
+        tpu, other = pair
+        out = [entry("low-cost-token-producer", quantity, None, other.usd_per_Mtok / tpu.usd_per_Mtok, "×",
+                     kind=STRUCTURAL, holds_if=lambda r: r > 1, assumptions=[book("weights_share_of_hbm", sel)],
+                     recompute=lambda weights_share_of_hbm: (lambda p: p[1].usd_per_Mtok / p[0].usd_per_Mtok)(
+                         tpu_edge(sel, model, weights_share_of_hbm)),
+                     inputs={"model": model.name, "tpu": tpu.offer.name, "other": other.offer.name},
+                     note=(f"{tpu.offer.name}: {tpu.usd_per_Mtok:.3f} USD/Mtok against {other.offer.name}: "
+                           f"{other.usd_per_Mtok:.3f}; rented, so the owner's margin is in both prices"))]
+    else:
+        out = [entry("low-cost-token-producer", quantity, None, None, "×", kind=STRUCTURAL, verdict=NOT_DERIVED,
+                     note="the price table needs a TPU and another hyperscaler on-demand offer")]
+    hw = sel.hardware
+    ratio = owner_to_renter(sel, hw)
+    names = ("accelerator_lifetime", "electricity_price", "pue", "price_per_accelerator_hour")
+    out.append(entry("low-cost-token-producer", "an owner's cost per token ÷ a renter's (same accelerator)", None,
+                     ratio, "×", kind=SCENARIO_KIND, assumptions=[book(n, sel) for n in names],
+                     recompute=None if ratio is None else (lambda **kw: owner_to_renter(sel, hw, **kw)),
+                     inputs={"hardware": hw.name},
+                     note=(f"owner_costs.csv has no purchase price for {hw.name}" if ratio is None else
+                           f"{hw.name} bought (GPU only, no server) and run against the book's rental price: what a "
+                           "producer that owns its chips avoids paying; no TPU's price is public, so a TPU owner's "
+                           "cost is not in the data")))
     return out
+
+
+# ---- space-datacentres ----------------------------------------------------------------------------------
+
+
+def _area_ratio(c: dict[str, float], temperature_K: float, emissivity: float, sides: int) -> float:
+    radiator = float(pw.radiator_area_m2_per_W(temperature_K, emissivity, sides))
+    solar = float(pw.solar_area_m2_per_W(c["solar_constant"], c["space_cell_efficiency"], c["space_array_packing"]))
+    return radiator / solar
 
 
 @derives("space-datacentres", POWER_CHAPTER)
 def space(sel: Selection) -> list[Entry]:
     c = constants(sel)
     t, eps = c["radiator_temperature"], c["radiator_emissivity"]
+    ranges = [Assumption("radiator_temperature", t, min(t, RADIATOR_T_RANGE[0]), max(t, RADIATOR_T_RANGE[1]), "K",
+                         "power_constants.csv (assumption); range: this book"),
+              Assumption("radiator_emissivity", eps, min(eps, RADIATOR_EPS_RANGE[0]), max(eps, RADIATOR_EPS_RANGE[1]),
+                         "1", "power_constants.csv (assumption); range: this book")]
     radiator = float(pw.radiator_area_m2_per_W(t, eps)) * 1e6
-    solar = float(pw.solar_area_m2_per_W(c["solar_constant"], c["space_cell_efficiency"], c["space_array_packing"])) * 1e6
-    inputs = {"temperature_K": t, "emissivity": eps, "solar_W_per_m2": c["solar_constant"]}
-    return [
-        entry("space-datacentres", "radiator area per MW (one side, by radiation only)", None, radiator, "m²/MW",
-              inputs=inputs, verdict=HOLDS,
-              note=(f"{radiator / c['football_pitch_area']:.2f} of a football pitch (105 × 68 m) of radiator per "
-                    "megawatt at room temperature, on one side: cooling is the open problem"
-                    if "football_pitch_area" in c else "cooling is the open problem")),
-        entry("space-datacentres", "radiator area ÷ solar-array area, per MW", None, radiator / solar, "×",
-              inputs=inputs, verdict=HOLDS,
-              note="the radiator is about as large as the array that powers it; sunlight is free, cooling is not"),
-    ]
+    inputs = {"temperature_K": t, "emissivity": eps, "solar_W_per_m2": c["solar_constant"],
+              "cell_efficiency": c["space_cell_efficiency"], "packing": c["space_array_packing"]}
+    pitch = f"; {radiator / c['football_pitch_area']:.2f} of a football pitch" if "football_pitch_area" in c else ""
+    out = [entry("space-datacentres", "radiator area per MW (one side, by radiation only)", None, radiator, "m²/MW",
+                 kind=SCENARIO_KIND, inputs=inputs, assumptions=ranges,
+                 recompute=lambda radiator_temperature=t, radiator_emissivity=eps:
+                     float(pw.radiator_area_m2_per_W(radiator_temperature, radiator_emissivity)) * 1e6,
+                 note=f"A = 1/(ε·σ·T⁴) at {t:.0f} K{pitch}")]
+    for sides, word in ((1, "one-sided"), (2, "two-sided")):
+        out.append(entry("space-datacentres", f"radiator ÷ solar-array area, {word} radiator (cooling needs more area)",
+                         None, _area_ratio(c, t, eps, sides), "×", kind=STRUCTURAL, holds_if=lambda r: r > 1,
+                         inputs={**inputs, "sides": sides}, assumptions=ranges,
+                         recompute=lambda radiator_temperature=t, radiator_emissivity=eps, s=sides:
+                             _area_ratio(c, radiator_temperature, radiator_emissivity, s),
+                         note=("cooling is the harder half if the radiator must be larger than the array that "
+                               "powers it; absorbed sunlight and Earth-shine, ignored here, would enlarge it")))
+    return out

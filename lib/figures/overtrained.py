@@ -133,15 +133,20 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     ).mark_line(color=PALETTE[0]).encode(
         x=alt.X("day:Q", axis=alt.Axis(title="days of serving")),
         y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[1e11, 1e16]),
-                axis=alt.Axis(title="tokens served so far (log)", format="~s")),
+                axis=alt.Axis(title="tokens so far (log)", format="~s")),
         tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("tokens:Q", format=".3~s")])
     goal = pd.DataFrame({"tokens": list(targets.values()), "label": list(targets)})
     rules = alt.Chart(goal).mark_rule(strokeDash=[4, 3], color="#888").encode(y="tokens:Q")
-    text = alt.Chart(goal).transform_calculate(
-        days="datum.tokens / (users_M * 1e6 * rate)"
-    ).transform_calculate(
-        text="datum.label + ': ' + (datum.days <= 365 ? format(datum.days, ',.0f') + ' days' : 'over a year')"
-    ).mark_text(align="left", x=6, dy=-7, fontSize=11, color="#333").encode(y="tokens:Q", text="text:N")
+    def labels(frame: pd.DataFrame, dy: int) -> alt.Chart:
+        return alt.Chart(frame).transform_calculate(
+            days="datum.tokens / (users_M * 1e6 * rate)"
+        ).transform_calculate(
+            text="datum.label + ': ' + (datum.days <= 365 ? format(datum.days, ',.0f') + ' days' : 'over a year')"
+        ).mark_text(align="left", x=6, dy=dy, fontSize=11, color="#333").encode(y="tokens:Q", text="text:N")
+
+    # The lowest target's label sits below its rule and the others above, so that close totals do not overlap.
+    goal = goal.sort_values("tokens").reset_index(drop=True)
+    text = labels(goal.iloc[:1], 12) + labels(goal.iloc[1:], -7) if len(goal) > 1 else labels(goal, -7)
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
              "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
@@ -199,3 +204,127 @@ def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
                                   "The two agree near the midpoint and part on either side of it."]),
         width=520, height=280,
     )
+
+
+# ---- tables of the demand and cost sections ---------------------------------------------------------------
+
+
+def deepseek_day_frame(sel) -> pd.DataFrame:
+    """DeepSeek's inference day: input, cache hits, output, and the two output shares (lib.derivations.overtrained)."""
+    from ..derivations import overtrained as ot
+    from ..reality import load_deepseek_day
+    from ..units import short
+
+    day = load_deepseek_day(sel.data_dir)
+    computed, of_all = ot.output_shares(sel)
+    return pd.DataFrame([
+        {"tokens in the day": "input (prompt)", "count": short(day.input_tokens)},
+        {"tokens in the day": "… of which cache hits (no forward pass)", "count": short(day.cached_input_tokens)},
+        {"tokens in the day": "output", "count": short(day.output_tokens)},
+        {"tokens in the day": "output ÷ computed tokens (uncached input + output)", "count": f"{computed:.1%}"},
+        {"tokens in the day": "output ÷ all tokens", "count": f"{of_all:.1%}"},
+    ])
+
+
+def traffic_frame(sel, talk) -> pd.DataFrame:
+    """For the talk's users and each reported traffic (all tokens a day): output a day, days to put out D_pre output
+    tokens (output share of all tokens) and days to compute 3·D_pre tokens (cache hits free); DeepSeek's shares."""
+    from ..derivations import overtrained as ot
+    from ..scaling import demand_value, tokens_per_user_per_day
+    from ..units import short
+
+    computed, of_all = ot.output_shares(sel)
+    d = talk.pretrain_tokens
+
+    def row(label, all_per_day, per_user="—"):
+        out = all_per_day * of_all
+        return {"traffic": label, "tokens per day (all)": short(all_per_day), "output per day": short(out),
+                "output per user per day": per_user, "days to 150T output": f"{d / out:,.0f}",
+                "days to equal compute": f"{3 * d / (out / computed):,.0f}"}
+
+    per_user = float(tokens_per_user_per_day(d, talk.users, talk.days))
+    google = demand_value(talk.rows, "Google tokens per month (2026)") / 30
+    api = demand_value(talk.rows, "OpenAI API tokens per minute") * 60 * 24
+    return pd.DataFrame([
+        row(f"talk: {short(talk.users)} users, {talk.days:g} days", d / talk.days / of_all, short(per_user)),
+        row(f"ChatGPT: messages/day × {short(talk.tokens_per_message)} tokens (assumed)", talk.chatgpt_tokens_per_day,
+            short(talk.tokens_per_user_per_day * of_all) + " (per daily user)"),
+        row("OpenAI API (reported)", api),
+        row("all of Google (reported, 2026)", google),
+    ])
+
+
+def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Pre-training against serving for DeepSeek-V3 (measured_training.csv, the ledger's inference-dominates
+    entries, assumptions.csv; the book's DeepSeek-V3 rows when the reader's data lack them): a display table and
+    the values the page's prose glues."""
+    from dataclasses import replace
+
+    from .. import claims
+    from .. import demand
+    from ..data import DEFAULT_DATA_DIR, load_hardware
+    from ..derivations import overtrained as ot
+    from ..reality import load_measured_training
+    from ..scaling import implied_utilisation
+    from ..units import short
+
+    hw = sel.hardware
+    model, run, whose = ot.cost_rows(sel)
+    flop = 6 * model.active_params * model.training_tokens
+    run_hw = sel.hardware_named(run.hardware) or next(h for h in load_hardware(DEFAULT_DATA_DIR) if h.name == run.hardware)
+    own = float(implied_utilisation(flop, run.accelerator_hours, run_hw.flops(run.precision or "bf16")))
+    bf16 = float(implied_utilisation(flop, run.accelerator_hours, run_hw.flops("bf16")))
+    every = next((r.accelerator_hours for r in load_measured_training(sel.data_dir)
+                  if r.model == model.name and r.scope == "all"), None)
+    ledger = {e.quantity: e for e in claims.derive("inference-dominates", sel)}
+    cost = ledger["pre-training cost, 6·N·D at the book's utilisation and price"]
+    ratio = ledger["serving ÷ pre-training accelerator time, daily users over the serving period"]
+    days = float(demand.days_to_match_pretraining(model.training_tokens, talk.daily_users, talk.tokens_per_user_per_day,
+                                                  1.0, talk.training_utilisation, talk.decode_utilisation))
+    fmt = cost.inputs["format"]
+    frontier = ot.pretraining_cost_usd(sel, replace(model, active_params=talk.params, training_tokens=talk.pretrain_tokens),
+                                       hw, fmt)
+    reported = run.accelerator_hours * talk.usd_per_hour
+    trained_in = run.precision or "bf16"
+    rows = [
+        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": f"{flop:.3g} FLOP"},
+        {"quantity": f"reported pre-training hours ({run.hardware}) × ${talk.usd_per_hour:g}/h",
+         "value": f"{short(run.accelerator_hours)} h → ${short(reported)}"},
+        {"quantity": f"utilisation those hours imply against {trained_in} peak (the format it trained in)", "value": f"{own:.1%}"},
+        {"quantity": "… against bf16 peak", "value": f"{bf16:.1%}"},
+    ]
+    if every is not None:
+        rows.append({"quantity": "… with every hour of the run (post-training too) against bf16 peak",
+                     "value": f"{float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.1%}"})
+    rows += [
+        {"quantity": f"6·N·D on {hw.name} ({fmt}) at the book's utilisation and price", "value": "$" + short(cost.derived)},
+        {"quantity": f"serving {short(talk.daily_users)} daily users × {short(talk.tokens_per_user_per_day)} tokens for "
+                     f"{talk.serving_days:,.0f} days ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
+        {"quantity": "days of that serving that cost one pre-training run", "value": f"{days:.0f}"},
+        {"quantity": "the talk's 100B on 150T at the book's utilisation and price", "value": "$" + short(frontier)},
+    ]
+    ends = [v for both in cost.sensitivity.values() for v in (both["low"]["derived"], both["high"]["derived"])]
+    reported_entry = ledger["DeepSeek-V3 pre-training at its reported hours and price"]
+    place = {claims.HOLDS: "inside the range", claims.LOOSE: ("just above the range" if reported > 5e6 else
+                                                              "just below the range")}.get(reported_entry.verdict,
+                                                                                            "outside the range")
+    glue = {
+        "ot_reported_usd": "$" + short(reported), "ot_reported_place": place, "ot_train_usd": "$" + short(cost.derived),
+        "ot_train_usd_range": f"${short(min(ends))} to ${short(max(ends))}", "ot_mfu_fp8": f"{own:.0%}",
+        "ot_mfu_bf16": f"{bf16:.0%}",
+        "ot_mfu_every": ("" if every is None else
+                         f", and {float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.0%} if every hour of "
+                         "the run, post-training included, is counted against bf16"),
+        "ot_serve_ratio": f"{ratio.derived:,.0f}×", "ot_serve_verdict": claims_phrase(ratio),
+        "ot_serve_low": f"{ratio.sensitivity['tokens_per_daily_user_per_day']['low']['derived']:,.0f}×",
+        "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
+        "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
+    }
+    return pd.DataFrame(rows), glue
+
+
+def claims_phrase(e) -> str:
+    """An entry's verdict as prose (lib.page.VERDICT_PHRASES)."""
+    from ..page import VERDICT_PHRASES
+
+    return VERDICT_PHRASES[e.verdict]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import power as pw
-from ..charts import PALETTE, log_domain, sci_expr, vendor_color, vendor_shape, year_domain
+from ..charts import PALETTE, log_domain, vendor_color, vendor_shape, year_domain
 from ..derivations import scaling_power as sp
 from ..models import Model
 
@@ -29,49 +29,42 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 # ---- four-scaling-laws ---------------------------------------------------------------------------------
 
 
-def demand_chart(model: Model) -> alt.LayerChart:
-    """The four terms of eq. demand-terms as bars (log FLOPs), each assumption on a slider."""
+def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
+    """The four terms of eq. demand-time as bars on a linear axis, in pre-training runs of accelerator time; every
+    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power)."""
     if model.training_tokens is None:
-        raise ValueError(f"{model.name} has no training tokens: chart the scenario's model "
-                         "(lib.derivations.scaling_power.scenario_model), which always has them")
-    n, d = model.active_params, model.training_tokens
-    assumed = ""
+        raise ValueError(f"{model.name} has no training tokens: pass the scenario's stand-in model")
+    d = model.training_tokens
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
-                          "N": n, "D": d})
+                          "D": d})
     params = [
-        _slider("rl_ratio", sp.RL_TOKENS_PER_PRETRAINING_TOKEN, 0.0, 1.0, 0.01, "RL tokens ÷ pre-training tokens "),
-        _slider("rho", sp.ROLLOUT_EFFICIENCY, 0.1, 1.0, 0.05, "rollout efficiency ρ "),
-        _slider("log_q", round(float(np.log10(sp.answers_served())), 2), 6.0, 14.0, 0.01, "log₁₀ answers served Q "),
-        _slider("r_tok", sp.TOKENS_PER_ANSWER, 100, 50000, 100, "tokens per answer r "),
-        _slider("calls", sp.CALLS_PER_TASK, 1, 30, 1, "model calls per task a "),
+        _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
+        _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
+        _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
+        _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
+        _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
+        _slider("u_train", inputs["training_utilisation"], 0.2, 0.6, 0.01, "training utilisation "),
+        _slider("chi", inputs["rl_to_pretraining_compute_ratio"], 0.0, 2.0, 0.01, "RL ÷ pre-training time "),
     ]
-    flop = ("datum.axis == 'pre-training' ? 6 * datum.N * datum.D"
-            f" : datum.axis == 'post-training' ? {sp.RL_FLOP_PER_PARAM} * datum.N * rl_ratio * datum.D / rho"
-            " : datum.axis == 'test-time' ? 2 * datum.N * pow(10, log_q) * r_tok"
-            " : 2 * datum.N * pow(10, log_q) * r_tok * (calls - 1)")
+    serve = "(2 * users_M * 1e6 * r_day * days / u_dec) / (6 * datum.D / u_train)"
+    runs = ("datum.axis == 'pre-training' ? 1 : datum.axis == 'post-training' ? chi"
+            f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
-            .transform_calculate(flop=flop)
-            .transform_calculate(shown="max(datum.flop, 1e20)", flop_label=sci_expr("datum.flop")))
+            .transform_calculate(runs=runs)
+            .transform_calculate(label="format(datum.runs, datum.runs < 10 ? ',.2f' : ',.0f') + '×'"))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
+    x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True))
     bars = base.mark_bar().encode(
-        y=y,
-        x=alt.X("shown:Q", scale=alt.Scale(type="log", domain=[1e20, 1e29], clamp=True),
-                axis=alt.Axis(title="compute (FLOP, log scale)", labelExpr=sci_expr("datum.value"),
-                              values=[10.0 ** k for k in range(20, 30, 2)], grid=True)),
-        color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
-        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("flop_label:N", title="FLOP")],
-    )
-    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(
-        y=y, x=alt.X("shown:Q"), text=alt.Text("flop_label:N"))
-    total = (base.transform_calculate(pre_flop="datum.axis == 'pre-training' ? datum.flop : 0")
-             .transform_aggregate(total="sum(flop)", pre="sum(pre_flop)")
-             .transform_calculate(text="'total ' + " + sci_expr("datum.total") + " + ' FLOP = ' + "
-                                       "format(datum.total / datum.pre, ',.1f') + '× pre-training'")
+        y=y, x=x, color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
+        tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("label:N", title="pre-training runs")])
+    labels = base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text=alt.Text("label:N"))
+    total = (base.transform_aggregate(total="sum(runs)")
+             .transform_calculate(text="'total ' + format(datum.total, ',.1f') + ' pre-training runs'")
              .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
-        title=alt.Title(f"Compute demand of a {model.name}-sized model along four axes",
-                        subtitle="6·N·D once; RL k·N·T/ρ; inference 2·N·Q·r, multiplied by a with sub-agents" + assumed),
+        title=alt.Title(f"Compute demand of {model.name} along four axes, in accelerator time",
+                        subtitle="6·N·D/u_train once; RL χ × that; serving 2·N·D_serve/u_dec, × a with sub-agents"),
         width=560, height=200)
 
 
@@ -82,11 +75,11 @@ def amdahl_chart() -> alt.LayerChart:
     for label, s in (("2×", 2.0), ("10×", 10.0), ("100×", 100.0), ("∞", np.inf)):
         fixed.append(pd.DataFrame({"p": p, "speedup": pw.amdahl_speedup(p, s), "factor": label}))
     frame = _round(pd.concat(fixed, ignore_index=True))
-    s_param = _slider("log_s", 1.5, 0.0, 4.0, 0.05, "log₁₀ factor s of the accelerated part ")
-    x = alt.X("p:Q", axis=alt.Axis(title="fraction of the time accelerated, p", format="%"))
-    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", domain=[1, 100]), axis=alt.Axis(title="whole-job speed-up S (×, log)"))
+    s_param = _slider("log_s", 1.5, 0.0, 4.0, 0.05, "log₁₀ factor s_acc of the accelerated part ")
+    x = alt.X("p:Q", axis=alt.Axis(title="share of the time accelerated, p_acc", format="%"))
+    y = alt.Y("speedup:Q", scale=alt.Scale(type="log", domain=[1, 100]), axis=alt.Axis(title="whole-job speed-up S_job (×, log)"))
     lines = alt.Chart(frame).mark_line(strokeDash=[4, 3]).encode(
-        x=x, y=y, color=alt.Color("factor:N", title="factor s", sort=None),
+        x=x, y=y, color=alt.Color("factor:N", title="factor s_acc", sort=None),
         tooltip=[alt.Tooltip("p:Q", format=".0%"), "factor:N", alt.Tooltip("speedup:Q", format=".2f")])
     custom = (alt.Chart(pd.DataFrame({"p": p.round(4)}))
               .transform_calculate(speedup="1 / ((1 - datum.p) + datum.p / pow(10, log_s))")
@@ -105,62 +98,85 @@ def amdahl_chart() -> alt.LayerChart:
 # ---- power-and-co-design --------------------------------------------------------------------------------
 
 
-def tokens_per_watt_frame(hardware, model: Model) -> pd.DataFrame:
+#: The dropdown's labels for lib.power.FORMATS.
+FORMAT_LABELS = {"release": "release formats", "bf16": "bf16 everywhere", "narrowest": "narrowest format"}
+
+
+def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
+    """Tokens per joule per hardware row and weight format: the refined model at the standard mode and a realistic
+    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format)."""
     rows = []
-    for hw in hardware:
-        for mode, precision in (("bf16", "bf16"), ("lowest precision", pw.lowest_precision(hw))):
-            t = pw.throughput_at_optimal_batch(hw, model, precision, sp.CONTEXT_TOKENS)
-            rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year, "mode": mode,
-                         "precision": precision, "tokens_per_J": t.tokens_per_s_per_W,
-                         "tokens_per_s": t.tokens_per_s_per_chip, "tdp_W": hw.tdp_W, "batch": t.batch})
+    for hw in sel.all_hardware():
+        for choice in pw.FORMATS:
+            t = sp.throughput(sel, hw, model, choice)
+            if t.tokens_per_s_per_chip <= 0:
+                continue
+            board = pw.blackboard_throughput(hw, model, "bf16" if choice != "narrowest" else pw.lowest_precision(hw))
+            for kind, tp in (("refined, realistic context", t), ("blackboard, B* at context 0", board)):
+                rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year,
+                             "mode": FORMAT_LABELS[choice], "model": kind, "precision": tp.precision,
+                             "tokens_per_J": tp.tokens_per_s_per_W, "tokens_per_s": tp.tokens_per_s_per_chip,
+                             "tdp_W": hw.tdp_W, "batch": tp.batch, "chips": tp.chips})
     frame = _round(pd.DataFrame(rows))
     # Spread the accelerators of one year side by side so that their points and labels do not overlap.
-    frame = frame.sort_values(["mode", "year", "vendor", "hardware"]).reset_index(drop=True)
-    rank = frame.groupby(["mode", "year"]).cumcount()
-    size = frame.groupby(["mode", "year"])["hardware"].transform("count")
+    frame = frame.sort_values(["mode", "model", "year", "vendor", "hardware"]).reset_index(drop=True)
+    rank = frame.groupby(["mode", "model", "year"]).cumcount()
+    size = frame.groupby(["mode", "model", "year"])["hardware"].transform("count")
     frame["x"] = (frame["year"] + (rank - (size - 1) / 2) * 0.18).round(3)
     return frame
 
 
-def tokens_per_watt_chart(hardware, model: Model) -> alt.LayerChart:
-    """Tokens/s per W at B* against release year, one point per accelerator; precision on a dropdown."""
-    frame = tokens_per_watt_frame(hardware, model)
-    mode = alt.param(name="tpw_mode", value="bf16",
-                     bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
+def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
+    """Tokens per joule against release year, one filled point per accelerator on the refined model and a hollow one
+    for the blackboard's figure; the weight format on a dropdown."""
+    frame = tokens_per_watt_frame(sel, model)
+    mode = alt.param(name="tpw_mode", value=FORMAT_LABELS["release"],
+                     bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5)),
+    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5, right=0.8)),
               axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 2, 3000)),
-              axis=alt.Axis(title="tokens/s per W at B* (tokens per joule, log)"))
-    points = base.mark_point(size=90, filled=True).encode(
-        x=x, y=y, color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
-        tooltip=["hardware:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
-                 alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
-                 alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="B*", format=",.0f")])
-    labels = base.mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444").encode(
-        x=x, y=y, text="hardware:N")
+    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 1, 100)),
+              axis=alt.Axis(title="tokens per joule of TDP (log)"))
+    tooltip = ["hardware:N", "model:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
+               alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
+               alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
+               alt.Tooltip("chips:Q", title="accelerators per replica")]
+    color, shape = vendor_color(frame["vendor"]), vendor_shape(frame["vendor"])
+    refined = (base.transform_filter("datum.model == 'refined, realistic context'")
+               .mark_point(size=90, filled=True)
+               .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
+    board = (base.transform_filter("datum.model != 'refined, realistic context'")
+             .mark_point(size=70, filled=False, strokeWidth=1.5, opacity=0.7)
+             .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
+    points = board + refined
+    labels = (base.transform_filter("datum.model == 'refined, realistic context'")
+              .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")
+              .encode(x=x, y=y, text="hardware:N"))
     return (points + labels).add_params(mode).properties(
-        title=alt.Title(f"{model.name}: tokens per joule at the optimal batch, by release year",
-                        subtitle="Roofline throughput at B* ÷ TDP; TPU TDPs are estimates (see the data notes)"),
+        title=alt.Title(f"{model.name}: tokens per joule by release year",
+                        subtitle="Filled: refined step model at the standard mode and a realistic context. Hollow: the "
+                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred."),
         width=600, height=360)
 
 
 def cost_frame(sel, model: Model) -> pd.DataFrame:
     rows = []
-    for mode, precision in (("bf16", "bf16"), ("lowest precision", None)):
-        for p in sp.priced_tokens(sel, model, precision):
+    for choice in pw.FORMATS:
+        for p in sp.priced_tokens(sel, model, choice):
             hw = sel.hardware_named(p.offer.hardware)
-            rows.append({"offer": p.offer.name, "market": p.offer.market, "as_of": p.offer.as_of, "mode": mode,
-                         "precision": p.throughput.precision, "acc_usd_per_Mtok": p.usd_per_Mtok,
-                         "it_J_per_token": hw.tdp_W / p.throughput.tokens_per_s_per_chip})
+            rows.append({"offer": p.offer.name, "market": p.offer.market, "as_of": p.offer.as_of,
+                         "mode": FORMAT_LABELS[choice], "precision": p.throughput.precision,
+                         "acc_usd_per_Mtok": p.usd_per_Mtok,
+                         "it_J_per_token": hw.tdp_W / (pw.decode_realism_factor(sel.data_dir)
+                                                       * p.throughput.tokens_per_s_per_chip)})
     return _round(pd.DataFrame(rows))
 
 
 def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
     """Cost per million tokens per priced offer: accelerator-hour price plus electricity (sliders)."""
     frame = cost_frame(sel, model)
-    mode = alt.param(name="cost_mode", value="bf16",
-                     bind=alt.binding_select(options=["bf16", "lowest precision"], name="precision "))
+    mode = alt.param(name="cost_mode", value=FORMAT_LABELS["release"],
+                     bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     kwh = _slider("usd_kwh", constants["electricity_price"], 0.02, 0.40, 0.01, "electricity (USD/kWh) ")
     pue = _slider("pue", constants["pue_industry_average"], 1.0, 2.0, 0.01, "PUE ")
     chart = (alt.Chart(frame)
@@ -176,7 +192,7 @@ def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
                                      legend=alt.Legend(orient="bottom")),
                      tooltip=["offer:N", "part_label:N", "precision:N", alt.Tooltip("usd:Q", title="USD per M tokens", format=".4f")]))
     return chart.add_params(mode, kwh, pue).properties(
-        title=alt.Title(f"{model.name}: cost per million tokens at B*, by offer",
+        title=alt.Title(f"{model.name}: cost per million tokens at the standard mode, by offer",
                         subtitle="Rental price from data/accelerator_costs.csv; electricity = TDP × PUE × price / throughput"),
         width=420, height=300)
 
@@ -240,3 +256,152 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
         title=alt.Title("In orbit: radiator area against solar-array area, per megawatt",
                         subtitle="Radiation only (A = P / (n·ε·σ·T⁴)); sunlight and Earth-shine on the radiator ignored"),
         width=560, height=300)
+
+
+# ---- tables of power-and-co-design (assembly only: every number comes from lib.power and the derivation) ----
+
+
+def _book(sel, name: str) -> float:
+    from ..assumptions import assumption
+
+    return assumption(name, sel.data_dir).value
+
+
+def throughput_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """Per hardware row: the standard mode's n, B, τ, tokens per joule and joules per token (at the realism factor
+    and industry PUE), beside the blackboard's tokens per joule; † marks an inferred TDP."""
+    from .. import provenance
+
+    realism = pw.decode_realism_factor(sel.data_dir)
+    rows = []
+    for h in sel.all_hardware():
+        t = sp.throughput(sel, h, model)
+        board = pw.blackboard_throughput(h, model, "bf16")
+        row = {"hardware": h.name + provenance.marker(h.name, ["tdp_W"], sel.data_dir, short=True),
+               "weights": t.precision, "n": t.chips, "B": "does not fit", "tokens/s per acc.": "—", "tokens/J": "—",
+               "J per token (PUE)": "—", "blackboard tokens/J": f"{board.tokens_per_s_per_W:.3g}"}
+        if t.tokens_per_s_per_chip > 0:
+            e = float(pw.energy_per_token_J(h.tdp_W, realism * t.tokens_per_s_per_chip, const["pue_industry_average"]))
+            row.update({"B": f"{t.batch:,.0f}", "tokens/s per acc.": f"{t.tokens_per_s_per_chip:,.0f}",
+                        "tokens/J": f"{t.tokens_per_s_per_W:.3g}", "J per token (PUE)": f"{e:.3g}"})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cost_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """Per priced offer and weight format (release, bf16): accelerator and electricity cost per million tokens
+    (numbers, cheapest first), eq. power-cost at the realism factor."""
+    realism = pw.decode_realism_factor(sel.data_dir)
+    rows = []
+    for choice in ("release", "bf16"):
+        for p in sp.priced_tokens(sel, model, choice):
+            h = sel.hardware_named(p.offer.hardware)
+            joules = pw.energy_per_token_J(h.tdp_W, realism * p.throughput.tokens_per_s_per_chip,
+                                           const["pue_industry_average"])
+            rows.append({"offer": p.offer.name, "weights": p.throughput.precision,
+                         "accelerator (USD/Mtok)": p.usd_per_Mtok,
+                         "electricity (USD/Mtok)": 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))})
+    frame = pd.DataFrame(rows, columns=["offer", "weights", "accelerator (USD/Mtok)", "electricity (USD/Mtok)"])
+    return frame.drop_duplicates(["offer", "weights"]).sort_values("accelerator (USD/Mtok)").reset_index(drop=True)
+
+
+def owner_renter_table(sel) -> pd.DataFrame:
+    """An owner's hour (depreciation + electricity at the wall) and every rented hour of the same accelerator, with
+    electricity's share of each (eq. power-owner), at the book-wide electricity price, PUE and lifetime."""
+    kwh, pue, years = (_book(sel, n) for n in ("electricity_price", "pue", "accelerator_lifetime"))
+    rows = []
+    for o in pw.load_owner_costs(sel.data_dir):
+        capex = float(pw.owner_capex_per_hour_usd(o.purchase_price_usd, years))
+        elec = float(pw.owner_energy_per_hour_usd(o.power_W, kwh, pue))
+        rows.append({"who": f"owner: {o.name}", "USD per hour": f"{capex + elec:.2f} ({capex:.2f} chip + {elec:.3f} power)",
+                     "electricity share": f"{elec / (capex + elec):.1%}"})
+        for r in (x for x in sp.prices(sel) if x.hardware == o.hardware):
+            share = float(pw.renter_electricity_share(o.power_W, kwh, r.usd_per_hour, pue))
+            rows.append({"who": f"renter: {r.name}", "USD per hour": f"{r.usd_per_hour:.2f}", "electricity share": f"{share:.1%}"})
+    return pd.DataFrame(rows, columns=["who", "USD per hour", "electricity share"])
+
+
+def producer_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
+    """The lowest-cost producer under five assumptions: rented (hyperscaler release / bf16, any offer narrowest),
+    owned (each owner row: chip over its life + electricity) and a TPU owner paying electricity only."""
+    realism = pw.decode_realism_factor(sel.data_dir)
+    kwh, pue, years = (_book(sel, n) for n in ("electricity_price", "pue", "accelerator_lifetime"))
+
+    def cheapest(points):
+        return min(points, key=lambda p: p.usd_per_Mtok) if points else None
+
+    cases = [("hyperscaler on-demand price, release formats", cheapest(sp.hyperscaler(sp.priced_tokens(sel, model, "release")))),
+             ("hyperscaler on-demand price, bf16", cheapest(sp.hyperscaler(sp.priced_tokens(sel, model, "bf16")))),
+             ("any listed price, narrowest format", cheapest(sp.priced_tokens(sel, model, "narrowest")))]
+    rows = [{"assumption": k, "lowest-cost producer": "—" if v is None else f"{v.offer.name} ({v.throughput.precision})",
+             "USD per M tokens": "—" if v is None else f"{v.usd_per_Mtok:.4f}"} for k, v in cases]
+    for o in pw.load_owner_costs(sel.data_dir):
+        h = sel.hardware_named(o.hardware)
+        t = sp.throughput(sel, h, model) if h else None
+        if t is None or t.tokens_per_s_per_chip <= 0:
+            continue
+        hour = float(pw.owner_capex_per_hour_usd(o.purchase_price_usd, years) + pw.owner_energy_per_hour_usd(o.power_W, kwh, pue))
+        usd = 1e6 * float(pw.accelerator_cost_per_token_usd(hour, realism * t.tokens_per_s_per_chip))
+        rows.append({"assumption": f"owner of an {o.hardware}: chip over {years:g} years + electricity",
+                     "lowest-cost producer": f"{o.hardware} ({t.precision})", "USD per M tokens": f"{usd:.4f}"})
+
+    def electricity(t):
+        joules = pw.energy_per_token_J(t.power_W, realism * t.tokens_per_s_per_chip, const["pue_hyperscale"])
+        return 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))
+
+    tpus = [t for t in sp.throughputs(sel, model) if sp.is_tpu(t.hardware)]
+    if tpus:
+        best = min(tpus, key=electricity)
+        rows.append({"assumption": "a TPU's owner pays electricity only (hyperscale PUE)",
+                     "lowest-cost producer": f"{best.hardware} ({best.precision})", "USD per M tokens": f"{electricity(best):.2g}"})
+    return pd.DataFrame(rows)
+
+
+def pod_table(sel, const: dict[str, float]) -> pd.DataFrame:
+    """Candidate pod totals (GPU figures, with and without the LPX racks) against the talk's 60 EF and 10 PB/s. Uses
+    the book's Rubin row when the reader's data lack one."""
+    from ..data import DEFAULT_DATA_DIR, load_hardware
+    from ..units import si
+
+    gpus, lpx = const["rubin_pod_gpus"], const["rubin_pod_lpx_racks_implied"]
+    rubin = sp.rubin_row(sel) or next((h for h in load_hardware(DEFAULT_DATA_DIR) if h.name.startswith("Rubin")), None)
+    gpu_inference = gpus * const["rubin_fp4_inference_pflops"] * 1e15
+    rows = [("GPUs, NVFP4 inference figure (50 PF)", gpu_inference, "FLOP/s", sp.POD_COMPUTE_FLOPS),
+            (f"GPUs (50 PF) + {lpx:.0f} LPX racks (FP8)", gpu_inference + lpx * const["lpx_rack_fp8_pflops"] * 1e15,
+             "FLOP/s", sp.POD_COMPUTE_FLOPS)]
+    if rubin is not None:
+        rows += [("GPUs, dense FP4 training figure (hardware.csv)", gpus * rubin.flops("fp4"), "FLOP/s", sp.POD_COMPUTE_FLOPS),
+                 ("GPUs, dense FP8", gpus * rubin.flops("fp8"), "FLOP/s", sp.POD_COMPUTE_FLOPS),
+                 ("GPUs, HBM4 (not scale-up)", gpus * rubin.hbm_bandwidth_Bps, "B/s", sp.POD_SCALE_UP_BPS)]
+    rows += [("NVL72 racks, NVLink 6 (both directions)", sp.pod_scale_up_Bps(const, 0.0), "B/s", sp.POD_SCALE_UP_BPS),
+             (f"NVL72 racks + {lpx:.0f} LPX racks", sp.pod_scale_up_Bps(const, lpx), "B/s", sp.POD_SCALE_UP_BPS)]
+    return pd.DataFrame([{"pod total from": k, "value": si(v, u), "÷ talk's total": f"{v / s:.2f}"} for k, v, u, s in rows])
+
+
+def generations(sel, model: Model) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Oldest → newest accelerator: dense FLOP/s per package (16-bit, narrowest), refined tokens/s and tokens per
+    joule, and the price of an hour from one provider's oldest to its newest hyperscaler offer. Returns the table
+    and {"format_factor", "hour_change"} (hour_change NaN without two offers of one provider)."""
+    hardware = sel.all_hardware()
+    first = min(hardware, key=lambda h: (h.year, h.flops("bf16")))
+    last = max(hardware, key=lambda h: (h.year, h.flops(pw.lowest_precision(h))))
+    narrow = pw.lowest_precision(last)
+    rows = [(f"dense FLOP/s per package, {first.name} → {last.name}, 16-bit", last.flops("bf16") / first.flops("bf16")),
+            (f"… {first.name} 16-bit → {last.name} {narrow}", last.flops(narrow) / first.flops("bf16"))]
+    t_first, t_last = sp.throughput(sel, first, model, "bf16"), sp.throughput(sel, last, model, "narrowest")
+    if t_first.tokens_per_s_per_chip > 0 and t_last.tokens_per_s_per_chip > 0:
+        rows += [(f"tokens/s per accelerator, refined (bf16 → {t_last.precision})",
+                  t_last.tokens_per_s_per_chip / t_first.tokens_per_s_per_chip),
+                 ("tokens per joule, refined", t_last.tokens_per_s_per_W / t_first.tokens_per_s_per_W)]
+    offers = [o for o in sp.prices(sel) if o.market == "hyperscaler on-demand"]
+    change = float("nan")
+    if offers:
+        oldest = min(offers, key=lambda o: o.as_of)
+        provider = oldest.name.rsplit(" on ", 1)[-1].split()[0]
+        same = [o for o in offers if o.name.rsplit(" on ", 1)[-1].split()[0] == provider and o is not oldest]
+        if same:
+            newest = max(same, key=lambda o: o.as_of)
+            change = newest.usd_per_hour / oldest.usd_per_hour
+            rows.append((f"price per accelerator-hour, {oldest.name} ({oldest.as_of}) → {newest.name} ({newest.as_of})", change))
+    frame = pd.DataFrame([{"quantity": q, "ratio": f"{r:,.1f}×"} for q, r in rows])
+    return frame, {"format_factor": last.flops(narrow) / last.flops("bf16"), "hour_change": change}
