@@ -111,13 +111,6 @@ def test_every_claim_names_its_talk_with_date_and_address():
 
 # ---------------------------------------------------------------- kinds across the whole ledger
 
-#: Chapters whose ledger entries other branches are rewriting (train-20ms; four-scaling-laws, power-and-co-design
-#: and overtrained-100x): until those merge, their checked entries may still lack a stated value. The test below
-#: fails as soon as a listed chapter no longer needs the exemption, so this list can only shrink.
-PENDING_REWRITE = {"chapters/train-20ms", "chapters/four-scaling-laws", "chapters/power-and-co-design",
-                   "chapters/overtrained-100x"}
-
-
 def kind_problems(e: claims.Entry) -> list[str]:
     """What is wrong with an entry's kind: a checked entry needs the talk's number, a scenario its assumptions,
     each kind its own verdicts, and a checked entry that names assumptions their sensitivity."""
@@ -145,15 +138,8 @@ def kind_problems(e: claims.Entry) -> list[str]:
 def test_every_entry_of_the_ledger_says_what_kind_of_support_it_is():
     entries = claims.ledger(data.selection())
     assert {e.kind for e in entries} == set(claims.KINDS)
-    wrong, exempted = [], set()
-    for e in entries:
-        problems = kind_problems(e)
-        if problems and e.chapter in PENDING_REWRITE:
-            exempted.add(e.chapter)
-        elif problems:
-            wrong.append(f"{e.id} / {e.quantity}: {'; '.join(problems)}")
+    wrong = [f"{e.id} / {e.quantity}: {'; '.join(p)}" for e in entries if (p := kind_problems(e))]
     assert not wrong, "\n".join(wrong)
-    assert exempted == PENDING_REWRITE, f"remove {sorted(PENDING_REWRITE - exempted)} from PENDING_REWRITE"
 
 
 def test_claims_json_carries_kind_assumptions_sensitivity_and_robustness(capsys):
