@@ -349,11 +349,23 @@ def compute_optimal_token_errors(law: "LossLaw", rows: list[ComputeOptimalRow]) 
 # --------------------------------------------------------------------------------------------------
 # RL compute: the sigmoid of Khatri et al. (2025) against the log-linear reading
 
-RL_KINDS = ("sigmoid_asymptote", "rl_compute", "pretrain_compute", "benchmark_score")
+RL_KINDS = ("sigmoid_asymptote", "sigmoid_exponent", "sigmoid_midpoint", "rl_compute", "pretrain_compute",
+            "benchmark_score")
+
+#: The unit each kind of rl_scaling.csv row is in (a sigmoid's exponent b is a pure number, "1").
+RL_KIND_UNITS = {"sigmoid_asymptote": "pass rate", "benchmark_score": "pass rate", "sigmoid_exponent": "1",
+                 "sigmoid_midpoint": "GPU-hours", "rl_compute": "GPU-hours", "pretrain_compute": "GPU-hours"}
+
 
 def _pass_rate_at_most_one(row: dict) -> Iterable[tuple[str, object, str]]:
     if row["unit"] == "pass rate" and row["value"] is not None and row["value"] > 1:
         yield ("value", row["value"], "a pass rate ≤ 1 (a fraction, not a percentage)")
+
+
+def _unit_fits_kind(row: dict) -> Iterable[tuple[str, object, str]]:
+    expected = RL_KIND_UNITS.get(row["kind"])
+    if expected is not None and row["unit"] is not None and row["unit"] != expected:
+        yield ("unit", row["unit"], f"{expected!r}, the unit of a {row['kind']} row")
 
 
 RL_SCALING_SCHEMA = register_schema(TableSchema(
@@ -361,12 +373,12 @@ RL_SCALING_SCHEMA = register_schema(TableSchema(
     columns=(
         Column("name", "str"),
         Column("kind", "enum", choices=RL_KINDS),
-        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("unit", {"pass rate": Plausible(0, 1, "", ()), "GPU-hours": Plausible(1, 1e10, "GPU-hours", ())})),
-        Column("unit", "enum", choices=("pass rate", "GPU-hours")),
+        Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("unit", {"pass rate": Plausible(0, 1, "", ()), "GPU-hours": Plausible(1, 1e10, "GPU-hours", ()), "1": Plausible(0.05, 20, "", ())})),
+        Column("unit", "enum", choices=("pass rate", "GPU-hours", "1")),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
-    row_checks=(_pass_rate_at_most_one,),
+    row_checks=(_pass_rate_at_most_one, _unit_fits_kind),
 ))
 
 
@@ -374,6 +386,37 @@ def load_rl_scaling(data_dir: Path | str | None = None) -> dict[str, float]:
     """``rl_scaling.csv`` as {name: value} (pass rates as fractions, compute in GPU-hours)."""
     rows = read_table(RL_SCALING_SCHEMA, table_dir(RL_SCALING_SCHEMA.file, data_dir))
     return {r["name"]: r["value"] for r in rows}
+
+
+@dataclass(frozen=True)
+class RlFit:
+    """One published sigmoid fit of pass rate against RL compute: its ceiling R_∞ (Khatri et al.'s A, a pass
+    rate), exponent b (their B) and midpoint C_mid (GPU-hours). R_0, the pass rate the fit starts from, is not
+    part of it: the published tables leave it out, so what the book derives from a fit is R_0-free (shares of
+    the total gain R_∞ − R_0) or a bound."""
+
+    name: str
+    asymptote: float
+    exponent: float
+    midpoint_gpu_hours: float
+
+
+#: The row names of a fit in rl_scaling.csv are "<fit>: fitted asymptote A", "<fit>: fitted exponent B" and
+#: "<fit>: fitted midpoint C_mid"; the part before ": fitted" names the fit.
+RL_FIT_ROW = ": fitted "
+
+
+def load_rl_fits(data_dir: Path | str | None = None) -> dict[str, RlFit]:
+    """The complete sigmoid fits in ``rl_scaling.csv`` (those with a ceiling, an exponent and a midpoint), by
+    name, in file order. A fit with only some of the three is left out (its ceiling alone is still a row)."""
+    rows = read_table(RL_SCALING_SCHEMA, table_dir(RL_SCALING_SCHEMA.file, data_dir))
+    parts: dict[str, dict[str, float]] = {}
+    for r in rows:
+        if r["kind"].startswith("sigmoid_") and RL_FIT_ROW in r["name"]:
+            parts.setdefault(r["name"].split(RL_FIT_ROW)[0], {})[r["kind"]] = r["value"]
+    return {name: RlFit(name, p["sigmoid_asymptote"], p["sigmoid_exponent"], p["sigmoid_midpoint"])
+            for name, p in parts.items()
+            if {"sigmoid_asymptote", "sigmoid_exponent", "sigmoid_midpoint"} <= p.keys()}
 
 
 def rl_sigmoid(compute, r0, asymptote, midpoint, exponent) -> np.ndarray:
@@ -389,6 +432,19 @@ def rl_gain_per_decade(compute, r0, asymptote, midpoint, exponent) -> np.ndarray
     """R(10 C) − R(C): the benchmark gain the sigmoid gives for the next 10× of RL compute from C."""
     c = _positive_array("compute", compute)
     return (rl_sigmoid(10 * c, r0, asymptote, midpoint, exponent) - rl_sigmoid(c, r0, asymptote, midpoint, exponent))
+
+
+def rl_decade_gain_share(compute, midpoint, exponent) -> np.ndarray:
+    """s(10 C) − s(C) with s(C) = 1 / (1 + (C_mid / C)^b): the share of the sigmoid's total gain R_∞ − R_0 that
+    the next 10× of RL compute from C brings (R_0-free; times R_∞ − R_0 it is :func:`rl_gain_per_decade`)."""
+    return rl_gain_per_decade(compute, 0.0, 1.0, midpoint, exponent)
+
+
+def rl_best_decade_gain_share(exponent) -> np.ndarray:
+    """The largest share of the total gain any one decade of compute brings, ``tanh(b ln 10 / 4)`` =
+    ``(10^(b/2) − 1) / (10^(b/2) + 1)``, from C_mid/√10 to √10·C_mid (the decade centred on the midpoint in log C):
+    the gain per 10× of a log-linear reading that matches the sigmoid where it rises fastest."""
+    return np.tanh(_positive_array("exponent", exponent) * np.log(10.0) / 4.0)
 
 
 def rl_peak_gain_per_decade(r0, asymptote, exponent) -> np.ndarray:

@@ -349,6 +349,53 @@ def test_where_sigmoid_and_log_linear_part():
     assert float(scaling.rl_sigmoid(10 ** over, 0.0, 1.0, 1.0, 1.0)) < 0.9  # the sigmoid is still short of it
 
 
+def test_rl_decade_gain_of_the_scalerl_fit_by_hand():
+    # Khatri et al.'s table 1, ScaleRL 8B (batch 768): C_mid = 2542 GPU-hours, B = 1.92. The decade 10k -> 100k
+    # GPU-hours: s = 1 / (1 + (C_mid / C)^B), (2542/10000)^1.92 = e^(1.92 ln 0.2542) = 0.07214 -> s = 0.93271;
+    # (2542/100000)^1.92 = 8.673e-4 -> s = 0.99913; the decade brings 0.0664 of the total gain.
+    assert 2542 / 1e4 == pytest.approx(0.2542)
+    assert math.exp(1.92 * math.log(0.2542)) == pytest.approx(0.07214, rel=1e-3)
+    share = float(scaling.rl_decade_gain_share(1e4, 2542.0, 1.92))
+    assert share == pytest.approx(0.99913 - 0.93271, abs=2e-4)
+    # the best decade, centred on C_mid: (10^0.96 - 1) / (10^0.96 + 1) = 8.1201 / 10.1201 = 0.8024
+    best = float(scaling.rl_best_decade_gain_share(1.92))
+    assert best == pytest.approx(8.1201 / 10.1201, rel=1e-4)
+    # ... and no decade brings more (brute force over where the decade starts)
+    starts = 2542.0 * 10 ** np.linspace(-3, 2, 5001)
+    shares = scaling.rl_decade_gain_share(starts, 2542.0, 1.92)
+    assert shares.max() == pytest.approx(best, rel=1e-6)
+    assert starts[shares.argmax()] == pytest.approx(2542.0 / math.sqrt(10), rel=1e-2)
+    # times (A - R_0) it is the gain in pass rate
+    assert float(scaling.rl_gain_per_decade(1e4, 0.3, 0.61, 2542.0, 1.92)) == pytest.approx(0.31 * share)
+    with pytest.raises(ValueError):
+        scaling.rl_best_decade_gain_share(0.0)
+
+
+def test_rl_fits_load_complete_and_reject_a_unit_that_does_not_fit_the_kind(data_copy):
+    fits = scaling.load_rl_fits()
+    main = fits["ScaleRL 8B dense"]
+    assert (main.asymptote, main.exponent, main.midpoint_gpu_hours) == (0.61, 1.92, 2542.0)
+    assert "ScaleRL 17Bx16 MoE (Scout)" not in fits  # only its ceiling is published here
+    rewrite_cell(data_copy / "rl_scaling.csv", "ScaleRL 8B dense: fitted exponent B", "unit", "GPU-hours")
+    with pytest.raises(DataError) as info:
+        scaling.load_rl_fits(data_copy)
+    assert info.value.problems[0].column == "unit" and "'1'" in info.value.problems[0].expected
+
+
+def test_rlvr_gain_entries_follow_the_fit(data_copy):
+    from lib.claims import derive
+
+    by_quantity = {e.quantity: e for e in derive("rlvr-log-linear", data.selection())}
+    main = by_quantity["gain per 10× RL compute at the largest run's last decade ÷ the best decade's, ScaleRL 8B dense fit"]
+    expected = float(scaling.rl_decade_gain_share(1e4, 2542.0, 1.92) / scaling.rl_best_decade_gain_share(1.92))
+    assert main.derived == pytest.approx(expected) and main.derived == pytest.approx(0.0827, abs=5e-4)
+    assert main.kind == "structural" and main.verdict == "shape does not hold"
+    # a midpoint at 100k GPU-hours puts the largest run's last decade just below it: nearly straight on a log axis
+    rewrite_cell(data_copy / "rl_scaling.csv", "ScaleRL 8B dense: fitted midpoint C_mid", "value", "100000")
+    moved = {e.quantity: e for e in derive("rlvr-log-linear", data.selection(data_dir=data_copy))}
+    assert moved[main.quantity].verdict == "shape holds"
+
+
 def test_rl_table_loads_and_rejects_percentages(data_copy):
     rl = scaling.load_rl_scaling()
     assert rl["ScaleRL 8B dense: fitted asymptote A"] == 0.61
