@@ -23,8 +23,9 @@ from ..reality import load_deepseek_day, load_measured_training
 from ..scaling import (CHINCHILLA_TOKENS_PER_PARAM, TRAIN_FLOP_PER_PARAM_TOKEN, DemandRow, LossLaw,
                        accelerator_hours, compute_optimal_token_errors, demand_value, equal_terms_tokens,
                        excess_lifetime_compute, format_count, load_compute_optimal_table, load_loss_laws,
-                       load_rl_scaling, load_serving_demand, output_share_of_computed_tokens,
-                       output_tokens_at_equal_compute, overtraining_factor)
+                       load_rl_fits, load_rl_scaling, load_serving_demand, output_share_of_computed_tokens,
+                       output_tokens_at_equal_compute, overtraining_factor, rl_best_decade_gain_share,
+                       rl_decade_gain_share, rl_half_gain_decades, rl_loglinear_overshoot_decades)
 
 CHAPTER = "chapters/overtrained-100x"
 #: The model the $2–5M pre-training cost is checked on (DeepSeek's reported final-run cost is the public
@@ -46,6 +47,12 @@ R1_RL_ROWS = ("DeepSeek-R1-Zero: RL GPU-hours", "DeepSeek-R1: RL GPU-hours after
 V3_PRETRAIN_ROW = "DeepSeek-V3: pre-training GPU-hours"
 #: A fitted ceiling at or above this pass rate (1 less the fit's ±0.02) is no plateau.
 NO_PLATEAU_CEILING = 0.98
+#: The length of the largest public RL run (GPU-hours): the decade that ends there is the one the gain per 10× is
+#: read at.
+LARGEST_RL_RUN_ROW = "ScaleRL 8B dense: largest run"
+#: "A linear gain per 10×" read loosely: the decade read brings at least this share of the gain of the sigmoid's
+#: best decade (the ledger's factor of 2); a log-linear curve brings the same gain every decade (a ratio of 1).
+LOG_LINEAR_FLOOR = 0.5
 
 
 
@@ -305,15 +312,68 @@ def inference_dominates(sel: Selection) -> list[Entry]:
     ]
 
 
+@dataclass(frozen=True)
+class RlDecadeGain:
+    """What one published RL fit says about the gain per 10× of RL compute, read at the decade that ends at the
+    largest public run (all shares are of the fit's total gain R_∞ − R_0, so the unpublished R_0 cancels)."""
+
+    fit: object  # lib.scaling.RlFit
+    decade_start_gpu_hours: float
+    decade_end_gpu_hours: float
+    #: s(10 C) − s(C) for the decade read
+    last_share: float
+    #: the best decade's share, tanh(b ln 10 / 4): the gain per 10× of the log-linear reading at its best
+    best_share: float
+    #: the compute at which the gain per 10× has fallen to half its peak, C_mid · 10^(0.77/b)
+    half_slope_gpu_hours: float
+    #: the compute at which the line tangent at C_mid reaches the ceiling, C_mid · 10^(0.87/b)
+    line_at_ceiling_gpu_hours: float
+
+    @property
+    def ratio(self) -> float:
+        """The decade read ÷ the best decade: 1 for a log-linear curve."""
+        return self.last_share / self.best_share
+
+    @property
+    def max_points(self) -> float:
+        """The decade's gain in pass rate if the run started from R_0 = 0, an upper bound (R_0 ≥ 0)."""
+        return self.fit.asymptote * self.last_share
+
+
+def rl_decade_gains(sel: Selection) -> list[RlDecadeGain]:
+    """Every complete sigmoid fit in rl_scaling.csv, read at the decade ending at the largest public RL run
+    (empty when either is missing)."""
+    end = load_rl_scaling(sel.data_dir).get(LARGEST_RL_RUN_ROW)
+    if end is None:
+        return []
+    out = []
+    for fit in load_rl_fits(sel.data_dir).values():
+        mid, b = fit.midpoint_gpu_hours, fit.exponent
+        out.append(RlDecadeGain(fit, end / 10, end, float(rl_decade_gain_share(end / 10, mid, b)),
+                                float(rl_best_decade_gain_share(b)),
+                                mid * 10 ** float(rl_half_gain_decades(b)),
+                                mid * 10 ** float(rl_loglinear_overshoot_decades(b))))
+    return out
+
+
 @derives("rlvr-log-linear", CHAPTER)
 def rlvr(sel: Selection) -> list[Entry]:
     cid = "rlvr-log-linear"
     rl = load_rl_scaling(sel.data_dir)
+    gains = rl_decade_gains(sel)
     out = [
-        entry(cid, "benchmark gain per 10× RL compute", None, None, "points", kind=STRUCTURAL, verdict=NOT_DERIVED,
-              note="needs a fitted sigmoid's b, C_mid and R_0 (Khatri et al.'s appendix table, not retrieved); "
-                   "the sigmoid's shape (on the page) holds for any b"),
-    ]
+        entry(cid, f"gain per 10× RL compute at the largest run's last decade ÷ the best decade's, {g.fit.name} fit",
+              None, g.ratio, "×", kind=STRUCTURAL, holds_if=lambda r: r >= LOG_LINEAR_FLOOR,
+              inputs={"A": g.fit.asymptote, "b": g.fit.exponent, "C_mid (GPU-hours)": g.fit.midpoint_gpu_hours,
+                      "decade (GPU-hours)": f"{g.decade_start_gpu_hours:,.0f}–{g.decade_end_gpu_hours:,.0f}"},
+              note=(f"log-linear means 1, the same gain every 10×; read as holding at ≥ {LOG_LINEAR_FLOOR:g}. That "
+                    f"decade brings {g.last_share:.1%} of the fit's total gain R_∞ − R_0, the best one "
+                    f"{g.best_share:.1%}: R_0 (not published) cancels; at most {g.max_points * 100:.1f} points of "
+                    "pass rate (R_0 ≥ 0). Table 1 of Khatri et al. as read by secondary notes"))
+        for g in gains
+    ] or [entry(cid, "gain per 10× RL compute at the largest run's last decade ÷ the best decade's", None, None, "×",
+                kind=STRUCTURAL, verdict=NOT_DERIVED,
+                note="rl_scaling.csv has no complete sigmoid fit (A, B and C_mid) or no largest-run length")]
     ceiling = rl.get(SCALERL_CEILING)
     out.append(entry(cid, "fitted ceiling A of the largest public RL study (ScaleRL, 8B, 100k GPU-hours)", None,
                      ceiling, "pass rate", inputs={"source": "Khatri et al. 2025"}, kind=STRUCTURAL,
