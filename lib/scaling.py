@@ -30,7 +30,9 @@ rate R after C GPU-hours of RL follows a sigmoid in log C,
 
 (Khatri et al. write A for the ceiling R_∞ and B for the exponent b; the book keeps B for the batch), locally
 log-linear near C_mid (gain per 10× ≈ (R_∞ − R_0)·b·ln 10 / 4 there) and flat at the ceiling. The gain per 10×
-halves 0.77/b decades either side of C_mid; the tangent line at C_mid reaches R_∞ after 0.87/b decades.
+halves 0.77/b decades either side of C_mid; the tangent line at C_mid reaches R_∞ after 0.87/b decades. The
+decade from C to 10 C brings the share s(10 C) − s(C) of the total gain R_∞ − R_0, s(C) = 1/(1 + (C_mid/C)^b),
+at most tanh(b ln 10 / 4) (the decade centred on C_mid); shares need no R_0, which published fits leave out.
 """
 
 from __future__ import annotations
