@@ -259,8 +259,8 @@ class LossLaw:
         return n, d
 
     def served_tokens_for_tokens_per_param(self, target_loss, tokens_per_param, iterations: int = 80) -> np.ndarray:
-        """Lifetime served tokens D_serve at which the inference-aware optimum for loss ℓ trains D*/N* tokens per
-        parameter (D*/N* grows monotonically with D_serve). NaN where the ratio is below the Chinchilla point's
+        """Lifetime served tokens D_serve at which the inference-aware optimum (Sardana, Portes, Doubov and Frankle
+        2024) for loss ℓ trains D*/N* tokens per parameter (D*/N* grows monotonically with D_serve). NaN where the ratio is below the Chinchilla point's
         (no demand makes the optimum that lightly trained). Vectorised bisection on ln(r − 1)."""
         headroom = _headroom(self, target_loss)
         ratio = _positive_array("tokens_per_param", tokens_per_param)
@@ -540,14 +540,15 @@ def overtraining_factor(params, tokens, reference_tokens_per_param: float = CHIN
 
 def optimality_ratio(law: LossLaw, params, tokens) -> np.ndarray:
     """r = α·(A/N^α) / (β·(B_D/D^β)) at (N, D): 1 at the compute-optimal split, > 1 when over-trained.
-    At the inference-aware optimum r − 1 = serving compute ÷ training compute."""
+    At the inference-aware optimum (Sardana, Portes, Doubov and Frankle 2024) r − 1 = serving compute ÷ training
+    compute."""
     n, d = _positive_array("params", params), _positive_array("tokens", tokens)
     return law.alpha * law.A * n ** -law.alpha / (law.beta * law.B * d ** -law.beta)
 
 
 def served_tokens_for_optimality(law: LossLaw, params, tokens) -> np.ndarray:
-    """D_serve = 3·D·(r − 1): the lifetime served tokens at which (N, D) is the inference-aware optimum for its
-    own loss; negative when (N, D) is under-trained (r < 1), i.e. no demand makes it optimal."""
+    """D_serve = 3·D·(r − 1): the lifetime served tokens at which (N, D) is the inference-aware optimum (Sardana,
+    Portes, Doubov and Frankle 2024) for its own loss; negative when (N, D) is under-trained (r < 1), i.e. no demand makes it optimal."""
     return 3 * _positive_array("tokens", tokens) * (optimality_ratio(law, params, tokens) - 1)
 
 
@@ -560,7 +561,8 @@ def equal_terms_design(law: LossLaw, target_loss, served_tokens) -> tuple[np.nda
 
 def equal_terms_penalty(law: LossLaw, target_loss, served_tokens) -> np.ndarray:
     """(6·N_h·D_h + 2·N_h·D_serve) / (6·N*·D* + 2·N*·D_serve) − 1: the extra training + serving compute of the equal-terms
-    design (:func:`equal_terms_design`) over the inference-aware optimum at the same loss and demand;
+    design (:func:`equal_terms_design`) over the inference-aware optimum (Sardana, Portes, Doubov and Frankle 2024)
+    at the same loss and demand;
     NaN where the heuristic cannot reach the loss at all."""
     t = _positive_array("served_tokens", served_tokens)
     n_h, d_h = equal_terms_design(law, target_loss, t)
@@ -577,7 +579,8 @@ def train_serve_flop(params, pretrain_tokens, served_tokens) -> np.ndarray:
 
 def excess_lifetime_compute(law: LossLaw, params, tokens, served_tokens) -> np.ndarray:
     """(6·N·D + 2·N·D_serve) / (6·N*·D* + 2·N*·D_serve) − 1: the extra training + serving compute of a model of N
-    parameters trained on D tokens over the inference-aware optimum that reaches the same loss for the same
+    parameters trained on D tokens over the inference-aware optimum (Sardana, Portes, Doubov and Frankle 2024) that
+    reaches the same loss for the same
     demand (0 where (N, D) is that optimum). A ratio of costs, where D/N ÷ D*/N* is a ratio of shapes."""
     n, d = _positive_array("params", params), _positive_array("tokens", tokens)
     t = _positive_array("served_tokens", served_tokens)

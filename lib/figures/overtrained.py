@@ -25,7 +25,8 @@ def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 
 
 def optimum_frame(laws: list[LossLaw], params: float, tokens: float) -> pd.DataFrame:
-    """For each law, the inference-aware optimum at the loss of (params, tokens) along T_EFF_GRID: N*, D*,
+    """For each law, the inference-aware optimum (Sardana, Portes, Doubov and Frankle 2024) at the loss of
+    (params, tokens) along T_EFF_GRID: N*, D*,
     D*/N*, and the cost of the equal-terms heuristic relative to the optimum."""
     frames = []
     for law in laws:
