@@ -208,23 +208,29 @@ def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
 
 
 def rl_fits_frame(sel) -> pd.DataFrame:
-    """Each published RL fit read at the decade ending at the largest public run: its parameters, the share of
-    its total gain that decade and its best decade bring, their ratio, the gain as at most so many points, and
-    the compute where the sigmoid and the log-linear line part (lib.derivations.overtrained.rl_decade_gains)."""
+    """Each published RL fit read at the decade ending at the largest public run, one column per fit: its
+    parameters, the share of its total gain that decade and its best decade bring, their ratio, the gain as at
+    most so many points, and the compute where the sigmoid and the log-linear line part
+    (lib.derivations.overtrained.rl_decade_gains)."""
     from ..derivations import overtrained as ot
     from ..units import short
 
-    return pd.DataFrame([{
-        "fit (Khatri et al., table 1)": g.fit.name,
-        "A": f"{g.fit.asymptote:.3f}", "b": f"{g.fit.exponent:.2f}",
-        "C_mid (GPU-h)": short(g.fit.midpoint_gpu_hours),
-        f"gain {short(g.decade_start_gpu_hours)}→{short(g.decade_end_gpu_hours)} GPU-h": f"{g.last_share:.1%}",
-        "best decade's gain": f"{g.best_share:.1%}",
-        "ratio": f"{g.ratio:.2f}",
-        "at most (points)": f"{100 * g.max_points:.1f}",
-        "slope per 10× halved by (GPU-h)": short(g.half_slope_gpu_hours),
-        "line at the ceiling by (GPU-h)": short(g.line_at_ceiling_gpu_hours),
-    } for g in ot.rl_decade_gains(sel)])
+    gains = ot.rl_decade_gains(sel)
+    if not gains:
+        return pd.DataFrame({"quantity": ["no complete fit in data/rl_scaling.csv"]})
+    decade = f"{short(gains[0].decade_start_gpu_hours)}→{short(gains[0].decade_end_gpu_hours)} GPU-h"
+    rows = {
+        "ceiling A": lambda g: f"{g.fit.asymptote:.3f}",
+        "exponent b": lambda g: f"{g.fit.exponent:.2f}",
+        "C_mid (GPU-h)": lambda g: short(g.fit.midpoint_gpu_hours),
+        f"share of the gain, {decade}": lambda g: f"{g.last_share:.1%}",
+        "share, best decade": lambda g: f"{g.best_share:.1%}",
+        "ratio (1: log-linear)": lambda g: f"{g.ratio:.2f}",
+        f"points, {decade} (at most)": lambda g: f"{100 * g.max_points:.1f}",
+        "slope halved by (GPU-h)": lambda g: short(g.half_slope_gpu_hours),
+        "line at ceiling by (GPU-h)": lambda g: short(g.line_at_ceiling_gpu_hours),
+    }
+    return pd.DataFrame([{"quantity": name, **{g.fit.name: cell(g) for g in gains}} for name, cell in rows.items()])
 
 
 # ---- tables of the demand and cost sections ---------------------------------------------------------------
