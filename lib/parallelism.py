@@ -159,6 +159,9 @@ SCALE_UP_DOMAINS_SCHEMA = register_schema(TableSchema(
         Column("scale_out_step_latency_us", required=False, minimum=0,
                meaning="µs per scale-out step of a collective", plausible=Plausible(0, 1e5, "µs")),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column("what the domain's size and wiring rest on, graded by the row's main source; the "
+                          "collective latencies are NCCL's or RCCL's cost model or assumptions, and the notes "
+                          "name every assumed cell"),
     ),
     row_checks=(_topology_consistent,),
 ))
