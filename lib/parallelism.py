@@ -71,7 +71,8 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
     file="memory_capex.csv",
     columns=(
         Column("name", "str"),
-        Column("year", "int", minimum=1990, plausible=YEARS),
+        Column("year", "int", minimum=1990, plausible=YEARS,
+               meaning="the year the costs or share were estimated or reported for: the row's as-of date"),
         Column("scope", "enum", choices=("capex (reported)", "component cost", "selling price"),
                meaning="what the share is a share of"),
         Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",

@@ -4,6 +4,7 @@ or mirror host, or nothing at all."""
 import pytest
 
 import csv
+import re
 
 from conftest import rewrite_cell
 from lib import data
@@ -144,3 +145,50 @@ def test_ended_must_be_a_date_not_before_as_of(data_copy):
     rewrite_cell(data_copy / "prices.csv", "Claude Sonnet 4.6 (>200k)", "ended", "March 2026")
     with pytest.raises(DataError, match="YYYY-MM-DD"):
         data.read_table(data.SCHEMAS["prices.csv"], data_copy)
+
+
+#: Columns that hold a price, a cost or a power, by name; a key-value table's row, by its unit (USD, W, kWh).
+PRICED = re.compile(r"(usd|price|cost|_W$|power)", re.I)
+PRICED_UNIT = re.compile(r"(USD|\bW\b|^W/|kWh|MW|GW)")
+DATES = ("as_of", "date", "year")
+
+
+def undated_values(directory) -> list[str]:
+    """'file, line N: what' for each row that holds a price, a cost or a power but no date (its table's first of
+    as_of, date and year: memory_tiers.csv's year is the device's, its as_of the price's)."""
+    data._import_table_owners()
+    out = []
+    for schema in data.SCHEMAS.values():
+        path = directory / schema.file
+        if not path.is_file():
+            continue
+        names = {c.name for c in schema.columns}
+        priced = [c.name for c in schema.columns if PRICED.search(c.name)]
+        dates = [d for d in DATES if d in names][:1]
+        with path.open(newline="", encoding="utf-8") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                held = [c for c in priced if (row.get(c) or "").strip()]
+                if "unit" in names and PRICED_UNIT.search(row.get("unit") or ""):
+                    held.append(f"value in {row['unit']}")
+                if held and not any((row.get(d) or "").strip() for d in dates):
+                    out.append(f"{schema.file}, line {line}: {', '.join(held)}")
+    return out
+
+
+def test_every_price_cost_and_power_has_an_as_of_date(data_copy):
+    assert undated_values(data.DEFAULT_DATA_DIR) == []
+    # and the check finds them: a memory tier's price without its date (the schema refuses it too), and
+    # DeepSeek's day without its date column (its list prices and the $2 GPU-hour are that day's)
+    rewrite_cell(data_copy / "memory_tiers.csv", "H100 SXM HBM3", "as_of", "")
+    path = data_copy / "deepseek_day.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    drop = rows[0].index("as_of")
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([r[:drop] + r[drop + 1:] for r in rows])
+    found = undated_values(data_copy)
+    assert "memory_tiers.csv, line 2: price_USD" in found
+    day = [f for f in found if f.startswith("deepseek_day.csv")]
+    assert "deepseek_day.csv, line 6: value in USD/GPU-hour" in day and len(day) == 6  # cost, prices, revenue
+    with pytest.raises(DataError, match="as_of"):
+        data.read_table(data.SCHEMAS["deepseek_day.csv"], data_copy)
