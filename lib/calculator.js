@@ -807,6 +807,7 @@
       if (changed.length && column === "source") {
         return "Edited in the book's calculator from the row " + row.name + " (" + row.source + ")";
       }
+      if (changed.length && column === "provenance") return K.edited_row_provenance;  // the reader's values
       if (changed.length && column === "notes") {
         return "Changed in the calculator: " + changed.join("; ") + (row.notes ? ". Notes of the original row: " + row.notes : "");
       }

@@ -301,6 +301,10 @@ def _rule(column: Column) -> dict:
             "expect": column.expectation()}
 
 
+#: The provenance of a copied hardware.csv row whose values the reader changed: the values are the reader's
+#: choice (lib.data.PROVENANCE), and its source names the row it started from. An unedited row keeps its own.
+EDITED_ROW_PROVENANCE = "assumption"
+
 #: Accelerator fields the step model does not read: a bad value there empties the copied row, not the outputs.
 ROW_ONLY_FIELDS = frozenset({name for name, _ in HARDWARE_ROW_FIELDS} | {"scale_up_bandwidth_GBps"})
 
@@ -407,6 +411,7 @@ def payload(selection: Selection, scenario: Scenario = Scenario()) -> dict:
             "beyond_domain": BEYOND_DOMAIN,
             "absent": ABSENT,
             "bound_words": BOUND_WORDS,
+            "edited_row_provenance": EDITED_ROW_PROVENANCE,
         },
         "chart": cost_chart_spec(),
     }

@@ -48,7 +48,7 @@ import numpy as np
 from .data import Column, Plausible, provenance_column, TableSchema, read_table, register_schema, table_dir
 from .hardware import Hardware
 from .models import Model
-from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, chips_to_fit,
+from .roofline import (HBM_RESERVE_FRACTION, Operation, Precisions, Step, as_precisions, bisect_log, chips_to_fit,
                        decode_step, pooled_optimal_batch, weight_storage_bytes)
 from .roofline import (DecodeStep, compute_time_s, kv_read_time_s, min_chips_for_weights, optimal_batch,
                        weight_read_time_s)
@@ -226,21 +226,9 @@ def sequence_cost_s(hardware: Hardware, model: Model, context: ArrayLike, batch:
     return np.trapezoid(costs, grid, axis=-1)
 
 
-def _bisect_log(gap, low: float, high: float, iterations: int = 80) -> float:
-    """The smallest x in [low, high] with gap(x) ≥ 0 for gap increasing in x; ``inf`` if none, ``low`` if
-    gap(low) ≥ 0 already."""
-    if gap(low) >= 0:
-        return low
-    if gap(high) < 0:
-        return math.inf
-    lo, hi = math.log(low), math.log(high)
-    for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        if gap(math.exp(mid)) >= 0:
-            hi = mid
-        else:
-            lo = mid
-    return math.exp(hi)
+def _bisect_log(gap, low: float, high: float) -> float:
+    """:func:`lib.roofline.bisect_log` over contexts, to 80 halvings (contexts span twelve decades)."""
+    return bisect_log(gap, low, high, iterations=80)
 
 
 def kv_dominance_context(hardware: Hardware, model: Model, batch: float | None = None,

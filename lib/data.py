@@ -386,13 +386,29 @@ def ended_not_before_as_of(row: dict) -> Iterable[tuple[str, object, str]]:
 #: secondary: a report of it (a price tracker, a news story, a third-party tool's reading of an API);
 #: estimate: computed or estimated by the book or an analyst from other figures;
 #: assumption: a value chosen by the book (with its reasoning).
+#: A first-hand measurement (a vendor's or a cloud's published benchmark run, or the reader's own
+#: ``python -m lib measure``) is primary: it is the originator's own record, and its ``source`` names the method.
+#: A row is graded by its main source: a datasheet row with an inferred cell stays primary, and the cell is named
+#: where the table keeps per-cell detail (``inferred_values.csv`` for hardware.csv, the notes elsewhere).
 PROVENANCE: tuple[str, ...] = ("primary", "secondary", "estimate", "assumption")
 
+#: What the ``provenance`` column means when a table does not say more.
+PROVENANCE_MEANING = ("what the value rests on: the originator's document, a report of it, an estimate, or an "
+                      "assumption")
 
-def provenance_column() -> Column:
-    """The ``provenance`` column every table but hardware, models, scaling laws and scale-up domains carries."""
-    return Column("provenance", "enum", choices=PROVENANCE,
-                  meaning="what the value rests on: the originator's document, a report of it, an estimate, or an assumption")
+
+def provenance_column(meaning: str = PROVENANCE_MEANING) -> Column:
+    """The ``provenance`` column every table of the book carries (one of :data:`PROVENANCE`); ``meaning`` says
+    what it grades when a row holds several values (hardware.csv: the row's main source)."""
+    return Column("provenance", "enum", choices=PROVENANCE, meaning=meaning)
+
+
+#: The provenance column of hardware.csv: the row's main source; inferred cells are listed one by one in
+#: inferred_values.csv (lib.provenance), and a measured row (python -m lib measure) is primary.
+HARDWARE_PROVENANCE = provenance_column(
+    "what the row's figures rest on, graded by its main source (a vendor's datasheet or documents: primary; a "
+    "first-hand measurement, as `python -m lib measure` writes, is primary with the method in source); cells "
+    "inferred in an otherwise sourced row are listed one by one in inferred_values.csv")
 
 
 #: A path into this repository (``data/hardware.csv``, ``lib/power.py``): a citation must point outside the book.
@@ -490,6 +506,7 @@ HARDWARE_SCHEMA = TableSchema(
                plausible=HARDWARE_RANGES["scale_out_bandwidth_GBps"]),
         Column("tdp_W", positive=True, meaning="watts per accelerator", plausible=HARDWARE_RANGES["tdp_W"]),
         Column("source", "str", meaning="an address or citation"),
+        HARDWARE_PROVENANCE,
     ),
     plausibility_checks=(_format_ratio("dense_bf16_TFLOPs", "dense_fp8_TFLOPs", 2.5),
                          _format_ratio("dense_fp8_TFLOPs", "dense_fp4_TFLOPs", 3.5)),
@@ -555,6 +572,8 @@ MODELS_SCHEMA = TableSchema(
                meaning="trillions of tokens, blank if unpublished", plausible=Plausible(0.01, 10_000, "T tokens")),
         Column("max_context_tokens", "int", positive=True, plausible=Plausible(256, 1e10, "tokens")),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column("what the row's configuration rests on, graded by its main source (the released "
+                          "config.json or the model's paper: primary; third-party copies of a config: secondary)"),
     ),
     row_checks=(_active_not_above_total, _experts_consistent, _attention_dims, _ffn_config, _sparse_attention),
 )
@@ -644,6 +663,9 @@ def read_table(schema: TableSchema, data_dir: Path | str | None = None) -> list[
         if col.name in header:
             continue
         expected = f"a column {col.name!r}: {col.expectation()}"
+        if col.name == "provenance":
+            expected += (f". A {schema.file} written before the book graded every table lacks it: add the column "
+                         "and give each row one of " + ", ".join(PROVENANCE))
         near = _unit_of(col.name)
         twin = next((h for h in header if near and _unit_of(h) and _unit_of(h)[0] == near[0]), None)
         found = difflib.get_close_matches(col.name, unknown, n=1, cutoff=0.75)

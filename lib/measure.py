@@ -947,10 +947,16 @@ def hardware_row(measurement: Measurement, name: str | None = None, sheet: Hardw
     cells["source"] = (f"benchmark `{measurement.command or 'python -m lib measure'}` (lib.measure: STREAM copy/triad "
                        f"and square matmul) on {measurement.date}; machine: {where}; {measurement.library}; "
                        f"{machine.get('os', platform.system())}")
+    # A first-hand measurement is the originator's own record: primary, with the method in source (lib.data's
+    # PROVENANCE). The cells it could not measure are named in notes (datasheet, OS or assumed).
+    cells["provenance"] = MEASURED_PROVENANCE
     cells["accept_extreme"] = ";".join(columns_outside_book_span(cells, reference_dir))
     order = [c.name for c in data.HARDWARE_SCHEMA.columns] + ["notes", "accept_extreme"]
     return {column: cells.get(column, "") for column in order}
 
+
+#: The provenance of a measured hardware.csv row: the measurement is first-hand (see lib.data.PROVENANCE).
+MEASURED_PROVENANCE = "primary"
 
 #: Tables a data directory must hold; copied from the book's data when the target lacks them.
 REQUIRED_TABLES = ("hardware.csv", "models.csv")
@@ -966,10 +972,12 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def merged_table(path: Path, row: dict[str, str]) -> tuple[list[str], list[list[str]], bool]:
     """hardware.csv at ``path`` with ``row`` added, or replacing the row of the same name; returns the header,
-    the rows and whether a row was replaced. Columns the file lacks (``notes``, ``accept_extreme``) are added,
-    blank for the other rows; columns only the file has are left blank in the new row."""
+    the rows and whether a row was replaced. Optional columns the file lacks (``notes``, ``accept_extreme``) are
+    added, blank for the other rows; columns only the file has are left blank in the new row. A schema column the
+    file lacks (an old file without ``provenance``) is not added: blank for every other row it would be a problem
+    per row, and left out it is the one problem that names the column and the file."""
     header, body = _read_csv(path)
-    for column in [c.name for c in data.HARDWARE_SCHEMA.columns] + ["notes", "accept_extreme"]:
+    for column in ("notes", "accept_extreme"):
         if column not in header and row.get(column):
             header.append(column)
             body = [cells + [""] if any(c.strip() for c in cells) else cells for cells in body]

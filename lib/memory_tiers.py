@@ -23,13 +23,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import YEARS, Column, Plausible, provenance_column, TableSchema, read_table, register_schema, table_dir
+from .data import (YEARS, Column, Plausible, as_of_is_a_date, provenance_column, TableSchema, read_table,
+                   register_schema, table_dir)
 from .roofline import ArrayLike
 from .units import duration as human_duration  # noqa: F401  (re-exported for chapters)
 from .units import GIGA
 
 TIERS: tuple[str, ...] = ("hbm", "dram", "flash", "disk")
 SCOPES: tuple[str, ...] = ("device", "node")
+
+def _price_is_dated(row: dict):
+    """Row check: a price carries the date it was read (memory prices move: a 2025 DRAM kit cost twice the
+    standard DDR5 price per GB of the same report)."""
+    if row["price_USD"] is not None and row["as_of"] is None:
+        yield ("as_of", None, "the date of the price (YYYY, YYYY-MM or YYYY-MM-DD): a price without one cannot be "
+                              "compared with another")
+
 
 MEMORY_TIERS_SCHEMA = register_schema(TableSchema(
     file="memory_tiers.csv",
@@ -43,13 +52,16 @@ MEMORY_TIERS_SCHEMA = register_schema(TableSchema(
                plausible=Plausible(0.01, 200_000, "GB/s", ("prefix",))),
         Column("price_USD", required=False, positive=True, meaning="USD per device, blank if unpublished",
                plausible=Plausible(1, 1e8, "USD")),
+        Column("as_of", "str", required=False,
+               meaning="when the price was read or reported, YYYY, YYYY-MM or YYYY-MM-DD; required with a price"),
         Column("shared_by_accelerators", "int", positive=True,
                meaning="accelerators that share this capacity and bandwidth",
                plausible=Plausible(1, 1e6, "accelerators", ())),
-        Column("year", "int", minimum=1990, plausible=YEARS),
+        Column("year", "int", minimum=1990, plausible=YEARS, meaning="the device's release year (not the price's date)"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
+    row_checks=(as_of_is_a_date, _price_is_dated),
 ))
 
 
@@ -66,6 +78,7 @@ class MemoryTier:
     shared_by_accelerators: int
     year: int
     source: str
+    price_as_of: str | None = None  # when the price was read (YYYY, YYYY-MM or YYYY-MM-DD)
 
     @property
     def drain_time_s(self) -> float:
@@ -93,7 +106,7 @@ def load_memory_tiers(data_dir: Path | str | None = None) -> list[MemoryTier]:
     out = []
     for r in read_table(MEMORY_TIERS_SCHEMA, table_dir(MEMORY_TIERS_SCHEMA.file, data_dir)):
         out.append(MemoryTier(r["name"], r["tier"], r["scope"], r["capacity_GB"] * GIGA, r["bandwidth_GBps"] * GIGA,
-                              r["price_USD"], r["shared_by_accelerators"], r["year"], r["source"]))
+                              r["price_USD"], r["shared_by_accelerators"], r["year"], r["source"], r["as_of"]))
     return out
 
 

@@ -71,7 +71,8 @@ MEMORY_CAPEX_SCHEMA = register_schema(TableSchema(
     file="memory_capex.csv",
     columns=(
         Column("name", "str"),
-        Column("year", "int", minimum=1990, plausible=YEARS),
+        Column("year", "int", minimum=1990, plausible=YEARS,
+               meaning="the year the costs or share were estimated or reported for: the row's as-of date"),
         Column("scope", "enum", choices=("capex (reported)", "component cost", "selling price"),
                meaning="what the share is a share of"),
         Column("memory_cost_USD", required=False, positive=True, meaning="US dollars, blank if only a share",
@@ -159,6 +160,9 @@ SCALE_UP_DOMAINS_SCHEMA = register_schema(TableSchema(
         Column("scale_out_step_latency_us", required=False, minimum=0,
                meaning="µs per scale-out step of a collective", plausible=Plausible(0, 1e5, "µs")),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column("what the domain's size and wiring rest on, graded by the row's main source; the "
+                          "collective latencies are NCCL's or RCCL's cost model or assumptions, and the notes "
+                          "name every assumed cell"),
     ),
     row_checks=(_topology_consistent,),
 ))

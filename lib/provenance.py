@@ -14,9 +14,10 @@ from pathlib import Path
 
 from .data import HARDWARE_SCHEMA, Column, TableSchema, provenance_column, read_table, register_schema, table_dir
 
-#: The hardware.csv columns a value can be inferred in (every column but name, vendor, year, source).
+#: The hardware.csv columns a value can be inferred in (every column but name, vendor, year, source and
+#: provenance, the row's grade by its main source, which this table refines cell by cell).
 INFERABLE_COLUMNS: tuple[str, ...] = tuple(c.name for c in HARDWARE_SCHEMA.columns
-                                           if c.name not in ("name", "vendor", "year", "source"))
+                                           if c.name not in ("name", "vendor", "year", "source", "provenance"))
 
 INFERRED_SCHEMA = register_schema(TableSchema(
     file="inferred_values.csv",

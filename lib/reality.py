@@ -57,7 +57,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .data import (PARTIAL_DATE, Column, DataError, Plausible, PlausibleBy, Problem, TableSchema, load_hardware,
+from .data import (PARTIAL_DATE, Column, DataError, Plausible, PlausibleBy, Problem, TableSchema, as_of_is_a_date, load_hardware,
                    load_models, provenance_column, read_table, register_directory_check, register_schema, resolve_data_dir,
                    table_dir, HARDWARE_SCHEMA, MODELS_SCHEMA)
 from .hardware import Hardware
@@ -261,10 +261,12 @@ DAY_SCHEMA = register_schema(TableSchema(
         Column("name", "str", meaning="a quantity of DeepSeek's day"),
         Column("value", positive=True, meaning="in the row's unit", plausible=PlausibleBy("name", DAY_RANGES)),
         Column("unit", "enum", choices=tuple(dict.fromkeys(DAY_UNITS.values()))),
+        Column("as_of", "str", meaning="the day the figure describes (its prices and costs are that day's), "
+                                       "YYYY, YYYY-MM or YYYY-MM-DD"),
         Column("source", "str", meaning="an address or citation"),
         provenance_column(),
     ),
-    row_checks=(_day_unit_matches,),
+    row_checks=(_day_unit_matches, as_of_is_a_date),
 ))
 
 

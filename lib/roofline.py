@@ -201,8 +201,42 @@ class Operation:
             return self.flops / self.bytes
 
 
+class _StepRates:
+    """Rates and costs every step derives from its ``tokens``, ``chips``, ``step_s``, ``compute_s`` and
+    ``memory_s`` (one definition for the refined and the blackboard step)."""
+
+    @property
+    def tokens_per_s(self) -> np.ndarray:
+        """Replica throughput: tokens the step emits (decode) or processes (prefill) per second."""
+        return self.tokens / self.step_s
+
+    @property
+    def tokens_per_s_per_chip(self) -> np.ndarray:
+        return self.tokens_per_s / self.chips
+
+    @property
+    def user_tokens_per_s(self) -> np.ndarray:
+        """Decode speed one sequence sees, 1 / t_step."""
+        return 1.0 / self.step_s
+
+    @property
+    def chip_seconds_per_token(self) -> np.ndarray:
+        """Cost of a token in accelerator-seconds, n · t_step / tokens."""
+        return self.chips * self.step_s / self.tokens
+
+    @property
+    def compute_bound(self) -> np.ndarray:
+        """True where the pooled compute time is at least the pooled memory time."""
+        return self.compute_s >= self.memory_s
+
+    @property
+    def bound(self) -> np.ndarray:
+        """``"compute"`` or ``"memory"`` for each point (pooled budgets)."""
+        return np.where(self.compute_bound, "compute", "memory")
+
+
 @dataclass(frozen=True)
-class Step:
+class Step(_StepRates):
     """One step of the refined model (see the module docstring), broadcast over batch × context.
 
     ``batch`` is sequences; ``tokens`` the tokens the step runs through the weights (B for a decode step,
@@ -270,36 +304,6 @@ class Step:
     def step_s(self) -> np.ndarray:
         """The step time the book uses: the per-operation sum (see the module docstring)."""
         return self.per_op_s
-
-    # -- rates and costs --------------------------------------------------------------------------
-    @property
-    def tokens_per_s(self) -> np.ndarray:
-        """Replica throughput: tokens the step emits (decode) or processes (prefill) per second."""
-        return self.tokens / self.step_s
-
-    @property
-    def tokens_per_s_per_chip(self) -> np.ndarray:
-        return self.tokens_per_s / self.chips
-
-    @property
-    def user_tokens_per_s(self) -> np.ndarray:
-        """Decode speed one sequence sees, 1 / t_step."""
-        return 1.0 / self.step_s
-
-    @property
-    def chip_seconds_per_token(self) -> np.ndarray:
-        """Cost of a token in accelerator-seconds, n · t_step / tokens."""
-        return self.chips * self.step_s / self.tokens
-
-    @property
-    def compute_bound(self) -> np.ndarray:
-        """True where the pooled compute time is at least the pooled memory time."""
-        return self.compute_s >= self.memory_s
-
-    @property
-    def bound(self) -> np.ndarray:
-        """``"compute"`` or ``"memory"`` for each point (pooled budgets)."""
-        return np.where(self.compute_bound, "compute", "memory")
 
     # -- per-token figures ------------------------------------------------------------------------
     @property
@@ -568,9 +572,9 @@ def max_batch(model: Model, hardware: Hardware, chips: int, context: ArrayLike,
 # Where budgets meet: the optimal batch, pooled and per operation
 
 
-def _bisect_batch(gap, low: float = 1.0, high: float = 1e9, iterations: int = 64) -> float:
-    """The smallest batch in [low, high] with gap(B) ≥ 0, for gap increasing from below zero (log bisection);
-    ``inf`` if gap(high) < 0, ``low`` if gap(low) ≥ 0."""
+def bisect_log(gap, low: float, high: float, iterations: int = 64) -> float:
+    """The smallest x in [low, high] with gap(x) ≥ 0, for gap increasing in x (bisection on log x);
+    ``inf`` if gap(high) < 0, ``low`` if gap(low) ≥ 0 already."""
     if gap(low) >= 0:
         return low
     if gap(high) < 0:
@@ -583,6 +587,12 @@ def _bisect_batch(gap, low: float = 1.0, high: float = 1e9, iterations: int = 64
         else:
             lo = mid
     return math.exp(hi)
+
+
+def _bisect_batch(gap, low: float = 1.0, high: float = 1e9, iterations: int = 64) -> float:
+    """The smallest batch in [low, high] with gap(B) ≥ 0 (:func:`bisect_log` over batches; the calculator's
+    port reads these defaults)."""
+    return bisect_log(gap, low, high, iterations)
 
 
 def pooled_optimal_batch(hardware: Hardware, model: Model, context: float = 0.0,
@@ -658,7 +668,7 @@ def optimal_batch(flops_per_s: ArrayLike, bandwidth_Bps: ArrayLike, sparsity: Ar
 
 
 @dataclass(frozen=True)
-class BlackboardStep:
+class BlackboardStep(_StepRates):
     """The times of one blackboard decode step (seconds), broadcast over batch × context."""
 
     batch: np.ndarray
@@ -679,27 +689,9 @@ class BlackboardStep:
         return np.maximum(self.compute_s, self.memory_s)
 
     @property
-    def tokens_per_s(self) -> np.ndarray:
-        """Replica throughput B / t_step (tokens per second)."""
-        return self.batch / self.step_s
-
-    @property
-    def user_tokens_per_s(self) -> np.ndarray:
-        """Per-sequence decode speed 1 / t_step."""
-        return 1.0 / self.step_s
-
-    @property
-    def chip_seconds_per_token(self) -> np.ndarray:
-        """Cost of a token in accelerator-seconds, n · t_step / B."""
-        return self.chips * self.step_s / self.batch
-
-    @property
-    def compute_bound(self) -> np.ndarray:
-        return self.compute_s >= self.memory_s
-
-    @property
-    def bound(self) -> np.ndarray:
-        return np.where(self.compute_bound, "compute", "memory")
+    def tokens(self) -> np.ndarray:
+        """Tokens the step emits: one per sequence, B."""
+        return self.batch
 
 
 #: The name the first edition used for the blackboard step.

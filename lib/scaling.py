@@ -90,6 +90,8 @@ SCALING_LAWS_SCHEMA = register_schema(TableSchema(
         Column("beta", positive=True, meaning="data exponent β", plausible=Plausible(0.05, 0.99, "", ())),
         Column("year", "int", minimum=1990, plausible=YEARS),
         Column("source", "str", meaning="an address or citation"),
+        provenance_column("what the fitted constants rest on: the fit's own paper (primary) or a report of its "
+                          "values by others (secondary)"),
     ),
     row_checks=(_exponents_below_one,),
 ))

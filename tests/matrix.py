@@ -61,9 +61,10 @@ def new_vendor_directory(target: Path) -> Path:
     _append_row(target / "hardware.csv", "H100 SXM", name=HOSTILE_HARDWARE, vendor=NEW_VENDOR, year="2025",
                 hbm_capacity_GB="192", hbm_bandwidth_TBps="4", dense_bf16_TFLOPs="1984", dense_fp8_TFLOPs="3968",
                 dense_fp4_TFLOPs="", scale_up_domain_size="16", scale_up_bandwidth_GBps="800",
-                scale_out_bandwidth_GBps="100", tdp_W="1000", source=HOSTILE_SOURCE, notes="a test row")
-    _append_row(target / "models.csv", "gpt-oss-120b", name=HOSTILE_MODEL, source=HOSTILE_SOURCE,
+                scale_out_bandwidth_GBps="100", tdp_W="1000", source=HOSTILE_SOURCE, provenance="assumption",
                 notes="a test row")
+    _append_row(target / "models.csv", "gpt-oss-120b", name=HOSTILE_MODEL, source=HOSTILE_SOURCE,
+                provenance="assumption", notes="a test row")
     return target
 
 

@@ -12,6 +12,7 @@ import csv
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -162,6 +163,12 @@ def test_payload_follows_the_data_directory(data_copy, monkeypatch):
     assert p["hardware"]["header"] == header
     test_row = next(r for r in p["hardware"]["rows"] if r["name"] == "Test accelerator")
     assert test_row["hbm_capacity_GB"] == 123 and test_row["source"] == new["source"]
+    assert test_row["provenance"] == new["provenance"] == "primary"  # the row's own grade, copied unedited
+    # An edited row is the reader's choice: its grade is lib's, one of the book's grades, and the page says which
+    assert p["constants"]["edited_row_provenance"] == calculator.EDITED_ROW_PROVENANCE == "assumption"
+    assert calculator.EDITED_ROW_PROVENANCE in data.PROVENANCE
+    page_text = (Path(__file__).resolve().parent.parent / "calculator.md").read_text(encoding="utf-8")
+    assert f"graded `{calculator.EDITED_ROW_PROVENANCE}`" in " ".join(page_text.split())
     assert p["defaults"]["hardware"] == "Test accelerator"
     assert [m["name"] for m in p["models"]] == [m.name for m in data.load_models(data_copy)]
     # lib's constants, not copies: formats, the reserve, the bisection of B*

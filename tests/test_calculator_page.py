@@ -409,6 +409,8 @@ def test_the_copied_row_is_a_valid_hardware_csv_row(site, calc, tmp_path):
     edited = data.get_hardware("H100 SXM (edited)", scratch)
     assert edited.hbm_capacity_bytes == 141e9 and edited.flops_per_s["fp4"] == 4000e12 and edited.tdp_W == 750
     assert "hbm_capacity_GB 80 → 141" in edited.extra["notes"] and "H100 SXM" in edited.source
+    copied = dict(zip(rows[0], rows[1]))
+    assert copied["provenance"] == calculator.EDITED_ROW_PROVENANCE == "assumption" and book["provenance"] == "primary"
     # A bad accelerator field: no row to copy; a bad field the model does not read leaves the numbers shown
     set_control(page, "hbm_bandwidth_TBps", "fast")
     assert _row_text(page) == ""

@@ -137,7 +137,7 @@ def test_roofline_table_units_match_its_values(capsys):
     assert float(first["compute_ms"]) == pytest.approx(rows[0]["compute_s"] * 1e3, abs=1e-3)
 
 
-def test_readme_commands_run_as_written():
+def test_readme_commands_run_as_written(tmp_path):
     """Every `python -m lib` line of the README's re-run section runs as written, from the repository root."""
     import re
     import shlex
@@ -151,5 +151,8 @@ def test_readme_commands_run_as_written():
         argv = shlex.split(command)
         if "check-data" in argv:
             argv = argv[:argv.index("check-data") + 1] + ["data/"]  # the README's my-data/ is the reader's copy
+        if "measure" in argv:  # as written, into a scratch directory and at a small size (test_measure measures)
+            argv = argv[:argv.index("measure") + 1] + ["--out", str(tmp_path), "--repetitions", "2",
+                                                       "--array-MiB", "32", "--matmul-n", "256", "--quiet"]
         result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"{command}: {result.stderr[-500:]}"

@@ -133,7 +133,9 @@ def test_internal_links_resolve():
                 broken.append(f"{path.relative_to(HTML)} → {href}")
                 continue
             if url.fragment and target.suffix == ".html":
-                ids = cache.setdefault(target, parse(target)).ids
+                if target not in cache:  # (setdefault would parse the target again for every link)
+                    cache[target] = parse(target)
+                ids = cache[target].ids
                 if url.fragment not in ids:
                     broken.append(f"{path.relative_to(HTML)} → {href} (no id {url.fragment!r})")
     assert not broken, "broken internal links:\n" + "\n".join(broken)

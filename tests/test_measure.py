@@ -114,6 +114,8 @@ def test_cpu_row_uses_fp32_for_bf16_and_waives_the_accelerator_ranges(cpu_run):
     assert "year" not in waived
     assert "not measured" in row["notes"] and "fp32 matmul" in row["notes"]
     assert "python -m lib measure" in row["source"] and "numpy" in row["source"]
+    # A first-hand measurement is primary (lib.data.PROVENANCE), whatever the cells it could not measure
+    assert row["provenance"] == measure.MEASURED_PROVENANCE == "primary"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -147,7 +149,8 @@ def test_cli_json_schema_and_progress_on_stderr(capsys, tmp_path):
     assert set(payload["flops_per_s"]) == {"fp64", "fp32"}
     assert "bfloat16" in payload["unsupported"]["bf16"]
     assert payload["datasheet"] is None
-    assert list(payload["row"]) [:13] == [c.name for c in data.HARDWARE_SCHEMA.columns]
+    assert list(payload["row"])[:len(data.HARDWARE_SCHEMA.columns)] == [c.name for c in data.HARDWARE_SCHEMA.columns]
+    assert payload["row"]["provenance"] == "primary"
     assert Path(payload["written_to"]) == (tmp_path / "mine" / "hardware.csv").resolve()
 
 
@@ -193,6 +196,25 @@ def test_write_row_replaces_by_name_and_refuses_an_invalid_row(tmp_path, cpu_run
     problem = error.value.problems[0]
     assert problem.file == str(path) and problem.column == "hbm_bandwidth_TBps" and problem.value == "0"
     assert path.read_text() == before  # nothing written
+
+
+def test_writing_into_an_old_hardware_csv_without_provenance_names_the_column_and_the_file(tmp_path, cpu_run):
+    """A reader's hardware.csv from before every table carried ``provenance``: one problem, naming the column
+    and the file (not one blank cell per old row), and nothing written."""
+    book = (ROOT / "data" / "hardware.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(book)))
+    drop = rows[0].index("provenance")
+    target = tmp_path / "hardware.csv"
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([r[:drop] + r[drop + 1:] for r in rows])
+    (tmp_path / "models.csv").write_text((ROOT / "data" / "models.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    before = target.read_text(encoding="utf-8")
+    with pytest.raises(data.DataError) as error:
+        measure.write_row(measure.hardware_row(cpu_run, "X (measured)"), tmp_path)
+    (problem,) = error.value.problems
+    assert problem.file == str(target.resolve()) and problem.column == "provenance" and problem.line == 1
+    assert "written before" in problem.expected
+    assert target.read_text(encoding="utf-8") == before
 
 
 def test_default_output_is_my_data_not_the_books_data(monkeypatch, tmp_path):

@@ -77,6 +77,20 @@ def test_malformed_tier_row_names_the_column(data_copy):
     assert {p.column for p in info.value.problems} == {"bandwidth_GBps", "tier"}
 
 
+def test_every_price_is_dated_and_an_undated_price_is_refused(data_copy):
+    tiers = {t.name: t for t in mt.load_memory_tiers()}
+    assert all(t.price_as_of for t in tiers.values() if t.price_usd is not None)
+    # The H100's price is the Raymond James estimate Barron's reported in August 2023 (row notes)
+    assert tiers["H100 SXM HBM3"].price_as_of == "2023-08" and tiers["DGX H100 HBM (8 x H100)"].price_as_of is None
+    rewrite_cell(data_copy / "memory_tiers.csv", "DDR5-6400 RDIMM 256 GB", "as_of", "")
+    rewrite_cell(data_copy / "memory_tiers.csv", "Seagate Exos X24 24 TB", "as_of", "early 2025")
+    with pytest.raises(DataError) as error:
+        mt.load_memory_tiers(data_copy)
+    found = {(p.row_name, p.column) for p in error.value.problems}
+    assert found == {("DDR5-6400 RDIMM 256 GB", "as_of"), ("Seagate Exos X24 24 TB", "as_of")}
+    assert any("date of the price" in p.expected for p in error.value.problems)
+
+
 def test_cache_ledger_on_default_data_and_without_prices(data_copy):
     sel = data.selection()
     entries = {e.quantity: e for e in claims.derive("cache-tiers", sel)}

@@ -12,7 +12,8 @@ def add_accelerator(directory, name, **changes):
     path = directory / "hardware.csv"
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    row = dict(next(r for r in rows if r["name"] == "H100 SXM"), name=name, source="test row", **changes)
+    row = dict(next(r for r in rows if r["name"] == "H100 SXM"), name=name, source="test row",
+               provenance="assumption", **changes)
     with path.open("a", newline="") as handle:
         csv.DictWriter(handle, fieldnames=list(rows[0])).writerow(row)
 

@@ -276,7 +276,7 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
         entry("train-20ms", "MTP tokens per step per sequence (γ = 1)", None,
               float(speculative.expected_tokens_per_step(a.value, k)), "tokens", kind="scenario", assumptions=[a],
               recompute=lambda mtp_acceptance: float(speculative.expected_tokens_per_step(mtp_acceptance, k)),
-              inputs={"draft_tokens": k}, note="μ = (1 − α_acc^{γ+1}) / (1 − α_acc)"),
+              inputs={"draft_tokens": k}, note="μ = (1 − α_acc^(γ+1)) / (1 − α_acc)"),
         entry("train-20ms", "MTP per-user speed-up at the train's seats", None, float(here.speedup), "×",
               kind="scenario", assumptions=[a, delta], inputs=inputs,
               recompute=lambda **kw: float(at_seats(**kw).speedup),

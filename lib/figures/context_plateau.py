@@ -140,8 +140,9 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
     )
     ceiling_text = (
         alt.Chart(ceilings).transform_filter("datum.model == ctx_model")
-        .mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2, fontSize=10, color="#555")
-        .encode(x=alt.X("context:Q", scale=alt.Scale(type="log", domain=[1e3, 1e8])), y=alt.value(4),
+        # From the foot of the rule upwards, clear of the readout at the top left.
+        .mark_text(angle=270, align="left", baseline="bottom", dx=-4, dy=-2, fontSize=10, color="#555")
+        .encode(x=alt.X("context:Q", scale=alt.Scale(type="log", domain=[1e3, 1e8])), y=alt.value(316),
                 text="ceiling:N")
     )
     # The context slider: a rule and a readout of the two costs at the grid point nearest the chosen context.
