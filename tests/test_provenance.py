@@ -135,7 +135,7 @@ def test_provenance_counts_add_up_to_the_rows_of_each_table():
     assert counts["hardware.csv"] == {"primary": 18, "secondary": 1, "estimate": 0, "assumption": 0}
     assert counts["models.csv"] == {"primary": 13, "secondary": 1, "estimate": 0, "assumption": 0}
     assert counts["scaling_laws.csv"] == {"primary": 2, "secondary": 1, "estimate": 0, "assumption": 0}
-    assert counts["scale_up_domains.csv"] == {"primary": 16, "secondary": 1, "estimate": 1, "assumption": 0}
+    assert counts["scale_up_domains.csv"] == {"primary": 17, "secondary": 2, "estimate": 1, "assumption": 0}
 
 
 def test_ended_must_be_a_date_not_before_as_of(data_copy):
