@@ -425,9 +425,11 @@ def hyperscaler(points: list[PricedToken]) -> list[PricedToken]:
 
 
 def oldest_and_cheapest(points: list[PricedToken]) -> tuple[PricedToken, PricedToken] | None:
+    """The cheapest token on the oldest accelerator (its cheapest offer, so that a dear offer of old hardware does not
+    inflate the ratio) and the cheapest token overall."""
     if len(points) < 2:
         return None
-    oldest = min(points, key=lambda p: (p.throughput.year, -p.usd_per_Mtok))
+    oldest = min(points, key=lambda p: (p.throughput.year, p.usd_per_Mtok))
     cheapest = min(points, key=lambda p: p.usd_per_Mtok)
     return oldest, cheapest
 
