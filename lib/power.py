@@ -96,8 +96,6 @@ OWNER_COSTS_SCHEMA = register_schema(TableSchema(
 
 #: Plausible values of the constants this module reads, each in the unit its row states.
 CONSTANT_RANGES: dict[str, Plausible] = {
-    "electricity_price": Plausible(0.005, 2, "USD/kWh"),
-    "pue_industry_average": Plausible(1.0, 3.0, "", ()),
     "pue_hyperscale": Plausible(1.0, 3.0, "", ()),
     "us_peak_demand": Plausible(1e5, 3e6, "MW"),
     "us_peak_demand_2023": Plausible(1e5, 3e6, "MW"),

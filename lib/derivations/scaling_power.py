@@ -366,7 +366,8 @@ def rubin_row(sel: Selection) -> Hardware | None:
 
 def lpx_racks_implied(c: dict[str, float]) -> tuple[float, float]:
     """LPX racks that close the talk's totals: (60 EF − GPUs × 50 PF) / LPX PF, and (10 PB/s − NVL72 racks × rack
-    scale-up) / LPX scale-up."""
+    scale-up) / LPX scale-up. The compute count mixes formats, as the talk's 60 EF must: the GPUs' 50 PF is NVFP4
+    inference (adaptive compression, not dense), the LPX racks' figure FP8."""
     by_compute = (POD_COMPUTE_FLOPS - c["rubin_pod_gpus"] * c["rubin_fp4_inference_pflops"] * 1e15) / (
         c["lpx_rack_fp8_pflops"] * 1e15)
     by_bandwidth = (POD_SCALE_UP_BPS - c["rubin_pod_nvl72_racks"] * c["rubin_nvl72_rack_scale_up_TBps"] * 1e12) / (
@@ -398,13 +399,17 @@ def rubin_pod(sel: Selection) -> list[Entry]:
         entry("rubin-pod", "pod scale-up bandwidth with the LPX racks the compute total implies", POD_SCALE_UP_BPS,
               pod_scale_up_Bps(c, lpx), "B/s", inputs={**nvl72, "LPX_racks": lpx},
               note=(f"{lpx:.0f} LPX racks (an estimate: NVIDIA does not list the rack mix; {by_compute:.1f} close the "
-                    f"compute total) at {c['lpx_rack_scale_up_TBps']:,.0f} TB/s each (secondary sources)")),
+                    f"compute total, a mixed-format sum: the GPUs' {c['rubin_fp4_inference_pflops']:g} PF NVFP4 "
+                    f"inference figure, not dense, plus {c['lpx_rack_fp8_pflops']:g} PF FP8 per LPX rack) at "
+                    f"{c['lpx_rack_scale_up_TBps']:,.0f} TB/s each (secondary sources)")),
         entry("rubin-pod", "LPX racks implied by the bandwidth total ÷ by the compute total", None,
               by_bandwidth / by_compute, "×", kind=STRUCTURAL,
               holds_if=lambda r: abs(r - 1) <= AGREEMENT_TOLERANCE,
               inputs={"by_compute": by_compute, "by_bandwidth": by_bandwidth},
-              note=(f"{by_compute:.1f} racks from 60 EF, {by_bandwidth:.1f} from 10 PB/s: the two totals describe one "
-                    "pod of GPU and LPX racks if they agree within 25%")),
+              note=(f"{by_compute:.1f} racks from 60 EF, {by_bandwidth:.1f} from 10 PB/s "
+                    f"({by_bandwidth - by_compute:.1f} racks apart): the two totals describe one pod of GPU and LPX "
+                    "racks if they agree within 25%; the 60 EF count rests on a mixed-format sum (GPUs' NVFP4 "
+                    "inference figure with adaptive compression + LPX racks' FP8), which no one format makes")),
     ]
     hw = rubin_row(sel)
     if hw is None or not hw.supports("fp4"):
