@@ -32,7 +32,9 @@ def test_demand_arithmetic_by_hand():
     assert t["messages_per_day"].value == pytest.approx(18e9 / 7, rel=1e-3)
     assert t["served_tokens_per_day"].value == pytest.approx(2.571e12)
     assert t["tokens_per_daily_user_per_day"].value == pytest.approx(25_714, rel=1e-3)
-    assert t["tokens_per_daily_user_per_day"].low == pytest.approx(2.571e12 / 7e8, rel=1e-3)
+    # Its range is the volume's range over the same daily users (the product stays pinned to the measurement).
+    assert t["tokens_per_daily_user_per_day"].low == pytest.approx(t["served_tokens_per_day"].low / 1e8, rel=1e-3)
+    assert t["tokens_per_daily_user_per_day"].high == pytest.approx(t["served_tokens_per_day"].high / 1e8, rel=1e-3)
     assert t["served_tokens_per_day"].low == pytest.approx(2.571e9 * 500, rel=1e-3)
     assert assumptions.check_derived(t) == []
 

@@ -261,15 +261,15 @@ def tokens_out(sel: Selection) -> list[Entry]:
 
 
 def serving_ratio(sel: Selection, model: Model, **kw) -> float:
-    """Serving ÷ pre-training accelerator time: U_day·r_day·365·years tokens at u_dec against 6·N·D at u_train."""
+    """Serving ÷ pre-training accelerator time: V_day·d_serve tokens (V_day = U_day·r_day, turned as one) at u_dec
+    against 6·N·D at u_train."""
     v = {n: assumption(n, sel.data_dir).value for n in INFERENCE_NAMES} | kw
-    served = dm.served_tokens_over(v["daily_users"], v["tokens_per_daily_user_per_day"], v["model_serving_days"])
+    served = dm.served_tokens_over(v["served_tokens_per_day"], v["model_serving_days"])
     return float(dm.inference_to_pretraining(model.training_tokens, served, 1.0, v["training_utilisation"],
                                              v["decode_utilisation"]))
 
 
-INFERENCE_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
-                   "training_utilisation")
+INFERENCE_NAMES = ("served_tokens_per_day", "model_serving_days", "decode_utilisation", "training_utilisation")
 
 
 def pretraining_cost_usd(sel: Selection, model: Model, hw, precision: str, **kw) -> float:

@@ -96,29 +96,33 @@ def scenario_model(sel: Selection) -> tuple[Model, str]:
                      f"{FALLBACK_TOKENS_PER_PARAM:g} × N_active for {model.name} (Chinchilla's ratio).")
 
 
-DEMAND_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
-                "training_utilisation", "rl_to_pretraining_compute_ratio")
+#: The book-wide rows the scenario reads and the ledger turns. The daily volume is one assumption: daily users ×
+#: tokens per daily user is pinned to ChatGPT's reported volume, so neither factor is turned alone.
+DEMAND_NAMES = ("served_tokens_per_day", "model_serving_days", "decode_utilisation", "training_utilisation",
+                "rl_to_pretraining_compute_ratio")
+#: Rows shown beside the scenario to read the volume per user (not turned: their product is served_tokens_per_day).
+DEMAND_SPLIT = ("daily_users", "tokens_per_daily_user_per_day")
 
 
 def demand_assumptions(sel: Selection) -> dict[str, float]:
-    """The scenario's inputs by name: the book-wide rows and the agentic calls per task."""
-    out = {name: value(name, sel) for name in DEMAND_NAMES}
+    """The scenario's inputs by name: the book-wide rows (the volume's split into users × tokens per user for
+    display) and the agentic calls per task."""
+    out = {name: value(name, sel) for name in DEMAND_NAMES + DEMAND_SPLIT}
     out[AGENT_CALLS.name] = AGENT_CALLS.value
     return out
 
 
 def scenario(model: Model, inputs: dict[str, float]) -> dm.Demand:
     """The four terms of eq. demand-time for ``model`` (which must have training tokens) under ``inputs``."""
-    served = float(dm.served_tokens_over(inputs["daily_users"], inputs["tokens_per_daily_user_per_day"],
-                                         inputs["model_serving_days"]))
+    served = float(dm.served_tokens_over(inputs["served_tokens_per_day"], inputs["model_serving_days"]))
     return dm.demand(model.active_params, model.training_tokens, served, inputs[AGENT_CALLS.name],
                      inputs["training_utilisation"], inputs["decode_utilisation"],
                      inputs["rl_to_pretraining_compute_ratio"])
 
 
 def breakeven_days(model: Model, inputs: dict[str, float]) -> float:
-    return float(dm.days_to_match_pretraining(model.training_tokens, inputs["daily_users"],
-                                              inputs["tokens_per_daily_user_per_day"], inputs[AGENT_CALLS.name],
+    return float(dm.days_to_match_pretraining(model.training_tokens, inputs["served_tokens_per_day"],
+                                              inputs[AGENT_CALLS.name],
                                               inputs["training_utilisation"], inputs["decode_utilisation"]))
 
 
@@ -141,10 +145,11 @@ def four_axes(sel: Selection) -> list[Entry]:
                     f"largest term is {d.dominant}.{stand_in}")),
         entry("four-scaling-laws", "days of serving whose accelerator time equals one pre-training run", None,
               breakeven_days(model, base), "days", kind=SCENARIO_KIND, inputs=inputs,
-              assumptions=[book(n, sel) for n in ("daily_users", "tokens_per_daily_user_per_day",
-                                                  "decode_utilisation", "training_utilisation")] + [AGENT_CALLS],
+              assumptions=[book(n, sel) for n in ("served_tokens_per_day", "decode_utilisation",
+                                                  "training_utilisation")] + [AGENT_CALLS],
               recompute=lambda **kw: breakeven_days(model, {**base, **kw}),
-              note="d* = 3·D·u_dec / (U_day·r_day·a·u_train): N cancels, so it holds for any model size" + stand_in),
+              note=("d* = 3·D·u_dec / (U_day·r_day·a·u_train): N cancels, so it holds for any model size; the volume "
+                    "U_day·r_day is turned as one assumption (served_tokens_per_day)" + stand_in)),
     ]
 
 

@@ -279,7 +279,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
     ledger = {e.quantity: e for e in claims.derive("inference-dominates", sel)}
     cost = ledger["pre-training cost, 6·N·D at the book's utilisation and price"]
     ratio = ledger["serving ÷ pre-training accelerator time, daily users over the serving period"]
-    days = float(demand.days_to_match_pretraining(model.training_tokens, talk.daily_users, talk.tokens_per_user_per_day,
+    days = float(demand.days_to_match_pretraining(model.training_tokens, talk.served_tokens_per_day,
                                                   1.0, talk.training_utilisation, talk.decode_utilisation))
     fmt = cost.inputs["format"]
     frontier = ot.pretraining_cost_usd(sel, replace(model, active_params=talk.params, training_tokens=talk.pretrain_tokens),
@@ -298,8 +298,9 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
                      "value": f"{float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.1%}"})
     rows += [
         {"quantity": f"6·N·D on {hw.name} ({fmt}) at the book's utilisation and price", "value": "$" + short(cost.derived)},
-        {"quantity": f"serving {short(talk.daily_users)} daily users × {short(talk.tokens_per_user_per_day)} tokens for "
-                     f"{talk.serving_days:,.0f} days ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
+        {"quantity": f"serving {short(talk.served_tokens_per_day)} tokens a day ({short(talk.daily_users)} daily users × "
+                     f"{short(talk.tokens_per_user_per_day)}) for {talk.serving_days:,.0f} days ÷ pre-training "
+                     "(accelerator time)", "value": f"{ratio.derived:,.1f}×"},
         {"quantity": "days of that serving that cost one pre-training run", "value": f"{days:.0f}"},
         {"quantity": "the talk's 100B on 150T at the book's utilisation and price", "value": "$" + short(frontier)},
     ]
@@ -316,7 +317,8 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
                          f", and {float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.0%} if every hour of "
                          "the run, post-training included, is counted against bf16"),
         "ot_serve_ratio": f"{ratio.derived:,.0f}×", "ot_serve_verdict": claims_phrase(ratio),
-        "ot_serve_low": f"{ratio.sensitivity['tokens_per_daily_user_per_day']['low']['derived']:,.0f}×",
+        "ot_serve_low": f"{ratio.sensitivity['served_tokens_per_day']['low']['derived']:,.0f}×",
+        "ot_serve_high": f"{ratio.sensitivity['served_tokens_per_day']['high']['derived']:,.0f}×",
         "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
     }

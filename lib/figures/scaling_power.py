@@ -38,15 +38,15 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "D": d})
     params = [
-        _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
-        _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
+        _slider("volume_T", round(inputs["served_tokens_per_day"] / 1e12, 2), 0.5, 10, 0.05,
+                "tokens served a day (trillions) "),
         _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
         _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
         _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
         _slider("u_train", inputs["training_utilisation"], 0.2, 0.6, 0.01, "training utilisation "),
         _slider("chi", inputs["rl_to_pretraining_compute_ratio"], 0.0, 2.0, 0.01, "RL ÷ pre-training time "),
     ]
-    serve = "(2 * users_M * 1e6 * r_day * days / u_dec) / (6 * datum.D / u_train)"
+    serve = "(2 * volume_T * 1e12 * days / u_dec) / (6 * datum.D / u_train)"
     runs = ("datum.axis == 'pre-training' ? 1 : datum.axis == 'post-training' ? chi"
             f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
