@@ -309,6 +309,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
     place = {claims.HOLDS: "inside the range", claims.LOOSE: ("just above the range" if reported > 5e6 else
                                                               "just below the range")}.get(reported_entry.verdict,
                                                                                             "outside the range")
+    volume = next(a for a in ratio.assumptions if a.name == "served_tokens_per_day")
     glue = {
         "ot_reported_usd": "$" + short(reported), "ot_reported_place": place, "ot_train_usd": "$" + short(cost.derived),
         "ot_train_usd_range": f"${short(min(ends))} to ${short(max(ends))}", "ot_mfu_fp8": f"{own:.0%}",
@@ -319,6 +320,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
         "ot_serve_ratio": f"{ratio.derived:,.0f}×", "ot_serve_verdict": claims_phrase(ratio),
         "ot_serve_low": f"{ratio.sensitivity['served_tokens_per_day']['low']['derived']:,.0f}×",
         "ot_serve_high": f"{ratio.sensitivity['served_tokens_per_day']['high']['derived']:,.0f}×",
+        "ot_volume_range": f"{short(volume.low)} to {short(volume.high)} tokens a day",
         "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
     }
