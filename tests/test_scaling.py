@@ -193,6 +193,11 @@ def test_overtrained_ledger_on_default_data():
     book6 = by["D_RL ÷ D_pre with equal terms, k_RL = 6, book's η = u_dec/u_train"]
     assert book6.derived == 0.75 and book6.kind == claims.SCENARIO_KIND
     assert by["RL compute ÷ pre-training compute, one frontier model (xAI's Grok 4)"].verdict == claims.HOLDS
+    # Llama 3's 40% MFU is against the bf16 peak, so it is charged against H100's 989 TFLOP/s bf16 (not its FP8):
+    # 3.2856e24 FLOP / (0.4 × 989e12 × 3600) = 2.307M h × 6.16 USD = 14.21M USD.
+    train = by["pre-training cost, 6·N·D at the book's utilisation and price"]
+    assert train.inputs["format"] == "bf16"
+    assert train.derived == pytest.approx(3.2856e24 / (0.4 * 989e12 * 3600) * 6.16, rel=1e-3)
     assert all(e.kind in claims.KINDS for e in by.values())
 
 
