@@ -137,6 +137,13 @@ def output_shares(sel: Selection) -> tuple[float, float]:
             float(output_share_of_computed_tokens(day.output_tokens, day.input_tokens)))
 
 
+def computed_share_of_served(sel: Selection) -> float:
+    """The share of served tokens that cost a forward pass (cache hits cost none), from DeepSeek's published day:
+    (uncached input + output) ÷ (all input + output) = (output share of all) ÷ (output share of computed)."""
+    computed, of_all = output_shares(sel)
+    return of_all / computed
+
+
 def short_name(law: LossLaw) -> str:
     """'Hoffmann', 'Hoffmann rounded' or 'Epoch': the first word of the row name, plus 'rounded' for the
     sensitivity row of the paper's rounded constants."""
@@ -311,7 +318,10 @@ def inference_dominates(sel: Selection) -> list[Entry]:
               recompute=lambda **kw: serving_ratio(sel, model, **kw),
               note=(f"'dwarfs' read as ≥ {DWARF_FACTOR:g}×; same price per accelerator-hour for both, so this is "
                     "also the cost ratio; decode at the decode utilisation, training at the training "
-                    f"utilisation (the test-time bar of four-scaling-laws){whose}")),
+                    f"utilisation (the test-time bar of four-scaling-laws); every served token charged a forward pass, "
+                    f"as four-scaling-laws does — with cache hits free ({computed_share_of_served(sel):.1%} of tokens "
+                    f"computed on DeepSeek's day, as tokens-out-equal-in counts them) it is "
+                    f"{serving_ratio(sel, model) * computed_share_of_served(sel):.1f}×{whose}")),
     ]
 
 

@@ -332,6 +332,9 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
         "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
         "ot_u_train": f"{talk.training_utilisation:.0%}",
+        "ot_serve_cached": f"{ratio.derived * ot.computed_share_of_served(sel):,.1f}×",
+        "ot_serve_exact": f"{ratio.derived:,.1f}×",
+        "ot_computed_share": f"{ot.computed_share_of_served(sel):.1%}",
         "ot_train_usd_old": ("" if mismatched is None else
                              f" (charging that bf16 utilisation against the {run.precision} peak would give "
                              f"${short(mismatched)}, the book's earlier figure)"),
