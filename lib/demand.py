@@ -1,8 +1,9 @@
 """Compute demand along four axes: pre-training, post-training (RL), test-time reasoning and agentic fan-out.
 
 With N the active parameters of a model (N_active in the notation table), D its pre-training tokens and
-D_serve the tokens it serves (prompt and output alike, U_day daily users × r_day tokens per user per day ×
-d_serve days), the useful work of each axis is counted in FLOP (eq. demand-flop)::
+D_serve the tokens it serves (prompt and output alike: V_day = U_day · r_day tokens a day — U_day daily users ×
+r_day tokens per daily user per day — for d_serve days), the useful work of each axis is counted in FLOP
+(eq. demand-flop)::
 
     F_pre   = 6 · N · D                          forward + backward pass over every training token
     F_test  = 2 · N · D_serve                    a forward pass per served token (reasoning included)
@@ -20,8 +21,11 @@ calls — at the same u_dec, and RL compute is given as a multiple χ_RL of pre-
     C_agent = F_agent / u_dec
 
 The inference terms compound: C_test + C_agent = 2 · N · D_serve · a / u_dec. Inference equals pre-training
-after d* = 3 · D · u_dec / (U_day · r_day · a · u_train) days (eq. demand-breakeven): N cancels. Every function
-broadcasts over numpy arrays; FLOP are operations, not FLOP/s.
+after d* = 3 · D · u_dec / (U_day · r_day · a · u_train) days (eq. demand-breakeven): N cancels. Only the product
+V_day = U_day · r_day enters, and it is what is measured (ChatGPT's messages a day × tokens per message), so the
+functions take the daily volume V_day, and a sensitivity turns it as one quantity: turning U_day at fixed r_day (or
+r_day at fixed U_day) would move the volume away from the measurement. Every function broadcasts over numpy arrays;
+FLOP are operations, not FLOP/s.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .roofline import ArrayLike
-from .scaling import SERVE_FLOP_PER_PARAM_TOKEN, TRAIN_FLOP_PER_PARAM_TOKEN, tokens_served
+from .scaling import SERVE_FLOP_PER_PARAM_TOKEN, TRAIN_FLOP_PER_PARAM_TOKEN
 
 #: The four axes, in the order the talk names them.
 AXES: tuple[str, ...] = ("pre-training", "post-training", "test-time", "agentic")
@@ -85,9 +89,9 @@ def accelerator_flop(flop: ArrayLike, utilisation: ArrayLike) -> np.ndarray:
     return f / _utilisation("utilisation", utilisation)
 
 
-def served_tokens_over(daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike, days: ArrayLike) -> np.ndarray:
-    """D_serve = U_day · r_day · d_serve (tokens): :func:`lib.scaling.tokens_served`, named for the demand model."""
-    return tokens_served(daily_users, tokens_per_user_per_day, days)
+def served_tokens_over(served_tokens_per_day: ArrayLike, days: ArrayLike) -> np.ndarray:
+    """D_serve = V_day · d_serve (tokens), V_day = U_day · r_day the tokens served a day."""
+    return _positive("served_tokens_per_day", served_tokens_per_day) * _positive("days", days)
 
 
 @dataclass(frozen=True)
@@ -151,15 +155,15 @@ def inference_to_pretraining(pretraining_tokens: ArrayLike, served_tokens: Array
         TRAIN_FLOP_PER_PARAM_TOKEN * d / _utilisation("training_utilisation", training_utilisation))
 
 
-def days_to_match_pretraining(pretraining_tokens: ArrayLike, daily_users: ArrayLike, tokens_per_user_per_day: ArrayLike,
+def days_to_match_pretraining(pretraining_tokens: ArrayLike, served_tokens_per_day: ArrayLike,
                               calls_per_task: ArrayLike = 1.0, training_utilisation: ArrayLike = 0.4,
                               decode_utilisation: ArrayLike = 0.3) -> np.ndarray:
-    """d* = 3 · D · u_dec / (U_day · r_day · a · u_train) (eq. demand-breakeven): the days of serving whose
-    accelerator time equals one pre-training run's. N cancels."""
+    """d* = 3 · D · u_dec / (V_day · a · u_train), V_day = U_day · r_day (eq. demand-breakeven): the days of serving
+    whose accelerator time equals one pre-training run's. N cancels."""
     a = np.asarray(calls_per_task, dtype=float)
     if np.any(a < 1):
         raise ValueError("a task makes at least one model call (a ≥ 1)")
-    per_day = (_positive("daily_users", daily_users) * _positive("tokens_per_user_per_day", tokens_per_user_per_day)
+    per_day = (_positive("served_tokens_per_day", served_tokens_per_day)
                * a / _utilisation("decode_utilisation", decode_utilisation))
     return (TRAIN_FLOP_PER_PARAM_TOKEN / SERVE_FLOP_PER_PARAM_TOKEN * _positive("pretraining_tokens", pretraining_tokens)
             / _utilisation("training_utilisation", training_utilisation) / per_day)

@@ -10,7 +10,7 @@ over the context, per-operation rooflines, HBM capacity), at the book's one stan
 decoding the largest batch B whose KV caches fit beside them at context L::
 
     τ = B / (n · t_step(B, L))               tokens/s per accelerator (the ideal bound)
-    τ_real = η_dec · τ                       at a measured decode efficiency η_dec (:func:`decode_realism_factor`)
+    τ_real = ε̄_dec · τ                      at a measured decode efficiency ε̄_dec (:func:`decode_realism_factor`)
     η = τ / P                                tokens/s per watt = tokens per joule
 
 The blackboard's figure (:func:`blackboard_throughput`: B* = (F / W_hbm) · s · b_w / 2, every weight read every
@@ -96,8 +96,6 @@ OWNER_COSTS_SCHEMA = register_schema(TableSchema(
 
 #: Plausible values of the constants this module reads, each in the unit its row states.
 CONSTANT_RANGES: dict[str, Plausible] = {
-    "electricity_price": Plausible(0.005, 2, "USD/kWh"),
-    "pue_industry_average": Plausible(1.0, 3.0, "", ()),
     "pue_hyperscale": Plausible(1.0, 3.0, "", ()),
     "us_peak_demand": Plausible(1e5, 3e6, "MW"),
     "us_peak_demand_2023": Plausible(1e5, 3e6, "MW"),
@@ -345,7 +343,7 @@ def blackboard_throughput(hardware: Hardware, model: Model, precision: str = "bf
 
 
 def decode_realism_factor(data_dir: Path | str | None = None) -> float:
-    """η_dec, the measured ÷ ideal decode throughput of deployed systems, that turns an ideal τ into a realistic one.
+    """ε̄_dec, the measured ÷ ideal decode throughput of deployed systems, that turns an ideal τ into a realistic one.
 
     A HOOK: the reality-check chapter (issue 15) calibrates this factor from ``measured_throughput.csv``
     (``lib.reality.realism_factor("decode")``), but that function is not on this branch's main yet. Until it is,

@@ -239,10 +239,10 @@ def test_misspelled_column_names_what_was_found_and_the_closest_expected_name(da
 
 
 def test_key_value_tables_are_ranged_by_their_key(data_copy):
-    rewrite_cell(data_copy / "power_constants.csv", "electricity_price", "value", "80")   # USD/MWh typed
+    rewrite_cell(data_copy / "power_constants.csv", "us_peak_demand", "value", "745020000")   # kW typed for MW
     p = only_problem(data_copy)
-    assert p.column == "value" and "80 USD/kWh — did you mean 0.08 (a ×1000 unit-prefix slip)" in p.expected
-    rewrite_cell(data_copy / "power_constants.csv", "electricity_price", "value", "0.08")
+    assert p.column == "value" and "7.450e+08 MW — did you mean 7.45e+05 (a ×1000 unit-prefix slip)" in p.expected
+    rewrite_cell(data_copy / "power_constants.csv", "us_peak_demand", "value", "745020")
     rewrite_cell(data_copy / "power_constants.csv", "radiator_emissivity", "value", "90")  # percent typed
     assert "did you mean 0.9 (a percentage typed for a fraction)" in only_problem(data_copy).expected
 

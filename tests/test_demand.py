@@ -34,9 +34,11 @@ def test_inference_terms_compound():
 
 
 def test_served_tokens_over_a_year_by_hand():
-    # 1e8 daily users × 25,714 tokens × 365 days = 9.3856e14 tokens.
-    assert float(demand.served_tokens_over(1e8, 25_714, 365)) == pytest.approx(9.385610e14)
-    assert float(demand.served_tokens_over(1e8, 25_714, 60)) == pytest.approx(9.385610e14 * 60 / 365)
+    # 1e8 daily users × 25,714 tokens = 2.5714e12 tokens a day; × 365 days = 9.3856e14 tokens.
+    assert float(demand.served_tokens_over(1e8 * 25_714, 365)) == pytest.approx(9.385610e14)
+    assert float(demand.served_tokens_over(1e8 * 25_714, 60)) == pytest.approx(9.385610e14 * 60 / 365)
+    with pytest.raises(ValueError):
+        demand.served_tokens_over(-1.0, 365)
 
 
 def test_demand_terms_by_hand():
@@ -59,7 +61,7 @@ def test_demand_terms_by_hand():
 
 def test_ratio_and_breakeven_cancel_model_size():
     # d* = 3 × 14.8e12 × 0.3 / (1e8 × 25,714 × 1 × 0.4) = 12.950 days; serving that long equals pre-training.
-    days = float(demand.days_to_match_pretraining(14.8e12, 1e8, 25_714, 1.0, 0.4, 0.3))
+    days = float(demand.days_to_match_pretraining(14.8e12, 1e8 * 25_714, 1.0, 0.4, 0.3))
     assert days == pytest.approx(1.332e13 / 1.02856e12, rel=1e-6)
     served = 1e8 * 25_714 * days
     for n in (1e9, 37e9, 1e12):
@@ -69,7 +71,7 @@ def test_ratio_and_breakeven_cancel_model_size():
     grid = demand.inference_to_pretraining(14.8e12, np.array([1e14, 1e15])[:, None], np.array([1.0, 3.0])[None, :])
     assert grid.shape == (2, 2) and grid[1, 1] == pytest.approx(30 * grid[0, 0])
     with pytest.raises(ValueError):
-        demand.days_to_match_pretraining(14.8e12, 1e8, 25_714, 0.5)
+        demand.days_to_match_pretraining(14.8e12, 1e8 * 25_714, 0.5)
 
 
 def test_one_utilisation_for_every_decode_workload():
@@ -92,8 +94,8 @@ def test_both_demand_chapters_read_one_table():
     assert ratio.derived == pytest.approx(bar)
     t = overtrained.talk_numbers(sel)
     table = assumptions.load_assumptions()
-    assert t.tokens_per_user_per_day == table["tokens_per_daily_user_per_day"].value == inputs["tokens_per_daily_user_per_day"]
-    assert t.daily_users == inputs["daily_users"] == 1e8
+    assert t.served_tokens_per_day == table["served_tokens_per_day"].value == inputs["served_tokens_per_day"]
+    assert t.daily_users * t.tokens_per_user_per_day == pytest.approx(t.served_tokens_per_day, rel=1e-3)
     # The talk's 30% is relative to pre-training; the book's decode utilisation is against peak: η = 0.3 / 0.4.
     assert t.rl_efficiency == pytest.approx(0.75)
 
@@ -102,12 +104,19 @@ def test_four_axes_entries_have_kinds_and_sensitivity():
     entries = {e.quantity: e for e in claims.derive("four-scaling-laws", data.selection())}
     shape = entries["inference ÷ pre-training accelerator time over the serving period"]
     assert shape.kind == claims.STRUCTURAL and shape.verdict == claims.SHAPE_HOLDS
-    # 28.185 test-time runs × a = 3 calls per task: 84.6.
-    assert shape.derived == pytest.approx(3 * 28.185, abs=0.01)
-    assert shape.sensitivity["tokens_per_daily_user_per_day"]["low"]["derived"] == pytest.approx(3 * 28.185 * 3673 / 25714, rel=1e-3)
+    # ChatGPT's volume, 2.571e12 tokens a day for 365 days: 2 × 2.571e12 × 365 / 0.3 ÷ (6 × 14.8e12 / 0.4) = 28.181
+    # test-time runs; × a = 3 calls per task: 84.54.
+    assert shape.derived == pytest.approx(3 * 28.181, abs=0.01)
+    # The volume is turned as one assumption (500 to 2,000 tokens a message: half and twice the central volume);
+    # daily users and tokens per daily user, whose product is pinned to it, are not turned one at a time.
+    assert shape.sensitivity["served_tokens_per_day"]["low"]["derived"] == pytest.approx(3 * 28.181 * 1.286 / 2.571, rel=1e-3)
+    assert shape.sensitivity["served_tokens_per_day"]["high"]["derived"] == pytest.approx(3 * 28.181 * 5.143 / 2.571, rel=1e-3)
     days = entries["days of serving whose accelerator time equals one pre-training run"]
     assert days.kind == claims.SCENARIO_KIND and days.derived == pytest.approx(12.950 / 3, rel=1e-3)
-    assert {a.name for a in days.assumptions} >= {"daily_users", "decode_utilisation", "agent_calls_per_task"}
+    for e in (shape, days):
+        names = {a.name for a in e.assumptions}
+        assert "served_tokens_per_day" in names and not names & {"daily_users", "tokens_per_daily_user_per_day"}
+    assert {a.name for a in days.assumptions} >= {"decode_utilisation", "agent_calls_per_task"}
 
 
 def test_a_model_without_training_tokens_runs_the_scenario_on_a_named_stand_in():
@@ -118,9 +127,9 @@ def test_a_model_without_training_tokens_runs_the_scenario_on_a_named_stand_in()
     assert stand_in.name == "Llama 3.1 8B" and "Mixtral 8x7B publishes no training-token count" in why
     entries = claims.derive("four-scaling-laws", sel)
     assert entries[0].inputs["model"] == "Llama 3.1 8B" and "Llama 3.1 8B" in entries[0].note
-    # d* = 3 D u_dec / (U_day r_day a u_train) with D = 15T: 3 × 15e12 × 0.3 / (1e8 × 25,714 × 3 × 0.4) = 4.37 days
+    # d* = 3 D u_dec / (U_day r_day a u_train) with D = 15T: 3 × 15e12 × 0.3 / (2.571e12 × 3 × 0.4) = 4.38 days
     days = entries[1].derived
-    assert days == pytest.approx(3 * 15e12 * 0.3 / (1e8 * 25_714 * 3 * 0.4), rel=1e-4)
+    assert days == pytest.approx(3 * 15e12 * 0.3 / (2.571e12 * 3 * 0.4), rel=1e-4)
 
 
 def test_with_no_published_tokens_at_all_the_scenario_assumes_chinchilla(data_copy):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lib import claims, data, power, roofline
+from lib import assumptions, claims, data, power, roofline
 from lib.data import DataError
 from lib.derivations import scaling_power
 
@@ -151,7 +151,9 @@ def test_tables_load_and_name_hardware_rows():
     prices = power.load_prices()
     assert prices and all(p.hardware in names for p in prices)
     c = power.load_constants()
-    assert c["solar_constant"] == 1361 and 1 <= c["pue_hyperscale"] <= c["pue_industry_average"]
+    assert c["solar_constant"] == 1361 and 1 <= c["pue_hyperscale"] <= assumptions.assumption("pue").value
+    # One home per fact: the electricity price and the industry PUE live in assumptions.csv only.
+    assert "electricity_price" not in c and "pue_industry_average" not in c
 
 
 def test_malformed_price_row_names_the_column(data_copy):
@@ -258,7 +260,8 @@ def test_owner_cost_by_hand():
     h100 = next(o for o in power.load_owner_costs() if o.hardware == "H100 SXM")
     c = power.load_constants()
     share = float(power.owner_electricity_share(h100.purchase_price_usd, h100.lifetime_years, h100.power_W,
-                                                c["electricity_price"], c["pue_industry_average"]))
+                                                assumptions.assumption("electricity_price").value,
+                                                assumptions.assumption("pue").value))
     assert h100.power_W == 10_200 / 8 and share == pytest.approx(0.1703, abs=1e-4)
     # A renter's hour on AWS costs ~11x the owner's depreciation: electricity is a far smaller share there.
     aws = next(p for p in power.load_prices() if p.name == "H100 SXM on AWS p5.48xlarge")

@@ -185,9 +185,19 @@ def test_overtrained_ledger_on_default_data():
     assert out.derived == pytest.approx(3 * 168 / 434) and out.verdict == claims.HOLDS and out.robust is False
     excess = by["extra training + serving compute of 100B on 150T over the optimum, Epoch fit, equal compute"]
     assert excess.kind == claims.STRUCTURAL and excess.verdict == claims.SHAPE_HOLDS and 13 < excess.derived < 15
-    # η = u_dec / u_train = 0.3 / 0.4; with k_RL = 6 equal terms need 6 × 0.75 / 6 = 0.75 RL tokens per training token.
-    assert by["D_RL ÷ D_pre with equal terms, k_RL = 6"].derived == 0.75
+    # Checked at the talk's η = 0.3: k_RL = 2 gives 6 × 0.3 / 2 = 0.9 (holds), k_RL = 6 gives 0.3 (does not hold).
+    k2, k6 = by["D_RL ÷ D_pre with equal terms, k_RL = 2"], by["D_RL ÷ D_pre with equal terms, k_RL = 6"]
+    assert (k2.derived, k2.verdict, k2.kind) == (0.9, claims.HOLDS, claims.CHECKED)
+    assert (k6.derived, k6.verdict) == (0.3, claims.FAILS)
+    # The book's η = u_dec / u_train = 0.3 / 0.4 is a scenario: with k_RL = 6, 6 × 0.75 / 6 = 0.75.
+    book6 = by["D_RL ÷ D_pre with equal terms, k_RL = 6, book's η = u_dec/u_train"]
+    assert book6.derived == 0.75 and book6.kind == claims.SCENARIO_KIND
     assert by["RL compute ÷ pre-training compute, one frontier model (xAI's Grok 4)"].verdict == claims.HOLDS
+    # Llama 3's 40% MFU is against the bf16 peak, so it is charged against H100's 989 TFLOP/s bf16 (not its FP8):
+    # 3.2856e24 FLOP / (0.4 × 989e12 × 3600) = 2.307M h × 6.16 USD = 14.21M USD.
+    train = by["pre-training cost, 6·N·D at the book's utilisation and price"]
+    assert train.inputs["format"] == "bf16"
+    assert train.derived == pytest.approx(3.2856e24 / (0.4 * 989e12 * 3600) * 6.16, rel=1e-3)
     assert all(e.kind in claims.KINDS for e in by.values())
 
 

@@ -96,29 +96,33 @@ def scenario_model(sel: Selection) -> tuple[Model, str]:
                      f"{FALLBACK_TOKENS_PER_PARAM:g} × N_active for {model.name} (Chinchilla's ratio).")
 
 
-DEMAND_NAMES = ("daily_users", "tokens_per_daily_user_per_day", "model_serving_days", "decode_utilisation",
-                "training_utilisation", "rl_to_pretraining_compute_ratio")
+#: The book-wide rows the scenario reads and the ledger turns. The daily volume is one assumption: daily users ×
+#: tokens per daily user is pinned to ChatGPT's reported volume, so neither factor is turned alone.
+DEMAND_NAMES = ("served_tokens_per_day", "model_serving_days", "decode_utilisation", "training_utilisation",
+                "rl_to_pretraining_compute_ratio")
+#: Rows shown beside the scenario to read the volume per user (not turned: their product is served_tokens_per_day).
+DEMAND_SPLIT = ("daily_users", "tokens_per_daily_user_per_day")
 
 
 def demand_assumptions(sel: Selection) -> dict[str, float]:
-    """The scenario's inputs by name: the book-wide rows and the agentic calls per task."""
-    out = {name: value(name, sel) for name in DEMAND_NAMES}
+    """The scenario's inputs by name: the book-wide rows (the volume's split into users × tokens per user for
+    display) and the agentic calls per task."""
+    out = {name: value(name, sel) for name in DEMAND_NAMES + DEMAND_SPLIT}
     out[AGENT_CALLS.name] = AGENT_CALLS.value
     return out
 
 
 def scenario(model: Model, inputs: dict[str, float]) -> dm.Demand:
     """The four terms of eq. demand-time for ``model`` (which must have training tokens) under ``inputs``."""
-    served = float(dm.served_tokens_over(inputs["daily_users"], inputs["tokens_per_daily_user_per_day"],
-                                         inputs["model_serving_days"]))
+    served = float(dm.served_tokens_over(inputs["served_tokens_per_day"], inputs["model_serving_days"]))
     return dm.demand(model.active_params, model.training_tokens, served, inputs[AGENT_CALLS.name],
                      inputs["training_utilisation"], inputs["decode_utilisation"],
                      inputs["rl_to_pretraining_compute_ratio"])
 
 
 def breakeven_days(model: Model, inputs: dict[str, float]) -> float:
-    return float(dm.days_to_match_pretraining(model.training_tokens, inputs["daily_users"],
-                                              inputs["tokens_per_daily_user_per_day"], inputs[AGENT_CALLS.name],
+    return float(dm.days_to_match_pretraining(model.training_tokens, inputs["served_tokens_per_day"],
+                                              inputs[AGENT_CALLS.name],
                                               inputs["training_utilisation"], inputs["decode_utilisation"]))
 
 
@@ -141,10 +145,11 @@ def four_axes(sel: Selection) -> list[Entry]:
                     f"largest term is {d.dominant}.{stand_in}")),
         entry("four-scaling-laws", "days of serving whose accelerator time equals one pre-training run", None,
               breakeven_days(model, base), "days", kind=SCENARIO_KIND, inputs=inputs,
-              assumptions=[book(n, sel) for n in ("daily_users", "tokens_per_daily_user_per_day",
-                                                  "decode_utilisation", "training_utilisation")] + [AGENT_CALLS],
+              assumptions=[book(n, sel) for n in ("served_tokens_per_day", "decode_utilisation",
+                                                  "training_utilisation")] + [AGENT_CALLS],
               recompute=lambda **kw: breakeven_days(model, {**base, **kw}),
-              note="d* = 3·D·u_dec / (U_day·r_day·a·u_train): N cancels, so it holds for any model size" + stand_in),
+              note=("d* = 3·D·u_dec / (U_day·r_day·a·u_train): N cancels, so it holds for any model size; the volume "
+                    "U_day·r_day is turned as one assumption (served_tokens_per_day)" + stand_in)),
     ]
 
 
@@ -366,7 +371,8 @@ def rubin_row(sel: Selection) -> Hardware | None:
 
 def lpx_racks_implied(c: dict[str, float]) -> tuple[float, float]:
     """LPX racks that close the talk's totals: (60 EF − GPUs × 50 PF) / LPX PF, and (10 PB/s − NVL72 racks × rack
-    scale-up) / LPX scale-up."""
+    scale-up) / LPX scale-up. The compute count mixes formats, as the talk's 60 EF must: the GPUs' 50 PF is NVFP4
+    inference (adaptive compression, not dense), the LPX racks' figure FP8."""
     by_compute = (POD_COMPUTE_FLOPS - c["rubin_pod_gpus"] * c["rubin_fp4_inference_pflops"] * 1e15) / (
         c["lpx_rack_fp8_pflops"] * 1e15)
     by_bandwidth = (POD_SCALE_UP_BPS - c["rubin_pod_nvl72_racks"] * c["rubin_nvl72_rack_scale_up_TBps"] * 1e12) / (
@@ -398,13 +404,17 @@ def rubin_pod(sel: Selection) -> list[Entry]:
         entry("rubin-pod", "pod scale-up bandwidth with the LPX racks the compute total implies", POD_SCALE_UP_BPS,
               pod_scale_up_Bps(c, lpx), "B/s", inputs={**nvl72, "LPX_racks": lpx},
               note=(f"{lpx:.0f} LPX racks (an estimate: NVIDIA does not list the rack mix; {by_compute:.1f} close the "
-                    f"compute total) at {c['lpx_rack_scale_up_TBps']:,.0f} TB/s each (secondary sources)")),
+                    f"compute total, a mixed-format sum: the GPUs' {c['rubin_fp4_inference_pflops']:g} PF NVFP4 "
+                    f"inference figure, not dense, plus {c['lpx_rack_fp8_pflops']:g} PF FP8 per LPX rack) at "
+                    f"{c['lpx_rack_scale_up_TBps']:,.0f} TB/s each (secondary sources)")),
         entry("rubin-pod", "LPX racks implied by the bandwidth total ÷ by the compute total", None,
               by_bandwidth / by_compute, "×", kind=STRUCTURAL,
               holds_if=lambda r: abs(r - 1) <= AGREEMENT_TOLERANCE,
               inputs={"by_compute": by_compute, "by_bandwidth": by_bandwidth},
-              note=(f"{by_compute:.1f} racks from 60 EF, {by_bandwidth:.1f} from 10 PB/s: the two totals describe one "
-                    "pod of GPU and LPX racks if they agree within 25%")),
+              note=(f"{by_compute:.1f} racks from 60 EF, {by_bandwidth:.1f} from 10 PB/s "
+                    f"({by_bandwidth - by_compute:.1f} racks apart): the two totals describe one pod of GPU and LPX "
+                    "racks if they agree within 25%; the 60 EF count rests on a mixed-format sum (GPUs' NVFP4 "
+                    "inference figure with adaptive compression + LPX racks' FP8), which no one format makes")),
     ]
     hw = rubin_row(sel)
     if hw is None or not hw.supports("fp4"):
@@ -425,9 +435,11 @@ def hyperscaler(points: list[PricedToken]) -> list[PricedToken]:
 
 
 def oldest_and_cheapest(points: list[PricedToken]) -> tuple[PricedToken, PricedToken] | None:
+    """The cheapest token on the oldest accelerator (its cheapest offer, so that a dear offer of old hardware does not
+    inflate the ratio) and the cheapest token overall."""
     if len(points) < 2:
         return None
-    oldest = min(points, key=lambda p: (p.throughput.year, -p.usd_per_Mtok))
+    oldest = min(points, key=lambda p: (p.throughput.year, p.usd_per_Mtok))
     cheapest = min(points, key=lambda p: p.usd_per_Mtok)
     return oldest, cheapest
 

@@ -306,12 +306,15 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
     ledger = {e.quantity: e for e in claims.derive("inference-dominates", sel)}
     cost = ledger["pre-training cost, 6·N·D at the book's utilisation and price"]
     ratio = ledger["serving ÷ pre-training accelerator time, daily users over the serving period"]
-    days = float(demand.days_to_match_pretraining(model.training_tokens, talk.daily_users, talk.tokens_per_user_per_day,
+    days = float(demand.days_to_match_pretraining(model.training_tokens, talk.served_tokens_per_day,
                                                   1.0, talk.training_utilisation, talk.decode_utilisation))
     fmt = cost.inputs["format"]
     frontier = ot.pretraining_cost_usd(sel, replace(model, active_params=talk.params, training_tokens=talk.pretrain_tokens),
                                        hw, fmt)
     reported = run.accelerator_hours * talk.usd_per_hour
+    # The earlier reading, kept for comparison: the same bf16 utilisation charged against the run's own FP8 peak.
+    mismatched = (ot.pretraining_cost_usd(sel, model, hw, run.precision)
+                  if run.precision and run.precision != fmt and hw.supports(run.precision) else None)
     trained_in = run.precision or "bf16"
     rows = [
         {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": f"{flop:.3g} FLOP"},
@@ -324,17 +327,24 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
         rows.append({"quantity": "… with every hour of the run (post-training too) against bf16 peak",
                      "value": f"{float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.1%}"})
     rows += [
-        {"quantity": f"6·N·D on {hw.name} ({fmt}) at the book's utilisation and price", "value": "$" + short(cost.derived)},
-        {"quantity": f"serving {short(talk.daily_users)} daily users × {short(talk.tokens_per_user_per_day)} tokens for "
-                     f"{talk.serving_days:,.0f} days ÷ pre-training (accelerator time)", "value": f"{ratio.derived:,.1f}×"},
+        {"quantity": f"6·N·D on {hw.name} ({fmt} peak, the peak u_train is measured against) at the book's utilisation "
+                     "and price", "value": "$" + short(cost.derived)},
+        {"quantity": f"serving {short(talk.served_tokens_per_day)} tokens a day ({short(talk.daily_users)} daily users × "
+                     f"{short(talk.tokens_per_user_per_day)}) for {talk.serving_days:,.0f} days ÷ pre-training "
+                     "(accelerator time)", "value": f"{ratio.derived:,.1f}×"},
         {"quantity": "days of that serving that cost one pre-training run", "value": f"{days:.0f}"},
         {"quantity": "the talk's 100B on 150T at the book's utilisation and price", "value": "$" + short(frontier)},
     ]
+    if mismatched is not None:
+        rows.insert(next(i for i, r in enumerate(rows) if r["quantity"].startswith("6·N·D on")) + 1,
+                    {"quantity": f"… the same bf16 utilisation against the {run.precision} peak (a mismatch; the book's "
+                                 "earlier figure)", "value": "$" + short(mismatched)})
     ends = [v for both in cost.sensitivity.values() for v in (both["low"]["derived"], both["high"]["derived"])]
     reported_entry = ledger["DeepSeek-V3 pre-training at its reported hours and price"]
     place = {claims.HOLDS: "inside the range", claims.LOOSE: ("just above the range" if reported > 5e6 else
                                                               "just below the range")}.get(reported_entry.verdict,
                                                                                             "outside the range")
+    volume = next(a for a in ratio.assumptions if a.name == "served_tokens_per_day")
     glue = {
         "ot_reported_usd": "$" + short(reported), "ot_reported_place": place, "ot_train_usd": "$" + short(cost.derived),
         "ot_train_usd_range": f"${short(min(ends))} to ${short(max(ends))}", "ot_mfu_fp8": f"{own:.0%}",
@@ -343,9 +353,18 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
                          f", and {float(implied_utilisation(flop, every, run_hw.flops('bf16'))):.0%} if every hour of "
                          "the run, post-training included, is counted against bf16"),
         "ot_serve_ratio": f"{ratio.derived:,.0f}×", "ot_serve_verdict": claims_phrase(ratio),
-        "ot_serve_low": f"{ratio.sensitivity['tokens_per_daily_user_per_day']['low']['derived']:,.0f}×",
+        "ot_serve_low": f"{ratio.sensitivity['served_tokens_per_day']['low']['derived']:,.0f}×",
+        "ot_serve_high": f"{ratio.sensitivity['served_tokens_per_day']['high']['derived']:,.0f}×",
+        "ot_volume_range": f"{short(volume.low)} to {short(volume.high)} tokens a day",
         "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
+        "ot_u_train": f"{talk.training_utilisation:.0%}",
+        "ot_serve_cached": f"{ratio.derived * ot.computed_share_of_served(sel):,.1f}×",
+        "ot_serve_exact": f"{ratio.derived:,.1f}×",
+        "ot_computed_share": f"{ot.computed_share_of_served(sel):.1%}",
+        "ot_train_usd_old": ("" if mismatched is None else
+                             f" (charging that bf16 utilisation against the {run.precision} peak would give "
+                             f"${short(mismatched)}, the book's earlier figure)"),
     }
     return pd.DataFrame(rows), glue
 

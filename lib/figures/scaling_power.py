@@ -38,15 +38,15 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "D": d})
     params = [
-        _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
-        _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
+        _slider("volume_T", round(inputs["served_tokens_per_day"] / 1e12, 2), 0.5, 10, 0.05,
+                "tokens served a day (trillions) "),
         _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
         _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
         _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
         _slider("u_train", inputs["training_utilisation"], 0.2, 0.6, 0.01, "training utilisation "),
         _slider("chi", inputs["rl_to_pretraining_compute_ratio"], 0.0, 2.0, 0.01, "RL ÷ pre-training time "),
     ]
-    serve = "(2 * users_M * 1e6 * r_day * days / u_dec) / (6 * datum.D / u_train)"
+    serve = "(2 * volume_T * 1e12 * days / u_dec) / (6 * datum.D / u_train)"
     runs = ("datum.axis == 'pre-training' ? 1 : datum.axis == 'post-training' ? chi"
             f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
@@ -167,7 +167,7 @@ def cost_frame(sel, model: Model) -> pd.DataFrame:
             rows.append({"offer": p.offer.name, "market": p.offer.market, "as_of": p.offer.as_of,
                          "mode": FORMAT_LABELS[choice], "precision": p.throughput.precision,
                          "acc_usd_per_Mtok": p.usd_per_Mtok,
-                         "it_J_per_token": hw.tdp_W / (pw.decode_realism_factor(sel.data_dir)
+                         "it_J_per_token": sp._hour_power_W(sel, hw)[0] / (pw.decode_realism_factor(sel.data_dir)
                                                        * p.throughput.tokens_per_s_per_chip)})
     return _round(pd.DataFrame(rows))
 
@@ -177,8 +177,8 @@ def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
     frame = cost_frame(sel, model)
     mode = alt.param(name="cost_mode", value=FORMAT_LABELS["release"],
                      bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
-    kwh = _slider("usd_kwh", constants["electricity_price"], 0.02, 0.40, 0.01, "electricity (USD/kWh) ")
-    pue = _slider("pue", constants["pue_industry_average"], 1.0, 2.0, 0.01, "PUE ")
+    kwh = _slider("usd_kwh", _book(sel, "electricity_price"), 0.02, 0.40, 0.01, "electricity (USD/kWh) ")
+    pue = _slider("pue", _book(sel, "pue"), 1.0, 2.0, 0.01, "PUE ")
     chart = (alt.Chart(frame)
              .transform_filter("datum.mode == cost_mode")
              .transform_calculate(energy_usd_per_Mtok="datum.it_J_per_token * pue * usd_kwh / 3.6e6 * 1e6")
@@ -193,7 +193,8 @@ def cost_chart(sel, model: Model, constants: dict[str, float]) -> alt.Chart:
                      tooltip=["offer:N", "part_label:N", "precision:N", alt.Tooltip("usd:Q", title="USD per M tokens", format=".4f")]))
     return chart.add_params(mode, kwh, pue).properties(
         title=alt.Title(f"{model.name}: cost per million tokens at the standard mode, by offer",
-                        subtitle="Rental price from data/accelerator_costs.csv; electricity = TDP × PUE × price / throughput"),
+                        subtitle="Rental price from data/accelerator_costs.csv; electricity = power at the wall (TDP where no "
+                                 "server figure) × PUE × price / throughput"),
         width=420, height=300)
 
 
@@ -281,7 +282,7 @@ def throughput_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame
                "weights": t.precision, "n": t.chips, "B": "does not fit", "tokens/s per acc.": "—", "tokens/J": "—",
                "J per token (PUE)": "—", "blackboard tokens/J": f"{board.tokens_per_s_per_W:.3g}"}
         if t.tokens_per_s_per_chip > 0:
-            e = float(pw.energy_per_token_J(h.tdp_W, realism * t.tokens_per_s_per_chip, const["pue_industry_average"]))
+            e = float(pw.energy_per_token_J(h.tdp_W, realism * t.tokens_per_s_per_chip, _book(sel, "pue")))
             row.update({"B": f"{t.batch:,.0f}", "tokens/s per acc.": f"{t.tokens_per_s_per_chip:,.0f}",
                         "tokens/J": f"{t.tokens_per_s_per_W:.3g}", "J per token (PUE)": f"{e:.3g}"})
         rows.append(row)
@@ -290,17 +291,20 @@ def throughput_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame
 
 def cost_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
     """Per priced offer and weight format (release, bf16): accelerator and electricity cost per million tokens
-    (numbers, cheapest first), eq. power-cost at the realism factor."""
+    (numbers, cheapest first), eq. power-cost at the realism factor. Electricity is the hour's power as the ledger
+    counts it (:func:`lib.derivations.scaling_power._hour_power_W`: at the wall where owner_costs.csv has the row, else
+    TDP) at the book-wide PUE and electricity price (assumptions.csv), so its share of an hour matches the ledger's."""
     realism = pw.decode_realism_factor(sel.data_dir)
+    kwh, pue = _book(sel, "electricity_price"), _book(sel, "pue")
     rows = []
     for choice in ("release", "bf16"):
         for p in sp.priced_tokens(sel, model, choice):
             h = sel.hardware_named(p.offer.hardware)
-            joules = pw.energy_per_token_J(h.tdp_W, realism * p.throughput.tokens_per_s_per_chip,
-                                           const["pue_industry_average"])
+            joules = pw.energy_per_token_J(sp._hour_power_W(sel, h)[0], realism * p.throughput.tokens_per_s_per_chip,
+                                           pue)
             rows.append({"offer": p.offer.name, "weights": p.throughput.precision,
                          "accelerator (USD/Mtok)": p.usd_per_Mtok,
-                         "electricity (USD/Mtok)": 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))})
+                         "electricity (USD/Mtok)": 1e6 * float(pw.energy_cost_per_token_usd(joules, kwh))})
     frame = pd.DataFrame(rows, columns=["offer", "weights", "accelerator (USD/Mtok)", "electricity (USD/Mtok)"])
     return frame.drop_duplicates(["offer", "weights"]).sort_values("accelerator (USD/Mtok)").reset_index(drop=True)
 
@@ -347,7 +351,7 @@ def producer_table(sel, model: Model, const: dict[str, float]) -> pd.DataFrame:
 
     def electricity(t):
         joules = pw.energy_per_token_J(t.power_W, realism * t.tokens_per_s_per_chip, const["pue_hyperscale"])
-        return 1e6 * float(pw.energy_cost_per_token_usd(joules, const["electricity_price"]))
+        return 1e6 * float(pw.energy_cost_per_token_usd(joules, kwh))
 
     tpus = [t for t in sp.throughputs(sel, model) if sp.is_tpu(t.hardware)]
     if tpus:
@@ -366,8 +370,8 @@ def pod_table(sel, const: dict[str, float]) -> pd.DataFrame:
     gpus, lpx = const["rubin_pod_gpus"], const["rubin_pod_lpx_racks_implied"]
     rubin = sp.rubin_row(sel) or next((h for h in load_hardware(DEFAULT_DATA_DIR) if h.name.startswith("Rubin")), None)
     gpu_inference = gpus * const["rubin_fp4_inference_pflops"] * 1e15
-    rows = [("GPUs, NVFP4 inference figure (50 PF)", gpu_inference, "FLOP/s", sp.POD_COMPUTE_FLOPS),
-            (f"GPUs (50 PF) + {lpx:.0f} LPX racks (FP8)", gpu_inference + lpx * const["lpx_rack_fp8_pflops"] * 1e15,
+    rows = [("GPUs, NVFP4 inference figure (50 PF, not dense)", gpu_inference, "FLOP/s", sp.POD_COMPUTE_FLOPS),
+            (f"GPUs (50 PF NVFP4) + {lpx:.0f} LPX racks (FP8): mixed formats", gpu_inference + lpx * const["lpx_rack_fp8_pflops"] * 1e15,
              "FLOP/s", sp.POD_COMPUTE_FLOPS)]
     if rubin is not None:
         rows += [("GPUs, dense FP4 training figure (hardware.csv)", gpus * rubin.flops("fp4"), "FLOP/s", sp.POD_COMPUTE_FLOPS),
