@@ -36,7 +36,8 @@ request arrives.
 
 **Seats** B_cap come from the refined model (:func:`refined_seats`): the pooled optimal batch B* at the
 traffic's context, capped by capacity — the most sequences whose KV cache at that context fits beside the
-weights (``max_batch``). The context is the time-averaged context of a seated request,
+weights (``max_batch``) on the book's standard-mode replica (:func:`lib.modes.standard_mode`: weights at a share
+w of usable HBM, fp8 KV). The context is the time-averaged context of a seated request,
 L̄ = E[n_out·n_in + n_out(n_out+1)/2] / E[n_out] (a request holds its seat for n_out steps at contexts
 n_in+1 … n_in+n_out).
 
@@ -65,7 +66,8 @@ from .data import (Column, DataError, Plausible, Problem, TableSchema, provenanc
                    register_directory_check, register_schema, table_dir)
 from .hardware import Hardware
 from .models import Model
-from .roofline import Precisions, chips_to_fit, decode_step, max_batch, pooled_optimal_batch, prefill_step
+from .roofline import (Precisions, as_precisions, chips_to_fit, decode_step, max_batch, pooled_optimal_batch,
+                       prefill_step)
 
 ArrayLike = np.ndarray | float | int
 
@@ -221,6 +223,7 @@ class Seats:
     optimal_batch: float  # pooled B* at L (inf where KV reads keep every batch memory bound)
     capacity: float  # max_batch(chips, L)
     chips_for_optimal: float  # the fewest accelerators that seat B* at L (inf if B* is)
+    precisions: Precisions | None = None  # the formats B*, capacity and the step use (None: release formats)
 
     @property
     def seats(self) -> int:
@@ -239,15 +242,23 @@ class Seats:
 
 
 def refined_seats(hardware: Hardware, model: Model, context_tokens: float, chips: int | None = None,
-                  precision: str | Precisions | None = None) -> Seats:
-    """Seats of the refined model at context L on a replica of ``chips`` (default: the fewest accelerators
-    that hold the weights and one sequence at L, release formats, 10% HBM reserve)."""
-    n = int(chips) if chips is not None else int(chips_to_fit(model, hardware, 1.0, context_tokens, precision))
-    b_star = pooled_optimal_batch(hardware, model, context_tokens, precision)
-    capacity = float(max_batch(model, hardware, n, context_tokens, precision))
-    need = (float(chips_to_fit(model, hardware, b_star, context_tokens, precision)) if math.isfinite(b_star)
-            else math.inf)
-    return Seats(float(context_tokens), n, float(b_star), capacity, need)
+                  precision: str | Precisions | None = None, weight_share: float | None = None) -> Seats:
+    """Seats of the refined model at context L: B = min(B*(L), B_cap(n, L)) (eq. tr-seats).
+
+    The replica is the book's standard mode (:func:`lib.modes.standard_mode`) unless ``chips`` says otherwise:
+    n = max(n_weights, ⌈N_bytes / (w (1 − r_hbm) C_hbm)⌉), the fewest accelerators on which the weights fill at
+    most a share w (default 50%) of the usable HBM, whatever L. Formats: the model's release formats for the
+    weights and the standard mode's fp8 KV cache when ``precision`` is None; B*, the capacity and every step
+    built on these seats use the same formats (:attr:`Seats.precisions`)."""
+    from .modes import STANDARD_KV_FORMAT, WEIGHT_SHARE, standard_mode
+
+    p = as_precisions(model, precision, STANDARD_KV_FORMAT if precision is None else None)
+    share = WEIGHT_SHARE.value if weight_share is None else float(weight_share)
+    n = int(chips) if chips is not None else int(standard_mode(hardware, model, 0.0, share, p).chips)
+    b_star = pooled_optimal_batch(hardware, model, context_tokens, p)
+    capacity = float(max_batch(model, hardware, n, context_tokens, p))
+    need = float(chips_to_fit(model, hardware, b_star, context_tokens, p)) if math.isfinite(b_star) else math.inf
+    return Seats(float(context_tokens), n, float(b_star), capacity, need, p)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -679,11 +690,11 @@ def replica(hardware: Hardware, model: Model, lengths: LengthDistribution, promp
             chips: int | None = None, token_budget: float = DEFAULT_TOKEN_BUDGET,
             precision: str | Precisions | None = None) -> Replica:
     """The replica a scenario runs on: seats from :func:`refined_seats` at the traffic's time-averaged context
-    (the smallest replica that holds the weights unless ``chips`` says otherwise), the refined step tables,
+    (the standard-mode replica unless ``chips`` says otherwise), the refined step tables in the seats' formats,
     and the token budget raised to the seat count when that is larger."""
     context = lengths.time_averaged_context(prompt_scale)
     seats = refined_seats(hardware, model, context, chips, precision)
-    costs = StepCosts.refined(hardware, model, seats.chips, precision)
+    costs = StepCosts.refined(hardware, model, seats.chips, seats.precisions)
     budget = max(float(token_budget), float(seats.seats))
     prompts, _ = lengths._moments(prompt_scale, 1.0, points=1000)
     return Replica(seats, costs, context, float(prompts.mean()), lengths.mean_output_tokens(),

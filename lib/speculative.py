@@ -29,6 +29,11 @@ t_spec ≈ (γ+1) · t_step: every one of the γ + 1 verified tokens costs its F
 per emitted token rises by (γ+1)/μ ≥ 1 — speculation pays at small batch and costs at large batch.
 Counted in sequences, the optimal batch falls about n_q-fold (:func:`lib.roofline.pooled_optimal_batch`).
 
+**Capacity.** The draft's weights sit in HBM beside the model's: an MTP module is one more transformer block,
+N_draft ≈ N_total / layers parameters (:func:`draft_module_params`; DeepSeek-V3 publishes 11.5B), which
+N_total does not count. They take N_draft · b_w bytes from the KV caches, so a replica seats
+⌊((1 − r_hbm) n C_hbm − N_bytes − N_draft b_w) / kv(L)⌋ sequences with speculation (:func:`capacity_with_draft`).
+
 Assumptions, named: acceptance independent of position (real acceptance falls along the draft); the draft
 tokens' own KV entries and the target's sampling overhead left out; c_draft a fixed fraction of a plain step.
 """
@@ -41,7 +46,9 @@ import numpy as np
 
 from .hardware import Hardware
 from .models import Model
-from .roofline import Precisions, Step, decode_step, pooled_optimal_batch
+from .roofline import (HBM_RESERVE_FRACTION, Precisions, Step, as_precisions, decode_step, pooled_optimal_batch,
+                       weight_storage_bytes)
+from .units import bytes_per_element
 
 ArrayLike = np.ndarray | float | int
 
@@ -54,6 +61,31 @@ DEEPSEEK_MTP_REPORTED_SPEEDUP = 1.8
 #: c_draft: one MTP module is one transformer block against DeepSeek-V3's 61 (its embedding and output head are
 #: shared with the model, and their cost is not counted), so a draft pass ≈ 1/61 of a plain step.
 MTP_DRAFT_COST_FRACTION = 1.0 / 61.0
+#: DeepSeek-V3's MTP module as published: 11.5B unique parameters, its embedding and output head shared with the
+#: main model (README_WEIGHTS.md, github.com/deepseek-ai/DeepSeek-V3); the 671B of N_total exclude it (the
+#: Hugging Face checkpoint's 685B include it with the shared layers). A check on :func:`draft_module_params`.
+DEEPSEEK_MTP_PUBLISHED_PARAMS = 11.5e9
+
+
+def draft_module_params(model: Model) -> float:
+    """N_draft = N_total / layers: the parameters of a one-block MTP draft module (one more transformer block of
+    the model's average size, embedding and head shared), which N_total does not count. DeepSeek-V3:
+    671B / 61 = 11.0B against the published 11.5B (its MoE blocks are a little above the average, which includes
+    three dense layers)."""
+    return model.total_params / model.layers
+
+
+def capacity_with_draft(hardware: Hardware, model: Model, chips: int, context: ArrayLike,
+                        precision: str | Precisions | None = None,
+                        reserve_fraction: float = HBM_RESERVE_FRACTION) -> np.ndarray:
+    """⌊((1 − r_hbm) n C_hbm − N_bytes − N_draft · b_w) / kv(L)⌋: the sequences at context L whose KV caches fit
+    beside the model's weights and a one-block draft module's (stored in the experts' format; 0 when nothing fits)."""
+    p = as_precisions(model, precision)
+    draft_bytes = draft_module_params(model) * bytes_per_element(p.experts)
+    room = (1.0 - reserve_fraction) * chips * hardware.hbm_capacity_bytes - weight_storage_bytes(model, p) - draft_bytes
+    per = np.asarray(model.kv_cache_bytes(np.asarray(context, dtype=float), p.kv), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(per > 0, np.floor(max(room, 0.0) / np.where(per > 0, per, 1.0)), np.inf if room >= 0 else 0.0)
 
 
 def expected_tokens_per_step(acceptance: ArrayLike, draft_tokens: ArrayLike) -> np.ndarray:

@@ -79,13 +79,25 @@ def test_a_missing_end_quantile_is_an_error(data_copy):
 # -- seats -----------------------------------------------------------------------------------------
 
 def test_seats_of_deepseek_v3_on_h100_by_hand(h100, dsv3):
+    """The standard-mode replica (weights ≤ 50% of usable HBM, fp8 KV: 576 B per token per layer × 61 layers)."""
     s = cb.refined_seats(h100, dsv3, 4989)
-    assert s.chips == 10  # 671 GB of fp8 weights + one sequence over 0.9 · 80 GB per chip → 10
-    room = 0.9 * 10 * 80e9 - dsv3.config_total_params * 1.0
-    assert s.capacity == math.floor(room / (4989 * 70_272)) == 139
-    assert s.optimal_batch > 10_000 and s.capacity_bound and s.seats == 139
+    weights = dsv3.config_total_params * 1.0  # fp8
+    assert s.chips == math.ceil(weights / (0.5 * 0.9 * 80e9)) == 19  # 671 GB over 36 GB per chip → 19
+    assert s.precisions.kv == "fp8" and s.precisions.weights == "fp8"
+    kv = 4989 * 576 * 61  # 35,136 B per token
+    room = 0.9 * 19 * 80e9 - weights
+    assert s.capacity == math.floor(room / kv) == 3976
+    # B* binds here: fp8 KV makes attention compute bound on H100 (≈ 484 FLOP/B against a 295 ridge)
+    assert 2000 < s.optimal_batch < s.capacity and not s.capacity_bound and s.seats == round(s.optimal_batch)
     # Seating B* at that context needs ⌈(N + B*·kv) / 72 GB⌉ accelerators
-    assert s.chips_for_optimal == math.ceil((dsv3.config_total_params + s.optimal_batch * 4989 * 70_272) / 72e9)
+    assert s.chips_for_optimal == math.ceil((weights + s.optimal_batch * kv) / 72e9)
+    # The same replica as the book's standard mode
+    from lib.modes import standard_mode
+    assert standard_mode(h100, dsv3, 4989).chips == s.chips and float(standard_mode(h100, dsv3, 4989).batch) == s.capacity
+    # An explicit replica and release formats still work: 10 H100s, bf16 KV (70,272 B per token)
+    from lib.roofline import as_precisions
+    old = cb.refined_seats(h100, dsv3, 4989, chips=10, precision=as_precisions(dsv3))
+    assert old.chips == 10 and old.capacity == math.floor((0.9 * 10 * 80e9 - weights) / (4989 * 70_272)) == 139
 
 
 # -- the step tables against the refined model -----------------------------------------------------
@@ -172,14 +184,15 @@ def test_one_seat_and_fixed_answers_is_an_md1_queue():
 def test_littles_law_on_the_simulated_queue(lengths, h100, dsv3):
     conv = lengths[CONV]
     rep = cb.replica(h100, dsv3, conv)
-    run = cb.simulate_load(rep, conv, 0.7, requests=4000, seed=5)
+    # The standard-mode replica seats thousands: a long run, so that its middle is in steady state
+    run = cb.simulate_load(rep, conv, 0.7, requests=20_000, seed=5)
     # Exactly, over the whole run: ∫ seats held dt = Σ seat times (the run starts and ends empty)
     assert float(np.sum(run.step_s * run.step_seated)) == pytest.approx(float(run.seat_time_s.sum()), rel=1e-9)
     # L = λW in steady state: seats held on average = arrival rate × mean seat time (middle of the run)
-    lo, hi = run.arrival_s[400], run.arrival_s[3600]
+    lo, hi = run.arrival_s[4000], run.arrival_s[16_000]
     inside = (run.step_start_s >= lo) & (run.step_start_s < hi)
     held = float(np.sum(run.step_s[inside] * run.step_seated[inside]) / np.sum(run.step_s[inside]))
-    assert held == pytest.approx(rep.rate_for_load(0.7) * float(run.seat_time_s[400:3600].mean()), rel=0.05)
+    assert held == pytest.approx(rep.rate_for_load(0.7) * float(run.seat_time_s[4000:16_000].mean()), rel=0.05)
 
 
 def test_latency_rises_with_load_and_the_queue_grows_past_capacity(lengths, h100, dsv3):
@@ -195,14 +208,18 @@ def test_latency_rises_with_load_and_the_queue_grows_past_capacity(lengths, h100
 def test_the_capacity_rate_by_hand(lengths, h100, dsv3):
     conv = lengths[CONV]
     rep = cb.replica(h100, dsv3, conv, token_budget=2048)
+    # The budget is raised to the seat count where that is larger (vLLM requires it)
+    assert rep.token_budget == max(2048, rep.seats.seats)
     share = 1 + rep.mean_prompt_tokens / rep.mean_output_tokens
-    n = min(rep.seats.seats, 2048 / share)
+    n = min(rep.seats.seats, rep.token_budget / share)
     assert rep.decoding_at_capacity == pytest.approx(n) and rep.budget_bound
     step = (float(rep.costs.weights_s(n * share)) + n * float(rep.costs.decode_attention_s(rep.context_tokens))
             + n / rep.mean_output_tokens * rep.mean_prefill_attention_s)
     assert rep.full_step_s == pytest.approx(step)
     assert rep.capacity_rate_per_s == pytest.approx(n / (rep.mean_output_tokens * step))
-    assert cb.replica(h100, dsv3, conv, token_budget=8192).decoding_at_capacity == rep.seats.seats
+    # With 8,192 tokens a step the budget binds too: ≈ 4,353 seats, but 8,192 / (1 + E[n_in]/E[n_out]) decode
+    wide = cb.replica(h100, dsv3, conv, token_budget=8192)
+    assert wide.decoding_at_capacity == pytest.approx(8192 / share) and wide.budget_bound
 
 
 def test_runs_are_seeded(lengths, h100, dsv3):

@@ -1,5 +1,7 @@
 """Ledger entries and helpers of the chapter train-20ms, against hand calculations from data/hardware.csv."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -21,14 +23,37 @@ def test_default_entries_by_hand():
     assert spread.verdict == claims.FAILS
     # The first edition's seats: the blackboard B* of DeepSeek-V3 on H100 in bf16, (989e12 / 3.35e12) × 671 / 37
     assert tr.blackboard_seats(data.selection()) == round(989 / 3.35 * 671 / 37)
-    # The refined seats: 10 H100s hold 671 GB of fp8 weights and ⌊(720 GB − 671.03 GB) / (4,989 · 70,272 B)⌋ = 139
-    # sequences at DeepSeek's mean context of 4,989 tokens, far fewer than B* there
-    streams = entries["concurrent streams that fill one train (refined seats)"]
-    assert streams.derived == 139 and streams.kind == claims.STRUCTURAL and streams.verdict == claims.SHAPE_HOLDS
+    # The refined seats on the standard-mode replica: 19 H100s (671 GB of fp8 weights at ≤ 50% of 72 GB usable
+    # each) hold ⌊(1,368 GB − 671.03 GB) / (4,989 · 35,136 B)⌋ = 3,976 sequences of fp8 KV; B* ≈ 2,842 binds
     seats = entries["seats on the train, min(B*, capacity) (refined)"]
-    assert seats.derived == 139 and seats.kind == claims.SCENARIO_KIND
-    assert seats.inputs["capacity"] == 139 and seats.inputs["pooled_B_star"] > 10_000
+    assert seats.kind == claims.SCENARIO_KIND and seats.inputs["chips"] == 19 and seats.inputs["capacity"] == 3976
+    assert seats.derived == round(seats.inputs["pooled_B_star"]) and 2000 < seats.derived < 3976
     assert seats.assumptions[0].value == 4989
+    # Streams that saturate a replica: refined B* ÷ the blackboard's 5,354
+    ratio = entries["streams that saturate one replica, refined B* ÷ blackboard B*"]
+    assert ratio.derived == pytest.approx(seats.inputs["pooled_B_star"] / round(989 / 3.35 * 671 / 37), rel=1e-4)
+    reach = entries["one replica can be saturated: refined B* ÷ the replica's capacity"]
+    assert reach.derived == pytest.approx(seats.inputs["pooled_B_star"] / 3976, rel=1e-4) and reach.verdict == claims.SHAPE_HOLDS
+
+
+def test_saturation_can_fail():
+    """Llama 3.1 70B (GQA, fp8 KV) keeps every batch memory bound at 4,989 tokens: B* is unbounded, so
+    no number of users saturates its replica and the structural entry fails."""
+    entries = by_quantity(data.selection(model="Llama 3.1 70B"))
+    reach = entries["one replica can be saturated: refined B* ÷ the replica's capacity"]
+    assert reach.derived == float("inf") and reach.verdict == claims.SHAPE_FAILS
+
+
+def test_one_run_for_the_table_and_the_ledger():
+    """The chapter's grid at ρ = 0.8 (conversation, 8,192 tokens a step) is the ledger's continuous-batching run."""
+    sel = data.selection()
+    summaries, _ = tr.batching_grid(sel, np.array([tr.CB_LOAD]))
+    row = next(r for r in summaries if r["scenario"] == "conversation (Azure 2023)"
+               and r["policy"] == next(iter(tr.POLICIES)))
+    entries = by_quantity(sel)
+    assert row["ttft_p99"] == entries["continuous batching: TTFT p99, load 0.8"].derived
+    assert row["ttft_p50"] == entries["continuous batching: TTFT p50, load 0.8"].derived
+    assert row["tpot_p50"] == entries["continuous batching: TPOT p50, load 0.8"].derived
 
 
 def test_simulated_worst_case_below_and_over_capacity():
@@ -36,29 +61,44 @@ def test_simulated_worst_case_below_and_over_capacity():
     period = 80e9 / 3.35e12
     below = entries["simulated worst-case latency, load 0.9 (refined seats)"]
     over = entries["simulated worst-case latency, load 1.05 (refined seats)"]
-    # 139 seats at 90% load: arrivals per period fluctuate by √125 ≈ 11 around 125, so a few trains overflow
+    # ≈ 2,842 seats at 90% load: arrivals per period fluctuate by √2,558 ≈ 51 around 2,558, so trains rarely overflow
     assert period < below.derived < 3 * period
     assert over.derived > 10 * period and over.verdict == claims.FAILS
 
 
-def test_the_refined_step_at_the_seats_is_about_a_full_drain():
-    """A replica whose HBM is full of weights and KV steps in about (1 − reserve) · T: the step reads it all."""
-    step = by_quantity(data.selection())["decode step at the train's seats (refined)"]
+def test_the_refined_step_at_the_seats_by_hand():
+    """At B* the step lasts at least its pooled memory time, the weights plus B* caches read once over 19 chips."""
+    e = by_quantity(data.selection())
+    step = e["decode step at the train's seats (refined)"]
+    b = e["seats on the train, min(B*, capacity) (refined)"].derived
+    memory = (671.03e9 + b * 4989 * 576 * 61) / (19 * 3.35e12)
     period = 80e9 / 3.35e12
-    assert 0.8 * period < step.derived < period and step.verdict == claims.HOLDS
+    assert memory < step.derived < 1.25 * 1.1 * period and step.verdict == claims.LOOSE
 
 
 def test_continuous_batching_and_mtp_entries():
+    from lib import speculative as sd
     e = by_quantity(data.selection())
     ttft50, ttft99 = e["continuous batching: TTFT p50, load 0.8"], e["continuous batching: TTFT p99, load 0.8"]
     assert ttft50.derived < ttft99.derived and ttft99.verdict == claims.FAILS
     assert ttft50.assumptions[0].name == "token_budget" and ttft50.sensitivity is not None
     assert e["MTP tokens per step per sequence (γ = 1)"].derived == pytest.approx(1.875)
-    assert 1.5 < e["MTP per-user speed-up at the train's seats"].derived < 1.85
-    assert e["MTP cost per token ÷ plain, at the train's seats"].derived < 1
-    stops = e["MTP stops paying once every weight operation is compute bound"]
-    assert stops.verdict == claims.SHAPE_HOLDS and stops.robust
+    # At B* the step is near balance, so the speed-up sits between 1 and μ
+    assert 1.0 < e["MTP per-user speed-up at the train's seats"].derived < 1.875
+    pays = e["MTP pays at the train's seats: cost per token ÷ plain"]
+    assert pays.kind == claims.STRUCTURAL and pays.derived < 1 and pays.verdict == claims.SHAPE_HOLDS
+    # The compute-bound ratio is the identity (γ + 1 + γ c_draft) / μ, stated as such (a scenario, not a test)
+    identity = e["MTP cost ÷ plain once every weight operation is compute bound"]
+    assert identity.kind == claims.SCENARIO_KIND and identity.derived == pytest.approx((2 + 1 / 61) / 1.875, rel=1e-6)
     assert 0 < e["optimal batch in sequences with MTP ÷ without"].derived < 0.5
+    # The draft module's weights: 671B / 61 ≈ 11.0B (DeepSeek publishes 11.5B), 1 byte each in fp8
+    dsv3 = data.get_model("DeepSeek-V3")
+    assert sd.draft_module_params(dsv3) == pytest.approx(671e9 / 61)
+    assert sd.draft_module_params(dsv3) == pytest.approx(sd.DEEPSEEK_MTP_PUBLISHED_PARAMS, rel=0.05)
+    seat = tr.seats_at(data.selection())
+    with_draft = float(sd.capacity_with_draft(data.get_hardware("H100 SXM"), dsv3, 19, 4989, seat.precisions))
+    assert with_draft == math.floor((0.9 * 19 * 80e9 - dsv3.config_total_params - 671e9 / 61) / (4989 * 576 * 61))
+    assert with_draft < seat.capacity
 
 
 def test_every_verdict_is_known_and_expectations_hold():

@@ -1,8 +1,9 @@
 """Claim ``train-20ms``: HBM capacity ÷ bandwidth ≈ 20 ms on every NVIDIA generation; a batch "train" leaves
-every period T and the worst wait is ≈ 2T ≈ 40 ms; a train is filled by a few thousand concurrent streams.
+every period T and the worst wait is ≈ 2T ≈ 40 ms; saturating a model needs only enough users to fill one train.
 
 The train's seats come from the refined step model: the pooled optimal batch B* at a serving context, capped by
-the sequences whose KV cache fits one replica's HBM beside the weights (:func:`lib.batching.refined_seats`).
+the sequences whose KV cache fits beside the weights on the book's one standard-mode replica (weights at half its
+usable HBM, fp8 KV; :func:`lib.modes.standard_mode`, :func:`lib.batching.refined_seats`).
 Requests that hold their seats (continuous batching, :mod:`lib.batching`) and seats that carry more than one
 token per step (speculative decoding, :mod:`lib.speculative`) are checked against the same 2T.
 
@@ -34,8 +35,6 @@ STABLE_REL_TOL = 0.25
 LOAD_BELOW, LOAD_OVER = 0.9, 1.05
 #: Simulation size for the ledger (trains departed, latencies sampled) and its seed.
 SIM_TRAINS, SIM_SAMPLES, SIM_SEED = 2000, 20_000, 20
-#: "Only enough users to fill one train": the ledger reads a few thousand, up to 10⁵ streams, as small.
-FEW_STREAMS = 1e5
 
 #: The high end of the serving context: OpenRouter's State of AI study (Dec 2025) as reported, programming
 #: prompts averaging about 20,000 tokens (secondary reports of https://openrouter.ai/state-of-ai).
@@ -46,7 +45,7 @@ CONTEXT_HIGH_SOURCE = ("high: programming prompts on OpenRouter average about 20
 #: Continuous batching in the ledger: the trace, the load, the simulation size and seed.
 CB_TRACE = "Azure 2023 conversation"
 CB_LOAD = 0.8
-CB_REQUESTS, CB_SEED = 4000, 17
+CB_REQUESTS, CB_SEED = 40_000, 17
 #: The token budget's plausible range (K_step tokens a step): vLLM's latency- and throughput-leaning settings.
 CB_BUDGET_RANGE = (2048.0, 16384.0)
 
@@ -114,7 +113,15 @@ def step_at_seats_s(sel: Selection, context_tokens: float) -> float:
     from ..roofline import decode_step
 
     s = seats_at(sel, context_tokens)
-    return float(decode_step(sel.hardware, sel.model, s.seats, context_tokens, chips=s.chips).step_s)
+    return float(decode_step(sel.hardware, sel.model, s.seats, context_tokens, s.precisions, chips=s.chips).step_s)
+
+
+def saturating_streams(sel: Selection, context_tokens: float, duty: float = 1.0) -> float:
+    """U = B*(L) / δ (eq. tr-users with the refined B*): the concurrent users, each decoding a share δ of the
+    time, that bring one replica to its optimal batch; ``inf`` where KV reads keep every batch memory bound."""
+    if not 0.0 < duty <= 1.0:
+        raise ValueError(f"the decoding share δ must lie in (0, 1]; got {duty}")
+    return seats_at(sel, context_tokens).optimal_batch / duty
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,7 +130,8 @@ def step_at_seats_s(sel: Selection, context_tokens: float) -> float:
 
 def cb_run(sel: Selection, load: float = CB_LOAD, token_budget: float = batching.DEFAULT_TOKEN_BUDGET,
            prompt_scale: float = 1.0, trace: str = CB_TRACE) -> tuple[batching.Replica, batching.BatchingRun]:
-    """The ledger's continuous-batching run: ``trace`` shapes, the smallest replica, load ρ, seeded."""
+    """The ledger's continuous-batching run: ``trace`` shapes, the standard-mode replica, load ρ, seeded. The
+    chapter's grid (:func:`batching_grid`) runs the same requests and seed, so its row at ρ = 0.8 is this run."""
     lengths = batching.load_length_distributions(sel.data_dir)[trace]
     rep = batching.replica(sel.hardware, sel.model, lengths, prompt_scale, token_budget=token_budget)
     return rep, batching.simulate_load(rep, lengths, load, CB_REQUESTS, CB_SEED, prompt_scale)
@@ -196,7 +204,7 @@ def drain_time(sel: Selection) -> list[Entry]:
                      + f"; the blackboard's B* was {blackboard_seats(sel):,}"))
     out.append(entry("train-20ms", "decode step at the train's seats (refined)", STATED_PERIOD_S,
                      step_at_seats_s(sel, context.value), "s", assumptions=[context], recompute=step_for,
-                     inputs=seat_inputs, note="per-operation step of the refined model on the smallest replica"))
+                     inputs=seat_inputs, note="per-operation step of the refined model on the standard-mode replica"))
 
     q_inputs = {"hardware": hw.name, "model": sel.model.name, "seats_B": seats, "period_s": period,
                 "trains": SIM_TRAINS, "samples": SIM_SAMPLES, "seed": SIM_SEED}
@@ -209,9 +217,27 @@ def drain_time(sel: Selection) -> list[Entry]:
                                "the worst of a random sample of requests"
                                + (f" over {SIM_TRAINS:,} trains: past capacity the queue grows without bound"
                                   if label == "over" else ""))))
-    out.append(entry("train-20ms", "concurrent streams that fill one train (refined seats)", None, float(seats),
-                     "sequences", kind="structural", holds_if=lambda v: v < FEW_STREAMS, inputs=seat_inputs,
-                     note=f"'only enough users to fill one train': fewer than {FEW_STREAMS:,.0f} decoding streams"))
+    black = blackboard_seats(sel)
+
+    def streams_ratio(serving_context_tokens: float) -> float:
+        return saturating_streams(sel, serving_context_tokens) / black
+
+    def reach(serving_context_tokens: float) -> float:
+        s_ = seats_at(sel, serving_context_tokens)
+        return s_.optimal_batch / s_.capacity if s_.capacity > 0 else math.inf
+
+    out.append(entry("train-20ms", "streams that saturate one replica, refined B* ÷ blackboard B*", None,
+                     streams_ratio(context.value), "×", kind="scenario", assumptions=[context],
+                     recompute=streams_ratio, inputs=seat_inputs,
+                     note=(f"U = B*/δ for both models (δ cancels): {saturating_streams(sel, context.value):,.0f} "
+                           f"against the blackboard's {black:,} decoding streams; below 1 the refined model needs "
+                           "fewer users to saturate a replica than the talk's arithmetic") if math.isfinite(
+                         s.optimal_batch) else "the refined B* is unbounded: KV reads keep every batch memory bound"))
+    out.append(entry("train-20ms", "one replica can be saturated: refined B* ÷ the replica's capacity", None,
+                     reach(context.value), "×", kind="structural", holds_if=lambda v: v <= 1.0,
+                     assumptions=[context], recompute=reach, inputs=seat_inputs,
+                     note="'saturating needs only enough users to fill one train' needs a finite B* that the "
+                          "standard-mode replica can seat (≤ 1); above 1 no number of users saturates it"))
     out += _continuous_batching_entries(sel)
     out += _speculative_entries(sel, context, s)
     return out
@@ -251,9 +277,16 @@ def _continuous_batching_entries(sel: Selection) -> list[Entry]:
 def mtp_optimal_batch_ratio(sel: Selection, context_tokens: float,
                             draft_tokens: int = speculative.DEEPSEEK_MTP_DRAFT_TOKENS) -> float | None:
     """B* in sequences with k draft tokens ÷ B* without, at context L (None where either is unbounded)."""
-    plain = batching.refined_seats(sel.hardware, sel.model, context_tokens).optimal_batch
-    mtp = speculative.optimal_batch_sequences(sel.hardware, sel.model, context_tokens, draft_tokens)
+    s = batching.refined_seats(sel.hardware, sel.model, context_tokens)
+    mtp = speculative.optimal_batch_sequences(sel.hardware, sel.model, context_tokens, draft_tokens, s.precisions)
+    plain = s.optimal_batch
     return mtp / plain if math.isfinite(plain) and math.isfinite(mtp) else None
+
+
+def speculative_seats(s: batching.Seats, hardware: Hardware, model) -> int:
+    """The train's seats with a one-block draft module in HBM: min(B, capacity with the draft's weights), ≥ 1."""
+    cap = float(speculative.capacity_with_draft(hardware, model, s.chips, s.context_tokens, s.precisions))
+    return max(1, int(min(s.seats, cap)))
 
 
 def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats) -> list[Entry]:
@@ -261,16 +294,18 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
     context_tokens = context.value
     a, delta = mtp_acceptance(), draft_cost()
     k = speculative.DEEPSEEK_MTP_DRAFT_TOKENS
+    batch = speculative_seats(s, hw, model)
 
     def at_seats(mtp_acceptance: float = a.value, draft_cost_fraction: float = delta.value):
-        return speculative.speculative_step(hw, model, s.seats, context_tokens, k, mtp_acceptance,
-                                            draft_cost_fraction, chips=s.chips)
+        return speculative.speculative_step(hw, model, batch, context_tokens, k, mtp_acceptance,
+                                            draft_cost_fraction, s.precisions, chips=s.chips)
 
-    inputs = {"hardware": hw.name, "model": model.name, "batch": s.seats, "context_tokens": round(context_tokens),
-              "draft_tokens": k, "chips": s.chips}
+    inputs = {"hardware": hw.name, "model": model.name, "batch": batch, "context_tokens": round(context_tokens),
+              "draft_tokens": k, "chips": s.chips,
+              "draft_params": round(speculative.draft_module_params(model) / 1e9, 2)}
     here = at_seats()
-    big = 2.0 * per_op_optimal_batch(hw, model)
-    dense = speculative.speculative_step(hw, model, big, 0.0, k, a.value, delta.value, chips=s.chips)
+    big = 2.0 * per_op_optimal_batch(hw, model, s.precisions)
+    dense = speculative.speculative_step(hw, model, big, 0.0, k, a.value, delta.value, s.precisions, chips=s.chips)
     ratio_b = mtp_optimal_batch_ratio(sel, context_tokens)
     return [
         entry("train-20ms", "MTP tokens per step per sequence (γ = 1)", None,
@@ -282,18 +317,21 @@ def _speculative_entries(sel: Selection, context: Assumption, s: batching.Seats)
               recompute=lambda **kw: float(at_seats(**kw).speedup),
               note=(f"DeepSeek reports {speculative.DEEPSEEK_MTP_REPORTED_SPEEDUP:g}× TPS "
                     "(batch and hardware not stated)")),
-        entry("train-20ms", "MTP cost per token ÷ plain, at the train's seats", None, float(here.cost_ratio), "×",
-              kind="scenario", assumptions=[a, delta], inputs=inputs,
+        entry("train-20ms", "MTP pays at the train's seats: cost per token ÷ plain", None, float(here.cost_ratio),
+              "×", kind="structural", holds_if=lambda v: v < 1.0, assumptions=[a, delta], inputs=inputs,
               recompute=lambda **kw: float(at_seats(**kw).cost_ratio),
-              note="below 1: speculation lowers the cost per token (a memory-bound step)"),
-        entry("train-20ms", "MTP stops paying once every weight operation is compute bound", None,
-              float(dense.cost_ratio), "×", kind="structural", holds_if=lambda v: v >= 1.0, assumptions=[a, delta],
+              note=("below 1: speculation lowers the cost per token at the train's seats (the draft module's "
+                    "weights in HBM); 1 or above: the step there is compute bound enough that verifying "
+                    "rejected drafts costs more than the shared reads save")),
+        entry("train-20ms", "MTP cost ÷ plain once every weight operation is compute bound", None,
+              float(dense.cost_ratio), "×", kind="scenario", assumptions=[a, delta],
               recompute=lambda mtp_acceptance=a.value, draft_cost_fraction=delta.value: float(
                   speculative.speculative_step(hw, model, big, 0.0, k, mtp_acceptance, draft_cost_fraction,
-                                               chips=s.chips).cost_ratio),
+                                               s.precisions, chips=s.chips).cost_ratio),
               inputs={**inputs, "batch": round(big), "context_tokens": 0},
-              note=("cost per token with MTP ÷ without at twice the per-operation B*, context 0: "
-                    "(γ+1+γ·c_draft)/μ ≥ 1")),
+              note=("an identity of the step model, not a test: at context 0 and twice the per-operation B* every "
+                    "operation is compute bound, so the ratio is (γ+1+γ·c_draft)/μ on every accelerator; "
+                    "≥ 1 for every α_acc < 1")),
         entry("train-20ms", "optimal batch in sequences with MTP ÷ without", None, ratio_b, "×", kind="scenario",
               assumptions=[context], recompute=lambda serving_context_tokens: mtp_optimal_batch_ratio(
                   sel, serving_context_tokens), inputs=inputs,
@@ -321,14 +359,14 @@ POLICIES: dict[str, float] = {
 
 
 def seat_rows(sel: Selection, contexts: dict[str, float]) -> list[dict]:
-    """For each named context: the blackboard B*, the refined pooled B*, the capacity of the smallest replica,
+    """For each named context: the blackboard B*, the refined pooled B*, the capacity of the standard-mode replica,
     the seats, which binds, the accelerators that would seat B*, and the refined step at the seats (÷ T)."""
     from ..roofline import decode_step
 
     rows = []
     for label, context in contexts.items():
         s = seats_at(sel, context)
-        step = float(decode_step(sel.hardware, sel.model, s.seats, context, chips=s.chips).step_s)
+        step = float(decode_step(sel.hardware, sel.model, s.seats, context, s.precisions, chips=s.chips).step_s)
         rows.append({"label": label, "context": context, "blackboard": blackboard_seats(sel),
                      "b_star": s.optimal_batch, "chips": s.chips, "capacity": s.capacity, "seats": s.seats,
                      "binds": "capacity" if s.capacity_bound else "B*", "chips_for_b_star": s.chips_for_optimal,
@@ -336,12 +374,15 @@ def seat_rows(sel: Selection, contexts: dict[str, float]) -> list[dict]:
     return rows
 
 
-def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
+def batching_grid(sel: Selection, loads: np.ndarray, requests: int = CB_REQUESTS,
                   seed: int = CB_SEED) -> tuple[list[dict], list[dict]]:
     """Simulate every scenario × policy at arrival rates λ = load × λ_max of the scenario's default policy
     (8,192 tokens a step). Returns (summaries, capacities): per run the scenario, policy, rate, load against its own
-    policy's capacity, p50 and p99 of TTFT and TPOT (seconds), the longest step and the replica's figures;
-    per scenario and policy the capacity λ_max."""
+    policy's capacity, p50 and p99 of TTFT and TPOT (seconds), the longest step, the mean decoding sequences and
+    prompt tokens per step, and the replica's figures; per scenario and policy the capacity λ_max.
+
+    Every run draws the same requests (one seed, common random numbers), so loads differ only in the arrival
+    rate, and the conversation row at ρ = 0.8 with 8,192 tokens a step is the ledger's run (:func:`cb_run`)."""
     distributions = batching.load_length_distributions(sel.data_dir)
     summaries, capacities = [], []
     for scenario, (trace, scale) in SCENARIOS.items():
@@ -350,10 +391,10 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
         for policy, budget in POLICIES.items():
             rep = batching.replica(sel.hardware, sel.model, lengths, scale, token_budget=budget)
             capacities.append({"scenario": scenario, "policy": policy, "rate": round(rep.capacity_rate_per_s, 3)})
-            for i, load in enumerate(loads):
+            for load in loads:
                 rate = float(load) * reference.capacity_rate_per_s
                 own = rate / rep.capacity_rate_per_s
-                run = batching.simulate_load(rep, lengths, own, requests, seed + i, scale)
+                run = batching.simulate_load(rep, lengths, own, requests, seed, scale)
                 ttft = run.quantile_s("ttft", [0.5, 0.99])
                 tpot = run.quantile_s("tpot", [0.5, 0.99])
                 wait = run.quantile_s("seat_wait", 0.99)
@@ -363,6 +404,9 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
                                   "ttft_p99": float(ttft[1]), "tpot_p50": float(tpot[0]), "tpot_p99": float(tpot[1]),
                                   "seat_wait_p99": float(wait), "prefill_p99": float(prefill),
                                   "max_step_s": run.max_step_s, "seats": rep.seats.seats,
+                                  "mean_decoding": float(run.step_decoding.mean()),
+                                  "mean_prefill_tokens": float(run.step_prefill_tokens.mean()),
+                                  "mean_step_s": float(run.step_s.mean()),
                                   "context": rep.context_tokens, "budget_bound": rep.budget_bound,
                                   "capacity_bound": rep.seats.capacity_bound,
                                   "mean_prompt": rep.mean_prompt_tokens, "mean_output": rep.mean_output_tokens})
@@ -372,22 +416,27 @@ def batching_grid(sel: Selection, loads: np.ndarray, requests: int = 3000,
 def speculative_rows(sel: Selection, context_tokens: float, drafts=(0, 1, 2, 3)) -> list[dict]:
     """For each draft length γ at the train's seats and context (α_acc = the MTP midpoint, c_draft = 1/61): tokens per
     step, B* in sequences, attention intensity, the step, per-user speed-up and cost ratio there, and the cost
-    ratio of a compute-bound step (context 0, twice the per-operation B*)."""
+    ratio of a compute-bound step (context 0, twice the per-operation B*). With γ ≥ 1 the draft module's weights
+    share HBM (:func:`speculative_seats`); the plain step it is compared with runs the same batch."""
     from ..roofline import decode_step
 
     hw, model = sel.hardware, sel.model
     s = seats_at(sel, context_tokens)
     a = mtp_acceptance().value
-    big = 2.0 * per_op_optimal_batch(hw, model)
+    big = 2.0 * per_op_optimal_batch(hw, model, s.precisions)
+    with_draft = speculative_seats(s, hw, model)
     rows = []
     for k in drafts:
-        here = speculative.speculative_step(hw, model, s.seats, context_tokens, k, a, chips=s.chips)
-        dense = speculative.speculative_step(hw, model, big, 0.0, k, a, chips=s.chips)
-        core = decode_step(hw, model, s.seats, context_tokens, chips=s.chips,
+        b = s.seats if k == 0 else with_draft
+        here = speculative.speculative_step(hw, model, b, context_tokens, k, a, precision=s.precisions, chips=s.chips)
+        dense = speculative.speculative_step(hw, model, big, 0.0, k, a, precision=s.precisions, chips=s.chips)
+        core = decode_step(hw, model, b, context_tokens, s.precisions, chips=s.chips,
                            query_tokens_per_sequence=k + 1).operations["attention_core"]
         rows.append({"k": k, "tokens_per_step": float(here.tokens_per_sequence),
-                     "b_star_sequences": speculative.optimal_batch_sequences(hw, model, context_tokens, k),
+                     "b_star_sequences": speculative.optimal_batch_sequences(hw, model, context_tokens, k,
+                                                                             s.precisions),
                      "attention_flop_per_byte": float(core.intensity_flop_per_byte), "step_s": float(here.step_s),
                      "speedup": float(here.speedup), "cost_ratio": float(here.cost_ratio),
-                     "cost_ratio_compute_bound": float(dense.cost_ratio), "batch": s.seats, "big_batch": big})
+                     "cost_ratio_compute_bound": float(dense.cost_ratio), "batch": b, "big_batch": big,
+                     "attention_ridge_flop_per_byte": float(core.flops_per_s / hw.hbm_bandwidth_Bps)})
     return rows

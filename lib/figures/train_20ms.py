@@ -183,17 +183,19 @@ SEATS_COLORS = {"pooled B* (refined)": "#1f5fa6", "capacity of the replica": "#d
                 "seats = min(B*, capacity)": "#222222"}
 
 
-def seats_frame(hardware, model, contexts: np.ndarray, chips: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """B*(L) (pooled, refined) and max_batch(n, L) for each replica size n on a context grid: (the B* curve,
-    the capacity curves) with values rounded for a light page; B* is dropped where it is unbounded."""
+def seats_frame(hardware, model, contexts: np.ndarray, chips: list[int],
+                precision=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """B*(L) (pooled, refined) and max_batch(n, L) for each replica size n on a context grid, in the formats
+    ``precision`` (the seats' own, :attr:`lib.batching.Seats.precisions`): (the B* curve, the capacity curves)
+    with values rounded for a light page; B* is dropped where it is unbounded."""
     from ..roofline import max_batch, pooled_optimal_batch
 
-    b_star = np.array([pooled_optimal_batch(hardware, model, float(l)) for l in contexts])
+    b_star = np.array([pooled_optimal_batch(hardware, model, float(l), precision) for l in contexts])
     star = pd.DataFrame({"context": contexts, "b_star": b_star})
     star = star[np.isfinite(star["b_star"])].round({"b_star": 1})
     rows = []
     for n in chips:
-        cap = np.asarray(max_batch(model, hardware, int(n), contexts), dtype=float)
+        cap = np.asarray(max_batch(model, hardware, int(n), contexts, precision), dtype=float)
         for l, c, b in zip(contexts, cap, b_star):
             rows.append({"context": float(l), "chips": int(n), "capacity": float(c),
                          "seats": float(min(c, b)) if np.isfinite(b) else float(c)})
@@ -319,7 +321,7 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
 
 
 def speculative_frame(hardware, model, chips: int, batches: np.ndarray, contexts: dict[str, float],
-                      drafts=(1, 2, 3), draft_cost_fraction: float | None = None) -> pd.DataFrame:
+                      drafts=(1, 2, 3), draft_cost_fraction: float | None = None, precision=None) -> pd.DataFrame:
     """t_spec / t_step for each draft length γ (``k`` in the frame), context and batch (the acceptance enters in
     the browser)."""
     from ..speculative import MTP_DRAFT_COST_FRACTION, speculative_step
@@ -328,7 +330,7 @@ def speculative_frame(hardware, model, chips: int, batches: np.ndarray, contexts
     rows = []
     for label, context in contexts.items():
         for k in drafts:
-            s = speculative_step(hardware, model, batches, context, k, 1.0, delta, chips=chips)
+            s = speculative_step(hardware, model, batches, context, k, 1.0, delta, precision, chips=chips)
             ratio = np.asarray(s.step_s / s.plain.step_s)
             for b, r in zip(batches, ratio):
                 rows.append({"context": label, "k": int(k), "batch": float(b), "time_ratio": round(float(r), 5)})
