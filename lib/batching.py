@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -224,13 +224,15 @@ class Seats:
     capacity: float  # max_batch(chips, L)
     chips_for_optimal: float  # the fewest accelerators that seat B* at L (inf if B* is)
     precisions: Precisions | None = None  # the formats B*, capacity and the step use (None: release formats)
+    token_budget: float = math.inf  # K_step: a step carries one token per decoding sequence, so at most K_step seats
 
     @property
     def seats(self) -> int:
-        """B = min(B*, capacity), at least 1 (⌊·⌋ of the capacity, B* rounded)."""
+        """B = min(B*, capacity, K_step), at least 1 (⌊·⌋ of the capacity and the budget, B* rounded)."""
         cap = math.floor(self.capacity) if math.isfinite(self.capacity) else math.inf
         best = round(self.optimal_batch) if math.isfinite(self.optimal_batch) else math.inf
-        value = min(cap, best)
+        budget = math.floor(self.token_budget) if math.isfinite(self.token_budget) else math.inf
+        value = min(cap, best, budget)
         if not math.isfinite(value):
             raise ValueError("neither the optimal batch nor capacity limits the batch (a sequence with no KV cache)")
         return max(1, int(value))
@@ -691,11 +693,13 @@ def replica(hardware: Hardware, model: Model, lengths: LengthDistribution, promp
             precision: str | Precisions | None = None) -> Replica:
     """The replica a scenario runs on: seats from :func:`refined_seats` at the traffic's time-averaged context
     (the standard-mode replica unless ``chips`` says otherwise), the refined step tables in the seats' formats,
-    and the token budget raised to the seat count when that is larger."""
+    and the token budget K_step. A step carries one token for every decoding sequence, so a budget below the seats
+    caps the seats at K_step (as a server's batch size may not exceed its tokens per step): the policy runs at the
+    budget its name says, with fewer seats."""
     context = lengths.time_averaged_context(prompt_scale)
-    seats = refined_seats(hardware, model, context, chips, precision)
+    seats = replace(refined_seats(hardware, model, context, chips, precision), token_budget=float(token_budget))
     costs = StepCosts.refined(hardware, model, seats.chips, seats.precisions)
-    budget = max(float(token_budget), float(seats.seats))
+    budget = float(token_budget)
     prompts, _ = lengths._moments(prompt_scale, 1.0, points=1000)
     return Replica(seats, costs, context, float(prompts.mean()), lengths.mean_output_tokens(),
                    float(costs.prefill_attention_s(np.rint(prompts)).mean()), budget)

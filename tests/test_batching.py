@@ -208,8 +208,12 @@ def test_latency_rises_with_load_and_the_queue_grows_past_capacity(lengths, h100
 def test_the_capacity_rate_by_hand(lengths, h100, dsv3):
     conv = lengths[CONV]
     rep = cb.replica(h100, dsv3, conv, token_budget=2048)
-    # The budget is raised to the seat count where that is larger (vLLM requires it)
-    assert rep.token_budget == max(2048, rep.seats.seats)
+    # A step carries one token per decoding sequence: the policy keeps its 2,048 tokens and the seats are capped
+    # there (the standard mode alone seats ≈ 4,353 at this context)
+    unbounded = cb.replica(h100, dsv3, conv, token_budget=cb.WHOLE_PROMPTS)
+    assert unbounded.seats.seats > 2048
+    assert rep.token_budget == 2048 and rep.seats.seats == 2048
+    assert rep.seats.optimal_batch == unbounded.seats.optimal_batch and rep.seats.chips == unbounded.seats.chips
     share = 1 + rep.mean_prompt_tokens / rep.mean_output_tokens
     n = min(rep.seats.seats, rep.token_budget / share)
     assert rep.decoding_at_capacity == pytest.approx(n) and rep.budget_bound
