@@ -188,7 +188,7 @@ def test_make_book_validates_the_data_first_and_stops_with_the_report(tmp_path, 
 # -------------------------------------------------------------------------------------------------------------
 # One real build of one page on a reader's directory, shared by the tests below
 
-PAGE = "chapters/overtrained-100x"  # a chapter that links to no other page, so it builds alone
+PAGE = "chapters/overtrained-100x"  # a chapter that links to no other page (keep it so), so it builds alone
 
 
 @pytest.fixture(scope="module")
