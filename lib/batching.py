@@ -347,7 +347,11 @@ class StepCosts:
         return np.asarray(self._prefill_attention(np.asarray(prompt_tokens, dtype=float)), dtype=float)
 
     def pairs(self, end_tokens: ArrayLike, start_tokens: ArrayLike = 0.0) -> np.ndarray:
-        """Causal (query, key) pairs of prefilling prompt tokens start+1 … end (summed over layers)."""
+        """Causal (query, key) pairs of prefilling prompt tokens start+1 … end (summed over layers). Scalars in,
+        a float out, without numpy (the simulation asks once per prefill chunk)."""
+        if isinstance(end_tokens, (float, int)) and isinstance(start_tokens, (float, int)):
+            e, b = float(end_tokens), float(start_tokens)
+            return e * (e + 1.0) / 2.0 - b * (b + 1.0) / 2.0 if self._pairs is None else float(self._pairs(e, b))
         end = np.asarray(end_tokens, dtype=float)
         start = np.asarray(start_tokens, dtype=float)
         if self._pairs is None:
@@ -373,7 +377,17 @@ def _refined_costs(hardware: Hardware, model: Model, chips: int, precision, kv_p
         alone = decode_step(hardware, model, prompts, 0.0, precision, kv_precision, chips=chips).step_s
         return np.maximum(whole - alone, 0.0)
 
-    def pairs(end: np.ndarray, start: np.ndarray) -> np.ndarray:
+    full_layers, window_layers = float(model.full_attention_layers), float(model.sliding_window_layers)
+    window = float(model.sliding_window_tokens or 0.0)
+
+    def capped(n: float, cap: float) -> float:  # Σ_{i=1}^{n} min(i, cap), as in Model.causal_attended_tokens_sum
+        inside = min(n, cap)
+        return inside * (inside + 1.0) / 2.0 + max(n - cap, 0.0) * cap
+
+    def pairs(end, start):
+        if isinstance(end, float) and isinstance(start, float):  # the simulation's per-chunk scalar path
+            total = (end * (end + 1.0) - start * (start + 1.0)) / 2.0 * full_layers
+            return total + (capped(end, window) - capped(start, window)) * window_layers if window_layers else total
         return model.causal_attended_tokens_sum(end, start)
 
     return StepCosts(tokens, weights, contexts, attention, prefill_attention, pairs,

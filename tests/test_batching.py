@@ -244,3 +244,14 @@ def test_runs_are_seeded(lengths, h100, dsv3):
 def test_bad_inputs_are_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cb.simulate_continuous_batching(costs=cb.StepCosts.constant(0.01), **kwargs)
+
+
+@pytest.mark.parametrize("name", ["DeepSeek-V3", "gpt-oss-120b", "Llama 3.1 70B"])
+def test_the_scalar_pairs_path_matches_the_model(name, h100):
+    """The simulation's float-only path for causal pairs is the model's closed form (windows included)."""
+    model = data.get_model(name)
+    costs = cb.StepCosts.refined(h100, model, 8)
+    for end, start in [(5000.0, 0.0), (200000.0, 131072.0), (300.0, 100.0), (130.0, 0.0)]:
+        expected = float(model.causal_attended_tokens_sum(np.array(end), np.array(start)))
+        assert costs.pairs(end, start) == pytest.approx(expected, rel=1e-12)
+        assert float(costs.pairs(np.array([end]), np.array([start]))[0]) == pytest.approx(expected, rel=1e-12)
