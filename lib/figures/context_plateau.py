@@ -20,6 +20,7 @@ from ..context import ContextRelease, capacity_ceilings, context_step, design_ba
 from ..hardware import Hardware
 from ..models import Model
 from ..roofline import chips_to_fit
+from . import labels as lab
 
 #: Contexts on the x axis: 1k … 100M tokens, 8 points per decade.
 CONTEXT_GRID = np.logspace(3, 8, 41)
@@ -227,10 +228,17 @@ def attention_budgets_chart(frame: pd.DataFrame, hardware: Hardware) -> alt.Char
     )
 
 
-def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> alt.LayerChart:
-    """Published maximum context windows over time (log), coloured by availability, with the running maximum
-    of generally available frontier releases and horizontal rules at the model's levels (``levels``: label →
-    tokens, e.g. where KV reads overtake compute, or where the KV fills a replica)."""
+#: The history chart's plot height (px), axes, point size and label font (px).
+HISTORY_HEIGHT_PX = 360
+HISTORY_X = lab.Axis(("2023-01-01", "2026-06-30"), "time")
+HISTORY_Y = lab.Axis((2e3, 2e8), "log")
+HISTORY_POINT_SIZE, HISTORY_LABEL_FONT_PX, LEVEL_FONT_PX = 80.0, 9.0, 10.0
+
+
+def history_frame(releases: list[ContextRelease], levels: dict[str, float]) -> pd.DataFrame:
+    """One row per release (name, org, date, tokens, availability, kind) with label positions that do not
+    overprint (:mod:`lib.figures.labels`): frontier flagships labelled first, in date order, then the rest; the
+    level rules' labels kept clear."""
     frame = pd.DataFrame({
         "name": [r.name for r in releases],
         "org": [r.org for r in releases],
@@ -240,13 +248,31 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> a
             r.availability] for r in releases],
         "frontier": ["frontier flagship" if r.frontier else "other" for r in releases],
     })
-    ga = frame[(frame["availability"] == "generally available") & (frame["frontier"] == "frontier flagship")].copy()
+    frame = frame.sort_values(["frontier", "date"], key=lambda c: c.map({"frontier flagship": 0, "other": 1})
+                              if c.name == "frontier" else c, kind="stable").reset_index(drop=True)
+    obstacles = [lab.text_box(0.0, (1.0 - float(HISTORY_Y.fraction([v])[0])) * HISTORY_HEIGHT_PX, name, LEVEL_FONT_PX,
+                              "left", dx=4, dy=-8) for name, v in levels.items()]
+    placed = lab.placed_label_columns(HISTORY_X.fraction(frame["date"]), 1.0 - HISTORY_Y.fraction(frame["tokens"]),
+                                      frame["name"], HISTORY_HEIGHT_PX, HISTORY_LABEL_FONT_PX, HISTORY_POINT_SIZE,
+                                      obstacles=lambda band: obstacles)
+    return pd.concat([frame, placed], axis=1)
+
+
+def history_chart(releases: list[ContextRelease], levels: dict[str, float], where: str = "") -> alt.LayerChart:
+    """Published maximum context windows over time (log), coloured by availability, with the running maximum
+    of generally available frontier releases and horizontal rules at the model's levels (``levels``: label →
+    tokens, e.g. where KV reads overtake compute, or where the KV fills a replica; ``where`` names the model and
+    hardware they are for). Point labels do not overprint at any width; every point names itself on hover."""
+    levels = {k: float(f"{v:.4g}") for k, v in levels.items()}
+    frame = history_frame(releases, levels)
+    ga = frame[(frame["availability"] == "generally available") & (frame["frontier"] == "frontier flagship")]
+    ga = ga.sort_values("date").copy()
     ga["running_max"] = np.maximum.accumulate(ga["tokens"].to_numpy())
-    y = alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8]),
-              axis=alt.Axis(title="maximum context window (tokens, log)", format="~s"))
-    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"),
-              scale=alt.Scale(domain=["2023-01-01", "2026-06-30"]))
-    points = alt.Chart(frame).mark_point(size=80).encode(
+    y_scale = HISTORY_Y.scale()
+    y_axis = alt.Axis(title="maximum context window (tokens, log)", format="~s")
+    y = alt.Y("tokens:Q", scale=y_scale, axis=y_axis)
+    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"), scale=HISTORY_X.scale())
+    points = alt.Chart(frame).mark_point(size=HISTORY_POINT_SIZE).encode(
         x=x, y=y,
         color=alt.Color("availability:N", title="availability",
                         scale=alt.Scale(domain=["generally available", "preview / beta", "research only"],
@@ -257,18 +283,17 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> a
                  alt.Tooltip("tokens:Q", title="tokens", format=",.0f"), "availability:N"],
     )
     step = alt.Chart(ga).mark_line(interpolate="step-after", color="#888", strokeWidth=1.5).encode(
-        x=x, y=alt.Y("running_max:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])))
-    labels = alt.Chart(frame).mark_text(align="left", dx=6, dy=-6, fontSize=9, color="#444").encode(
-        x=x, y=y, text="name:N")
-    level_frame = pd.DataFrame({"level": list(levels), "tokens": [float(f"{v:.4g}") for v in levels.values()]})
+        x=x, y=alt.Y("running_max:Q", scale=y_scale, axis=y_axis))
+    labels = lab.label_layer(alt.Chart(frame), x, y, HISTORY_LABEL_FONT_PX, color="#444")
+    level_frame = pd.DataFrame({"level": list(levels), "tokens": list(levels.values())})
     rules = alt.Chart(level_frame).mark_rule(strokeDash=[4, 3], color="#2e8b57").encode(
-        y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])),
-        tooltip=["level:N", alt.Tooltip("tokens:Q", format=",.0f")])
-    rule_text = alt.Chart(level_frame).mark_text(align="left", x=4, dy=-5, fontSize=10, color="#2e8b57").encode(
-        y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])), text="level:N")
+        y=y, tooltip=["level:N", alt.Tooltip("tokens:Q", format=",.0f")])
+    rule_text = alt.Chart(level_frame).mark_text(align="left", baseline="middle", x=4, dy=-8, fontSize=LEVEL_FONT_PX,
+                                                 color="#2e8b57").encode(y=y, text="level:N")
     return (rules + rule_text + step + points + labels).properties(
         title=alt.Title("Published maximum context windows, 2023 onward",
                         subtitle=["Grey step: the largest generally available frontier window so far.",
-                                  "Green rules: this chapter's model on the selected hardware."]),
-        width=520, height=360,
+                                  "Green rules: this chapter's model" + (f", {where}" if where else
+                                                                         " on the selected hardware") + "."]),
+        width=520, height=HISTORY_HEIGHT_PX,
     )

@@ -14,6 +14,7 @@ from .. import power as pw
 from ..charts import PALETTE, log_domain, vendor_color, vendor_shape, year_domain
 from ..derivations import scaling_power as sp
 from ..models import Model
+from . import labels as lab
 
 
 def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -102,9 +103,23 @@ def amdahl_chart() -> alt.LayerChart:
 FORMAT_LABELS = {"release": "release formats", "bf16": "bf16 everywhere", "narrowest": "narrowest format"}
 
 
+#: The tokens-per-joule chart's plot height (px), point sizes (refined, blackboard; Vega area, px²) and label font.
+TPW_HEIGHT_PX = 360
+TPW_REFINED, TPW_BOARD = "refined, realistic context", "blackboard, B* at context 0"
+TPW_SIZES = {TPW_REFINED: 90.0, TPW_BOARD: 70.0}
+TPW_LABEL_FONT_PX = 10.0
+
+
+def tokens_per_watt_axes(frame: pd.DataFrame) -> tuple[lab.Axis, lab.Axis]:
+    """The chart's x (release year, spread) and y (tokens per joule, log) axes."""
+    return (lab.Axis(tuple(year_domain(frame["x"], pad=0.5, right=1.2))),
+            lab.Axis(tuple(log_domain(frame["tokens_per_J"], 1, 100)), "log"))
+
+
 def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
     """Tokens per joule per hardware row and weight format: the refined model at the standard mode and a realistic
-    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format)."""
+    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format); the refined points'
+    labels placed per weight format so that they do not overprint (:mod:`lib.figures.labels`)."""
     rows = []
     for hw in sel.all_hardware():
         for choice in pw.FORMATS:
@@ -112,51 +127,59 @@ def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
             if t.tokens_per_s_per_chip <= 0:
                 continue
             board = pw.blackboard_throughput(hw, model, "bf16" if choice != "narrowest" else pw.lowest_precision(hw))
-            for kind, tp in (("refined, realistic context", t), ("blackboard, B* at context 0", board)):
+            for kind, tp in ((TPW_REFINED, t), (TPW_BOARD, board)):
                 rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year,
                              "mode": FORMAT_LABELS[choice], "model": kind, "precision": tp.precision,
                              "tokens_per_J": tp.tokens_per_s_per_W, "tokens_per_s": tp.tokens_per_s_per_chip,
                              "tdp_W": hw.tdp_W, "batch": tp.batch, "chips": tp.chips})
     frame = _round(pd.DataFrame(rows))
-    # Spread the accelerators of one year side by side so that their points and labels do not overlap.
+    # Spread the accelerators of one year side by side so that their points do not overlap.
     frame = frame.sort_values(["mode", "model", "year", "vendor", "hardware"]).reset_index(drop=True)
     rank = frame.groupby(["mode", "model", "year"]).cumcount()
     size = frame.groupby(["mode", "model", "year"])["hardware"].transform("count")
     frame["x"] = (frame["year"] + (rank - (size - 1) / 2) * 0.18).round(3)
-    return frame
+    x_axis, y_axis = tokens_per_watt_axes(frame)
+    placed = []
+    for _, group in frame.groupby("mode", sort=False):
+        u, v = x_axis.fraction(group["x"]), 1.0 - y_axis.fraction(group["tokens_per_J"])
+        markers = list(zip(u, v, group["model"].map(TPW_SIZES)))
+        refined = (group["model"] == TPW_REFINED).to_numpy()
+        texts = group["hardware"].where(refined, "")
+        placed.append(lab.placed_label_columns(u, v, texts, TPW_HEIGHT_PX, TPW_LABEL_FONT_PX,
+                                               group["model"].map(TPW_SIZES), markers=markers).set_index(group.index))
+    return pd.concat([frame, pd.concat(placed)], axis=1)
 
 
 def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
     """Tokens per joule against release year, one filled point per accelerator on the refined model and a hollow one
-    for the blackboard's figure; the weight format on a dropdown."""
+    for the blackboard's figure; the weight format on a dropdown; labels that do not overprint."""
     frame = tokens_per_watt_frame(sel, model)
+    x_axis, y_axis = tokens_per_watt_axes(frame)
     mode = alt.param(name="tpw_mode", value=FORMAT_LABELS["release"],
                      bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5, right=0.8)),
-              axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 1, 100)),
-              axis=alt.Axis(title="tokens per joule of TDP (log)"))
+    x = alt.X("x:Q", scale=x_axis.scale(), axis=alt.Axis(title="release year", format="d", tickMinStep=1))
+    y = alt.Y("tokens_per_J:Q", scale=y_axis.scale(), axis=alt.Axis(title="tokens per joule of TDP (log)"))
     tooltip = ["hardware:N", "model:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
                alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
                alt.Tooltip("chips:Q", title="accelerators per replica")]
     color, shape = vendor_color(frame["vendor"]), vendor_shape(frame["vendor"])
-    refined = (base.transform_filter("datum.model == 'refined, realistic context'")
-               .mark_point(size=90, filled=True)
+    refined = (base.transform_filter(f"datum.model == '{TPW_REFINED}'")
+               .mark_point(size=TPW_SIZES[TPW_REFINED], filled=True)
                .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
-    board = (base.transform_filter("datum.model != 'refined, realistic context'")
-             .mark_point(size=70, filled=False, strokeWidth=1.5, opacity=0.7)
+    board = (base.transform_filter(f"datum.model != '{TPW_REFINED}'")
+             .mark_point(size=TPW_SIZES[TPW_BOARD], filled=False, strokeWidth=1.5, opacity=0.7)
              .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
     points = board + refined
-    labels = (base.transform_filter("datum.model == 'refined, realistic context'")
-              .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")
-              .encode(x=x, y=y, text="hardware:N"))
+    labels = lab.label_layer(base.transform_filter(f"datum.model == '{TPW_REFINED}'"), x, y, TPW_LABEL_FONT_PX,
+                             color="#444")
     return (points + labels).add_params(mode).properties(
         title=alt.Title(f"{model.name}: tokens per joule by release year",
                         subtitle="Filled: refined step model at the standard mode and a realistic context. Hollow: the "
-                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred."),
-        width=600, height=360)
+                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred. Unlabelled "
+                                 "points name themselves on hover."),
+        width=600, height=TPW_HEIGHT_PX)
 
 
 def cost_frame(sel, model: Model) -> pd.DataFrame:

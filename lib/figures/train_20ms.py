@@ -10,6 +10,7 @@ import pandas as pd
 from ..charts import joint_labels, vega_string, vendor_color, vendor_shape, year_domain
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
+from . import labels as lab
 
 #: The band the chart shades around the talk's 20 ms (the ledger's ±25% tolerance), in ms.
 BAND_MS = (15.0, 25.0)
@@ -33,21 +34,52 @@ def drain_time_frame(hardware: list[Hardware]) -> pd.DataFrame:
 
 
 Y_TITLE = "HBM drain time C_hbm / W_hbm (ms)"
+#: The drain-time chart's plot height (px), point sizes (Vega area, px²) and label font (px).
+DRAIN_HEIGHT_PX = 340
+POINT_SIZE, SELECTED_SIZE, LABEL_FONT_PX = 90.0, 220.0, 10.0
+RULE_LABEL = "the talk: 20 ms (band ±25%)"
+
+
+def drain_time_axes(frame: pd.DataFrame) -> tuple[lab.Axis, lab.Axis]:
+    """The chart's x (release year) and y (ms, from 0 to the next 5 ms above the highest point or the band)."""
+    top = 5.0 * np.ceil(1.05 * max(float(frame["drain_ms"].max()), BAND_MS[1]) / 5.0)
+    return lab.Axis(tuple(year_domain(frame["year"], right=2.5))), lab.Axis((0.0, float(top)))
+
+
+def drain_time_labels(frame: pd.DataFrame, selected: str) -> pd.DataFrame:
+    """``frame`` with label positions (see :func:`lib.figures.labels.placed_label_columns`) for the chart's
+    height: the selected accelerator labelled first, then the rest in data order; the talk's rule label kept
+    clear."""
+    x, y = drain_time_axes(frame)
+    order = np.argsort(~(frame["hardware"] == selected).to_numpy(), kind="stable")
+    f = frame.iloc[order].reset_index(drop=True)
+    v = 1.0 - y.fraction(f["drain_ms"])
+    sizes = np.where(f["hardware"] == selected, SELECTED_SIZE, POINT_SIZE)
+    rule_y = (1.0 - float(y.fraction([20.0])[0])) * DRAIN_HEIGHT_PX
+    rule_box = lab.text_box(0.0, rule_y, RULE_LABEL, 11.0, "left", dx=4, dy=-10)
+    placed = lab.placed_label_columns(x.fraction(f["year"]), v, f["label"], DRAIN_HEIGHT_PX, LABEL_FONT_PX,
+                                      sizes, obstacles=lambda band: [rule_box])
+    return pd.concat([f, placed], axis=1)
 
 
 def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
     """Drain time C_hbm / W_hbm (ms) against release year, coloured by vendor, with the 20 ms band and the
-    NVIDIA log-linear trend; a vendor dropdown highlights one vendor."""
-    frame = drain_time_frame(hardware)
+    NVIDIA log-linear trend; a vendor dropdown highlights one vendor. Point labels are placed so that they do
+    not overprint at any width (:mod:`lib.figures.labels`)."""
+    frame = drain_time_labels(drain_time_frame(hardware), selected)
+    x_axis, y_axis = drain_time_axes(frame)
+    y_scale = y_axis.scale()
     nvidia = frame[frame["vendor"] == "NVIDIA"]
     layers = []
     band = alt.Chart(pd.DataFrame({"lo": [BAND_MS[0]], "hi": [BAND_MS[1]]})).mark_rect(
-        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q", title=Y_TITLE), y2="hi:Q")
+        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q", title=Y_TITLE, scale=y_scale), y2="hi:Q")
     rule = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms"]})).mark_rule(
         color="#2e8b57", strokeDash=[4, 3]).encode(y=alt.Y("ms:Q", title=Y_TITLE))
-    rule_label = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms (band ±25%)"]})).mark_text(
-        align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y=alt.Y("ms:Q", title=Y_TITLE), text="label:N")
+    rule_label = alt.Chart(pd.DataFrame({"ms": [20.0], "label": [RULE_LABEL]})).mark_text(
+        align="left", baseline="middle", x=4, dy=-10, color="#2e8b57", fontSize=11).encode(
+        y=alt.Y("ms:Q", title=Y_TITLE), text="label:N")
     layers += [band, rule, rule_label]
+    x = alt.X("year:Q", scale=x_axis.scale(), axis=alt.Axis(format="d", title="release year"))
     if len(nvidia) >= 2:
         growth, _ = log_linear_trend(nvidia["year"], nvidia["drain_ms"])
         slope = np.log1p(growth)
@@ -57,30 +89,28 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
         trend = pd.DataFrame({"year": years, "drain_ms": np.round(level * np.exp(slope * (years - mean_year)), 2),
                               "label": f"NVIDIA trend: {growth * 100:+.1f}% a year"})
         layers.append(alt.Chart(trend).mark_line(color="#76b900", strokeDash=[6, 3], strokeWidth=1.5).encode(
-            x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE),
-            tooltip=[alt.Tooltip("label:N", title="fit")]))
+            x=x, y=alt.Y("drain_ms:Q", title=Y_TITLE), tooltip=[alt.Tooltip("label:N", title="fit")]))
     vendor_pick = alt.param(name="vendor_pick", value="all",
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
-    points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)),
-                axis=alt.Axis(format="d", title="release year")),
-        y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
-                axis=alt.Axis(title=Y_TITLE)),
-        color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
-        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(220), alt.value(90)),
+    y = alt.Y("drain_ms:Q", scale=y_scale, axis=alt.Axis(title=Y_TITLE))
+    points = alt.Chart(frame).mark_point(size=POINT_SIZE, filled=True).encode(
+        x=x, y=y, color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
+        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(SELECTED_SIZE),
+                           alt.value(POINT_SIZE)),
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.15)),
         tooltip=["hardware:N", "vendor:N", "year:Q", alt.Tooltip("capacity_GB:Q", title="C_hbm (GB)"),
                  alt.Tooltip("bandwidth_TBps:Q", title="W_hbm (TB/s)"), alt.Tooltip("drain_ms:Q", title="T (ms)")],
     ).add_params(vendor_pick)
-    labels = alt.Chart(frame).mark_text(align="left", dx=7, dy=-2, fontSize=10, color="#333").encode(
-        x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE), text="label:N",
+    labels = lab.label_layer(
+        alt.Chart(frame), x, y, LABEL_FONT_PX,
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.1)))
     layers += [points, labels]
     return alt.layer(*layers).properties(
         title=alt.Title("The train's period: time to read all of HBM once",
-                        subtitle="C_hbm / W_hbm per accelerator; shaded: 20 ms ± 25%; dashed green: NVIDIA log-linear fit"),
-        width=600, height=340)
+                        subtitle="C_hbm / W_hbm per accelerator; shaded: 20 ms ± 25%; dashed green: NVIDIA log-linear "
+                                 "fit; unlabelled points name themselves on hover"),
+        width=600, height=DRAIN_HEIGHT_PX)
 
 
 def latency_frames(period_s: float, arrival_rates_per_s: np.ndarray, seats: np.ndarray,
