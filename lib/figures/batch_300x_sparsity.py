@@ -2,8 +2,10 @@
 the cost per token against batch with B* marked, for a sparsity the reader sets with a slider.
 
 The cost chart follows eq. (eq-bs-cost) with the KV term left out: per token, in accelerator-seconds,
-c(B) = max(2 N_active / F, N_total b_w / (B W_hbm)) with N_total = s · N_active; the browser evaluates it
-for the slider's s, so no kernel is needed.
+c(B) = max(2 N_active / F, N_total b_w / (B W_hbm)) with s = N_total / N_active; the browser evaluates it
+for the slider's N_total, so no kernel is needed. The slider starts at the model's own N_total and B* is
+computed from the unrounded ridge point, so the chart's B* at the start is the number the prose gives, written
+with the same format (:data:`lib.derivations.batch_300x_sparsity.B_STAR_FORMAT`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from ..hardware import Hardware
 from ..models import Model
 from ..charts import fold_label_expr, joint_labels, log_domain, vendor_shape, year_domain
+from ..derivations.batch_300x_sparsity import B_STAR_FORMAT
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
 PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
@@ -73,19 +76,23 @@ def cost_frame(hardware: list[Hardware]) -> pd.DataFrame:
 
 
 def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) -> alt.LayerChart:
-    """Cost per token (accelerator-µs, log-log) against batch for ``model``'s active parameters, with total
-    parameters = sparsity × active set by a slider; B* = (F/W) · s drawn as a rule. bf16 weights and compute."""
+    """Cost per token (accelerator-µs, log-log) against batch for ``model``'s active parameters, with the total
+    parameters N_total set by a slider (from N_active, s = 1, to 64 N_active; it starts at the model's own) and
+    B* = (F/W) · s, s = N_total / N_active, drawn as a rule. bf16 weights and compute."""
     frame = cost_frame(hardware)
     names = list(dict.fromkeys(frame["hardware"]))
-    active = model.active_params
+    active = float(model.active_params)
+    active_b = active / 1e9
+    step_b = 10.0 ** np.floor(np.log10(active_b)) / 10.0
     pick = alt.param(name="hw_pick", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
-    sparsity = alt.param(name="sparsity", value=round(float(model.sparsity), 1),
-                         bind=alt.binding_range(min=1, max=64, step=0.5, name="sparsity s = N_total / N_active "))
+    n_total = alt.param(name="n_total_b", value=float(model.total_params) / 1e9,
+                        bind=alt.binding_range(min=active_b, max=64 * active_b, step=step_b,
+                                               name="total parameters N_total (billions) "))
+    sparsity = f"(n_total_b * 1e9 / {active!r})"
     base = (alt.Chart(frame).transform_filter("datum.hardware == hw_pick")
-            .transform_calculate(compute_us=f"2 * {active:.6g} / (datum.F_T * 1e12) * 1e6")
-            .transform_calculate(weights_us=f"sparsity * {active:.6g} * 2 / (datum.batch * datum.W_T * 1e12) * 1e6")
-            .transform_calculate(cost_us="max(datum.compute_us, datum.weights_us)")
-            .transform_calculate(b_star="datum.F_T / datum.W_T * sparsity"))
+            .transform_calculate(compute_us=f"2 * {active!r} / (datum.F_T * 1e12) * 1e6")
+            .transform_calculate(weights_us="n_total_b * 1e9 * 2 / (datum.batch * datum.W_T * 1e12) * 1e6")
+            .transform_calculate(cost_us="max(datum.compute_us, datum.weights_us)"))
     series = {"weights_us": "weight reads ÷ B", "compute_us": "compute (floor)", "cost_us": "cost per token"}
     x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences per step, log)", format="~s"))
     lines = base.transform_fold(list(series), as_=["term", "us"]).transform_calculate(
@@ -100,14 +107,20 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         tooltip=[alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("term_label:N", title="term"),
                  alt.Tooltip("us:Q", title="µs per token", format=".3~g")],
     )
-    star = base.transform_aggregate(b_star="max(b_star)")
+    # B* from the unrounded ridge point F_bf16 / W_hbm of each row (one row each), as lib.roofline.optimal_batch.
+    ridges = pd.DataFrame({"hardware": [hw.name for hw in hardware if hw.supports("bf16")],
+                           "ridge": [hw.flops("bf16") / hw.hbm_bandwidth_Bps for hw in hardware
+                                     if hw.supports("bf16")]})
+    star = (alt.Chart(ridges).transform_filter("datum.hardware == hw_pick")
+            .transform_calculate(s=sparsity).transform_calculate(b_star="datum.ridge * datum.s"))
     rule = star.mark_rule(color="#444", strokeDash=[2, 2]).encode(
         x=alt.X("b_star:Q", title="batch B (sequences per step, log)"),
-        tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=",.0f")])
-    label = star.transform_calculate(label="'B* = (F/W)·s = ' + format(datum.b_star, ',.0f')").mark_text(
-        align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
-    return alt.layer(lines, rule, label).add_params(pick, sparsity).properties(
-        title=alt.Title(f"Cost per token against batch, {active / 1e9:g}B active parameters, bf16",
+        tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=B_STAR_FORMAT)])
+    label = star.transform_calculate(
+        label=f"'s = ' + format(datum.s, '.1f') + ', B* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
+    ).mark_text(align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+    return alt.layer(lines, rule, label).add_params(pick, n_total).properties(
+        title=alt.Title(f"Cost per token against batch, {active_b:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),
         width=600, height=320)
 

@@ -19,6 +19,7 @@ from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORM
                      blackboard_formats, blackboard_price_for_speed, memory_bound_kv_share, price_for_speed, price_ratio_for,
                      refined_slow_mode_saving, slow_mode_saving, standard_mode)
 from ..roofline import (HBM_RESERVE_FRACTION, as_precisions, blackboard_decode_step, chips_to_fit, decode_step)
+from ..units import ratio_expr
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 61)))  # 1 … 100,000 sequences
 SPEED_GRID = np.round(np.linspace(1.0, 4.0, 61), 3)
@@ -195,7 +196,8 @@ def offers_frame(offers: list[ModeOffer]) -> pd.DataFrame:
 
 def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.LayerChart:
     """Price ratio against speed ratio (log y) for batch-only fast modes whose standard step is a share φ KV
-    reads (eq. fm-share inverted), the published offers as points, and a slider for φ."""
+    reads (eq. fm-share inverted), the published offers as points, and a slider for φ starting at
+    ``default_share`` (pass the prose's value unrounded: the ceiling's label is then the prose's number)."""
     frame = inverse_frame()
     share = alt.param(name="fm_share", value=default_share,
                       bind=alt.binding_range(min=0.05, max=0.95, step=0.01, name="KV share φ of the standard step "))
@@ -221,7 +223,7 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
                .mark_rule(color=BOUND_COLORS["step"], strokeDash=[4, 3]).encode(x="speed:Q"))
     ceiling_text = (alt.Chart(pd.DataFrame({"one": [1]}))
                     .transform_calculate(speed="min(4, 1 / (1 - fm_share))",
-                                         label="'ceiling 1/(1−φ) = ' + format(1 / (1 - fm_share), '.3~g') + '×'")
+                                         label="'ceiling 1/(1−φ) = ' + " + ratio_expr("1 / (1 - fm_share)", 3))
                     .mark_text(align="right", dx=-4, y=12, fontSize=11).encode(x="speed:Q", text="label:N"))
     points = alt.Chart(offers_frame(offers)).mark_point(size=120, filled=True, color=BOUND_COLORS["compute"]).encode(
         x=x, y=y, tooltip=["offer:N", alt.Tooltip("price:Q", title="P"), alt.Tooltip("speed:Q", title="S"),
@@ -303,7 +305,7 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
     and the cost-based batch price ratio u · (1 − s) (:func:`lib.modes.trough_fill_price_ratio`)."""
     swing = alt.param(name="lc_swing", value=default_swing,
                       bind=alt.binding_range(min=0.0, max=1.0, step=0.05, name="daily swing a "))
-    saving = alt.param(name="lc_saving", value=round(default_saving_pct),
+    saving = alt.param(name="lc_saving", value=float(default_saving_pct),
                        bind=alt.binding_range(min=0, max=60, step=1, name="roofline saving of a big batch s (%) "))
     base = (alt.Chart(pd.DataFrame({"hour": DAY_GRID}))
             .transform_calculate(load="max(0, 1 + lc_swing * cos(2 * PI * (datum.hour - 14) / 24))",

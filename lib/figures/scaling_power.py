@@ -32,15 +32,16 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 
 def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     """The four terms of eq. demand-time as bars on a linear axis, in pre-training runs of accelerator time; every
-    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power)."""
+    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power), unrounded,
+    and the runs written as the prose writes them (``RUNS_FORMAT``)."""
     if model.training_tokens is None:
         raise ValueError(f"{model.name} has no training tokens: pass the scenario's stand-in model")
     d = model.training_tokens
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "D": d})
     params = [
-        _slider("users_M", round(inputs["daily_users"] / 1e6), 100, 700, 10, "daily users (millions) "),
-        _slider("r_day", round(inputs["tokens_per_daily_user_per_day"]), 3000, 60000, 100, "tokens per daily user per day "),
+        _slider("users_M", inputs["daily_users"] / 1e6, 100, 700, 10, "daily users (millions) "),
+        _slider("r_day", inputs["tokens_per_daily_user_per_day"], 3000, 60000, 100, "tokens per daily user per day "),
         _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
         _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
         _slider("u_dec", inputs["decode_utilisation"], 0.1, 0.6, 0.01, "decode utilisation "),
@@ -52,7 +53,7 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
             f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
             .transform_calculate(runs=runs)
-            .transform_calculate(label="format(datum.runs, datum.runs < 10 ? ',.2f' : ',.0f') + '×'"))
+            .transform_calculate(label=f"format(datum.runs, '{sp.RUNS_FORMAT}') + '×'"))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
     x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True))
     bars = base.mark_bar().encode(
@@ -60,7 +61,7 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
         tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("label:N", title="pre-training runs")])
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text=alt.Text("label:N"))
     total = (base.transform_aggregate(total="sum(runs)")
-             .transform_calculate(text="'total ' + format(datum.total, ',.1f') + ' pre-training runs'")
+             .transform_calculate(text=f"'total ' + format(datum.total, '{sp.RUNS_FORMAT}') + ' pre-training runs'")
              .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
@@ -247,7 +248,8 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
             .mark_text(align="left", x=6, y=292, fontSize=12, color="#222").encode(text="label:N"))
     layers = area + line + text
     if mean_load_reference is not None:
-        ref = pd.DataFrame({"y": [round(mean_load_reference, 4)], "label": [f"US mean load, 2023 (EIA): {mean_load_reference:.0%}"]})
+        ref = pd.DataFrame({"y": [round(mean_load_reference, 4)], "label": [f"US mean load, 2023 (EIA): "
+                                                                 f"{format(mean_load_reference, sp.LOAD_FACTOR_FORMAT)}"]})
         layers = layers + alt.Chart(ref).mark_rule(color=PALETTE[1], strokeDash=[6, 3]).encode(y="y:Q") + alt.Chart(
             ref).mark_text(align="right", x=555, dy=-6, color=PALETTE[1], fontSize=11).encode(y="y:Q", text="label:N")
     return layers.add_params(*params).properties(

@@ -10,6 +10,7 @@ import pandas as pd
 from ..charts import joint_labels, vega_string, vendor_color, vendor_shape, year_domain
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
+from ..units import si
 from . import labels as lab
 
 #: The band the chart shades around the talk's 20 ms (the ledger's ±25% tolerance), in ms.
@@ -159,7 +160,7 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
         tooltip=[alt.Tooltip("lo_ms:Q", title="from (ms)"), alt.Tooltip("hi_ms:Q", title="to (ms)"),
                  alt.Tooltip("share:Q", format=".1%")],
     )
-    marks = pd.DataFrame({"ms": [round(2 * t_ms, 2), 40.0], "label": [f"2T = {2 * t_ms:.1f} ms", "the talk: 40 ms"],
+    marks = pd.DataFrame({"ms": [round(2 * t_ms, 2), 40.0], "label": [f"2T = {si(2 * period_s, 's')}", "the talk: 40 ms"],
                           "side": ["right", "left"]})
     rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color="#d1495b").encode(
         x=alt.X("ms:Q", title=x_title))
@@ -181,7 +182,7 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
     text1 = stats.mark_text(align="left", x=8, y=64, fontSize=12, color="#222").encode(text="line1:N")
     text2 = stats.mark_text(align="left", x=8, y=82, fontSize=12, color="#222").encode(text="line2:N")
     return alt.layer(bars, rules, rule_text, overflow, text1, text2).add_params(rate, cap).properties(
-        title=alt.Title(f"Latency of a request on the batch train (period T = {t_ms:.1f} ms)",
+        title=alt.Title(f"Latency of a request on the batch train (period T = {si(period_s, 's')})",
                         subtitle="Poisson arrivals, a train every T with B seats, first come first served; "
                                  "simulated, 500 trains per setting"),
         width=600, height=300)
@@ -321,9 +322,9 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
                  alt.Tooltip("load:Q", format=".2f", title="load ρ"), alt.Tooltip("ms:Q", format=",.1f", title="ms")])
     t_ms = period_s * 1e3
     refs = pd.DataFrame([
-        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {2 * t_ms:.0f} ms", "side": "right"},
+        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {si(2 * period_s, 's')}", "side": "right"},
         {"metric": "time to first token", "ms": 40.0, "label": "the talk: 40 ms", "side": "left"},
-        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {t_ms:.0f} ms", "side": "right"},
+        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {si(period_s, 's')}", "side": "right"},
         {"metric": "time per output token", "ms": 20.0, "label": "the talk: 20 ms", "side": "left"},
     ])
     rules = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_rule(
