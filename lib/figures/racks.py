@@ -16,7 +16,9 @@ from ..charts import BOUND_COLORS, PALETTE
 from ..hardware import Hardware
 from ..models import Model
 
-BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 41)))  # 1 … 100,000 tokens per replica step
+#: 1 … 100,000 tokens per replica step, two points a decade: every term of a layer is a power of the batch (B¹ or
+#: B⁰), a straight line on the chart's log-log axes, so more points would add page weight and nothing drawn.
+BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 11)))
 
 
 def _round(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,16 +44,33 @@ def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree, topology_
     return _round(pd.concat(frames, ignore_index=True))
 
 
-def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree, topology_of=None) -> alt.Chart:
-    """Per-layer times against batch with a hardware dropdown (log-log)."""
+def moe_terms_frame(hardware: list[Hardware], model: Model, ep_degree, topology_of=None) -> pd.DataFrame:
+    """Each term of one MoE layer as ``us_at_1 · B^power`` (µs at a batch of one token, and its power of the
+    batch: 1 for compute and the all-to-alls, 0 for the weight reads), per hardware row, from
+    :func:`lib.parallelism.moe_layer_times` at B = 1 and B = 10; the chart multiplies by the batch."""
     frame = moe_layer_frame(hardware, model, ep_degree, topology_of)
+    one = frame[frame["batch"] == 1.0].set_index(["hardware", "term"])
+    ten = frame[frame["batch"] == 10.0].set_index(["hardware", "term"])
+    out = one[["us", "chips"]].rename(columns={"us": "us_at_1"}).copy()
+    out["power"] = np.round(np.log10(ten["us"] / one["us"])).astype(int)
+    return out.reset_index()
+
+
+def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree, topology_of=None) -> alt.Chart:
+    """Per-layer times against batch with a hardware dropdown (log-log); the data are each term's time at one
+    token and its power of the batch (:func:`moe_terms_frame`), crossed with the batch grid in the browser."""
+    frame = moe_terms_frame(hardware, model, ep_degree, topology_of)
     names = list(dict.fromkeys(frame["hardware"]))
     pick = alt.param(name="moe_hw", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
     terms = ["compute", "weight reads", "all-to-all, scale-up link", "all-to-all, scale-out link"]
     colors = [BOUND_COLORS["compute"], BOUND_COLORS["weights"], PALETTE[2], PALETTE[4]]
+    grid = "[" + ", ".join(f"{b:g}" for b in BATCH_GRID) + "]"
     return (
         alt.Chart(frame)
         .transform_filter("datum.hardware == moe_hw")
+        .transform_calculate(batches=grid)
+        .transform_flatten(["batches"], as_=["batch"])
+        .transform_calculate(us="datum.us_at_1 * pow(datum.batch, datum.power)")
         .mark_line()
         .encode(
             x=alt.X("batch:Q", scale=alt.Scale(type="log"),
@@ -268,19 +287,20 @@ def a2a_bandwidth_chart(hardware: list[Hardware], topology_of, default_hardware:
 
 
 SCHEDULE_STAGES = np.arange(2, 33, 2)
-SCHEDULE_MICROBATCHES = np.unique(np.round(np.logspace(0, np.log10(256), 33)).astype(int))
+#: Micro-batches 1 … 256, two a doubling: the bubble is a smooth ratio of linear functions of m.
+SCHEDULE_MICROBATCHES = np.unique(np.round(np.logspace(0, np.log10(256), 17)).astype(int))
+SCHEDULES = {"1f1b": "GPipe / 1F1B", "interleaved-1f1b": "interleaved 1F1B (v = 2)", "zb-h1": "zero-bubble ZB-H1",
+             "dualpipe": "DualPipe"}
+#: A forward plus a full backward chunk, F + B, in units of a forward chunk (F : B = 1 : 2).
+CHUNK_FB = 3.0
 
 
-def schedules_frame() -> pd.DataFrame:
-    """Bubble fraction of every pipeline schedule for even stage counts and a grid of micro-batches
-    (F : B : W = 1 : 2 : 1, v = 2 for interleaved 1F1B)."""
-    rows = []
-    for schedule, label in (("1f1b", "GPipe / 1F1B"), ("interleaved-1f1b", "interleaved 1F1B (v = 2)"),
-                            ("zb-h1", "zero-bubble ZB-H1"), ("dualpipe", "DualPipe")):
-        for p in SCHEDULE_STAGES:
-            bubble = par.pipeline_bubble_fraction(schedule, p, SCHEDULE_MICROBATCHES)
-            rows.append(pd.DataFrame({"schedule": label, "p": int(p), "m": SCHEDULE_MICROBATCHES, "bubble": bubble}))
-    return _round(pd.concat(rows, ignore_index=True))
+def bubble_times_frame() -> pd.DataFrame:
+    """The idle time per device of each schedule and even stage count, in units of a forward chunk
+    (:func:`lib.parallelism.pipeline_bubble_time`, F : B : W = 1 : 2 : 1): the chart turns it into the bubble
+    fraction bubble / (m (F + B) + bubble) for each m in the browser, as pipeline_bubble_fraction does."""
+    return pd.DataFrame([{"schedule": label, "p": int(p), "bubble_time": float(par.pipeline_bubble_time(schedule, p))}
+                         for schedule, label in SCHEDULES.items() for p in SCHEDULE_STAGES])
 
 
 def schedules_chart(default_stages: int = 16) -> alt.Chart:
@@ -288,13 +308,18 @@ def schedules_chart(default_stages: int = 16) -> alt.Chart:
     on a slider (even, as DualPipe needs)."""
     stages = alt.param(name="sched_stages", value=int(default_stages),
                        bind=alt.binding_range(min=2, max=32, step=2, name="stages p "))
-    labels = ["GPipe / 1F1B", "interleaved 1F1B (v = 2)", "zero-bubble ZB-H1", "DualPipe"]
+    labels = list(SCHEDULES.values())
+    grid = "[" + ", ".join(str(int(m)) for m in SCHEDULE_MICROBATCHES) + "]"
     return (
-        alt.Chart(schedules_frame())
+        alt.Chart(bubble_times_frame())
         .transform_filter("datum.p == sched_stages")
+        .transform_calculate(ms=grid)
+        .transform_flatten(["ms"], as_=["m"])
+        .transform_calculate(bubble=f"datum.bubble_time / (datum.m * {CHUNK_FB:g} + datum.bubble_time)")
         .mark_line()
         .encode(
-            x=alt.X("m:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="micro-batches per step m (log)")),
+            x=alt.X("m:Q", scale=alt.Scale(type="log", domain=[1, int(SCHEDULE_MICROBATCHES[-1])], nice=False),
+                    axis=alt.Axis(title="micro-batches per step m (log)")),
             y=alt.Y("bubble:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(title="idle fraction of a step", format=".0%")),
             color=alt.Color("schedule:N", title="schedule", scale=alt.Scale(domain=labels, range=PALETTE[:4]),
                             legend=alt.Legend(orient="bottom", columns=2)),
