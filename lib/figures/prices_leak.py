@@ -20,7 +20,9 @@ from ..pricing import (breakpoint_kv_bytes_per_token, decode_to_prefill_cost_rat
                        implied_long_context_premiums)
 from ..units import COMPUTE_PRECISIONS, bytes_per_element
 
-ACTIVE_GRID = np.logspace(9, np.log10(2e12), 24)  # 1B … 2T active parameters
+#: 1B … 2T active parameters, two points a decade: b_kv* is proportional to N_active, a straight line on the chart's
+#: log-log axes, so more points would add page weight and nothing drawn.
+ACTIVE_GRID = np.logspace(9, np.log10(2e12), 8)
 CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 31)))
 
 
@@ -96,7 +98,8 @@ def breakpoint_chart(hardware: list[Hardware], models: list[Model], default_hard
         width=560, height=340)
 
 
-RATIO_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 21)))
+#: 1k … 1M tokens, three points every two doublings: the ratio bends smoothly with context.
+RATIO_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 16)))
 RATIO_SHARES = (0.2, 0.35, 0.5, 0.65, 0.8)
 
 
@@ -117,7 +120,7 @@ def decode_ratio_frame(hardware: list[Hardware], model: Model) -> pd.DataFrame:
                 rows.append(pd.DataFrame({"hardware": hw.name, "w": w, "step": "refined",
                                           "context": RATIO_CONTEXT_GRID, "ratio": refined}))
     frame = pd.concat(rows, ignore_index=True)
-    return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True))
+    return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True), 3)  # 3 digits: 0.1% of a log axis
 
 
 def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware: str, price_ratio: float,
