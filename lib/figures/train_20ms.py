@@ -401,3 +401,91 @@ def speculative_chart(frame: pd.DataFrame, capacities: pd.DataFrame, default_con
         panel("speed", "per-user speed-up", "tokens per second one sequence sees, ÷ plain decoding"),
     ).add_params(a, ctx).properties(title=alt.Title("A seat that carries more than one token",
                                                     subtitle="speculative decoding on the refined step model"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.roofline, lib.queueing, lib.batching and
+# lib.derivations.train_20ms)
+
+
+def inputs_frame(sel, seat, context_tokens: float, blackboard_seats: int) -> pd.DataFrame:
+    """The chapter's inputs: the accelerator, its period T, the model, the seated context and the seats."""
+    from ..page import data_file
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw.source.split(" ; ")[0]},
+        {"input": "C_hbm", "value": si(hw.hbm_capacity_bytes, "B"), "source": hw_csv},
+        {"input": "W_hbm", "value": si(hw.hbm_bandwidth_Bps, "B/s"), "source": hw_csv},
+        {"input": "T = C_hbm / W_hbm", "value": si(hw.hbm_drain_time_s, "s"), "source": "eq. (eq-tr-period)"},
+        {"input": "model (for the seats)", "value": model.name, "source": model.source.split(" ; ")[0]},
+        {"input": "context L of a seated sequence", "value": f"{context_tokens:,.0f} tokens",
+         "source": data_file(sel, "deepseek_day.csv") + " (mean KV length per output token)"},
+        {"input": "replica n", "value": f"{seat.chips} × {hw.name}", "source": "lib.roofline.chips_to_fit"},
+        {"input": "seats B = min(B*, B_cap)", "value": f"{seat.seats:,}",
+         "source": "eq. (eq-tr-seats), lib.batching.refined_seats"},
+        {"input": "the first edition's seats (blackboard B*)", "value": f"{blackboard_seats:,}",
+         "source": "lib.roofline.optimal_batch"},
+    ])
+
+
+def drain_table(hardware: list[Hardware], times_s, within_band) -> pd.DataFrame:
+    """Every accelerator's C_hbm, W_hbm, drain time T = C/W (``times_s``), trains per second, and whether T
+    lies in the talk's band (``within_band``)."""
+    return pd.DataFrame({
+        "accelerator": [h.name for h in hardware], "vendor": [h.vendor for h in hardware],
+        "year": [h.year for h in hardware],
+        "C_hbm": [si(h.hbm_capacity_bytes, "B") for h in hardware],
+        "W_hbm": [si(h.hbm_bandwidth_Bps, "B/s") for h in hardware],
+        "T = C/W": [si(t, "s") for t in times_s],
+        "trains per second": [f"{1 / t:.0f}" for t in times_s],
+        "within 20 ms ± 25%": np.where(within_band, "yes", "no"),
+    })
+
+
+def seats_table(rows: list[dict], chips: int, hardware_name: str) -> pd.DataFrame:
+    """The seats at each context (``rows`` from :func:`lib.derivations.train_20ms.seat_rows`)."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "context": [f"{r['label']}: {r['context']:,.0f}" for r in rows],
+        "blackboard B*": [f"{r['blackboard']:,}" for r in rows],
+        "refined B*": [f"{r['b_star']:,.0f}" if np.isfinite(r["b_star"]) else "unbounded" for r in rows],
+        f"fit {chips} × {hardware_name}": [count(r["capacity"]) if np.isfinite(r["capacity"]) else "no limit"
+                                           for r in rows],
+        "seats B": [f"{r['seats']:,}" for r in rows], "binds": [r["binds"] for r in rows],
+        "accelerators to seat B*": [f"{r['chips_for_b_star']:.0f}" if np.isfinite(r["chips_for_b_star"]) else "—"
+                                    for r in rows],
+        "refined step at B": [si(r["step_s"], "s") for r in rows], "step ÷ T": [f"{r['step_over_T']:.2f}" for r in rows],
+    })
+
+
+def train_runs_table(loads, runs, seats: int, period_s: float) -> pd.DataFrame:
+    """The batch train simulated at each load ρ (``runs``: lib.queueing.simulate_train results): full trains,
+    mean, p50, p99 and worst latency, and the worst against 2T."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "load ρ": [f"{l:.2f}" for l in loads],
+        "λ (requests/s)": [count(l * seats / period_s) for l in loads],
+        "full trains": [f"{r.full_train_fraction:.1%}" for r in runs],
+        "mean": [si(r.mean_s, "s") for r in runs],
+        "p50": [si(float(r.quantile_s(0.5)), "s") for r in runs],
+        "p99": [si(float(r.quantile_s(0.99)), "s") for r in runs],
+        "worst (sample)": [si(r.worst_s, "s") for r in runs],
+        "worst ÷ 2T": [f"{r.worst_s / (2 * period_s):.2f}" for r in runs],
+    })
+
+
+def batching_table(summaries: list[dict], period_s: float) -> pd.DataFrame:
+    """Continuous batching per traffic scenario (``summaries`` at one load and policy): seats, L̄, λ, TTFT and
+    TPOT at p50 and p99, TTFT p99 against 2T, and the longest step."""
+    return pd.DataFrame({
+        "traffic": [r["scenario"] for r in summaries], "seats B": [f"{r['seats']:,}" for r in summaries],
+        "L̄ (tokens)": [f"{r['context']:,.0f}" for r in summaries], "λ (req/s)": [f"{r['rate']:,.1f}" for r in summaries],
+        "TTFT p50": [si(r["ttft_p50"], "s") for r in summaries], "TTFT p99": [si(r["ttft_p99"], "s") for r in summaries],
+        "TTFT p99 ÷ 2T": [f"{r['ttft_p99'] / (2 * period_s):.1f}" for r in summaries],
+        "TPOT p50": [si(r["tpot_p50"], "s") for r in summaries], "TPOT p99": [si(r["tpot_p99"], "s") for r in summaries],
+        "longest step": [si(r["max_step_s"], "s") for r in summaries],
+    })
