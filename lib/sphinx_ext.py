@@ -615,7 +615,8 @@ def setup(app):
     app.connect("build-finished", _write_bundle)
     app.connect("build-finished", _subset_icons)
     app.connect("build-finished", _accessibility)
-    app.connect("build-finished", _plain_code_tokens)
+    # After the theme's own build-finished handler, which rewrites pygments.css with its light and dark styles.
+    app.connect("build-finished", _plain_code_tokens, priority=900)
     app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _page_assets, priority=999)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -197,6 +197,18 @@ def test_page_weight():
         assert size <= 1_000_000, f"{page}.html is {size / 1e6:.2f} MB (limit 1 MB)"
 
 
+def test_code_blocks_carry_no_spans_that_repeat_the_text_colour():
+    """lib.sphinx_ext drops the Pygments spans drawn in the code block's own colour (a third of a code-heavy page)."""
+    from lib.sphinx_ext import plain_token_classes
+
+    plain = plain_token_classes((HTML / "_static" / "pygments.css").read_text(encoding="utf-8"))
+    assert {"n", "p"} <= plain
+    for page in CHAPTERS:
+        html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        assert '<div class="highlight"><pre>' in html
+        assert not re.search(r'<span class="(?:n|p)">', html), f"{page}: code spans in the text colour remain"
+
+
 @pytest.fixture(scope="module")
 def chromium():
     if chromium_path() is None:

@@ -229,7 +229,7 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
         _slider("shoulder", 0.6, 0.3, 1.0, 0.01, "load at the shoulder (÷ peak) "),
         _slider("peak_time", 0.01, 0.001, 0.2, 0.001, "share of hours above the shoulder "),
         _slider("floor", 0.35, 0.0, 1.0, 0.01, "lowest load (÷ peak) "),
-        _slider("flex", flex_default, 0.01, 1.0, 0.01, "flexible load (÷ peak) "),
+        _slider("flex", flex_default, 0.01, 1.0, 0.01, "flexible load f_flex (÷ peak) "),
     ]
     base = (alt.Chart(frame)
             .transform_calculate(lo="min(floor, shoulder)")
@@ -237,9 +237,9 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
                                       " : shoulder - (shoulder - datum.lo) * (datum.x - peak_time) / (1 - peak_time)")
             .transform_calculate(drawn="min(flex, 1 - datum.load)")
             .transform_calculate(top="datum.load + datum.drawn"))
-    xenc = alt.X("x:Q", axis=alt.Axis(title="share of the year the load is exceeded", format="%"))
+    xenc = alt.X("x:Q", axis=alt.Axis(title="share of the year the load is exceeded, ξ", format="%"))
     area = base.mark_area(color=PALETTE[2], opacity=0.45).encode(
-        x=xenc, y=alt.Y("load:Q", axis=alt.Axis(title="load (fraction of peak)", format="%"), scale=alt.Scale(domain=[0, 1.02])),
+        x=xenc, y=alt.Y("load:Q", axis=alt.Axis(title="load Φ(ξ) (fraction of peak)", format="%"), scale=alt.Scale(domain=[0, 1.02])),
         y2="top:Q")
     line = base.mark_line(color="#222").encode(x=xenc, y="load:Q")
     text = (base.transform_aggregate(drawn="mean(drawn)", load="mean(load)")
@@ -262,9 +262,9 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
     """Radiator area per MW against radiator temperature (Stefan–Boltzmann), beside solar-array area per MW."""
     t = np.arange(250, 601, 5, dtype=float)
     frame = pd.DataFrame({"T": t})
-    eps = _slider("eps", constants["radiator_emissivity"], 0.5, 1.0, 0.01, "emissivity ε ")
-    sides = alt.param(name="sides", value=1, bind=alt.binding_radio(options=[1, 2], name="radiating sides "))
-    eff = _slider("cell_eff", constants["space_cell_efficiency"], 0.1, 0.45, 0.01, "solar-cell efficiency ")
+    eps = _slider("eps", constants["radiator_emissivity"], 0.5, 1.0, 0.01, "emissivity ε_rad ")
+    sides = alt.param(name="sides", value=1, bind=alt.binding_radio(options=[1, 2], name="radiating sides n_s "))
+    eff = _slider("cell_eff", constants["space_cell_efficiency"], 0.1, 0.45, 0.01, "solar-cell efficiency η_cell ")
     sigma = pw.STEFAN_BOLTZMANN_W_PER_M2_K4
     base = (alt.Chart(frame)
             .transform_calculate(radiator=f"1e6 / (sides * eps * {sigma} * pow(datum.T, 4))")
@@ -272,14 +272,14 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
             .transform_fold(["radiator", "solar"], as_=["surface", "m2"])
             .transform_calculate(surface_label="datum.surface == 'radiator' ? 'radiator (to reject 1 MW)' : 'solar array (to make 1 MW)'"))
     lines = base.mark_line().encode(
-        x=alt.X("T:Q", axis=alt.Axis(title="radiator temperature (K)")),
+        x=alt.X("T:Q", axis=alt.Axis(title="radiator temperature T_rad (K)")),
         y=alt.Y("m2:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="area per megawatt (m², log)")),
         color=alt.Color("surface_label:N", title="surface", scale=alt.Scale(range=[PALETTE[1], PALETTE[3]]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("T:Q", title="T (K)"), "surface_label:N", alt.Tooltip("m2:Q", title="m² per MW", format=",.0f")])
+        tooltip=[alt.Tooltip("T:Q", title="T_rad (K)"), "surface_label:N", alt.Tooltip("m2:Q", title="m² per MW", format=",.0f")])
     return lines.add_params(eps, sides, eff).properties(
         title=alt.Title("In orbit: radiator area against solar-array area, per megawatt",
-                        subtitle="Radiation only (A = P / (n·ε·σ·T⁴)); sunlight and Earth-shine on the radiator ignored"),
+                        subtitle="Radiation only (A_rad = P_el / (n_s·ε_rad·σ·T_rad⁴)); sunlight and Earth-shine on the radiator ignored"),
         width=560, height=300)
 
 
