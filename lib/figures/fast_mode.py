@@ -258,7 +258,7 @@ def slow_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
         rows.append(pd.DataFrame({"model": m.name, "w": -1.0, "context": SLOW_CONTEXT_GRID, "step": "blackboard",
                                   "saving": 100 * slow_mode_saving(hardware, m, SLOW_CONTEXT_GRID)}))
     frame = pd.concat(rows, ignore_index=True)
-    return _round(frame[np.isfinite(frame["saving"])].reset_index(drop=True))
+    return _round(frame[np.isfinite(frame["saving"])].reset_index(drop=True), 3)  # percent: 3 digits is 0.1%
 
 
 def slow_chart(hardware: Hardware, models: list[Model], default_model: str,
@@ -377,3 +377,86 @@ def solutions_table(hardware: Hardware, model: Model, contexts, price_ratio: flo
                          "one scale-up domain": "yes" if sol.fits_domain else "no",
                          "speed comes from": f"{sol.lever} ({sol.saved[sol.lever]:.0%} of the time saved)"})
     return pd.DataFrame(rows).fillna("")
+
+
+def inputs_frame(sel, lecture: ModeOffer | None) -> pd.DataFrame:
+    """The chapter's inputs: the lecture's offer, the selected rows, the formats and the standard mode's
+    assumptions (weight share, latency per collective) with their ranges."""
+    from ..modes import WEIGHT_SHARE
+    from ..page import data_file
+    from ..units import si
+
+    hw, model = sel.hardware, sel.model
+    return pd.DataFrame([
+        {"input": "offer", "value": lecture.name if lecture else "(missing: the talk's 6× / 2.5×)",
+         "source": data_file(sel, "mode_offers.csv")},
+        {"input": "accelerator; F (bf16), W_hbm, C_hbm",
+         "value": f"{hw.name}; {si(hw.flops('bf16'), 'FLOP/s')}, {si(hw.hbm_bandwidth_Bps, 'B/s')}, "
+                  f"{si(hw.hbm_capacity_bytes, 'B')}", "source": data_file(sel, "hardware.csv")},
+        {"input": "model; N_total / N_active",
+         "value": f"{model.name}; {model.total_params / 1e9:,.4g} / {model.active_params / 1e9:,.4g} billion",
+         "source": data_file(sel, "models.csv")},
+        {"input": "release formats; KV cache",
+         "value": f"{model.weights_format} / {model.expert_weights_format} experts; {STANDARD_KV_FORMAT}",
+         "source": "data/models.csv, lib.modes"},
+        {"input": "standard mode: weight share w (range)",
+         "value": f"{WEIGHT_SHARE.value:.0%} ({WEIGHT_SHARE.low:.0%}–{WEIGHT_SHARE.high:.0%})",
+         "source": "lib.modes.WEIGHT_SHARE"},
+        {"input": "latency per collective (range)",
+         "value": f"{COLLECTIVE_LATENCY.value * 1e6:.0f} µs ({COLLECTIVE_LATENCY.low * 1e6:.0f}–"
+                  f"{COLLECTIVE_LATENCY.high * 1e6:.0f})", "source": "lib.modes.COLLECTIVE_LATENCY"},
+    ])
+
+
+def offers_table(offers: list[ModeOffer]) -> pd.DataFrame:
+    """The published fast modes: price and speed ratios, P·S = B_s / B_f, and the blackboard's KV share φ each
+    needs (eq. fm-share)."""
+    from ..units import ratio
+
+    rows = []
+    for o in offers:
+        share = float(memory_bound_kv_share(o.price_multiplier, o.speed_multiplier))
+        rows.append({"offer": o.name, "as of": o.as_of, "P (output)": ratio(o.price_multiplier),
+                     "S": ratio(o.speed_multiplier),
+                     "input price ratio": "—" if o.input_price_ratio is None else ratio(o.input_price_ratio),
+                     "P·S = B_s / B_f": ratio(o.price_multiplier * o.speed_multiplier, 3),
+                     "φ needed (blackboard)": "none" if np.isnan(share) else f"{share:.1%}"})
+    return pd.DataFrame(rows)
+
+
+def inverse_table(contexts, solution, chips_needed, domain_size: int, hardware_name: str) -> pd.DataFrame:
+    """The blackboard's inverse problem at each context (``solution``: lib.modes.inverse_problem): branch,
+    standard and fast batch, φ, and the accelerators that hold the standard batch."""
+    sol = solution
+    return pd.DataFrame([{
+        "context L": f"{L:,}", "branch": sol.branch[i],
+        "standard B_s": f"{sol.standard_batch[i]:,.0f}" if sol.feasible[i] else "—",
+        "fast B_f": f"{sol.fast_batch[i]:,.0f}" if sol.feasible[i] else "—",
+        "φ": f"{sol.kv_share[i]:.1%}" if sol.feasible[i] else "—",
+        f"{hardware_name}s to hold B_s": f"{chips_needed[i]:,.0f}" if sol.feasible[i] else "—",
+        "one scale-up domain": ("yes" if chips_needed[i] <= domain_size else "no") if sol.feasible[i] else sol.reason[i],
+    } for i, L in enumerate(contexts)])
+
+
+def every_model_table(hardware: Hardware, models: list[Model], price_ratio: float, speed_ratio: float,
+                      context: float = 32768.0) -> pd.DataFrame:
+    """The refined model across ``models`` at one context: the standard mode's replica and batch, the price of a
+    ``speed_ratio`` cut from it, whether the published pair fits one scale-up domain, and the Slow Mode saving."""
+    from ..modes import price_for_speed, standard_batches_for_offer
+    from ..units import ratio
+
+    P, S = price_ratio, speed_ratio
+    rows = []
+    for m in models:
+        sm = standard_mode(hardware, m, context)
+        ok = bool(sm.feasible)
+        f = price_for_speed(hardware, m, max(float(sm.batch), 1.0), context, S, sm.chips)
+        sols = standard_batches_for_offer(hardware, m, context, P, S)
+        rows.append({"model": m.name, f"n × {hardware.name}": sm.chips,
+                     "B_s": f"{float(sm.batch):,.0f}" if ok else "none fits",
+                     f"price for {S:g}×": ("—" if not ok else ratio(float(f.price_ratio), 3) if bool(f.feasible)
+                                            else f"out of reach (≤ {float(f.speed_ceiling):.2f}×)"),
+                     f"{P:g}×/{S:g}× inside one domain": "yes" if any(x.fits_domain for x in sols) else (
+                         "no" if sols else "no batch"),
+                     "slow saving": f"{float(refined_slow_mode_saving(sm)):.0%}" if ok else "—"})
+    return pd.DataFrame(rows)
