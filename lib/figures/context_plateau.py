@@ -297,3 +297,89 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float], wher
                                                                          " on the selected hardware") + "."]),
         width=520, height=HISTORY_HEIGHT_PX,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.context and lib.roofline)
+
+
+def times(value: float) -> str:
+    """A ratio as '4.93×', or '241,000×' once it is large."""
+    from ..units import count, ratio
+
+    return count(value) + "×" if value >= 1000 else ratio(value, 3)
+
+
+def inputs_frame(sel, batch: float, sparse_model: Model | None) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator and model, its cache per token and attention intensity,
+    the design batch, and the sparse-attention model the data hold."""
+    from ..context import attention_flops_per_kv_byte
+    from ..page import data_file, source_of
+    from ..units import si
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": source_of(hw)},
+        {"input": "F (dense bf16), W_hbm", "value": f"{si(hw.flops('bf16'), 'FLOP/s')}, {si(hw.hbm_bandwidth_Bps, 'B/s')}",
+         "source": hw_csv},
+        {"input": "C_hbm; scale-up domain n_dom", "value": f"{si(hw.hbm_capacity_bytes, 'B')}; {hw.scale_up_domain_size}",
+         "source": hw_csv},
+        {"input": "model", "value": f"{model.name} ({model.attention.upper()})", "source": source_of(model)},
+        {"input": "cache per token (bf16 KV, all layers)", "value": si(model.kv_bytes_per_token(), "B"),
+         "source": "lib.models"},
+        {"input": "attention intensity (FLOP per KV byte)", "value": f"{attention_flops_per_kv_byte(model):.0f}",
+         "source": "lib.context"},
+        {"input": "batch B* (refined)", "value": f"{batch:,.0f}", "source": "lib.context.design_batch"},
+        {"input": "sparse attention as built", "value": sparse_model.name if sparse_model else "none in the data",
+         "source": source_of(sparse_model) if sparse_model else "—"},
+    ])
+
+
+def contexts_table(model: Model, contexts, step, board, per_sequence_s, reference: int,
+                   sparse: tuple[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """At each context: the cache per sequence, KV ÷ compute (refined, ``step``; blackboard, ``board``), the cost
+    per token and its ratio to the ``reference`` context's, the same for a whole sequence (``per_sequence_s``),
+    and a sparse-attention model's cost per token against the dense reference (``sparse``: name, costs)."""
+    from ..units import count, si
+
+    dense = step.chip_seconds_per_token
+    ref_token, ref_seq = dense[reference], per_sequence_s[reference]
+    columns = {
+        "context L (tokens)": [count(c) for c in contexts],
+        "cache per sequence": [si(float(model.kv_cache_bytes(c)), "B") for c in contexts],
+        "KV ÷ compute": [f"{k / c:.2g}" for k, c in zip(step.kv_s, step.compute_s)],
+        "KV ÷ compute (blackboard)": [f"{k / c:,.2g}" for k, c in zip(board.kv_s, board.compute_s)],
+        "cost per token": [si(c, "s") for c in dense],
+        "÷ 200k": [times(c / ref_token) for c in dense],
+        "sequence cost ÷ 200k": [times(c / ref_seq) for c in per_sequence_s],
+    }
+    if sparse is not None:
+        name, costs = sparse
+        columns[f"{name} per token ÷ 200k"] = [times(c / ref_token) for c in costs]
+    return pd.DataFrame(columns)
+
+
+def every_row_frame(models: list[Model], hardware: list[Hardware]) -> pd.DataFrame:
+    """Every model on every accelerator: where KV reads overtake compute (attention FLOPs counted), the cost of 1M
+    and 100M tokens against 200k, and the capacity ceilings (a numeric ``domain_ceiling`` column for filtering)."""
+    from ..context import attention_flops_per_kv_byte, cost_per_token_s, kv_dominance_context
+    from ..units import count, si
+
+    rows = []
+    for m in models:
+        for h in hardware:
+            b = design_batch(h, m)
+            c = cost_per_token_s(h, m, np.array([2e5, 1e6, 1e8]), b)
+            cc = capacity_ceilings(h, m)
+            over = kv_dominance_context(h, m, b)["compute"]
+            rows.append({"model": m.name, "attention": m.attention.upper() + (" + DSA" if m.is_sparse_attention else "")
+                         + (" + window" if m.sliding_window_layers else ""),
+                         "cache/token": si(m.kv_bytes_per_token(), "B"), "hardware": h.name,
+                         "KV > compute from": "never" if not np.isfinite(over) else count(over),
+                         "1M ÷ 200k": times(c[1] / c[0]), "100M ÷ 200k": times(c[2] / c[0]),
+                         "replica ceiling": count(cc.replica_context) if cc.replica_context > 0 else "weights do not fit",
+                         "domain ceiling": count(cc.domain_context), "domain_ceiling": cc.domain_context,
+                         "attention FLOP/byte": f"{attention_flops_per_kv_byte(m):.0f}",
+                         "ridge FLOP/byte": f"{h.ridge_flop_per_byte:.0f}"})
+    return pd.DataFrame(rows)
