@@ -171,3 +171,84 @@ def expert_roofline_chart(hardware: Hardware, model: Model) -> alt.LayerChart:
         title=alt.Title(f"{model.name} on {hardware.name}: where each matmul turns compute bound",
                         subtitle="Solid: compute time per token; dashed: weight-read time per token (refined model)"),
         width=560, height=300)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.derivations.batch_300x_sparsity)
+
+
+def inputs_frame(sel) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator and its ridge point, the model, and the throughput reports."""
+    from ..page import data_file
+    from ..units import count, si
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw.source.split(" ; ")[0]},
+        {"input": "F (dense bf16)", "value": si(hw.flops("bf16"), "FLOP/s"), "source": hw_csv},
+        {"input": "W_hbm", "value": si(hw.hbm_bandwidth_Bps, "B/s"), "source": hw_csv},
+        {"input": "ridge F / W_hbm", "value": f"{hw.ridge_flop_per_byte:.0f} FLOP/byte", "source": "lib.hardware"},
+        {"input": "model", "value": model.name, "source": model.source.split(" ; ")[0]},
+        {"input": "N_total / N_active",
+         "value": f"{count(model.total_params / 1e9)}B / {count(model.active_params / 1e9)}B",
+         "source": data_file(sel, "models.csv")},
+        {"input": "Google's reported tokens", "value": "see the table below",
+         "source": data_file(sel, "throughput_reports.csv")},
+    ])
+
+
+def deepseek_table(hw: Hardware, deepseek: Model | None) -> pd.DataFrame:
+    """The talk's DeepSeek numbers against the published configuration (a dash where the data hold no row)."""
+    from ..derivations import batch_300x_sparsity as bs
+    from ..units import count
+
+    ds = deepseek
+    published = "published (DeepSeek-V3)" if ds else "published (no DeepSeek-V3 row in these data)"
+    refined = bs.refined_optimal_batches(hw, ds) if ds else None
+    return pd.DataFrame([
+        {"quantity": "routed experts", "the talk": "256", published: f"{ds.routed_experts}" if ds else "—"},
+        {"quantity": "routed experts active per token", "the talk": f"{bs.TALK_ACTIVE_EXPERTS}",
+         published: f"{ds.active_experts} (+ {ds.shared_experts} shared)" if ds else "—"},
+        {"quantity": "expert-count ratio E / k", "the talk": f"{256 / bs.TALK_ACTIVE_EXPERTS:.0f}",
+         published: f"{ds.routed_experts / ds.active_experts:.0f}" if ds else "—"},
+        {"quantity": "parameters total / active", "the talk": "—",
+         published: f"{count(ds.total_params / 1e9)}B / {count(ds.active_params / 1e9)}B" if ds else "—"},
+        {"quantity": "sparsity s used in B*", "the talk": f"{bs.TALK_SPARSITY:.0f}",
+         published: f"{ds.sparsity:.1f}" if ds else "—"},
+        {"quantity": f"B* on {hw.name}, blackboard (bf16)",
+         "the talk": format(bs.optimal_batch_at(hw, bs.TALK_SPARSITY), B_STAR_FORMAT),
+         published: format(bs.optimal_batch_at(hw, ds.sparsity), B_STAR_FORMAT) if ds else "—"},
+        {"quantity": f"B* on {hw.name}, refined pooled", "the talk": "—",
+         published: f"{refined['pooled']:,.0f}" if ds else "—"},
+        {"quantity": f"B* on {hw.name}, expert layers (eq. bs-experts)",
+         "the talk": f"{256 / bs.TALK_ACTIVE_EXPERTS * hw.ridge_flop_per_byte:,.0f}",
+         published: f"{refined['experts']:,.0f}" if ds else "—"},
+    ])
+
+
+def replica_throughput_table(cases: list[tuple[str, float, float]], reference) -> pd.DataFrame:
+    """Tokens per second of one replica for each (label, tokens per train, trains per second), against the
+    ``reference`` throughput report (None: a dash)."""
+    from ..units import count
+
+    rows = []
+    for label, seats, trains in cases:
+        tps = seats * trains
+        rows.append({"case": label, "tokens per train": f"{seats:,.0f}", "trains/s": f"{trains:.0f}",
+                     "tokens/s per replica": count(tps),
+                     "÷ Google (report of " + (reference.period_end if reference else "—") + ")":
+                         "—" if reference is None else f"1/{reference.tokens_per_s / tps:,.0f}"})
+    return pd.DataFrame(rows)
+
+
+def reports_table(reports: list, replica_tokens_per_s: float) -> pd.DataFrame:
+    """The throughput reports as tokens per second, and the replicas of ``replica_tokens_per_s`` each makes."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "report": [r.name for r in reports], "reported": [r.reported_on for r in reports],
+        "tokens/month (trillions)": [count(r.tokens_per_month / 1e12) for r in reports],
+        "tokens/s (millions)": [count(r.tokens_per_s / 1e6) for r in reports],
+        "replicas at B*/T": [count(r.tokens_per_s / replica_tokens_per_s) for r in reports],
+    })
