@@ -286,6 +286,30 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
 # ---- tables of power-and-co-design (assembly only: every number comes from lib.power and the derivation) ----
 
 
+def constants_frame(rows: list[dict]) -> pd.DataFrame:
+    """The power constants (``rows``: :func:`lib.power.constant_rows`) with their provenance and first source."""
+    def fmt(value, unit):
+        number = f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
+        return number if unit == "1" else f"{number} {unit}"
+
+    return pd.DataFrame([{"constant": r["name"].replace("_", " "), "value": fmt(r["value"], r["unit"]),
+                          "provenance": r["provenance"], "source": r["source"].split(" ; ")[0]} for r in rows])
+
+
+def assumptions_frame(table: dict, names, context_tokens: float, realism: float) -> pd.DataFrame:
+    """The book-wide assumptions the chapter uses (value, range, first source), the serving context and the decode
+    realism factor."""
+    rows = [{"input": n.replace("_", " "),
+             "value": f"{table[n].value:g} {'' if table[n].unit == '1' else table[n].unit}".strip(),
+             "range": f"{table[n].low:g} – {table[n].high:g}", "source": table[n].source.split(": ")[0][:80]}
+            for n in names]
+    rows.append({"input": "context L", "value": f"{context_tokens:,.0f} tokens", "range": "—",
+                 "source": "DeepSeek's inference day: mean KV length per output token (deepseek_day.csv)"})
+    rows.append({"input": "decode realism factor", "value": f"{realism:g}", "range": "—",
+                 "source": "lib.power.decode_realism_factor (ideal bound until the reality-check chapter calibrates it)"})
+    return pd.DataFrame(rows)
+
+
 def _book(sel, name: str) -> float:
     from ..assumptions import assumption
 
