@@ -379,3 +379,20 @@ def tier_table_frame(tiers: list[MemoryTier], recompute_usd_per_Bps: float | Non
                      "USD per GB": "—" if t.usd_per_byte is None else f"{t.usd_per_byte * 1e9:.3g}",
                      "break-even vs recompute": "—" if tau is None else ("never" if tau == 0 else human_duration(tau))})
     return pd.DataFrame(rows)
+
+
+def decode_ratio_grid(models: list[Model], hardware: list[Hardware], context_tokens: float) -> pd.DataFrame:
+    """Decode ÷ prefill cost per token on the blackboard (:func:`lib.pricing.decode_to_prefill_cost_ratio`, fp8
+    where supported) at ``context_tokens``: one row per model, one column per accelerator."""
+    from ..derivations.prices_leak import serving_precision
+
+    cells = {m.name: {h.name: float(decode_to_prefill_cost_ratio(h, m, context_tokens, serving_precision(h),
+                                                                  serving_precision(h))) for h in hardware}
+             for m in models}
+    return pd.DataFrame(cells).T
+
+
+def decode_ratio_selection(grid: pd.DataFrame, accelerators: list[str]) -> pd.DataFrame:
+    """The columns of :func:`decode_ratio_grid` for ``accelerators`` (those in the data), written as ratios."""
+    shown = grid[[c for c in grid.columns if c in accelerators]]
+    return shown.map(lambda v: "—" if not np.isfinite(v) else f"{v:.2g}×").reset_index(names="model")
