@@ -30,6 +30,29 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 # ---- four-scaling-laws ---------------------------------------------------------------------------------
 
 
+def demand_inputs_frame(sel, model: Model, table: dict) -> pd.DataFrame:
+    """The demand scenario's inputs: the model's N_active and D, each demand assumption (value, range, the first
+    sentence of its source) and the agent calls per task."""
+    from ..page import data_file
+    from ..units import short
+
+    def first_sentence(text, limit=100):
+        head = text.split(". ")[0].split(" (")[0]
+        return head if len(head) <= limit else head[:limit - 2].rsplit(" ", 1)[0] + " …"
+
+    rows = [{"input": "model: N_active, D",
+             "value": f"{model.name}: {short(model.active_params)}, {short(model.training_tokens, 'tokens')}",
+             "range": "—", "source": data_file(sel, "models.csv")}]
+    for name in sp.DEMAND_NAMES:
+        a = table[name]
+        rows.append({"input": name.replace("_", " "), "value": short(a.value, "" if a.unit == "1" else a.unit),
+                     "range": f"{short(a.low)} – {short(a.high)}", "source": first_sentence(a.source)})
+    a = sp.AGENT_CALLS
+    rows.append({"input": "agent calls per task a", "value": f"{a.value:g} {a.unit}", "range": f"{a.low:g} – {a.high:g}",
+                 "source": first_sentence(a.source)})
+    return pd.DataFrame(rows)
+
+
 def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     """The four terms of eq. demand-time as bars on a linear axis, in pre-training runs of accelerator time; every
     assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power), unrounded,
