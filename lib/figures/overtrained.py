@@ -104,6 +104,7 @@ def penalty_chart(frame: pd.DataFrame) -> alt.Chart:
     data = frame.dropna(subset=["heuristic_penalty_pct"])
     data = data[(data["log_t_eff"] >= 12) & (data["log_t_eff"] <= 17.5) & (data["heuristic_penalty_pct"] <= 300)].copy()
     data["served_tokens"] = (10 ** data["log_t_eff"]).map(lambda v: float(f"{v:.4g}"))
+    data = data[["fit", "served_tokens", "heuristic_penalty_pct"]]  # only what the chart draws
     fits = list(dict.fromkeys(frame["fit"]))
     return alt.Chart(data).mark_line(clip=True).encode(
         x=alt.X("served_tokens:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="lifetime served tokens D_serve (log)",
@@ -328,3 +329,22 @@ def claims_phrase(e) -> str:
     from ..page import VERDICT_PHRASES
 
     return VERDICT_PHRASES[e.verdict]
+
+
+def models_frame(models, laws: dict[str, LossLaw], format_count) -> pd.DataFrame:
+    """Every model that publishes its training tokens: D / N_active, the factor past Chinchilla's 20, and under
+    each fit the served tokens D_serve at which it is the inference-aware optimum (or "under-trained")."""
+    from ..scaling import overtraining_factor, served_tokens_for_optimality
+
+    rows = []
+    for m in models:
+        if m.training_tokens is None:
+            continue
+        row = {"model": m.name, "N_active": format_count(m.active_params), "D": format_count(m.training_tokens),
+               "D / N_active": f"{m.training_tokens / m.active_params:,.0f}",
+               "× 20": f"{float(overtraining_factor(m.active_params, m.training_tokens)):.0f}×"}
+        for short, law in laws.items():
+            t_opt = float(served_tokens_for_optimality(law, m.active_params, m.training_tokens))
+            row[f"optimal at D_serve ({short})"] = format_count(t_opt) if t_opt > 0 else "under-trained"
+        rows.append(row)
+    return pd.DataFrame(rows)
