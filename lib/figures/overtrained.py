@@ -348,3 +348,58 @@ def models_frame(models, laws: dict[str, LossLaw], format_count) -> pd.DataFrame
             row[f"optimal at D_serve ({short})"] = format_count(t_opt) if t_opt > 0 else "under-trained"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables of the derivation (assembly only: every number comes from lib.scaling and data/)
+
+
+def short_source(source: str) -> str:
+    """The first citation of a source cell, without the 'reported in <address>' tail, for a narrow table."""
+    first = source.split(" ; ")[0]
+    for cut in (", reported in ", " reported in ", ", quoted in ", " (as quoted"):
+        first = first.split(cut)[0]
+    return first if len(first) <= 110 else first[:107].rsplit(" ", 1)[0] + " …"
+
+
+def sci(value: float, unit: str = "FLOP") -> str:
+    """5.88e23 → '5.88 × 10²³ FLOP' for display."""
+    exponent = int(np.floor(np.log10(abs(value))))
+    superscript = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{value / 10 ** exponent:.3g} × 10{superscript} {unit}"
+
+
+def loss_laws_frame(laws: dict[str, LossLaw]) -> pd.DataFrame:
+    """The fitted loss laws' constants and sources (data/scaling_laws.csv)."""
+    return pd.DataFrame([
+        {"fit": law.name, "E (nats)": f"{law.E:g}", "A": f"{law.A:g}", "B_D": f"{law.B:g}", "α": f"{law.alpha:g}",
+         "β": f"{law.beta:g}", "source": short_source(law.source)} for law in laws.values()])
+
+
+def talk_inputs_frame(rows: dict) -> pd.DataFrame:
+    """The talk's numbers and the reported traffic (data/serving_demand.csv), each in its unit."""
+    from ..scaling import format_count
+
+    def show_value(row):
+        if row.unit == "USD":
+            return "$" + format_count(row.value)
+        if row.unit == "fraction":
+            return f"{row.value:.0%}"
+        return format_count(row.value, row.unit)
+
+    return pd.DataFrame([{"input": r.name, "value": show_value(r), "kind": r.kind, "as of": r.as_of,
+                          "source": short_source(r.source)} for r in rows.values()])
+
+
+def assumptions_frame(book_rows: dict, names) -> pd.DataFrame:
+    """The book-wide assumptions ``names`` (those in the table): value and range (counts on the short scale, FLOP
+    budgets in powers of ten), provenance and first source."""
+    from ..scaling import format_count
+
+    def big(value, unit=""):
+        return sci(value, unit).strip() if value >= 1e16 else format_count(value, unit)
+
+    return pd.DataFrame([
+        {"input": name.replace("_", " "), "value": big(book_rows[name].value, book_rows[name].unit),
+         "range": f"{big(book_rows[name].low)} – {big(book_rows[name].high)}", "provenance": book_rows[name].provenance,
+         "source": short_source(book_rows[name].source)} for name in names if name in book_rows])
