@@ -403,3 +403,41 @@ def assumptions_frame(book_rows: dict, names) -> pd.DataFrame:
         {"input": name.replace("_", " "), "value": big(book_rows[name].value, book_rows[name].unit),
          "range": f"{big(book_rows[name].low)} – {big(book_rows[name].high)}", "provenance": book_rows[name].provenance,
          "source": short_source(book_rows[name].source)} for name in names if name in book_rows])
+
+
+def optimum_table(laws: dict[str, LossLaw], params: float, tokens: float,
+                  equal_compute_served: float) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """The inference-aware optimum (eq. ot-optimum) at the loss of (``params``, ``tokens``) under each fit: the
+    Chinchilla point, r, the served tokens that make the model optimal, the optima at 150T served (``tokens``) and at
+    ``equal_compute_served``, and the served tokens for 75× and 100× Chinchilla. Returns the table (one column per
+    fit) and, per fit, the numbers behind it (``loss, r, t_opt, n0, d0, n150, d150, n450, d450, t75, t100,
+    excess``; ``excess`` is the equal-terms heuristic's extra lifetime compute at ``equal_compute_served``)."""
+    from ..scaling import (CHINCHILLA_TOKENS_PER_PARAM, excess_lifetime_compute, format_count, optimality_ratio,
+                           served_tokens_for_optimality)
+
+    fc = format_count
+    rows, numbers = [], {}
+    for short, law in laws.items():
+        loss = float(law.loss(params, tokens))
+        n0, d0 = (float(x) for x in law.inference_optimal(loss, 0.0))
+        t75, t100 = (float(x) for x in law.served_tokens_for_tokens_per_param(
+            loss, np.array([75.0, 100.0]) * CHINCHILLA_TOKENS_PER_PARAM))
+        n150, d150 = (float(x) for x in law.inference_optimal(loss, tokens))
+        n450, d450 = (float(x) for x in law.inference_optimal(loss, equal_compute_served))
+        at = {"loss": loss, "r": float(optimality_ratio(law, params, tokens)),
+              "t_opt": float(served_tokens_for_optimality(law, params, tokens)), "n0": n0, "d0": d0,
+              "n150": n150, "d150": d150, "n450": n450, "d450": d450, "t75": t75, "t100": t100,
+              "excess": float(excess_lifetime_compute(law, params, tokens, equal_compute_served))}
+        numbers[short] = at
+        rows.append({
+            "fit": short, "target loss ℓ (nats)": f"{loss:.3f}",
+            "Chinchilla point at ℓ": f"{fc(n0)} on {fc(d0)} ({d0 / n0:.0f}/param)",
+            "r at 100B, 150T": f"{at['r']:.2f}",
+            "D_serve that makes 100B, 150T optimal": fc(at["t_opt"]),
+            "optimum at D_serve = 150T": f"{fc(n150)} on {fc(d150)}: {d150 / n150 / 20:.0f}×",
+            "optimum at D_serve = 450T": f"{fc(n450)} on {fc(d450)}: {d450 / n450 / 20:.0f}×",
+            "D_serve for 75×": fc(t75), "D_serve for 100×": fc(t100),
+        })
+    table = pd.DataFrame(rows).set_index("fit").T
+    table.columns.name = None
+    return table.reset_index().rename(columns={"index": "at the talk's loss"}), numbers
