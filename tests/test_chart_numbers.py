@@ -77,10 +77,14 @@ def test_grid_chart_writes_the_mean_load_as_the_prose_does():
 
 
 def test_train_charts_write_the_period_as_the_prose_does():
-    period = 80e9 / 3.35e12  # H100: 23.88 ms, so 2T = 47.76 ms: "47.8 ms" in the prose, "48 ms" on a chart before
+    # H100: 23.88 ms, so 2T = 47.76 ms: "47.8 ms" in the prose, "48 ms" on a chart before. A NumPy float, as the
+    # chapter's T is: the chart's expressions must still be plain numbers (not "np.float64(…)").
+    period = np.float64(80e9) / np.float64(3.35e12)
     assert si(2 * period, "s") == "47.8 ms" and si(period, "s") == "23.9 ms"
     hist, summary = tr_fig.latency_frames(period, np.array([2_000.0, 4_000.0]), np.array([100, 200]), seed=0)
-    texts = drawn_texts(tr_fig.latency_chart(hist, summary, period, 2.0, 100))
+    chart = tr_fig.latency_chart(hist, summary, period, 2.0, 100)
+    assert "np.float" not in str(chart.to_dict())
+    texts = drawn_texts(chart)
     assert "2T = 47.8 ms" in texts and any("T = 23.9 ms" in t for t in texts)
     frame = tr_fig.batching_frame([{"scenario": "s", "policy": "p", "rate": 10.0, "load": 0.5, "ttft_p50": 0.03,
                                     "ttft_p99": 0.05, "tpot_p50": 0.02, "tpot_p99": 0.03}])

@@ -3,6 +3,8 @@ distribution precomputed over a grid of arrival rates × capacities (the sliders
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -152,8 +154,9 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
     keep = "abs(datum.rate_k - rate_k) < 1e-6 && datum.seats == seats_b"
     t_ms = period_s * 1e3
     x_title = "latency: wait on the platform + one ride (ms)"
-    bin_lo = [round(float(e) * t_ms, 2) for e in BIN_EDGES_PERIODS[:-1]]
-    bin_hi = [round(float(e) * t_ms, 2) for e in np.append(BIN_EDGES_PERIODS[1:-1], OVERFLOW_LABEL_PERIODS + 0.25)]
+    bin_lo = json.dumps([round(float(e * t_ms), 2) for e in BIN_EDGES_PERIODS[:-1]])
+    bin_hi = json.dumps([round(float(e * t_ms), 2)
+                         for e in np.append(BIN_EDGES_PERIODS[1:-1], OVERFLOW_LABEL_PERIODS + 0.25)])
     bars = alt.Chart(hist).transform_filter(keep).transform_calculate(
         lo_ms=f"{bin_lo}[datum.bin]", hi_ms=f"{bin_hi}[datum.bin]").mark_bar(color="#1f5fa6", opacity=0.85).encode(
         x=alt.X("lo_ms:Q", title=x_title,
