@@ -103,7 +103,7 @@ def frontier_chart(hardware: Hardware, model: Model, default_context: float = 32
            .transform_calculate(speed=f"1e6 / ({floor})", label="'latency floor: 1 / (2 · layers · t_coll)'")
            .transform_filter("isFinite(datum.speed)"))
     cap_rule = cap.mark_rule(color=BOUND_COLORS["compute"], strokeDash=[6, 3]).encode(y="speed:Q")
-    cap_text = cap.mark_text(align="right", baseline="bottom", x=555, dy=-3, fontSize=11,
+    cap_text = cap.mark_text(align="right", baseline="bottom", x="width", dx=-5, dy=-3, fontSize=11,
                              color=BOUND_COLORS["compute"]).encode(y="speed:Q", text="label:N")
     return (lines + cap_rule + cap_text).add_params(context, chips, latency).properties(
         title=alt.Title(f"{model.name} on {hardware.name}: per-user speed against cost per token",

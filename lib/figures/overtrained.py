@@ -151,7 +151,7 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
              "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
-    ).mark_text(align="right", x=555, y=325, fontSize=12, color="#222").encode(text="text:N")
+    ).mark_text(align="right", x="width", dx=-5, y=325, fontSize=12, color="#222").encode(text="text:N")
     return (rules + text + line + header).add_params(users, rate).properties(
         title=alt.Title("How long does it take to serve a training corpus?",
                         subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),

@@ -85,7 +85,7 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text=alt.Text("label:N"))
     total = (base.transform_aggregate(total="sum(runs)")
              .transform_calculate(text=f"'total ' + format(datum.total, '{sp.RUNS_FORMAT}') + ' pre-training runs'")
-             .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
+             .mark_text(align="right", baseline="bottom", x="width", dx=-5, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
         title=alt.Title(f"Compute demand of {model.name} along four axes, in accelerator time",
@@ -268,13 +268,14 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
     text = (base.transform_aggregate(drawn="mean(drawn)", load="mean(load)")
             .transform_calculate(label="'flexible load runs ' + format(datum.drawn / flex, '.1%') + ' of its full-year energy; '"
                                        " + 'mean load ' + format(datum.load, '.0%') + ' of peak'")
-            .mark_text(align="left", x=6, y=292, fontSize=12, color="#222").encode(text="label:N"))
+            .mark_text(align="left", baseline="bottom", x=6, y=280, lineBreak="; ", fontSize=12, color="#222")
+            .encode(text="label:N"))  # two lines, so that a phone's narrow plot is not squeezed by one long one
     layers = area + line + text
     if mean_load_reference is not None:
         ref = pd.DataFrame({"y": [round(mean_load_reference, 4)], "label": [f"US mean load, 2023 (EIA): "
                                                                  f"{format(mean_load_reference, sp.LOAD_FACTOR_FORMAT)}"]})
         layers = layers + alt.Chart(ref).mark_rule(color=PALETTE[1], strokeDash=[6, 3]).encode(y="y:Q") + alt.Chart(
-            ref).mark_text(align="right", x=555, dy=-6, color=PALETTE[1], fontSize=11).encode(y="y:Q", text="label:N")
+            ref).mark_text(align="right", x="width", dx=-5, dy=-6, color=PALETTE[1], fontSize=11).encode(y="y:Q", text="label:N")
     return layers.add_params(*params).properties(
         title=alt.Title("Grid slack: a load-duration curve and a flexible load under the peak",
                         subtitle="Black: the grid's load, hours sorted from the peak. Green: what a flexible load can draw."),

@@ -183,11 +183,11 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
         baseline="top", fontSize=11, color="#555").encode(x=alt.X("ms:Q", title=x_title), y=alt.value(36), text="label:N")
     stats = alt.Chart(summary).transform_filter(keep).transform_calculate(
         line1="'load ρ = λT/B = ' + format(datum.load, '.2f') + ';  full trains: ' + format(datum.full_trains, '.0%')",
-        line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms · p99 ' "
+        line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms\\n' + 'p99 ' "
               "+ format(datum.p99_ms, ',.1f') + ' ms · worst ' + format(datum.worst_ms, ',.1f') + ' ms'",
     )
     text1 = stats.mark_text(align="left", x=8, y=64, fontSize=12, color="#222").encode(text="line1:N")
-    text2 = stats.mark_text(align="left", x=8, y=82, fontSize=12, color="#222").encode(text="line2:N")
+    text2 = stats.mark_text(align="left", x=8, y=82, lineBreak="\n", fontSize=12, color="#222").encode(text="line2:N")
     return alt.layer(bars, rules, rule_text, overflow, text1, text2).add_params(rate, cap).properties(
         title=alt.Title(f"Latency of a request on the batch train (period T = {si(period_s, 's')})",
                         subtitle="Poisson arrivals, a train every T with B seats, first come first served; "
@@ -272,7 +272,7 @@ def seats_chart(star: pd.DataFrame, capacity: pd.DataFrame, blackboard_b: float,
                  alt.Tooltip("seats:Q", format=",.0f", title="seats")])
     board = pd.DataFrame({"b": [float(blackboard_b)], "label": [f"blackboard B* = {blackboard_b:,.0f} (no KV, bf16)"]})
     board_rule = alt.Chart(board).mark_rule(color="#777", strokeDash=[2, 3]).encode(y="b:Q")
-    board_text = alt.Chart(board).mark_text(align="right", x=556, dy=-6, fontSize=11, color="#555").encode(
+    board_text = alt.Chart(board).mark_text(align="right", x="width", dx=-4, dy=-6, fontSize=11, color="#555").encode(
         y="b:Q", text="label:N")
     ticks = pd.DataFrame({"context": list(marks.values()), "label": list(marks)})
     tick_rule = alt.Chart(ticks).mark_rule(color="#999").encode(x="context:Q")
@@ -338,7 +338,7 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
         color="#555", strokeDash=[2, 3]).encode(y="ms:Q")
     rule_text = alt.layer(*[
         alt.Chart(refs[refs["side"] == side]).transform_filter("datum.metric == cb_metric").mark_text(
-            align=side, x=(556 if side == "right" else 4), dy=(-5 if side == "right" else 10), fontSize=10,
+            align=side, x=("width" if side == "right" else 4), dx=(-4 if side == "right" else 0), dy=(-5 if side == "right" else 10), fontSize=10,
             color="#555").encode(y="ms:Q", text="label:N")
         for side in ("left", "right")])
     cap = alt.Chart(capacities).transform_filter("datum.scenario == cb_scenario").mark_rule(
