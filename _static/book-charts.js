@@ -197,6 +197,24 @@
     return spec;
   }
 
+  // Sliders start at the data's own values, unrounded, so that a chart's readout at the start is the number the
+  // prose gives; Vega prints a slider's raw value beside it (0.6428571428571428): show at least 4 significant
+  // figures (whole numbers as they are) while the signal keeps the exact value.
+  function tidySliders(el) {
+    el.querySelectorAll(".vega-bind input[type=range]").forEach(function (input) {
+      var out = input.nextElementSibling;
+      if (!out || out.tagName !== "SPAN") return;
+      var tidy = function () {
+        var v = parseFloat(out.textContent);
+        if (!isFinite(v) || Number.isInteger(v)) return;
+        var digits = Math.max(4, Math.ceil(Math.log10(Math.abs(v) + 1)));
+        out.textContent = String(Number(v.toPrecision(Math.min(digits, 21))));
+      };
+      tidy();
+      input.addEventListener("input", tidy);
+    });
+  }
+
   function draw(chart, pass) {
     var width = availableWidth(chart);
     var spec = keepControls(chart, fitted(chart, width));
@@ -207,6 +225,7 @@
       actions: false, renderer: "svg", expressionFunctions: {bookNumber: human}
     }).then(function (result) {
       chart.view = result.view;
+      tidySliders(chart.el);
       if (!isView(spec) && !pass) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.
         var svg = chart.el.querySelector("svg");

@@ -194,6 +194,37 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"\bar\epsilon_\text{dec}", "decode realism factor: measured ÷ ideal throughput (1 until the "
            "reality-check chapter calibrates it)", "1", "decode_realism_factor", "chapters/power-and-co-design"),
     Symbol(r"f_\text{load}", "load factor: a grid's mean load ÷ its peak", "1", "load_factor", "chapters/power-and-co-design"),
+    Symbol(r"\tau_\text{real}", r"realistic decode tokens per second per accelerator, $\bar\epsilon_\text{dec}\,\tau$",
+           "tokens/s", "realism × tokens_per_s_per_chip", "chapters/power-and-co-design"),
+    Symbol(r"c_\text{tok}", "cost of one token: its electricity and its share of an accelerator-hour", "USD",
+           "energy_cost_per_token_usd + accelerator_cost_per_token_usd", "chapters/power-and-co-design"),
+    Symbol(r"p_\text{kWh}, p_\text{h}", "electricity price, and the rental price of an accelerator-hour",
+           "USD/kWh, USD/h", "electricity_price, usd_per_hour", "chapters/power-and-co-design"),
+    Symbol(r"Y, P_\text{purchase}, P_W", "an owned accelerator's life, its purchase price, and its power at the wall "
+           "(its share of the server included)", "years, USD, W", "lifetime_years, purchase_price_usd, power_W",
+           "chapters/power-and-co-design"),
+    Symbol(r"c_\text{capex}, c_\text{elec}", "an owner's cost per hour: the purchase spread over the life, and the "
+           "electricity", "USD/h", "owner_capex_per_hour_usd, owner_energy_per_hour_usd", "chapters/power-and-co-design"),
+    Symbol(r"\text{share}_\text{owner}, \text{share}_\text{renter}", "electricity's share of an owner's hour and of "
+           "a rented hour", "1", "owner_electricity_share, renter_electricity_share", "chapters/power-and-co-design"),
+    Symbol(r"\Phi(\xi), \xi", r"load-duration curve: a grid's load ÷ peak against the share $\xi$ of the year it is "
+           "exceeded", "1, 1", "load_duration_curve", "chapters/power-and-co-design"),
+    Symbol(r"E_\text{sales}, P_\text{peak}", "a year's retail electricity sales, and the coincident peak demand",
+           "Wh, W", "annual_sales_Wh, peak_W", "chapters/power-and-co-design"),
+    Symbol(r"f_\text{loss}", "transmission and distribution losses, a share of the energy generated", "1",
+           "loss_fraction", "chapters/power-and-co-design"),
+    Symbol(r"\theta, s_\theta", "a load threshold (÷ peak), and the least share of the year's hours above it", "1, 1",
+           "threshold, min_share_of_hours_above", "chapters/power-and-co-design"),
+    Symbol(r"f_\text{flex}, E_\text{flex}", "a flexible load (÷ peak) that sheds at the grid's peaks, and the energy "
+           "it draws in a year", "1, Wh", "flex_load, flexible_energy_fraction", "chapters/power-and-co-design"),
+    Symbol(r"T_\text{rad}, \varepsilon_\text{rad}, n_s", "a radiator's temperature, emissivity and radiating sides",
+           "K, 1, count", "temperature_K, emissivity, sides", "chapters/power-and-co-design"),
+    Symbol(r"\sigma", "the Stefan–Boltzmann constant", "W/(m²·K⁴)", "STEFAN_BOLTZMANN_W_PER_M2_K4", "chapters/power-and-co-design"),
+    Symbol(r"I_\text{sun}, \eta_\text{cell}, f_\text{pack}", "sunlight's irradiance, a solar cell's efficiency, and "
+           "the array's packing factor", "W/m², 1, 1", "irradiance_W_per_m2, efficiency, packing",
+           "chapters/power-and-co-design"),
+    Symbol(r"A_\text{rad}, A_\text{solar}", "radiator area to reject, and solar-array area to make, a given power",
+           "m²", "radiator_area_m2_per_W, solar_area_m2_per_W", "chapters/power-and-co-design"),
 )
 
 
@@ -222,6 +253,49 @@ def base_symbols(symbol: str) -> set[str]:
 
     parts = [p.strip() for p in symbol.split(",")] if not symbol.startswith(r"\text") else [symbol]
     return {re.sub(r"\s+", "", re.sub(r"\((?:[^()]*)\)$", "", p)) for p in parts if p}
+
+
+# ---- the symbols a page's mathematics uses -------------------------------------------------------------------
+
+_GREEK = ("alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|pi|rho|sigma|tau|"
+          "upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Phi|Psi|Omega|ell")
+_SUBSCRIPT = r"(?:_(?:\\text\{[^{}]*\}|\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?"
+_MATH_TOKEN = (r"(?:\\bar\s*)?(?:\\(?:" + _GREEK + r")(?![A-Za-z])|(?<![\\A-Za-z])[A-Za-z](?![A-Za-z]))"
+               + _SUBSCRIPT + r"(?:\^\*)?")
+
+
+def math_symbols(markdown: str) -> set[str]:
+    """The symbols a MyST page's mathematics uses (``$…$`` and ``$$…$$``), normalised as :func:`base_symbols`
+    does: a letter (Latin or Greek, perhaps barred) with its subscript and a star; words and units in ``\\text``,
+    underbrace labels and differentials (the d of dx) are not symbols. A function's argument is a symbol of its own
+    (Φ(ξ) uses Φ and ξ)."""
+    import re
+
+    markdown = re.sub(r"^```.*?^```", " ", markdown, flags=re.S | re.M)  # code cells and fences
+    markdown = re.sub(r"`[^`\n]*`", " ", markdown)  # inline code, roles' targets
+    blocks = re.findall(r"\$\$(.*?)\$\$", markdown, re.S)
+    inline = re.findall(r"(?<![\\$])\$([^$\n]+?)\$", re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S))
+    found: set[str] = set()
+    for math in blocks + inline:
+        m = re.sub(r"\}_\\text\{[^{}]*\}", "}", math)  # an underbrace's label
+        m = re.sub(r"(?<![_A-Za-z}])\\text\{[^{}]*\}", " ", m)  # words and units
+        m = re.sub(r"(?<![A-Za-z\\])d(?=\\[A-Za-z]+|[A-Za-z](?![A-Za-z]))", " ", m)  # differentials
+        found |= {re.sub(r"\s+", "", t) for t in re.findall(_MATH_TOKEN, m)}
+    return found
+
+
+def symbols_outside(markdown: str, scope: str) -> dict[str, str]:
+    """The symbols of a page (``scope``: its docname) that the table does not give it: each mapped to "missing"
+    (no entry defines it) or to the other chapter whose local symbol it is."""
+    owner = {b: s.scope for s in SYMBOLS for b in base_symbols(s.symbol)}
+    out = {}
+    for sym in math_symbols(markdown):
+        where = owner.get(sym)
+        if where is None:
+            out[sym] = "missing"
+        elif where not in ("book", scope):
+            out[sym] = where
+    return out
 
 
 def conflicts() -> list[str]:

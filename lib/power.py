@@ -29,9 +29,9 @@ Owner's and renter's cost per accelerator-hour (eq. power-owner), from ``data/ow
     share_owner  = c_energy / (c_capex + c_energy)
     share_renter = c_energy / p_hour          the provider's electricity inside a rented hour
 
-Grid slack (eq. power-grid): the load factor of sales grossed up for transmission losses λ over the same year's
-peak, L̄ = E_sales / (1 − λ) / (P_peak · 8,760 h), bounds the share of hours above a load θ (a fraction of peak):
-since L̄ ≤ θ · (1 − s) + 1 · s, at least s ≥ (L̄ − θ) / (1 − θ) of the hours lie above θ.
+Grid slack (eq. power-grid): the load factor of sales grossed up for transmission losses f_loss over the same
+year's peak, f_load = E_sales / (1 − f_loss) / (P_peak · 8,760 h), bounds the share of hours above a load θ (a fraction
+of peak): since f_load ≤ θ · (1 − s_θ) + 1 · s_θ, at least s_θ ≥ (f_load − θ) / (1 − θ) of the hours lie above θ.
 
 Four tables belong to this module, each with a source, a date and a provenance on every row:
 ``data/accelerator_costs.csv`` (rental price per accelerator-hour, one row per offer),
@@ -391,9 +391,10 @@ def site_tokens_per_s(site_power_W: ArrayLike, tokens_per_s_per_W: ArrayLike, pu
 
 
 def amdahl_speedup(fraction: ArrayLike, factor: ArrayLike) -> np.ndarray:
-    """S = 1 / ((1 − p) + p / s): the whole job's speed-up when a fraction p of its time runs s× faster.
+    """S_job = 1 / ((1 − p_acc) + p_acc / s_acc): the whole job's speed-up when a fraction p_acc of its time runs
+    s_acc× faster.
 
-    ``factor`` may be ``inf`` (that part made free): S → 1 / (1 − p).
+    ``factor`` may be ``inf`` (that part made free): S_job → 1 / (1 − p_acc).
     """
     p, s = np.asarray(fraction, dtype=float), np.asarray(factor, dtype=float)
     if np.any((p < 0) | (p > 1)):
@@ -422,7 +423,7 @@ def codesign_speedup(fractions: ArrayLike, factors: ArrayLike) -> float:
 
 def load_duration_curve(time_fraction: ArrayLike, shoulder_load: float = 0.6, peak_time: float = 0.01,
                         floor_load: float = 0.35) -> np.ndarray:
-    """Load as a fraction of peak against the fraction of the year x it is exceeded (sorted, descending).
+    """Φ(ξ): load as a fraction of peak against the fraction of the year ξ it is exceeded (sorted, descending).
 
     Piecewise linear: 1 at x = 0, ``shoulder_load`` at x = ``peak_time`` (the talk: 60% at 1% of hours),
     ``floor_load`` at x = 1.
@@ -455,7 +456,7 @@ def load_factor(annual_energy_Wh: float, peak_W: float) -> float:
 
 
 def load_factor_with_losses(annual_sales_Wh: float, peak_W: float, loss_fraction: float) -> float:
-    """L̄ = E_sales / (1 − λ) / (P_peak · 8,760 h): retail sales exclude transmission and distribution losses λ
+    """f_load = E_sales / (1 − f_loss) / (P_peak · 8,760 h): retail sales exclude transmission and distribution losses f_loss
     (a share of the energy transmitted) while a coincident peak measured at the balancing authorities includes
     them, so the sales are grossed up before dividing (eq. power-grid)."""
     if not 0 <= loss_fraction < 1:
@@ -464,7 +465,7 @@ def load_factor_with_losses(annual_sales_Wh: float, peak_W: float, loss_fraction
 
 
 def min_share_of_hours_above(mean_load: ArrayLike, threshold: ArrayLike) -> np.ndarray:
-    """s_min = max(0, (L̄ − θ) / (1 − θ)): the fewest hours (a share of the year) a load with mean L̄ (÷ peak)
+    """s_θ = max(0, (f_load − θ) / (1 − θ)): the fewest hours (a share of the year) a load with mean f_load (÷ peak)
     must spend above θ (÷ peak), since hours at or below θ contribute at most θ and the others at most 1."""
     m, theta = np.asarray(mean_load, dtype=float), np.asarray(threshold, dtype=float)
     if np.any((m < 0) | (m > 1)) or np.any((theta < 0) | (theta >= 1)):
@@ -474,8 +475,9 @@ def min_share_of_hours_above(mean_load: ArrayLike, threshold: ArrayLike) -> np.n
 
 def flexible_energy_fraction(flex_load: ArrayLike, shoulder_load: float = 0.6, peak_time: float = 0.01,
                              floor_load: float = 0.35, samples: int = 2001) -> np.ndarray:
-    """Energy a flexible load of size f (fraction of peak) draws over a year ÷ (f · 8,760 h): the share of
-    hours it can run at full draw, given it takes ``min(f, 1 − L(x))`` and sheds the rest at peaks."""
+    """Energy a flexible load of size f_flex (fraction of peak) draws over a year ÷ (f_flex · 8,760 h): the share of
+    hours it can run at full draw, given it takes ``min(f_flex, 1 − Φ(ξ))`` (Φ the load-duration curve) and sheds
+    the rest at peaks."""
     f = np.asarray(flex_load, dtype=float)
     if np.any(f <= 0):
         raise ValueError("the flexible load must be a positive fraction of peak")
@@ -491,7 +493,8 @@ def flexible_energy_fraction(flex_load: ArrayLike, shoulder_load: float = 0.6, p
 
 def radiator_area_m2_per_W(temperature_K: ArrayLike, emissivity: ArrayLike = 0.9, sides: int = 1,
                            sink_temperature_K: float = 0.0) -> np.ndarray:
-    """A = 1 / (sides · ε · σ · (T⁴ − T_sink⁴)): m² of radiator to reject one watt by radiation alone
+    """A_rad = 1 / (n_s · ε_rad · σ · (T_rad⁴ − T_sink⁴)), n_s = ``sides``: m² of radiator to reject one watt by
+    radiation alone
     (no sunlight or Earth-shine absorbed; ``sides`` = 2 for a panel radiating from both faces)."""
     t, eps = np.asarray(temperature_K, dtype=float), np.asarray(emissivity, dtype=float)
     if np.any(t <= sink_temperature_K):
@@ -505,7 +508,7 @@ def radiator_area_m2_per_W(temperature_K: ArrayLike, emissivity: ArrayLike = 0.9
 
 def solar_area_m2_per_W(irradiance_W_per_m2: ArrayLike = 1361.0, efficiency: ArrayLike = 0.3,
                         packing: ArrayLike = 1.0) -> np.ndarray:
-    """A = 1 / (S · η_cell · packing): m² of array per watt of electrical output in full sun."""
+    """A_solar = 1 / (I_sun · η_cell · f_pack): m² of array per watt of electrical output in full sun."""
     s, eff, pack = (np.asarray(x, dtype=float) for x in (irradiance_W_per_m2, efficiency, packing))
     if np.any(s <= 0):
         raise ValueError("irradiance must be positive")

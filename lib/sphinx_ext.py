@@ -7,7 +7,8 @@ downloadable notebooks.
 - Code cells are collapsed by default (MyST-NB's ``hide-input``), one click away: every code cell without a
   ``remove-*`` or ``hide-*`` tag gets ``hide-input`` as the source is read; no chapter repeats the tag.
 - First load: the theme's 1.5 MB icon script is replaced by the few icons the pages use; MathJax loads only its
-  TeX input and HTML output; the search index loads only on the search page; the empty general index is off.
+  TeX input and HTML output; the search index loads only on the search page; the empty general index is off;
+  code blocks drop the colour spans that only repeat the block's own text colour (names, punctuation).
 - Every page's footer names the edition: the version in ``pyproject.toml`` and the build date
   (``SOURCE_DATE_EPOCH`` when set, for reproducible builds).
 - Notebooks: every Jupytext page is written as an unexecuted ``.ipynb`` under ``notebooks/`` (instructor
@@ -283,6 +284,55 @@ def _drop_search_index(out: Path) -> None:
         text = page.read_text(encoding="utf-8")
         new = re.sub(r'\s*<script src="(?:\.\./)*(?:searchindex\.js|_static/searchtools\.js|_static/language_data\.js)'
                      r'(?:\?[^"]*)?"></script>', "", text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
+# ---- code blocks without redundant colour spans -----------------------------------------------------------------
+
+_HIGHLIGHT_RULE = re.compile(r'(?:html\[data-theme="(\w+)"\] )?\.highlight(?: \.([\w-]+))? \{([^}]*)\}')
+_HIGHLIGHT_BLOCK = re.compile(r'<div class="highlight"><pre>.*?</pre></div>', re.S)
+
+
+def plain_token_classes(pygments_css: str) -> set[str]:
+    """Pygments' token classes whose rule in every theme is only the code block's own text colour (names,
+    punctuation and whitespace in the theme's styles): a span of such a class draws exactly as bare text."""
+    base: dict[str, dict[str, str]] = {}
+    rules: dict[str, dict[str, dict[str, str]]] = {}
+    for theme, cls, body in _HIGHLIGHT_RULE.findall(pygments_css):
+        declarations = {k.strip(): v.strip().lower() for k, v in
+                        (d.split(":", 1) for d in body.split(";") if ":" in d)}
+        if cls:
+            rules.setdefault(cls, {})[theme] = declarations
+        else:
+            base[theme] = declarations
+    themes = [t for t, d in base.items() if "color" in d]
+    if not themes:
+        return set()
+    return {cls for cls, per in rules.items()
+            if "" not in per and all(per.get(t, {"color": base[t]["color"]}) == {"color": base[t]["color"]}
+                                     for t in themes)}
+
+
+def strip_plain_tokens(page_html: str, classes: set[str]) -> str:
+    """``page_html`` with the spans of ``classes`` inside highlighted code blocks replaced by their text (a third
+    of a code-heavy page's bytes, drawn the same)."""
+    if not classes:
+        return page_html
+    span = re.compile(r'<span class="(?:' + "|".join(map(re.escape, sorted(classes))) + r')">([^<]*)</span>')
+    return _HIGHLIGHT_BLOCK.sub(lambda m: span.sub(r"\1", m.group(0)), page_html)
+
+
+def _plain_code_tokens(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    css = Path(app.outdir) / "_static" / "pygments.css"
+    classes = plain_token_classes(css.read_text(encoding="utf-8")) if css.is_file() else set()
+    for page in Path(app.outdir).rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = strip_plain_tokens(text, classes)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
@@ -565,6 +615,8 @@ def setup(app):
     app.connect("build-finished", _write_bundle)
     app.connect("build-finished", _subset_icons)
     app.connect("build-finished", _accessibility)
+    # After the theme's own build-finished handler, which rewrites pygments.css with its light and dark styles.
+    app.connect("build-finished", _plain_code_tokens, priority=900)
     app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _page_assets, priority=999)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -81,6 +81,13 @@ def ratio(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}g}×"
 
 
+def ratio_expr(expr: str, digits: int = 2) -> str:
+    """The Vega expression writing the number ``expr`` as :func:`ratio` writes it (``digits`` significant figures,
+    trailing zeros dropped, then "×"), for a chart's label computed in the browser: the chart and the prose then
+    write one value one way (alike below 10^digits, where neither switches to exponent form)."""
+    return f"format({expr}, '.{digits}~g') + '×'"
+
+
 def count(value: float, digits: int = 3) -> str:
     """Format a large count with thousands separators after rounding to ``digits`` significant figures."""
     if value == 0:

@@ -71,6 +71,25 @@ class PageReport:
     axe: list[dict] = field(default_factory=list)  # axe-core violations (id, impact, nodes) when asked for
     phone_scroll_width: int = 0  # the document's width once the viewport is narrowed to a phone's
     phone_charts_drawn: int = 0
+    label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
+
+
+#: Pairs of point labels (the layer lib.figures.labels names "point_labels") whose drawn boxes overlap, per chart.
+LABEL_OVERLAPS_JS = """() => {
+    const out = [];
+    document.querySelectorAll('.book-chart').forEach(chart => {
+        const boxes = Array.from(chart.querySelectorAll('g.role-mark[class*="point_labels"] text'))
+            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0')
+            .map(t => [t.textContent, t.getBoundingClientRect()]);
+        for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+            const [a, r] = boxes[i], [b, q] = boxes[j];
+            const dx = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+            const dy = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+            if (dx > 0.5 && dy > 0.5) out.push(chart.id + ': "' + a + '" over "' + b + '"');
+        }
+    });
+    return out;
+}"""
 
 
 @contextlib.contextmanager
@@ -129,6 +148,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
         ".reduce((s, e) => s + (e.decodedBodySize || 0), 0)")
     report.chart_text = page.locator(".book-chart svg text").all_text_contents()
+    report.label_overlaps = [f"{width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
     if axe:
         report.axe = run_axe(page)
     report.controls_working = _exercise_controls(page) if controls else 0
@@ -137,6 +157,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         page.wait_for_timeout(700)  # the charts' resize observer waits 150 ms, then redraws
         report.phone_scroll_width = page.evaluate("document.documentElement.scrollWidth")
         report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
+        report.label_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:

@@ -199,6 +199,18 @@ def test_page_weight():
         assert size <= 1_000_000, f"{page}.html is {size / 1e6:.2f} MB (limit 1 MB)"
 
 
+def test_code_blocks_carry_no_spans_that_repeat_the_text_colour():
+    """lib.sphinx_ext drops the Pygments spans drawn in the code block's own colour (a third of a code-heavy page)."""
+    from lib.sphinx_ext import plain_token_classes
+
+    plain = plain_token_classes((HTML / "_static" / "pygments.css").read_text(encoding="utf-8"))
+    assert {"n", "p"} <= plain
+    for page in CHAPTERS:
+        html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        assert '<div class="highlight"><pre>' in html
+        assert not re.search(r'<span class="(?:n|p)">', html), f"{page}: code spans in the text colour remain"
+
+
 @pytest.fixture(scope="module")
 def chromium():
     if chromium_path() is None:
@@ -223,7 +235,8 @@ def test_page_in_browser(chromium, axe_available, page):
     """At 1280 px: no errors, every chart drawn and responding, nothing wider than the viewport, no
     e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
-    sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn."""
+    sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
+    At both widths, no two point labels (lib.figures.labels) are drawn over each other."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
     assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
@@ -248,6 +261,7 @@ def test_page_in_browser(chromium, axe_available, page):
     assert report.phone_scroll_width <= PHONE_PX, \
         f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
+    assert not report.label_overlaps, f"{page}: point labels overprint: {report.label_overlaps}"
 
 
 def test_charts_follow_dark_mode(chromium):

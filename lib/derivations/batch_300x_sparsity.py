@@ -36,6 +36,9 @@ RIDGE_FROM_YEAR = 2020
 #: Compare with the latest report published before the lecture (dated only to 2026 in our sources).
 COMPARE_BEFORE = "2026-01"
 COMPARE_ORG = "Google"
+#: How the chapter writes B* (sequences), in its prose and on its cost chart: the spec means the same in Python's
+#: format() and in d3-format (Vega's format()), so the chart's B* and the prose's are one number written one way.
+B_STAR_FORMAT = ",.0f"
 
 
 def optimal_batch_at(hw: Hardware, sparsity: float, precision: str = "bf16") -> float:

@@ -49,6 +49,11 @@ POD_COMPUTE_FLOPS = 60e18
 POD_SCALE_UP_BPS = 10e15
 #: Two estimates of the LPX rack count "agree" within the ledger's default tolerance for a single value.
 AGREEMENT_TOLERANCE = 0.25
+#: How four-scaling-laws writes a demand in pre-training runs, in its prose and on its demand chart (the spec
+#: means the same in Python's format() and in d3-format): one value, written one way in both.
+RUNS_FORMAT = ",.1f"
+#: How power-and-co-design writes the grid's mean load ÷ peak, in its prose and on its grid chart.
+LOAD_FACTOR_FORMAT = ".1%"
 #: The share of the year the grid is above 60% of its peak, read literally from "60% of peak 99% of the time".
 GRID_SHOULDER, GRID_SHOULDER_HOURS = 0.6, 0.01
 #: Norris et al.'s headline case: curtailment of 0.5% of the new load's annual energy.

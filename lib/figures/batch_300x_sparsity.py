@@ -2,8 +2,10 @@
 the cost per token against batch with B* marked, for a sparsity the reader sets with a slider.
 
 The cost chart follows eq. (eq-bs-cost) with the KV term left out: per token, in accelerator-seconds,
-c(B) = max(2 N_active / F, N_total b_w / (B W_hbm)) with N_total = s · N_active; the browser evaluates it
-for the slider's s, so no kernel is needed.
+c(B) = max(2 N_active / F, N_total b_w / (B W_hbm)) with s = N_total / N_active; the browser evaluates it
+for the slider's N_total, so no kernel is needed. The slider starts at the model's own N_total and B* is
+computed from the unrounded ridge point, so the chart's B* at the start is the number the prose gives, written
+with the same format (:data:`lib.derivations.batch_300x_sparsity.B_STAR_FORMAT`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 from ..hardware import Hardware
 from ..models import Model
 from ..charts import fold_label_expr, joint_labels, log_domain, vendor_shape, year_domain
+from ..derivations.batch_300x_sparsity import B_STAR_FORMAT
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
 PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
@@ -73,19 +76,23 @@ def cost_frame(hardware: list[Hardware]) -> pd.DataFrame:
 
 
 def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) -> alt.LayerChart:
-    """Cost per token (accelerator-µs, log-log) against batch for ``model``'s active parameters, with total
-    parameters = sparsity × active set by a slider; B* = (F/W) · s drawn as a rule. bf16 weights and compute."""
+    """Cost per token (accelerator-µs, log-log) against batch for ``model``'s active parameters, with the total
+    parameters N_total set by a slider (from N_active, s = 1, to 64 N_active; it starts at the model's own) and
+    B* = (F/W) · s, s = N_total / N_active, drawn as a rule. bf16 weights and compute."""
     frame = cost_frame(hardware)
     names = list(dict.fromkeys(frame["hardware"]))
-    active = model.active_params
+    active = float(model.active_params)
+    active_b = active / 1e9
+    step_b = 10.0 ** np.floor(np.log10(active_b)) / 10.0
     pick = alt.param(name="hw_pick", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
-    sparsity = alt.param(name="sparsity", value=round(float(model.sparsity), 1),
-                         bind=alt.binding_range(min=1, max=64, step=0.5, name="sparsity s = N_total / N_active "))
+    n_total = alt.param(name="n_total_b", value=float(model.total_params) / 1e9,
+                        bind=alt.binding_range(min=active_b, max=64 * active_b, step=step_b,
+                                               name="total parameters N_total (billions) "))
+    sparsity = f"(n_total_b * 1e9 / {active!r})"
     base = (alt.Chart(frame).transform_filter("datum.hardware == hw_pick")
-            .transform_calculate(compute_us=f"2 * {active:.6g} / (datum.F_T * 1e12) * 1e6")
-            .transform_calculate(weights_us=f"sparsity * {active:.6g} * 2 / (datum.batch * datum.W_T * 1e12) * 1e6")
-            .transform_calculate(cost_us="max(datum.compute_us, datum.weights_us)")
-            .transform_calculate(b_star="datum.F_T / datum.W_T * sparsity"))
+            .transform_calculate(compute_us=f"2 * {active!r} / (datum.F_T * 1e12) * 1e6")
+            .transform_calculate(weights_us="n_total_b * 1e9 * 2 / (datum.batch * datum.W_T * 1e12) * 1e6")
+            .transform_calculate(cost_us="max(datum.compute_us, datum.weights_us)"))
     series = {"weights_us": "weight reads ÷ B", "compute_us": "compute (floor)", "cost_us": "cost per token"}
     x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (sequences per step, log)", format="~s"))
     lines = base.transform_fold(list(series), as_=["term", "us"]).transform_calculate(
@@ -100,14 +107,20 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         tooltip=[alt.Tooltip("batch:Q", format=",.0f"), alt.Tooltip("term_label:N", title="term"),
                  alt.Tooltip("us:Q", title="µs per token", format=".3~g")],
     )
-    star = base.transform_aggregate(b_star="max(b_star)")
+    # B* from the unrounded ridge point F_bf16 / W_hbm of each row (one row each), as lib.roofline.optimal_batch.
+    ridges = pd.DataFrame({"hardware": [hw.name for hw in hardware if hw.supports("bf16")],
+                           "ridge": [hw.flops("bf16") / hw.hbm_bandwidth_Bps for hw in hardware
+                                     if hw.supports("bf16")]})
+    star = (alt.Chart(ridges).transform_filter("datum.hardware == hw_pick")
+            .transform_calculate(s=sparsity).transform_calculate(b_star="datum.ridge * datum.s"))
     rule = star.mark_rule(color="#444", strokeDash=[2, 2]).encode(
         x=alt.X("b_star:Q", title="batch B (sequences per step, log)"),
-        tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=",.0f")])
-    label = star.transform_calculate(label="'B* = (F/W)·s = ' + format(datum.b_star, ',.0f')").mark_text(
-        align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
-    return alt.layer(lines, rule, label).add_params(pick, sparsity).properties(
-        title=alt.Title(f"Cost per token against batch, {active / 1e9:g}B active parameters, bf16",
+        tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=B_STAR_FORMAT)])
+    label = star.transform_calculate(
+        label=f"'s = ' + format(datum.s, '.1f') + ', B* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
+    ).mark_text(align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+    return alt.layer(lines, rule, label).add_params(pick, n_total).properties(
+        title=alt.Title(f"Cost per token against batch, {active_b:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),
         width=600, height=320)
 
@@ -158,3 +171,84 @@ def expert_roofline_chart(hardware: Hardware, model: Model) -> alt.LayerChart:
         title=alt.Title(f"{model.name} on {hardware.name}: where each matmul turns compute bound",
                         subtitle="Solid: compute time per token; dashed: weight-read time per token (refined model)"),
         width=560, height=300)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.derivations.batch_300x_sparsity)
+
+
+def inputs_frame(sel) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator and its ridge point, the model, and the throughput reports."""
+    from ..page import data_file
+    from ..units import count, si
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw.source.split(" ; ")[0]},
+        {"input": "F (dense bf16)", "value": si(hw.flops("bf16"), "FLOP/s"), "source": hw_csv},
+        {"input": "W_hbm", "value": si(hw.hbm_bandwidth_Bps, "B/s"), "source": hw_csv},
+        {"input": "ridge F / W_hbm", "value": f"{hw.ridge_flop_per_byte:.0f} FLOP/byte", "source": "lib.hardware"},
+        {"input": "model", "value": model.name, "source": model.source.split(" ; ")[0]},
+        {"input": "N_total / N_active",
+         "value": f"{count(model.total_params / 1e9)}B / {count(model.active_params / 1e9)}B",
+         "source": data_file(sel, "models.csv")},
+        {"input": "Google's reported tokens", "value": "see the table below",
+         "source": data_file(sel, "throughput_reports.csv")},
+    ])
+
+
+def deepseek_table(hw: Hardware, deepseek: Model | None) -> pd.DataFrame:
+    """The talk's DeepSeek numbers against the published configuration (a dash where the data hold no row)."""
+    from ..derivations import batch_300x_sparsity as bs
+    from ..units import count
+
+    ds = deepseek
+    published = "published (DeepSeek-V3)" if ds else "published (no DeepSeek-V3 row in these data)"
+    refined = bs.refined_optimal_batches(hw, ds) if ds else None
+    return pd.DataFrame([
+        {"quantity": "routed experts", "the talk": "256", published: f"{ds.routed_experts}" if ds else "—"},
+        {"quantity": "routed experts active per token", "the talk": f"{bs.TALK_ACTIVE_EXPERTS}",
+         published: f"{ds.active_experts} (+ {ds.shared_experts} shared)" if ds else "—"},
+        {"quantity": "expert-count ratio E / k", "the talk": f"{256 / bs.TALK_ACTIVE_EXPERTS:.0f}",
+         published: f"{ds.routed_experts / ds.active_experts:.0f}" if ds else "—"},
+        {"quantity": "parameters total / active", "the talk": "—",
+         published: f"{count(ds.total_params / 1e9)}B / {count(ds.active_params / 1e9)}B" if ds else "—"},
+        {"quantity": "sparsity s used in B*", "the talk": f"{bs.TALK_SPARSITY:.0f}",
+         published: f"{ds.sparsity:.1f}" if ds else "—"},
+        {"quantity": f"B* on {hw.name}, blackboard (bf16)",
+         "the talk": format(bs.optimal_batch_at(hw, bs.TALK_SPARSITY), B_STAR_FORMAT),
+         published: format(bs.optimal_batch_at(hw, ds.sparsity), B_STAR_FORMAT) if ds else "—"},
+        {"quantity": f"B* on {hw.name}, refined pooled", "the talk": "—",
+         published: f"{refined['pooled']:,.0f}" if ds else "—"},
+        {"quantity": f"B* on {hw.name}, expert layers (eq. bs-experts)",
+         "the talk": f"{256 / bs.TALK_ACTIVE_EXPERTS * hw.ridge_flop_per_byte:,.0f}",
+         published: f"{refined['experts']:,.0f}" if ds else "—"},
+    ])
+
+
+def replica_throughput_table(cases: list[tuple[str, float, float]], reference) -> pd.DataFrame:
+    """Tokens per second of one replica for each (label, tokens per train, trains per second), against the
+    ``reference`` throughput report (None: a dash)."""
+    from ..units import count
+
+    rows = []
+    for label, seats, trains in cases:
+        tps = seats * trains
+        rows.append({"case": label, "tokens per train": f"{seats:,.0f}", "trains/s": f"{trains:.0f}",
+                     "tokens/s per replica": count(tps),
+                     "÷ Google (report of " + (reference.period_end if reference else "—") + ")":
+                         "—" if reference is None else f"1/{reference.tokens_per_s / tps:,.0f}"})
+    return pd.DataFrame(rows)
+
+
+def reports_table(reports: list, replica_tokens_per_s: float) -> pd.DataFrame:
+    """The throughput reports as tokens per second, and the replicas of ``replica_tokens_per_s`` each makes."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "report": [r.name for r in reports], "reported": [r.reported_on for r in reports],
+        "tokens/month (trillions)": [count(r.tokens_per_month / 1e12) for r in reports],
+        "tokens/s (millions)": [count(r.tokens_per_s / 1e6) for r in reports],
+        "replicas at B*/T": [count(r.tokens_per_s / replica_tokens_per_s) for r in reports],
+    })

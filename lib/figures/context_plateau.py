@@ -20,6 +20,7 @@ from ..context import ContextRelease, capacity_ceilings, context_step, design_ba
 from ..hardware import Hardware
 from ..models import Model
 from ..roofline import chips_to_fit
+from . import labels as lab
 
 #: Contexts on the x axis: 1k … 100M tokens, 8 points per decade.
 CONTEXT_GRID = np.logspace(3, 8, 41)
@@ -228,10 +229,17 @@ def attention_budgets_chart(frame: pd.DataFrame, hardware: Hardware) -> alt.Char
     )
 
 
-def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> alt.LayerChart:
-    """Published maximum context windows over time (log), coloured by availability, with the running maximum
-    of generally available frontier releases and horizontal rules at the model's levels (``levels``: label →
-    tokens, e.g. where KV reads overtake compute, or where the KV fills a replica)."""
+#: The history chart's plot height (px), axes, point size and label font (px).
+HISTORY_HEIGHT_PX = 360
+HISTORY_X = lab.Axis(("2023-01-01", "2026-06-30"), "time")
+HISTORY_Y = lab.Axis((2e3, 2e8), "log")
+HISTORY_POINT_SIZE, HISTORY_LABEL_FONT_PX, LEVEL_FONT_PX = 80.0, 9.0, 10.0
+
+
+def history_frame(releases: list[ContextRelease], levels: dict[str, float]) -> pd.DataFrame:
+    """One row per release (name, org, date, tokens, availability, kind) with label positions that do not
+    overprint (:mod:`lib.figures.labels`): frontier flagships labelled first, in date order, then the rest; the
+    level rules' labels kept clear."""
     frame = pd.DataFrame({
         "name": [r.name for r in releases],
         "org": [r.org for r in releases],
@@ -241,13 +249,31 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> a
             r.availability] for r in releases],
         "frontier": ["frontier flagship" if r.frontier else "other" for r in releases],
     })
-    ga = frame[(frame["availability"] == "generally available") & (frame["frontier"] == "frontier flagship")].copy()
+    frame = frame.sort_values(["frontier", "date"], key=lambda c: c.map({"frontier flagship": 0, "other": 1})
+                              if c.name == "frontier" else c, kind="stable").reset_index(drop=True)
+    obstacles = [lab.text_box(0.0, (1.0 - float(HISTORY_Y.fraction([v])[0])) * HISTORY_HEIGHT_PX, name, LEVEL_FONT_PX,
+                              "left", dx=4, dy=-8) for name, v in levels.items()]
+    placed = lab.placed_label_columns(HISTORY_X.fraction(frame["date"]), 1.0 - HISTORY_Y.fraction(frame["tokens"]),
+                                      frame["name"], HISTORY_HEIGHT_PX, HISTORY_LABEL_FONT_PX, HISTORY_POINT_SIZE,
+                                      obstacles=lambda band: obstacles)
+    return pd.concat([frame, placed], axis=1)
+
+
+def history_chart(releases: list[ContextRelease], levels: dict[str, float], where: str = "") -> alt.LayerChart:
+    """Published maximum context windows over time (log), coloured by availability, with the running maximum
+    of generally available frontier releases and horizontal rules at the model's levels (``levels``: label →
+    tokens, e.g. where KV reads overtake compute, or where the KV fills a replica; ``where`` names the model and
+    hardware they are for). Point labels do not overprint at any width; every point names itself on hover."""
+    levels = {k: float(f"{v:.4g}") for k, v in levels.items()}
+    frame = history_frame(releases, levels)
+    ga = frame[(frame["availability"] == "generally available") & (frame["frontier"] == "frontier flagship")]
+    ga = ga.sort_values("date").copy()
     ga["running_max"] = np.maximum.accumulate(ga["tokens"].to_numpy())
-    y = alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8]),
-              axis=alt.Axis(title="maximum context window (tokens, log)", format="~s"))
-    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"),
-              scale=alt.Scale(domain=["2023-01-01", "2026-06-30"]))
-    points = alt.Chart(frame).mark_point(size=80).encode(
+    y_scale = HISTORY_Y.scale()
+    y_axis = alt.Axis(title="maximum context window (tokens, log)", format="~s")
+    y = alt.Y("tokens:Q", scale=y_scale, axis=y_axis)
+    x = alt.X("date:T", axis=alt.Axis(title="announcement date", format="%Y-%m"), scale=HISTORY_X.scale())
+    points = alt.Chart(frame).mark_point(size=HISTORY_POINT_SIZE).encode(
         x=x, y=y,
         color=alt.Color("availability:N", title="availability",
                         scale=alt.Scale(domain=["generally available", "preview / beta", "research only"],
@@ -258,18 +284,103 @@ def history_chart(releases: list[ContextRelease], levels: dict[str, float]) -> a
                  alt.Tooltip("tokens:Q", title="tokens", format=",.0f"), "availability:N"],
     )
     step = alt.Chart(ga).mark_line(interpolate="step-after", color="#888", strokeWidth=1.5).encode(
-        x=x, y=alt.Y("running_max:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])))
-    labels = alt.Chart(frame).mark_text(align="left", dx=6, dy=-6, fontSize=9, color="#444").encode(
-        x=x, y=y, text="name:N")
-    level_frame = pd.DataFrame({"level": list(levels), "tokens": [float(f"{v:.4g}") for v in levels.values()]})
+        x=x, y=alt.Y("running_max:Q", scale=y_scale, axis=y_axis))
+    labels = lab.label_layer(alt.Chart(frame), x, y, HISTORY_LABEL_FONT_PX, color="#444")
+    level_frame = pd.DataFrame({"level": list(levels), "tokens": list(levels.values())})
     rules = alt.Chart(level_frame).mark_rule(strokeDash=[4, 3], color="#2e8b57").encode(
-        y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])),
-        tooltip=["level:N", alt.Tooltip("tokens:Q", format=",.0f")])
-    rule_text = alt.Chart(level_frame).mark_text(align="left", x=4, dy=-5, fontSize=10, color="#2e8b57").encode(
-        y=alt.Y("tokens:Q", scale=alt.Scale(type="log", domain=[2e3, 2e8])), text="level:N")
+        y=y, tooltip=["level:N", alt.Tooltip("tokens:Q", format=",.0f")])
+    rule_text = alt.Chart(level_frame).mark_text(align="left", baseline="middle", x=4, dy=-8, fontSize=LEVEL_FONT_PX,
+                                                 color="#2e8b57").encode(y=y, text="level:N")
     return (rules + rule_text + step + points + labels).properties(
         title=alt.Title("Published maximum context windows, 2023 onward",
                         subtitle=["Grey step: the largest generally available frontier window so far.",
-                                  "Green rules: this chapter's model on the selected hardware."]),
-        width=520, height=360,
+                                  "Green rules: this chapter's model" + (f", {where}" if where else
+                                                                         " on the selected hardware") + "."]),
+        width=520, height=HISTORY_HEIGHT_PX,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.context and lib.roofline)
+
+
+def times(value: float) -> str:
+    """A ratio as '4.93×', or '241,000×' once it is large."""
+    from ..units import count, ratio
+
+    return count(value) + "×" if value >= 1000 else ratio(value, 3)
+
+
+def inputs_frame(sel, batch: float, sparse_model: Model | None) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator and model, its cache per token and attention intensity,
+    the design batch, and the sparse-attention model the data hold."""
+    from ..context import attention_flops_per_kv_byte
+    from ..page import data_file, source_of
+    from ..units import si
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": source_of(hw)},
+        {"input": "F (dense bf16), W_hbm", "value": f"{si(hw.flops('bf16'), 'FLOP/s')}, {si(hw.hbm_bandwidth_Bps, 'B/s')}",
+         "source": hw_csv},
+        {"input": "C_hbm; scale-up domain n_dom", "value": f"{si(hw.hbm_capacity_bytes, 'B')}; {hw.scale_up_domain_size}",
+         "source": hw_csv},
+        {"input": "model", "value": f"{model.name} ({model.attention.upper()})", "source": source_of(model)},
+        {"input": "cache per token (bf16 KV, all layers)", "value": si(model.kv_bytes_per_token(), "B"),
+         "source": "lib.models"},
+        {"input": "attention intensity (FLOP per KV byte)", "value": f"{attention_flops_per_kv_byte(model):.0f}",
+         "source": "lib.context"},
+        {"input": "batch B* (refined)", "value": f"{batch:,.0f}", "source": "lib.context.design_batch"},
+        {"input": "sparse attention as built", "value": sparse_model.name if sparse_model else "none in the data",
+         "source": source_of(sparse_model) if sparse_model else "—"},
+    ])
+
+
+def contexts_table(model: Model, contexts, step, board, per_sequence_s, reference: int,
+                   sparse: tuple[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """At each context: the cache per sequence, KV ÷ compute (refined, ``step``; blackboard, ``board``), the cost
+    per token and its ratio to the ``reference`` context's, the same for a whole sequence (``per_sequence_s``),
+    and a sparse-attention model's cost per token against the dense reference (``sparse``: name, costs)."""
+    from ..units import count, si
+
+    dense = step.chip_seconds_per_token
+    ref_token, ref_seq = dense[reference], per_sequence_s[reference]
+    columns = {
+        "context L (tokens)": [count(c) for c in contexts],
+        "cache per sequence": [si(float(model.kv_cache_bytes(c)), "B") for c in contexts],
+        "KV ÷ compute": [f"{k / c:.2g}" for k, c in zip(step.kv_s, step.compute_s)],
+        "KV ÷ compute (blackboard)": [f"{k / c:,.2g}" for k, c in zip(board.kv_s, board.compute_s)],
+        "cost per token": [si(c, "s") for c in dense],
+        "÷ 200k": [times(c / ref_token) for c in dense],
+        "sequence cost ÷ 200k": [times(c / ref_seq) for c in per_sequence_s],
+    }
+    if sparse is not None:
+        name, costs = sparse
+        columns[f"{name} per token ÷ 200k"] = [times(c / ref_token) for c in costs]
+    return pd.DataFrame(columns)
+
+
+def every_row_frame(models: list[Model], hardware: list[Hardware]) -> pd.DataFrame:
+    """Every model on every accelerator: where KV reads overtake compute (attention FLOPs counted), the cost of 1M
+    and 100M tokens against 200k, and the capacity ceilings (a numeric ``domain_ceiling`` column for filtering)."""
+    from ..context import attention_flops_per_kv_byte, cost_per_token_s, kv_dominance_context
+    from ..units import count, si
+
+    rows = []
+    for m in models:
+        for h in hardware:
+            b = design_batch(h, m)
+            c = cost_per_token_s(h, m, np.array([2e5, 1e6, 1e8]), b)
+            cc = capacity_ceilings(h, m)
+            over = kv_dominance_context(h, m, b)["compute"]
+            rows.append({"model": m.name, "attention": m.attention.upper() + (" + DSA" if m.is_sparse_attention else "")
+                         + (" + window" if m.sliding_window_layers else ""),
+                         "cache/token": si(m.kv_bytes_per_token(), "B"), "hardware": h.name,
+                         "KV > compute from": "never" if not np.isfinite(over) else count(over),
+                         "1M ÷ 200k": times(c[1] / c[0]), "100M ÷ 200k": times(c[2] / c[0]),
+                         "replica ceiling": count(cc.replica_context) if cc.replica_context > 0 else "weights do not fit",
+                         "domain ceiling": count(cc.domain_context), "domain_ceiling": cc.domain_context,
+                         "attention FLOP/byte": f"{attention_flops_per_kv_byte(m):.0f}",
+                         "ridge FLOP/byte": f"{h.ridge_flop_per_byte:.0f}"})
+    return pd.DataFrame(rows)

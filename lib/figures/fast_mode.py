@@ -19,6 +19,7 @@ from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORM
                      blackboard_formats, blackboard_price_for_speed, memory_bound_kv_share, price_for_speed, price_ratio_for,
                      refined_slow_mode_saving, slow_mode_saving, standard_mode)
 from ..roofline import (HBM_RESERVE_FRACTION, as_precisions, blackboard_decode_step, chips_to_fit, decode_step)
+from ..units import ratio_expr
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 61)))  # 1 … 100,000 sequences
 SPEED_GRID = np.round(np.linspace(1.0, 4.0, 61), 3)
@@ -102,7 +103,7 @@ def frontier_chart(hardware: Hardware, model: Model, default_context: float = 32
            .transform_calculate(speed=f"1e6 / ({floor})", label="'latency floor: 1 / (2 · layers · t_coll)'")
            .transform_filter("isFinite(datum.speed)"))
     cap_rule = cap.mark_rule(color=BOUND_COLORS["compute"], strokeDash=[6, 3]).encode(y="speed:Q")
-    cap_text = cap.mark_text(align="right", baseline="bottom", x=555, dy=-3, fontSize=11,
+    cap_text = cap.mark_text(align="right", baseline="bottom", x="width", dx=-5, dy=-3, fontSize=11,
                              color=BOUND_COLORS["compute"]).encode(y="speed:Q", text="label:N")
     return (lines + cap_rule + cap_text).add_params(context, chips, latency).properties(
         title=alt.Title(f"{model.name} on {hardware.name}: per-user speed against cost per token",
@@ -195,7 +196,8 @@ def offers_frame(offers: list[ModeOffer]) -> pd.DataFrame:
 
 def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.LayerChart:
     """Price ratio against speed ratio (log y) for batch-only fast modes whose standard step is a share φ KV
-    reads (eq. fm-share inverted), the published offers as points, and a slider for φ."""
+    reads (eq. fm-share inverted), the published offers as points, and a slider for φ starting at
+    ``default_share`` (pass the prose's value unrounded: the ceiling's label is then the prose's number)."""
     frame = inverse_frame()
     share = alt.param(name="fm_share", value=default_share,
                       bind=alt.binding_range(min=0.05, max=0.95, step=0.01, name="KV share φ of the standard step "))
@@ -221,7 +223,7 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
                .mark_rule(color=BOUND_COLORS["step"], strokeDash=[4, 3]).encode(x="speed:Q"))
     ceiling_text = (alt.Chart(pd.DataFrame({"one": [1]}))
                     .transform_calculate(speed="min(4, 1 / (1 - fm_share))",
-                                         label="'ceiling 1/(1−φ) = ' + format(1 / (1 - fm_share), '.3~g') + '×'")
+                                         label="'ceiling 1/(1−φ) = ' + " + ratio_expr("1 / (1 - fm_share)", 3))
                     .mark_text(align="right", dx=-4, y=12, fontSize=11).encode(x="speed:Q", text="label:N"))
     points = alt.Chart(offers_frame(offers)).mark_point(size=120, filled=True, color=BOUND_COLORS["compute"]).encode(
         x=x, y=y, tooltip=["offer:N", alt.Tooltip("price:Q", title="P"), alt.Tooltip("speed:Q", title="S"),
@@ -256,7 +258,7 @@ def slow_frame(hardware: Hardware, models: list[Model]) -> pd.DataFrame:
         rows.append(pd.DataFrame({"model": m.name, "w": -1.0, "context": SLOW_CONTEXT_GRID, "step": "blackboard",
                                   "saving": 100 * slow_mode_saving(hardware, m, SLOW_CONTEXT_GRID)}))
     frame = pd.concat(rows, ignore_index=True)
-    return _round(frame[np.isfinite(frame["saving"])].reset_index(drop=True))
+    return _round(frame[np.isfinite(frame["saving"])].reset_index(drop=True), 3)  # percent: 3 digits is 0.1%
 
 
 def slow_chart(hardware: Hardware, models: list[Model], default_model: str,
@@ -303,7 +305,7 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
     and the cost-based batch price ratio u · (1 − s) (:func:`lib.modes.trough_fill_price_ratio`)."""
     swing = alt.param(name="lc_swing", value=default_swing,
                       bind=alt.binding_range(min=0.0, max=1.0, step=0.05, name="daily swing a "))
-    saving = alt.param(name="lc_saving", value=round(default_saving_pct),
+    saving = alt.param(name="lc_saving", value=float(default_saving_pct),
                        bind=alt.binding_range(min=0, max=60, step=1, name="roofline saving of a big batch s (%) "))
     base = (alt.Chart(pd.DataFrame({"hour": DAY_GRID}))
             .transform_calculate(load="max(0, 1 + lc_swing * cos(2 * PI * (datum.hour - 14) / 24))",
@@ -375,3 +377,86 @@ def solutions_table(hardware: Hardware, model: Model, contexts, price_ratio: flo
                          "one scale-up domain": "yes" if sol.fits_domain else "no",
                          "speed comes from": f"{sol.lever} ({sol.saved[sol.lever]:.0%} of the time saved)"})
     return pd.DataFrame(rows).fillna("")
+
+
+def inputs_frame(sel, lecture: ModeOffer | None) -> pd.DataFrame:
+    """The chapter's inputs: the lecture's offer, the selected rows, the formats and the standard mode's
+    assumptions (weight share, latency per collective) with their ranges."""
+    from ..modes import WEIGHT_SHARE
+    from ..page import data_file
+    from ..units import si
+
+    hw, model = sel.hardware, sel.model
+    return pd.DataFrame([
+        {"input": "offer", "value": lecture.name if lecture else "(missing: the talk's 6× / 2.5×)",
+         "source": data_file(sel, "mode_offers.csv")},
+        {"input": "accelerator; F (bf16), W_hbm, C_hbm",
+         "value": f"{hw.name}; {si(hw.flops('bf16'), 'FLOP/s')}, {si(hw.hbm_bandwidth_Bps, 'B/s')}, "
+                  f"{si(hw.hbm_capacity_bytes, 'B')}", "source": data_file(sel, "hardware.csv")},
+        {"input": "model; N_total / N_active",
+         "value": f"{model.name}; {model.total_params / 1e9:,.4g} / {model.active_params / 1e9:,.4g} billion",
+         "source": data_file(sel, "models.csv")},
+        {"input": "release formats; KV cache",
+         "value": f"{model.weights_format} / {model.expert_weights_format} experts; {STANDARD_KV_FORMAT}",
+         "source": "data/models.csv, lib.modes"},
+        {"input": "standard mode: weight share w (range)",
+         "value": f"{WEIGHT_SHARE.value:.0%} ({WEIGHT_SHARE.low:.0%}–{WEIGHT_SHARE.high:.0%})",
+         "source": "lib.modes.WEIGHT_SHARE"},
+        {"input": "latency per collective (range)",
+         "value": f"{COLLECTIVE_LATENCY.value * 1e6:.0f} µs ({COLLECTIVE_LATENCY.low * 1e6:.0f}–"
+                  f"{COLLECTIVE_LATENCY.high * 1e6:.0f})", "source": "lib.modes.COLLECTIVE_LATENCY"},
+    ])
+
+
+def offers_table(offers: list[ModeOffer]) -> pd.DataFrame:
+    """The published fast modes: price and speed ratios, P·S = B_s / B_f, and the blackboard's KV share φ each
+    needs (eq. fm-share)."""
+    from ..units import ratio
+
+    rows = []
+    for o in offers:
+        share = float(memory_bound_kv_share(o.price_multiplier, o.speed_multiplier))
+        rows.append({"offer": o.name, "as of": o.as_of, "P (output)": ratio(o.price_multiplier),
+                     "S": ratio(o.speed_multiplier),
+                     "input price ratio": "—" if o.input_price_ratio is None else ratio(o.input_price_ratio),
+                     "P·S = B_s / B_f": ratio(o.price_multiplier * o.speed_multiplier, 3),
+                     "φ needed (blackboard)": "none" if np.isnan(share) else f"{share:.1%}"})
+    return pd.DataFrame(rows)
+
+
+def inverse_table(contexts, solution, chips_needed, domain_size: int, hardware_name: str) -> pd.DataFrame:
+    """The blackboard's inverse problem at each context (``solution``: lib.modes.inverse_problem): branch,
+    standard and fast batch, φ, and the accelerators that hold the standard batch."""
+    sol = solution
+    return pd.DataFrame([{
+        "context L": f"{L:,}", "branch": sol.branch[i],
+        "standard B_s": f"{sol.standard_batch[i]:,.0f}" if sol.feasible[i] else "—",
+        "fast B_f": f"{sol.fast_batch[i]:,.0f}" if sol.feasible[i] else "—",
+        "φ": f"{sol.kv_share[i]:.1%}" if sol.feasible[i] else "—",
+        f"{hardware_name}s to hold B_s": f"{chips_needed[i]:,.0f}" if sol.feasible[i] else "—",
+        "one scale-up domain": ("yes" if chips_needed[i] <= domain_size else "no") if sol.feasible[i] else sol.reason[i],
+    } for i, L in enumerate(contexts)])
+
+
+def every_model_table(hardware: Hardware, models: list[Model], price_ratio: float, speed_ratio: float,
+                      context: float = 32768.0) -> pd.DataFrame:
+    """The refined model across ``models`` at one context: the standard mode's replica and batch, the price of a
+    ``speed_ratio`` cut from it, whether the published pair fits one scale-up domain, and the Slow Mode saving."""
+    from ..modes import price_for_speed, standard_batches_for_offer
+    from ..units import ratio
+
+    P, S = price_ratio, speed_ratio
+    rows = []
+    for m in models:
+        sm = standard_mode(hardware, m, context)
+        ok = bool(sm.feasible)
+        f = price_for_speed(hardware, m, max(float(sm.batch), 1.0), context, S, sm.chips)
+        sols = standard_batches_for_offer(hardware, m, context, P, S)
+        rows.append({"model": m.name, f"n × {hardware.name}": sm.chips,
+                     "B_s": f"{float(sm.batch):,.0f}" if ok else "none fits",
+                     f"price for {S:g}×": ("—" if not ok else ratio(float(f.price_ratio), 3) if bool(f.feasible)
+                                            else f"out of reach (≤ {float(f.speed_ceiling):.2f}×)"),
+                     f"{P:g}×/{S:g}× inside one domain": "yes" if any(x.fits_domain for x in sols) else (
+                         "no" if sols else "no batch"),
+                     "slow saving": f"{float(refined_slow_mode_saving(sm)):.0%}" if ok else "—"})
+    return pd.DataFrame(rows)

@@ -105,6 +105,7 @@ def penalty_chart(frame: pd.DataFrame) -> alt.Chart:
     data = frame.dropna(subset=["heuristic_penalty_pct"])
     data = data[(data["log_t_eff"] >= 12) & (data["log_t_eff"] <= 17.5) & (data["heuristic_penalty_pct"] <= 300)].copy()
     data["served_tokens"] = (10 ** data["log_t_eff"]).map(lambda v: float(f"{v:.4g}"))
+    data = data[["fit", "served_tokens", "heuristic_penalty_pct"]]  # only what the chart draws
     fits = list(dict.fromkeys(frame["fit"]))
     return alt.Chart(data).mark_line(clip=True).encode(
         x=alt.X("served_tokens:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="lifetime served tokens D_serve (log)",
@@ -151,7 +152,7 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
              "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
-    ).mark_text(align="right", x=555, y=325, fontSize=12, color="#222").encode(text="text:N")
+    ).mark_text(align="right", x="width", dx=-5, y=325, fontSize=12, color="#222").encode(text="text:N")
     return (rules + text + line + header).add_params(users, rate).properties(
         title=alt.Title("How long does it take to serve a training corpus?",
                         subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),
@@ -374,3 +375,115 @@ def claims_phrase(e) -> str:
     from ..page import VERDICT_PHRASES
 
     return VERDICT_PHRASES[e.verdict]
+
+
+def models_frame(models, laws: dict[str, LossLaw], format_count) -> pd.DataFrame:
+    """Every model that publishes its training tokens: D / N_active, the factor past Chinchilla's 20, and under
+    each fit the served tokens D_serve at which it is the inference-aware optimum (or "under-trained")."""
+    from ..scaling import overtraining_factor, served_tokens_for_optimality
+
+    rows = []
+    for m in models:
+        if m.training_tokens is None:
+            continue
+        row = {"model": m.name, "N_active": format_count(m.active_params), "D": format_count(m.training_tokens),
+               "D / N_active": f"{m.training_tokens / m.active_params:,.0f}",
+               "× 20": f"{float(overtraining_factor(m.active_params, m.training_tokens)):.0f}×"}
+        for short, law in laws.items():
+            t_opt = float(served_tokens_for_optimality(law, m.active_params, m.training_tokens))
+            row[f"optimal at D_serve ({short})"] = format_count(t_opt) if t_opt > 0 else "under-trained"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables of the derivation (assembly only: every number comes from lib.scaling and data/)
+
+
+def short_source(source: str) -> str:
+    """The first citation of a source cell, without the 'reported in <address>' tail, for a narrow table."""
+    first = source.split(" ; ")[0]
+    for cut in (", reported in ", " reported in ", ", quoted in ", " (as quoted"):
+        first = first.split(cut)[0]
+    return first if len(first) <= 110 else first[:107].rsplit(" ", 1)[0] + " …"
+
+
+def sci(value: float, unit: str = "FLOP") -> str:
+    """5.88e23 → '5.88 × 10²³ FLOP' for display."""
+    exponent = int(np.floor(np.log10(abs(value))))
+    superscript = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{value / 10 ** exponent:.3g} × 10{superscript} {unit}"
+
+
+def loss_laws_frame(laws: dict[str, LossLaw]) -> pd.DataFrame:
+    """The fitted loss laws' constants and sources (data/scaling_laws.csv)."""
+    return pd.DataFrame([
+        {"fit": law.name, "E (nats)": f"{law.E:g}", "A": f"{law.A:g}", "B_D": f"{law.B:g}", "α": f"{law.alpha:g}",
+         "β": f"{law.beta:g}", "source": short_source(law.source)} for law in laws.values()])
+
+
+def talk_inputs_frame(rows: dict) -> pd.DataFrame:
+    """The talk's numbers and the reported traffic (data/serving_demand.csv), each in its unit."""
+    from ..scaling import format_count
+
+    def show_value(row):
+        if row.unit == "USD":
+            return "$" + format_count(row.value)
+        if row.unit == "fraction":
+            return f"{row.value:.0%}"
+        return format_count(row.value, row.unit)
+
+    return pd.DataFrame([{"input": r.name, "value": show_value(r), "kind": r.kind, "as of": r.as_of,
+                          "source": short_source(r.source)} for r in rows.values()])
+
+
+def assumptions_frame(book_rows: dict, names) -> pd.DataFrame:
+    """The book-wide assumptions ``names`` (those in the table): value and range (counts on the short scale, FLOP
+    budgets in powers of ten), provenance and first source."""
+    from ..scaling import format_count
+
+    def big(value, unit=""):
+        return sci(value, unit).strip() if value >= 1e16 else format_count(value, unit)
+
+    return pd.DataFrame([
+        {"input": name.replace("_", " "), "value": big(book_rows[name].value, book_rows[name].unit),
+         "range": f"{big(book_rows[name].low)} – {big(book_rows[name].high)}", "provenance": book_rows[name].provenance,
+         "source": short_source(book_rows[name].source)} for name in names if name in book_rows])
+
+
+def optimum_table(laws: dict[str, LossLaw], params: float, tokens: float,
+                  equal_compute_served: float) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """The inference-aware optimum (eq. ot-optimum) at the loss of (``params``, ``tokens``) under each fit: the
+    Chinchilla point, r, the served tokens that make the model optimal, the optima at 150T served (``tokens``) and at
+    ``equal_compute_served``, and the served tokens for 75× and 100× Chinchilla. Returns the table (one column per
+    fit) and, per fit, the numbers behind it (``loss, r, t_opt, n0, d0, n150, d150, n450, d450, t75, t100,
+    excess``; ``excess`` is the equal-terms heuristic's extra lifetime compute at ``equal_compute_served``)."""
+    from ..scaling import (CHINCHILLA_TOKENS_PER_PARAM, excess_lifetime_compute, format_count, optimality_ratio,
+                           served_tokens_for_optimality)
+
+    fc = format_count
+    rows, numbers = [], {}
+    for short, law in laws.items():
+        loss = float(law.loss(params, tokens))
+        n0, d0 = (float(x) for x in law.inference_optimal(loss, 0.0))
+        t75, t100 = (float(x) for x in law.served_tokens_for_tokens_per_param(
+            loss, np.array([75.0, 100.0]) * CHINCHILLA_TOKENS_PER_PARAM))
+        n150, d150 = (float(x) for x in law.inference_optimal(loss, tokens))
+        n450, d450 = (float(x) for x in law.inference_optimal(loss, equal_compute_served))
+        at = {"loss": loss, "r": float(optimality_ratio(law, params, tokens)),
+              "t_opt": float(served_tokens_for_optimality(law, params, tokens)), "n0": n0, "d0": d0,
+              "n150": n150, "d150": d150, "n450": n450, "d450": d450, "t75": t75, "t100": t100,
+              "excess": float(excess_lifetime_compute(law, params, tokens, equal_compute_served))}
+        numbers[short] = at
+        rows.append({
+            "fit": short, "target loss ℓ (nats)": f"{loss:.3f}",
+            "Chinchilla point at ℓ": f"{fc(n0)} on {fc(d0)} ({d0 / n0:.0f}/param)",
+            "r at 100B, 150T": f"{at['r']:.2f}",
+            "D_serve that makes 100B, 150T optimal": fc(at["t_opt"]),
+            "optimum at D_serve = 150T": f"{fc(n150)} on {fc(d150)}: {d150 / n150 / 20:.0f}×",
+            "optimum at D_serve = 450T": f"{fc(n450)} on {fc(d450)}: {d450 / n450 / 20:.0f}×",
+            "D_serve for 75×": fc(t75), "D_serve for 100×": fc(t100),
+        })
+    table = pd.DataFrame(rows).set_index("fit").T
+    table.columns.name = None
+    return table.reset_index().rename(columns={"index": "at the talk's loss"}), numbers

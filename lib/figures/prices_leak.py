@@ -20,7 +20,9 @@ from ..pricing import (breakpoint_kv_bytes_per_token, decode_to_prefill_cost_rat
                        implied_long_context_premiums)
 from ..units import COMPUTE_PRECISIONS, bytes_per_element
 
-ACTIVE_GRID = np.logspace(9, np.log10(2e12), 24)  # 1B … 2T active parameters
+#: 1B … 2T active parameters, two points a decade: b_kv* is proportional to N_active, a straight line on the chart's
+#: log-log axes, so more points would add page weight and nothing drawn.
+ACTIVE_GRID = np.logspace(9, np.log10(2e12), 8)
 CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 31)))
 
 
@@ -96,7 +98,8 @@ def breakpoint_chart(hardware: list[Hardware], models: list[Model], default_hard
         width=560, height=340)
 
 
-RATIO_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 21)))
+#: 1k … 1M tokens, three points every two doublings: the ratio bends smoothly with context.
+RATIO_CONTEXT_GRID = np.unique(np.round(np.logspace(np.log10(1024), np.log10(1_048_576), 16)))
 RATIO_SHARES = (0.2, 0.35, 0.5, 0.65, 0.8)
 
 
@@ -117,7 +120,7 @@ def decode_ratio_frame(hardware: list[Hardware], model: Model) -> pd.DataFrame:
                 rows.append(pd.DataFrame({"hardware": hw.name, "w": w, "step": "refined",
                                           "context": RATIO_CONTEXT_GRID, "ratio": refined}))
     frame = pd.concat(rows, ignore_index=True)
-    return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True))
+    return _round(frame[np.isfinite(frame["ratio"])].reset_index(drop=True), 3)  # 3 digits: 0.1% of a log axis
 
 
 def decode_ratio_chart(hardware: list[Hardware], model: Model, default_hardware: str, price_ratio: float,
@@ -259,3 +262,137 @@ def kv_bytes_default_kB(model: Model, precision: str) -> float:
 def bytes_per_weight(precision: str) -> float:
     """b_w of a precision (re-exported for the chapter's input table)."""
     return bytes_per_element(precision)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.pricing, lib.memory_tiers, lib.modes)
+
+
+def inputs_frame(sel, hw: Hardware, model: Model, precision: str, all_prices: list, prices: list,
+                 tiers: list) -> pd.DataFrame:
+    """The chapter's inputs: the selected rows, the price and tier rows, and the standard mode's weight share."""
+    from ..modes import WEIGHT_SHARE
+    from ..page import data_file
+    from ..units import count, si
+
+    hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw_csv},
+        {"input": f"F (dense {precision})", "value": si(hw.flops(precision), "FLOP/s"), "source": hw_csv},
+        {"input": "W_hbm / C_hbm", "value": f"{si(hw.hbm_bandwidth_Bps, 'B/s')} / {si(hw.hbm_capacity_bytes, 'B')}",
+         "source": hw_csv},
+        {"input": "model", "value": model.name, "source": models_csv},
+        {"input": "N_total / N_active", "value": f"{count(model.total_params)} / {count(model.active_params)}",
+         "source": models_csv},
+        {"input": f"b_kv ({precision})", "value": si(model.kv_bytes_per_token(precision), "B"), "source": "lib.models"},
+        {"input": "price rows in force (ended) / tier rows",
+         "value": f"{len(prices)} ({len(all_prices) - len(prices)}) / {len(tiers)}",
+         "source": f"{data_file(sel, 'prices.csv')}, {data_file(sel, 'memory_tiers.csv')}"},
+        {"input": "standard mode: weight share w (range)",
+         "value": f"{WEIGHT_SHARE.value:.0%} ({WEIGHT_SHARE.low:.0%}–{WEIGHT_SHARE.high:.0%})",
+         "source": "lib.modes.WEIGHT_SHARE"},
+    ])
+
+
+def price_sheet_frame(prices: list) -> pd.DataFrame:
+    """The price rows (USD per million tokens) with the two ratios the talk reads off them."""
+    from ..units import ratio
+
+    def usd(v):
+        return "—" if v is None else f"${v:,.3g}"
+
+    return pd.DataFrame([{
+        "row": p.name, "input $/Mtok": usd(p.input_usd_per_Mtok), "output $/Mtok": usd(p.output_usd_per_Mtok),
+        "cached $/Mtok": usd(p.cached_input_usd_per_Mtok), "write 5 min": usd(p.cache_write_5m_usd_per_Mtok),
+        "write 1 h": usd(p.cache_write_1h_usd_per_Mtok), "output ÷ input": ratio(p.output_to_input),
+        "cached ÷ input": "—" if p.cached_to_input is None else f"{p.cached_to_input:.2g}", "as of": p.as_of,
+        "ended": p.ended or "",
+    } for p in prices])
+
+
+def breakpoint_table(hardware: list[Hardware], actives, context_tokens: float) -> pd.DataFrame:
+    """b_kv* (eq. pl-breakpoint) at ``context_tokens`` for each accelerator, precision and active size."""
+    from ..units import count, si
+
+    rows = []
+    for h in hardware:
+        for p in ("bf16", "fp8", "fp4"):
+            if h.supports(p):
+                b = breakpoint_kv_bytes_per_token(actives, h.flops(p), h.hbm_bandwidth_Bps, context_tokens)
+                rows.append({"hardware": h.name, "precision": p,
+                             **{f"N_active {count(a)}": si(v, "B") for a, v in zip(actives, b)}})
+    return pd.DataFrame(rows)
+
+
+def open_kv_frame(models: list[Model], hw: Hardware, precision: str) -> pd.DataFrame:
+    """Each model's KV bytes per token in fp8 (per layer and whole), against the talk's 2 KB, and the context L*
+    at which its own KV reads equal its arithmetic on ``hw`` (eq. pl-breakpoint)."""
+    from ..pricing import breakpoint_context_tokens
+    from ..units import si
+
+    rows = []
+    for m in models:
+        kv8 = m.kv_bytes_per_token("fp8")
+        l_star = float(breakpoint_context_tokens(m.active_params, hw.flops(precision), hw.hbm_bandwidth_Bps, kv8))
+        rows.append({"model": m.name, "attention": m.attention.upper()
+                     + (f" + {m.sliding_window_layers} window layers" if m.sliding_window_layers else ""),
+                     "full-attention layers": m.full_attention_layers,
+                     "per layer (fp8)": si(m.kv_bytes_per_token_per_layer("fp8"), "B"),
+                     "whole model (fp8)": si(kv8, "B"), "÷ 2 KB": f"{kv8 / 2e3:,.0f}×",
+                     f"own L* on {hw.name}": f"{l_star:,.0f}"})
+    return pd.DataFrame(rows)
+
+
+def reload_frame(tiers: list[MemoryTier], hw: Hardware, model: Model, precision: str) -> pd.DataFrame:
+    """For each node-scope tier: reloading a token's KV against recomputing it (eq. pl-reload), and whether a
+    cached-input price of a tenth covers it."""
+    from ..memory_tiers import reload_to_recompute_ratio
+    from ..units import si
+
+    b_kv = model.kv_bytes_per_token(precision)
+    rows = []
+    for t in tiers:
+        if t.scope == "node":
+            rho = float(reload_to_recompute_ratio(b_kv, t.bandwidth_per_accelerator_Bps, hw.flops(precision),
+                                                  model.active_params))
+            rows.append({"tier (per serving node)": t.name,
+                         "bandwidth per accelerator": si(t.bandwidth_per_accelerator_Bps, "B/s"),
+                         "reload one token": si(b_kv / t.bandwidth_per_accelerator_Bps, "s"),
+                         "recompute one token": si(2 * model.active_params / hw.flops(precision), "s"),
+                         "reload ÷ recompute": f"{rho:.2g}",
+                         "covered by a 1/10 price": "yes" if rho <= 0.1 else ("cheaper than recompute" if rho < 1 else "no")})
+    return pd.DataFrame(rows)
+
+
+def tier_table_frame(tiers: list[MemoryTier], recompute_usd_per_Bps: float | None) -> pd.DataFrame:
+    """Each tier's capacity, bandwidth, drain time C/W (eq. pl-gray) and break-even residence time against
+    recomputing the KV (``recompute_usd_per_Bps``: None where unpriced)."""
+    from ..memory_tiers import break_even_interval_s, human_duration
+    from ..units import si
+
+    rows = []
+    for t in tiers:
+        tau = None if (recompute_usd_per_Bps is None or t.usd_per_byte is None) else float(
+            break_even_interval_s(t.usd_per_byte, recompute_usd_per_Bps, t.usd_per_Bps))
+        rows.append({"tier": t.name, "kind": t.tier, "scope": t.scope, "C": si(t.capacity_bytes, "B"),
+                     "W": si(t.bandwidth_Bps, "B/s"), "drain time C/W": human_duration(t.drain_time_s),
+                     "USD per GB (as of)": "—" if t.usd_per_byte is None else f"{t.usd_per_byte * 1e9:.3g} ({t.price_as_of})",
+                     "break-even vs recompute": "—" if tau is None else ("never" if tau == 0 else human_duration(tau))})
+    return pd.DataFrame(rows)
+
+
+def decode_ratio_grid(models: list[Model], hardware: list[Hardware], context_tokens: float) -> pd.DataFrame:
+    """Decode ÷ prefill cost per token on the blackboard (:func:`lib.pricing.decode_to_prefill_cost_ratio`, fp8
+    where supported) at ``context_tokens``: one row per model, one column per accelerator."""
+    from ..derivations.prices_leak import serving_precision
+
+    cells = {m.name: {h.name: float(decode_to_prefill_cost_ratio(h, m, context_tokens, serving_precision(h),
+                                                                  serving_precision(h))) for h in hardware}
+             for m in models}
+    return pd.DataFrame(cells).T
+
+
+def decode_ratio_selection(grid: pd.DataFrame, accelerators: list[str]) -> pd.DataFrame:
+    """The columns of :func:`decode_ratio_grid` for ``accelerators`` (those in the data), written as ratios."""
+    shown = grid[[c for c in grid.columns if c in accelerators]]
+    return shown.map(lambda v: "—" if not np.isfinite(v) else f"{v:.2g}×").reset_index(names="model")

@@ -16,7 +16,9 @@ from ..charts import BOUND_COLORS, PALETTE
 from ..hardware import Hardware
 from ..models import Model
 
-BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 41)))  # 1 … 100,000 tokens per replica step
+#: 1 … 100,000 tokens per replica step, two points a decade: every term of a layer is a power of the batch (B¹ or
+#: B⁰), a straight line on the chart's log-log axes, so more points would add page weight and nothing drawn.
+BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 11)))
 
 
 def _round(frame: pd.DataFrame) -> pd.DataFrame:
@@ -42,16 +44,33 @@ def moe_layer_frame(hardware: list[Hardware], model: Model, ep_degree, topology_
     return _round(pd.concat(frames, ignore_index=True))
 
 
-def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree, topology_of=None) -> alt.Chart:
-    """Per-layer times against batch with a hardware dropdown (log-log)."""
+def moe_terms_frame(hardware: list[Hardware], model: Model, ep_degree, topology_of=None) -> pd.DataFrame:
+    """Each term of one MoE layer as ``us_at_1 · B^power`` (µs at a batch of one token, and its power of the
+    batch: 1 for compute and the all-to-alls, 0 for the weight reads), per hardware row, from
+    :func:`lib.parallelism.moe_layer_times` at B = 1 and B = 10; the chart multiplies by the batch."""
     frame = moe_layer_frame(hardware, model, ep_degree, topology_of)
+    one = frame[frame["batch"] == 1.0].set_index(["hardware", "term"])
+    ten = frame[frame["batch"] == 10.0].set_index(["hardware", "term"])
+    out = one[["us", "chips"]].rename(columns={"us": "us_at_1"}).copy()
+    out["power"] = np.round(np.log10(ten["us"] / one["us"])).astype(int)
+    return out.reset_index()
+
+
+def moe_chart(hardware: list[Hardware], model: Model, default_hardware: str, ep_degree, topology_of=None) -> alt.Chart:
+    """Per-layer times against batch with a hardware dropdown (log-log); the data are each term's time at one
+    token and its power of the batch (:func:`moe_terms_frame`), crossed with the batch grid in the browser."""
+    frame = moe_terms_frame(hardware, model, ep_degree, topology_of)
     names = list(dict.fromkeys(frame["hardware"]))
     pick = alt.param(name="moe_hw", value=default_hardware, bind=alt.binding_select(options=names, name="Hardware "))
     terms = ["compute", "weight reads", "all-to-all, scale-up link", "all-to-all, scale-out link"]
     colors = [BOUND_COLORS["compute"], BOUND_COLORS["weights"], PALETTE[2], PALETTE[4]]
+    grid = "[" + ", ".join(f"{b:g}" for b in BATCH_GRID) + "]"
     return (
         alt.Chart(frame)
         .transform_filter("datum.hardware == moe_hw")
+        .transform_calculate(batches=grid)
+        .transform_flatten(["batches"], as_=["batch"])
+        .transform_calculate(us="datum.us_at_1 * pow(datum.batch, datum.power)")
         .mark_line()
         .encode(
             x=alt.X("batch:Q", scale=alt.Scale(type="log"),
@@ -268,19 +287,20 @@ def a2a_bandwidth_chart(hardware: list[Hardware], topology_of, default_hardware:
 
 
 SCHEDULE_STAGES = np.arange(2, 33, 2)
-SCHEDULE_MICROBATCHES = np.unique(np.round(np.logspace(0, np.log10(256), 33)).astype(int))
+#: Micro-batches 1 … 256, two a doubling: the bubble is a smooth ratio of linear functions of m.
+SCHEDULE_MICROBATCHES = np.unique(np.round(np.logspace(0, np.log10(256), 17)).astype(int))
+SCHEDULES = {"1f1b": "GPipe / 1F1B", "interleaved-1f1b": "interleaved 1F1B (v = 2)", "zb-h1": "zero-bubble ZB-H1",
+             "dualpipe": "DualPipe"}
+#: A forward plus a full backward chunk, F + B, in units of a forward chunk (F : B = 1 : 2).
+CHUNK_FB = 3.0
 
 
-def schedules_frame() -> pd.DataFrame:
-    """Bubble fraction of every pipeline schedule for even stage counts and a grid of micro-batches
-    (F : B : W = 1 : 2 : 1, v = 2 for interleaved 1F1B)."""
-    rows = []
-    for schedule, label in (("1f1b", "GPipe / 1F1B"), ("interleaved-1f1b", "interleaved 1F1B (v = 2)"),
-                            ("zb-h1", "zero-bubble ZB-H1"), ("dualpipe", "DualPipe")):
-        for p in SCHEDULE_STAGES:
-            bubble = par.pipeline_bubble_fraction(schedule, p, SCHEDULE_MICROBATCHES)
-            rows.append(pd.DataFrame({"schedule": label, "p": int(p), "m": SCHEDULE_MICROBATCHES, "bubble": bubble}))
-    return _round(pd.concat(rows, ignore_index=True))
+def bubble_times_frame() -> pd.DataFrame:
+    """The idle time per device of each schedule and even stage count, in units of a forward chunk
+    (:func:`lib.parallelism.pipeline_bubble_time`, F : B : W = 1 : 2 : 1): the chart turns it into the bubble
+    fraction bubble / (m (F + B) + bubble) for each m in the browser, as pipeline_bubble_fraction does."""
+    return pd.DataFrame([{"schedule": label, "p": int(p), "bubble_time": float(par.pipeline_bubble_time(schedule, p))}
+                         for schedule, label in SCHEDULES.items() for p in SCHEDULE_STAGES])
 
 
 def schedules_chart(default_stages: int = 16) -> alt.Chart:
@@ -288,13 +308,18 @@ def schedules_chart(default_stages: int = 16) -> alt.Chart:
     on a slider (even, as DualPipe needs)."""
     stages = alt.param(name="sched_stages", value=int(default_stages),
                        bind=alt.binding_range(min=2, max=32, step=2, name="stages p "))
-    labels = ["GPipe / 1F1B", "interleaved 1F1B (v = 2)", "zero-bubble ZB-H1", "DualPipe"]
+    labels = list(SCHEDULES.values())
+    grid = "[" + ", ".join(str(int(m)) for m in SCHEDULE_MICROBATCHES) + "]"
     return (
-        alt.Chart(schedules_frame())
+        alt.Chart(bubble_times_frame())
         .transform_filter("datum.p == sched_stages")
+        .transform_calculate(ms=grid)
+        .transform_flatten(["ms"], as_=["m"])
+        .transform_calculate(bubble=f"datum.bubble_time / (datum.m * {CHUNK_FB:g} + datum.bubble_time)")
         .mark_line()
         .encode(
-            x=alt.X("m:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="micro-batches per step m (log)")),
+            x=alt.X("m:Q", scale=alt.Scale(type="log", domain=[1, int(SCHEDULE_MICROBATCHES[-1])], nice=False),
+                    axis=alt.Axis(title="micro-batches per step m (log)")),
             y=alt.Y("bubble:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(title="idle fraction of a step", format=".0%")),
             color=alt.Color("schedule:N", title="schedule", scale=alt.Scale(domain=labels, range=PALETTE[:4]),
                             legend=alt.Legend(orient="bottom", columns=2)),
@@ -305,3 +330,210 @@ def schedules_chart(default_stages: int = 16) -> alt.Chart:
                                     subtitle="F : B : W = 1 : 2 : 1 (forward, full backward, its weight-gradient part)"),
                     width=520, height=260)
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.parallelism, lib.roofline and
+# lib.derivations.racks; the chapter's cells compute, these functions lay the rows out)
+
+
+def inputs_frame(sel, hw: Hardware, model: Model) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator's and model's rows, and the two assumptions."""
+    from ..derivations import racks as rk
+    from ..page import data_file
+    from ..units import count, si
+
+    hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw.source.split(" ; ")[0]},
+        {"input": "F (dense bf16)", "value": si(hw.flops("bf16"), "FLOP/s"), "source": hw_csv},
+        {"input": "W_hbm, C_hbm", "value": f"{si(hw.hbm_bandwidth_Bps, 'B/s')}, {si(hw.hbm_capacity_bytes, 'B')}",
+         "source": hw_csv},
+        {"input": "scale-up domain", "value": f"{hw.scale_up_domain_size:,} accelerators", "source": hw_csv},
+        {"input": "W_up, W_out (one direction)",
+         "value": f"{si(hw.scale_up_bandwidth_Bps, 'B/s')}, {si(hw.scale_out_bandwidth_Bps, 'B/s')}", "source": hw_csv},
+        {"input": "model", "value": model.name, "source": model.source.split(" ; ")[0]},
+        {"input": "N_total / N_active", "value": f"{count(model.total_params)} / {count(model.active_params)}",
+         "source": models_csv},
+        {"input": "d, layers", "value": f"{model.hidden_size:,}, {model.layers}", "source": models_csv},
+        {"input": "k routed of experts (+ shared)",
+         "value": f"{model.active_experts} of {model.routed_experts} (+{model.shared_experts})", "source": models_csv},
+        {"input": "b_a (activations on the wire)", "value": "2 B (bf16)", "source": "assumption"},
+        {"input": "t_0 (fixed hop latency)", "value": si(rk.DEFAULT_HOP_LATENCY_S, "s"),
+         "source": "assumption (slider below)"},
+    ])
+
+
+def layer_times_frame(times: dict, b_star: float) -> pd.DataFrame:
+    """One MoE layer's times at B = 1 and at B* (``times``: link → :class:`lib.parallelism.MoELayerTimes`)."""
+    from ..units import si
+
+    return pd.DataFrame({
+        "batch B": ["1", f"B* = {b_star:,.0f}"],
+        "t_compute": [si(t, "s") for t in times["scale_up"].compute_s],
+        "t_weights": [si(t, "s") for t in times["scale_up"].weights_s],
+        "t_a2a, scale-up": [si(t, "s") for t in times["scale_up"].a2a_s],
+        "t_a2a, scale-out": [si(t, "s") for t in times["scale_out"].a2a_s],
+    })
+
+
+def topology_frame(sel, model: Model, domains) -> pd.DataFrame:
+    """Every row's scale-up topology: the expert layer's group g, its bisection, and what an all-to-all and an
+    8-way all-reduce get of the chip's link, with the per-collective latency α(8); † marks an inferred input."""
+    from .. import provenance
+    from ..derivations import racks as rk
+    from ..units import si
+
+    rows = []
+    for h in sel.all_hardware():
+        t = par.topology_for(h, domains)
+        g = rk.ep_degree(h, model) if model.is_moe else h.scale_up_domain_size
+        rows.append({"hardware": h.name + provenance.marker(h.name, ["scale_up_bandwidth_GBps"], sel.data_dir, short=True),
+                     "topology": t.kind + (f" {'×'.join(map(str, t.dims))}" if t.dims else "")
+                     + (" (assumed)" if t.assumed else "")
+                     + (f", {t.links} × {si(t.link_Bps, 'B/s')}" if t.links else f", {si(t.injection_Bps, 'B/s')}"),
+                     "g": f"{g:,}", "W_bis(g)": si(par.bisection_Bps(t, g), "B/s"),
+                     "W_a2a ÷ W_up": f"{par.a2a_effective_Bps(t, g) / h.scale_up_bandwidth_Bps:.0%}",
+                     "W_AR(8) ÷ W_up": f"{par.allreduce_effective_Bps(t, min(8, t.accelerators)) / h.scale_up_bandwidth_Bps:.0%}",
+                     "α(8)": si(float(par.collective_latency_s(t, min(8, t.accelerators))), "s")})
+    return pd.DataFrame(rows)
+
+
+def ep_deployments_frame(sel, deployments, deepseek: Model | None, fallback: Hardware) -> pd.DataFrame:
+    """DeepSeek-V3's expert-parallel deployments: bytes per token and layer on the scale-out network (eq.
+    rk-ep-deployed) and all-to-all ÷ compute in fp8 (training counts forward and backward)."""
+    from ..units import si
+
+    rows = []
+    if deepseek is None:
+        return pd.DataFrame(rows)
+    for d in deployments:
+        dhw = sel.hardware_named(d.hardware) or fallback
+        a_net = float(par.ep_bytes_per_token(deepseek.hidden_size, d.sends_per_token, d.dispatch_bytes, d.combine_bytes))
+        fwd = float(par.ep_comm_to_compute(a_net, dhw.scale_out_bandwidth_Bps, deepseek.active_params / deepseek.layers,
+                                           dhw.flops("fp8")))
+        rows.append({"deployment": d.name, "phase": d.phase, "EP": d.ep_degree or "—",
+                     "nodes per token": d.max_nodes_per_token or "one send per expert",
+                     "s_net": f"{d.sends_per_token:.2f}", "a_net per token, layer": si(a_net, "B"),
+                     "all-to-all ÷ compute (fp8)": f"{fwd * (2 / 3 if d.phase == 'training' else 1):.2f}",
+                     "on": dhw.name + ("" if dhw.name == d.hardware else f" (for {d.hardware})")})
+    return pd.DataFrame(rows)
+
+
+def tensor_parallel_frame(sel, cases: list[tuple[Model, int]], hardware: list[Hardware]) -> pd.DataFrame:
+    """Tensor-parallel all-reduces per decode step (eq. rk-tp, bf16 activations) for each (model, TP degree) on
+    each accelerator: the per-collective latency, the time per token at B = 1 against the weight-read floor
+    N_total b_w / (TP W_hbm), and the time per step at B = 256."""
+    from ..derivations import racks as rk
+    from ..units import si
+
+    rows = []
+    for m, tp in cases:
+        for h in hardware:
+            t = rk.topology(sel, h)
+            floor_tp = float(par.weight_read_time_s(m.total_params, 2.0, tp * h.hbm_bandwidth_Bps))
+            one, big = rk.tp_step_comm(sel, h, m, tp, 1.0), rk.tp_step_comm(sel, h, m, tp, 256.0)
+            rows.append({"model": m.name, "TP": tp, "hardware": h.name,
+                         "crosses scale-out": "yes" if tp > t.accelerators else "no",
+                         "α per all-reduce": si(float(par.collective_latency_s(t, tp)), "s"),
+                         "TP time per token, B = 1": si(one, "s"), "÷ weight floor": f"{one / floor_tp:.0%}",
+                         "TP time per step, B = 256": si(big, "s")})
+    return pd.DataFrame(rows)
+
+
+def domains_table(hardware: list[Hardware]) -> pd.DataFrame:
+    """Every hardware row's scale-up domain: its HBM and bandwidth, the time to read 1T bf16 parameters, and the
+    largest model (bf16 weights only) it holds."""
+    from ..units import count, si
+
+    rows = []
+    for h in hardware:
+        cap, bw = par.domain_totals(h)
+        rows.append({"hardware": h.name, "domain": f"{h.scale_up_domain_size:,}", "domain HBM": si(cap, "B"),
+                     "domain HBM bandwidth": si(bw, "B/s"),
+                     "read 1T params (bf16)": si(float(par.weight_read_time_s(1e12, 2.0, bw)), "s"),
+                     "1T bf16 fits": "yes" if 2e12 <= cap else "no",
+                     "largest N_total (bf16, weights only)": count(float(par.max_params_in_domain(cap, 2.0)))})
+    return pd.DataFrame(rows)
+
+
+def announced_domains_frame(domains) -> pd.DataFrame:
+    """Announced and shipping scale-up domains (data/scale_up_domains.csv)."""
+    return pd.DataFrame([{"domain": d.name, "year": d.year, "status": d.status, "packages": f"{d.packages:,}",
+                          "dies": f"{d.dies:,}"} for d in domains])
+
+
+def pipeline_frame(model: Model, p_grid, micro_batch: float, kv_per_sequence_bytes: float,
+                   hop_s: float) -> pd.DataFrame:
+    """Per stage count p: weights and KV one stage holds, the hops a token waits for, the bubble at m = 8."""
+    from ..units import si
+
+    return pd.DataFrame({
+        "stages p": p_grid,
+        "weights per stage": [si(float(x), "B") for x in par.pipeline_stage_weight_bytes(model.weight_bytes(), p_grid)],
+        "KV per stage": [si(float(x), "B") for x in par.pipeline_stage_kv_bytes(micro_batch, kv_per_sequence_bytes, p_grid)],
+        "hops per token": [si(float(x), "s") for x in p_grid * hop_s],
+        "training bubble, m = 8": [f"{float(x):.0%}" for x in par.bubble_fraction(p_grid, 8)],
+    })
+
+
+def memory_wall_frame(model: Model, contexts, fit, b_star: float) -> pd.DataFrame:
+    """At each context: the KV of one sequence, the sequences that fit beside the weights, and that ÷ B*."""
+    from ..units import si
+
+    return pd.DataFrame({
+        "context L (tokens)": [f"{c:,}" for c in contexts],
+        "KV per sequence": [si(float(x), "B") for x in model.kv_cache_bytes(contexts)],
+        "sequences beside the weights": [f"{x:,.0f}" for x in fit],
+        "÷ B*": [f"{x / b_star:.2f}" for x in fit],
+    })
+
+
+def memory_shares_frame(shares) -> pd.DataFrame:
+    """Memory's share of cost as public sources give it (data/memory_capex.csv)."""
+    return pd.DataFrame([{"estimate": s.name, "year": s.year, "share of": s.scope, "memory share": f"{s.share:.0%}",
+                          "source": s.source.split(" ; ")[0]} for s in shares])
+
+
+def expert_layer_rows_frame(sel, model: Model) -> pd.DataFrame:
+    """The expert layer of ``model`` on every hardware row, its experts over the row's scale-up domain: link
+    ratio, all-to-all ÷ compute (nominal link, the topology's all-to-all, the scale-out link), the batch from
+    which the scale-out all-to-all binds, and the domain's HBM ÷ the fp8 weights; † marks an inferred input."""
+    from .. import provenance
+    from ..derivations import racks as rk
+
+    rows = []
+    for h in sel.all_hardware():
+        n = rk.ep_degree(h, model)
+        cap, _ = par.domain_totals(h)
+        b_out = par.comm_bound_batch(h, model, n, "scale_out")
+        t = rk.topology(sel, h)
+        rows.append({"hardware": h.name + provenance.marker(h.name, rk.INFERRED_INPUTS, sel.data_dir, short=True),
+                     "topology": t.kind + (" (assumed)" if t.assumed else ""),
+                     "up ÷ out": f"{h.scale_up_to_out_ratio:.1f}×",
+                     "a2a ÷ compute, up (nominal)": f"{par.a2a_to_compute_ratio(h, model, n, 'scale_up'):.2f}",
+                     "a2a ÷ compute, scale-up": f"{par.a2a_to_compute_ratio(h, model, n, 'scale_up', topology=t):.2f}",
+                     "a2a ÷ compute, scale-out": f"{par.a2a_to_compute_ratio(h, model, n, 'scale_out'):.2f}",
+                     "comm-bound from B (scale-out)": "never" if not np.isfinite(b_out) else f"{b_out:,.0f}",
+                     "domain HBM ÷ weights (fp8)": f"{cap / model.weight_bytes('fp8'):.2f}"})
+    return pd.DataFrame(rows)
+
+
+def moe_models_frame(hw: Hardware, models: list[Model], topology) -> pd.DataFrame:
+    """Every MoE model's expert layer on ``hw`` (its ``topology``): all-to-all bytes per token and layer,
+    all-to-all ÷ compute on each link, the scale-out comm-bound batch, and whether fp8 weights fit one domain."""
+    from ..derivations import racks as rk
+    from ..units import si
+
+    rows = []
+    cap, _ = par.domain_totals(hw)
+    for m in models:
+        n = rk.ep_degree(hw, m)
+        b_out = par.comm_bound_batch(hw, m, n, "scale_out")
+        rows.append({"model": m.name, "k × d": f"{m.active_experts} × {m.hidden_size:,}",
+                     "a2a bytes / token / layer": si(float(par.a2a_bytes_per_token(m.hidden_size, m.active_experts, n)), "B"),
+                     "a2a ÷ compute, scale-up": f"{par.a2a_to_compute_ratio(hw, m, n, 'scale_up', topology=topology):.2f}",
+                     "a2a ÷ compute, scale-out": f"{par.a2a_to_compute_ratio(hw, m, n, 'scale_out'):.2f}",
+                     "comm-bound from B (scale-out)": "never" if not np.isfinite(b_out) else f"{b_out:,.0f}",
+                     "fits one domain (fp8)": "yes" if cap >= m.weight_bytes("fp8") else "no"})
+    return pd.DataFrame(rows)

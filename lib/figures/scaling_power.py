@@ -14,6 +14,7 @@ from .. import power as pw
 from ..charts import PALETTE, log_domain, vendor_color, vendor_shape, year_domain
 from ..derivations import scaling_power as sp
 from ..models import Model
+from . import labels as lab
 
 
 def _round(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -29,16 +30,41 @@ def _slider(name: str, value: float, lo: float, hi: float, step: float, label: s
 # ---- four-scaling-laws ---------------------------------------------------------------------------------
 
 
+def demand_inputs_frame(sel, model: Model, table: dict) -> pd.DataFrame:
+    """The demand scenario's inputs: the model's N_active and D, each demand assumption (value, range, the first
+    sentence of its source) and the agent calls per task."""
+    from ..page import data_file
+    from ..units import short
+
+    def first_sentence(text, limit=100):
+        head = text.split(". ")[0].split(" (")[0]
+        return head if len(head) <= limit else head[:limit - 2].rsplit(" ", 1)[0] + " …"
+
+    rows = [{"input": "model: N_active, D",
+             "value": f"{model.name}: {short(model.active_params)}, {short(model.training_tokens, 'tokens')}",
+             "range": "—", "source": data_file(sel, "models.csv")}]
+    for name in sp.DEMAND_NAMES + sp.DEMAND_SPLIT:
+        a = table[name]
+        split = " (a split of the volume, not turned)" if name in sp.DEMAND_SPLIT else ""
+        rows.append({"input": name.replace("_", " ") + split, "value": short(a.value, "" if a.unit == "1" else a.unit),
+                     "range": f"{short(a.low)} – {short(a.high)}", "source": first_sentence(a.source)})
+    a = sp.AGENT_CALLS
+    rows.append({"input": "agent calls per task a", "value": f"{a.value:g} {a.unit}", "range": f"{a.low:g} – {a.high:g}",
+                 "source": first_sentence(a.source)})
+    return pd.DataFrame(rows)
+
+
 def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
     """The four terms of eq. demand-time as bars on a linear axis, in pre-training runs of accelerator time; every
-    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power)."""
+    assumption on a slider starting at the book-wide value (``inputs``: lib.derivations.scaling_power), unrounded,
+    and the runs written as the prose writes them (``RUNS_FORMAT``)."""
     if model.training_tokens is None:
         raise ValueError(f"{model.name} has no training tokens: pass the scenario's stand-in model")
     d = model.training_tokens
     frame = pd.DataFrame({"axis": ["pre-training", "post-training", "test-time", "agentic"], "order": [0, 1, 2, 3],
                           "D": d})
     params = [
-        _slider("volume_T", round(inputs["served_tokens_per_day"] / 1e12, 2), 0.5, 10, 0.05,
+        _slider("volume_T", inputs["served_tokens_per_day"] / 1e12, 0.5, 10, 0.05,
                 "tokens served a day (trillions) "),
         _slider("days", inputs["model_serving_days"], 30, 800, 5, "serving period (days) "),
         _slider("calls", inputs[sp.AGENT_CALLS.name], 1, 10, 1, "model calls per task a "),
@@ -51,7 +77,7 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
             f" : datum.axis == 'test-time' ? {serve} : {serve} * (calls - 1)")
     base = (alt.Chart(frame)
             .transform_calculate(runs=runs)
-            .transform_calculate(label="format(datum.runs, datum.runs < 10 ? ',.2f' : ',.0f') + '×'"))
+            .transform_calculate(label=f"format(datum.runs, '{sp.RUNS_FORMAT}') + '×'"))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
     x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True))
     bars = base.mark_bar().encode(
@@ -59,8 +85,8 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
         tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("label:N", title="pre-training runs")])
     labels = base.mark_text(align="left", dx=4, fontSize=11).encode(y=y, x=x, text=alt.Text("label:N"))
     total = (base.transform_aggregate(total="sum(runs)")
-             .transform_calculate(text="'total ' + format(datum.total, ',.1f') + ' pre-training runs'")
-             .mark_text(align="right", baseline="bottom", x=555, y=-6, fontSize=12, color="#222")
+             .transform_calculate(text=f"'total ' + format(datum.total, '{sp.RUNS_FORMAT}') + ' pre-training runs'")
+             .mark_text(align="right", baseline="bottom", x="width", dx=-5, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
         title=alt.Title(f"Compute demand of {model.name} along four axes, in accelerator time",
@@ -102,9 +128,23 @@ def amdahl_chart() -> alt.LayerChart:
 FORMAT_LABELS = {"release": "release formats", "bf16": "bf16 everywhere", "narrowest": "narrowest format"}
 
 
+#: The tokens-per-joule chart's plot height (px), point sizes (refined, blackboard; Vega area, px²) and label font.
+TPW_HEIGHT_PX = 360
+TPW_REFINED, TPW_BOARD = "refined, realistic context", "blackboard, B* at context 0"
+TPW_SIZES = {TPW_REFINED: 90.0, TPW_BOARD: 70.0}
+TPW_LABEL_FONT_PX = 10.0
+
+
+def tokens_per_watt_axes(frame: pd.DataFrame) -> tuple[lab.Axis, lab.Axis]:
+    """The chart's x (release year, spread) and y (tokens per joule, log) axes."""
+    return (lab.Axis(tuple(year_domain(frame["x"], pad=0.5, right=1.2))),
+            lab.Axis(tuple(log_domain(frame["tokens_per_J"], 1, 100)), "log"))
+
+
 def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
     """Tokens per joule per hardware row and weight format: the refined model at the standard mode and a realistic
-    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format)."""
+    context, and the blackboard's B* at context 0 (its weights in bf16 or the narrowest format); the refined points'
+    labels placed per weight format so that they do not overprint (:mod:`lib.figures.labels`)."""
     rows = []
     for hw in sel.all_hardware():
         for choice in pw.FORMATS:
@@ -112,51 +152,59 @@ def tokens_per_watt_frame(sel, model: Model) -> pd.DataFrame:
             if t.tokens_per_s_per_chip <= 0:
                 continue
             board = pw.blackboard_throughput(hw, model, "bf16" if choice != "narrowest" else pw.lowest_precision(hw))
-            for kind, tp in (("refined, realistic context", t), ("blackboard, B* at context 0", board)):
+            for kind, tp in ((TPW_REFINED, t), (TPW_BOARD, board)):
                 rows.append({"hardware": hw.name, "vendor": hw.vendor, "year": hw.year,
                              "mode": FORMAT_LABELS[choice], "model": kind, "precision": tp.precision,
                              "tokens_per_J": tp.tokens_per_s_per_W, "tokens_per_s": tp.tokens_per_s_per_chip,
                              "tdp_W": hw.tdp_W, "batch": tp.batch, "chips": tp.chips})
     frame = _round(pd.DataFrame(rows))
-    # Spread the accelerators of one year side by side so that their points and labels do not overlap.
+    # Spread the accelerators of one year side by side so that their points do not overlap.
     frame = frame.sort_values(["mode", "model", "year", "vendor", "hardware"]).reset_index(drop=True)
     rank = frame.groupby(["mode", "model", "year"]).cumcount()
     size = frame.groupby(["mode", "model", "year"])["hardware"].transform("count")
     frame["x"] = (frame["year"] + (rank - (size - 1) / 2) * 0.18).round(3)
-    return frame
+    x_axis, y_axis = tokens_per_watt_axes(frame)
+    placed = []
+    for _, group in frame.groupby("mode", sort=False):
+        u, v = x_axis.fraction(group["x"]), 1.0 - y_axis.fraction(group["tokens_per_J"])
+        markers = list(zip(u, v, group["model"].map(TPW_SIZES)))
+        refined = (group["model"] == TPW_REFINED).to_numpy()
+        texts = group["hardware"].where(refined, "")
+        placed.append(lab.placed_label_columns(u, v, texts, TPW_HEIGHT_PX, TPW_LABEL_FONT_PX,
+                                               group["model"].map(TPW_SIZES), markers=markers).set_index(group.index))
+    return pd.concat([frame, pd.concat(placed)], axis=1)
 
 
 def tokens_per_watt_chart(sel, model: Model) -> alt.LayerChart:
     """Tokens per joule against release year, one filled point per accelerator on the refined model and a hollow one
-    for the blackboard's figure; the weight format on a dropdown."""
+    for the blackboard's figure; the weight format on a dropdown; labels that do not overprint."""
     frame = tokens_per_watt_frame(sel, model)
+    x_axis, y_axis = tokens_per_watt_axes(frame)
     mode = alt.param(name="tpw_mode", value=FORMAT_LABELS["release"],
                      bind=alt.binding_select(options=list(FORMAT_LABELS.values()), name="weights "))
     base = alt.Chart(frame).transform_filter("datum.mode == tpw_mode")
-    x = alt.X("x:Q", scale=alt.Scale(domain=year_domain(frame["x"], pad=0.5, right=0.8)),
-              axis=alt.Axis(title="release year", format="d", tickMinStep=1))
-    y = alt.Y("tokens_per_J:Q", scale=alt.Scale(type="log", domain=log_domain(frame["tokens_per_J"], 1, 100)),
-              axis=alt.Axis(title="tokens per joule of TDP (log)"))
+    x = alt.X("x:Q", scale=x_axis.scale(), axis=alt.Axis(title="release year", format="d", tickMinStep=1))
+    y = alt.Y("tokens_per_J:Q", scale=y_axis.scale(), axis=alt.Axis(title="tokens per joule of TDP (log)"))
     tooltip = ["hardware:N", "model:N", "precision:N", alt.Tooltip("tokens_per_J:Q", title="tokens/J", format=".3g"),
                alt.Tooltip("tokens_per_s:Q", title="tokens/s per accelerator", format=",.0f"),
                alt.Tooltip("tdp_W:Q", title="TDP (W)"), alt.Tooltip("batch:Q", title="batch", format=",.0f"),
                alt.Tooltip("chips:Q", title="accelerators per replica")]
     color, shape = vendor_color(frame["vendor"]), vendor_shape(frame["vendor"])
-    refined = (base.transform_filter("datum.model == 'refined, realistic context'")
-               .mark_point(size=90, filled=True)
+    refined = (base.transform_filter(f"datum.model == '{TPW_REFINED}'")
+               .mark_point(size=TPW_SIZES[TPW_REFINED], filled=True)
                .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
-    board = (base.transform_filter("datum.model != 'refined, realistic context'")
-             .mark_point(size=70, filled=False, strokeWidth=1.5, opacity=0.7)
+    board = (base.transform_filter(f"datum.model != '{TPW_REFINED}'")
+             .mark_point(size=TPW_SIZES[TPW_BOARD], filled=False, strokeWidth=1.5, opacity=0.7)
              .encode(x=x, y=y, color=color, shape=shape, tooltip=tooltip))
     points = board + refined
-    labels = (base.transform_filter("datum.model == 'refined, realistic context'")
-              .mark_text(align="left", baseline="middle", angle=300, dx=6, dy=-6, fontSize=10, color="#444")
-              .encode(x=x, y=y, text="hardware:N"))
+    labels = lab.label_layer(base.transform_filter(f"datum.model == '{TPW_REFINED}'"), x, y, TPW_LABEL_FONT_PX,
+                             color="#444")
     return (points + labels).add_params(mode).properties(
         title=alt.Title(f"{model.name}: tokens per joule by release year",
                         subtitle="Filled: refined step model at the standard mode and a realistic context. Hollow: the "
-                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred."),
-        width=600, height=360)
+                                 "blackboard's B* at context 0. TPU, Trainium and Rubin TDPs are inferred. Unlabelled "
+                                 "points name themselves on hover."),
+        width=600, height=TPW_HEIGHT_PX)
 
 
 def cost_frame(sel, model: Model) -> pd.DataFrame:
@@ -206,7 +254,7 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
         _slider("shoulder", 0.6, 0.3, 1.0, 0.01, "load at the shoulder (÷ peak) "),
         _slider("peak_time", 0.01, 0.001, 0.2, 0.001, "share of hours above the shoulder "),
         _slider("floor", 0.35, 0.0, 1.0, 0.01, "lowest load (÷ peak) "),
-        _slider("flex", flex_default, 0.01, 1.0, 0.01, "flexible load (÷ peak) "),
+        _slider("flex", flex_default, 0.01, 1.0, 0.01, "flexible load f_flex (÷ peak) "),
     ]
     base = (alt.Chart(frame)
             .transform_calculate(lo="min(floor, shoulder)")
@@ -214,20 +262,22 @@ def grid_chart(mean_load_reference: float | None = None, flex_default: float = 0
                                       " : shoulder - (shoulder - datum.lo) * (datum.x - peak_time) / (1 - peak_time)")
             .transform_calculate(drawn="min(flex, 1 - datum.load)")
             .transform_calculate(top="datum.load + datum.drawn"))
-    xenc = alt.X("x:Q", axis=alt.Axis(title="share of the year the load is exceeded", format="%"))
+    xenc = alt.X("x:Q", axis=alt.Axis(title="share of the year the load is exceeded, ξ", format="%"))
     area = base.mark_area(color=PALETTE[2], opacity=0.45).encode(
-        x=xenc, y=alt.Y("load:Q", axis=alt.Axis(title="load (fraction of peak)", format="%"), scale=alt.Scale(domain=[0, 1.02])),
+        x=xenc, y=alt.Y("load:Q", axis=alt.Axis(title="load Φ(ξ) (fraction of peak)", format="%"), scale=alt.Scale(domain=[0, 1.02])),
         y2="top:Q")
     line = base.mark_line(color="#222").encode(x=xenc, y="load:Q")
     text = (base.transform_aggregate(drawn="mean(drawn)", load="mean(load)")
             .transform_calculate(label="'flexible load runs ' + format(datum.drawn / flex, '.1%') + ' of its full-year energy; '"
                                        " + 'mean load ' + format(datum.load, '.0%') + ' of peak'")
-            .mark_text(align="left", x=6, y=292, fontSize=12, color="#222").encode(text="label:N"))
+            .mark_text(align="left", baseline="bottom", x=6, y=280, lineBreak="; ", fontSize=12, color="#222")
+            .encode(text="label:N"))  # two lines, so that a phone's narrow plot is not squeezed by one long one
     layers = area + line + text
     if mean_load_reference is not None:
-        ref = pd.DataFrame({"y": [round(mean_load_reference, 4)], "label": [f"US mean load, 2023 (EIA): {mean_load_reference:.0%}"]})
+        ref = pd.DataFrame({"y": [round(mean_load_reference, 4)], "label": [f"US mean load, 2023 (EIA): "
+                                                                 f"{format(mean_load_reference, sp.LOAD_FACTOR_FORMAT)}"]})
         layers = layers + alt.Chart(ref).mark_rule(color=PALETTE[1], strokeDash=[6, 3]).encode(y="y:Q") + alt.Chart(
-            ref).mark_text(align="right", x=555, dy=-6, color=PALETTE[1], fontSize=11).encode(y="y:Q", text="label:N")
+            ref).mark_text(align="right", x="width", dx=-5, dy=-6, color=PALETTE[1], fontSize=11).encode(y="y:Q", text="label:N")
     return layers.add_params(*params).properties(
         title=alt.Title("Grid slack: a load-duration curve and a flexible load under the peak",
                         subtitle="Black: the grid's load, hours sorted from the peak. Green: what a flexible load can draw."),
@@ -238,9 +288,9 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
     """Radiator area per MW against radiator temperature (Stefan–Boltzmann), beside solar-array area per MW."""
     t = np.arange(250, 601, 5, dtype=float)
     frame = pd.DataFrame({"T": t})
-    eps = _slider("eps", constants["radiator_emissivity"], 0.5, 1.0, 0.01, "emissivity ε ")
-    sides = alt.param(name="sides", value=1, bind=alt.binding_radio(options=[1, 2], name="radiating sides "))
-    eff = _slider("cell_eff", constants["space_cell_efficiency"], 0.1, 0.45, 0.01, "solar-cell efficiency ")
+    eps = _slider("eps", constants["radiator_emissivity"], 0.5, 1.0, 0.01, "emissivity ε_rad ")
+    sides = alt.param(name="sides", value=1, bind=alt.binding_radio(options=[1, 2], name="radiating sides n_s "))
+    eff = _slider("cell_eff", constants["space_cell_efficiency"], 0.1, 0.45, 0.01, "solar-cell efficiency η_cell ")
     sigma = pw.STEFAN_BOLTZMANN_W_PER_M2_K4
     base = (alt.Chart(frame)
             .transform_calculate(radiator=f"1e6 / (sides * eps * {sigma} * pow(datum.T, 4))")
@@ -248,18 +298,42 @@ def space_chart(constants: dict[str, float]) -> alt.LayerChart:
             .transform_fold(["radiator", "solar"], as_=["surface", "m2"])
             .transform_calculate(surface_label="datum.surface == 'radiator' ? 'radiator (to reject 1 MW)' : 'solar array (to make 1 MW)'"))
     lines = base.mark_line().encode(
-        x=alt.X("T:Q", axis=alt.Axis(title="radiator temperature (K)")),
+        x=alt.X("T:Q", axis=alt.Axis(title="radiator temperature T_rad (K)")),
         y=alt.Y("m2:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="area per megawatt (m², log)")),
         color=alt.Color("surface_label:N", title="surface", scale=alt.Scale(range=[PALETTE[1], PALETTE[3]]),
                         legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("T:Q", title="T (K)"), "surface_label:N", alt.Tooltip("m2:Q", title="m² per MW", format=",.0f")])
+        tooltip=[alt.Tooltip("T:Q", title="T_rad (K)"), "surface_label:N", alt.Tooltip("m2:Q", title="m² per MW", format=",.0f")])
     return lines.add_params(eps, sides, eff).properties(
         title=alt.Title("In orbit: radiator area against solar-array area, per megawatt",
-                        subtitle="Radiation only (A = P / (n·ε·σ·T⁴)); sunlight and Earth-shine on the radiator ignored"),
+                        subtitle="Radiation only (A_rad = P_el / (n_s·ε_rad·σ·T_rad⁴)); sunlight and Earth-shine on the radiator ignored"),
         width=560, height=300)
 
 
 # ---- tables of power-and-co-design (assembly only: every number comes from lib.power and the derivation) ----
+
+
+def constants_frame(rows: list[dict]) -> pd.DataFrame:
+    """The power constants (``rows``: :func:`lib.power.constant_rows`) with their provenance and first source."""
+    def fmt(value, unit):
+        number = f"{value:,.0f}" if value >= 1000 else f"{value:.4g}"
+        return number if unit == "1" else f"{number} {unit}"
+
+    return pd.DataFrame([{"constant": r["name"].replace("_", " "), "value": fmt(r["value"], r["unit"]),
+                          "provenance": r["provenance"], "source": r["source"].split(" ; ")[0]} for r in rows])
+
+
+def assumptions_frame(table: dict, names, context_tokens: float, realism: float) -> pd.DataFrame:
+    """The book-wide assumptions the chapter uses (value, range, first source), the serving context and the decode
+    realism factor."""
+    rows = [{"input": n.replace("_", " "),
+             "value": f"{table[n].value:g} {'' if table[n].unit == '1' else table[n].unit}".strip(),
+             "range": f"{table[n].low:g} – {table[n].high:g}", "source": table[n].source.split(": ")[0][:80]}
+            for n in names]
+    rows.append({"input": "context L", "value": f"{context_tokens:,.0f} tokens", "range": "—",
+                 "source": "DeepSeek's inference day: mean KV length per output token (deepseek_day.csv)"})
+    rows.append({"input": "decode realism factor", "value": f"{realism:g}", "range": "—",
+                 "source": "lib.power.decode_realism_factor (ideal bound until the reality-check chapter calibrates it)"})
+    return pd.DataFrame(rows)
 
 
 def _book(sel, name: str) -> float:

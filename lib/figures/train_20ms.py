@@ -3,6 +3,8 @@ distribution precomputed over a grid of arrival rates × capacities (the sliders
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -10,6 +12,8 @@ import pandas as pd
 from ..charts import joint_labels, vega_string, vendor_color, vendor_shape, year_domain
 from ..hardware import Hardware
 from ..queueing import latency_grid, log_linear_trend
+from ..units import si
+from . import labels as lab
 
 #: The band the chart shades around the talk's 20 ms (the ledger's ±25% tolerance), in ms.
 BAND_MS = (15.0, 25.0)
@@ -33,21 +37,52 @@ def drain_time_frame(hardware: list[Hardware]) -> pd.DataFrame:
 
 
 Y_TITLE = "HBM drain time C_hbm / W_hbm (ms)"
+#: The drain-time chart's plot height (px), point sizes (Vega area, px²) and label font (px).
+DRAIN_HEIGHT_PX = 340
+POINT_SIZE, SELECTED_SIZE, LABEL_FONT_PX = 90.0, 220.0, 10.0
+RULE_LABEL = "the talk: 20 ms (band ±25%)"
+
+
+def drain_time_axes(frame: pd.DataFrame) -> tuple[lab.Axis, lab.Axis]:
+    """The chart's x (release year) and y (ms, from 0 to the next 5 ms above the highest point or the band)."""
+    top = 5.0 * np.ceil(1.05 * max(float(frame["drain_ms"].max()), BAND_MS[1]) / 5.0)
+    return lab.Axis(tuple(year_domain(frame["year"], right=2.5))), lab.Axis((0.0, float(top)))
+
+
+def drain_time_labels(frame: pd.DataFrame, selected: str) -> pd.DataFrame:
+    """``frame`` with label positions (see :func:`lib.figures.labels.placed_label_columns`) for the chart's
+    height: the selected accelerator labelled first, then the rest in data order; the talk's rule label kept
+    clear."""
+    x, y = drain_time_axes(frame)
+    order = np.argsort(~(frame["hardware"] == selected).to_numpy(), kind="stable")
+    f = frame.iloc[order].reset_index(drop=True)
+    v = 1.0 - y.fraction(f["drain_ms"])
+    sizes = np.where(f["hardware"] == selected, SELECTED_SIZE, POINT_SIZE)
+    rule_y = (1.0 - float(y.fraction([20.0])[0])) * DRAIN_HEIGHT_PX
+    rule_box = lab.text_box(0.0, rule_y, RULE_LABEL, 11.0, "left", dx=4, dy=-10)
+    placed = lab.placed_label_columns(x.fraction(f["year"]), v, f["label"], DRAIN_HEIGHT_PX, LABEL_FONT_PX,
+                                      sizes, obstacles=lambda band: [rule_box])
+    return pd.concat([f, placed], axis=1)
 
 
 def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
     """Drain time C_hbm / W_hbm (ms) against release year, coloured by vendor, with the 20 ms band and the
-    NVIDIA log-linear trend; a vendor dropdown highlights one vendor."""
-    frame = drain_time_frame(hardware)
+    NVIDIA log-linear trend; a vendor dropdown highlights one vendor. Point labels are placed so that they do
+    not overprint at any width (:mod:`lib.figures.labels`)."""
+    frame = drain_time_labels(drain_time_frame(hardware), selected)
+    x_axis, y_axis = drain_time_axes(frame)
+    y_scale = y_axis.scale()
     nvidia = frame[frame["vendor"] == "NVIDIA"]
     layers = []
     band = alt.Chart(pd.DataFrame({"lo": [BAND_MS[0]], "hi": [BAND_MS[1]]})).mark_rect(
-        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q", title=Y_TITLE), y2="hi:Q")
+        color="#2e8b57", opacity=0.12).encode(y=alt.Y("lo:Q", title=Y_TITLE, scale=y_scale), y2="hi:Q")
     rule = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms"]})).mark_rule(
         color="#2e8b57", strokeDash=[4, 3]).encode(y=alt.Y("ms:Q", title=Y_TITLE))
-    rule_label = alt.Chart(pd.DataFrame({"ms": [20.0], "label": ["the talk: 20 ms (band ±25%)"]})).mark_text(
-        align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y=alt.Y("ms:Q", title=Y_TITLE), text="label:N")
+    rule_label = alt.Chart(pd.DataFrame({"ms": [20.0], "label": [RULE_LABEL]})).mark_text(
+        align="left", baseline="middle", x=4, dy=-10, color="#2e8b57", fontSize=11).encode(
+        y=alt.Y("ms:Q", title=Y_TITLE), text="label:N")
     layers += [band, rule, rule_label]
+    x = alt.X("year:Q", scale=x_axis.scale(), axis=alt.Axis(format="d", title="release year"))
     if len(nvidia) >= 2:
         growth, _ = log_linear_trend(nvidia["year"], nvidia["drain_ms"])
         slope = np.log1p(growth)
@@ -57,43 +92,42 @@ def drain_time_chart(hardware: list[Hardware], selected: str) -> alt.LayerChart:
         trend = pd.DataFrame({"year": years, "drain_ms": np.round(level * np.exp(slope * (years - mean_year)), 2),
                               "label": f"NVIDIA trend: {growth * 100:+.1f}% a year"})
         layers.append(alt.Chart(trend).mark_line(color="#76b900", strokeDash=[6, 3], strokeWidth=1.5).encode(
-            x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE),
-            tooltip=[alt.Tooltip("label:N", title="fit")]))
+            x=x, y=alt.Y("drain_ms:Q", title=Y_TITLE), tooltip=[alt.Tooltip("label:N", title="fit")]))
     vendor_pick = alt.param(name="vendor_pick", value="all",
                             bind=alt.binding_select(options=["all"] + sorted(frame["vendor"].unique()),
                                                     name="Highlight vendor "))
-    points = alt.Chart(frame).mark_point(size=90, filled=True).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)),
-                axis=alt.Axis(format="d", title="release year")),
-        y=alt.Y("drain_ms:Q", scale=alt.Scale(zero=True),
-                axis=alt.Axis(title=Y_TITLE)),
-        color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
-        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(220), alt.value(90)),
+    y = alt.Y("drain_ms:Q", scale=y_scale, axis=alt.Axis(title=Y_TITLE))
+    points = alt.Chart(frame).mark_point(size=POINT_SIZE, filled=True).encode(
+        x=x, y=y, color=vendor_color(frame["vendor"]), shape=vendor_shape(frame["vendor"]),
+        size=alt.condition(f"datum.hardware == {vega_string(selected)}", alt.value(SELECTED_SIZE),
+                           alt.value(POINT_SIZE)),
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.15)),
         tooltip=["hardware:N", "vendor:N", "year:Q", alt.Tooltip("capacity_GB:Q", title="C_hbm (GB)"),
                  alt.Tooltip("bandwidth_TBps:Q", title="W_hbm (TB/s)"), alt.Tooltip("drain_ms:Q", title="T (ms)")],
     ).add_params(vendor_pick)
-    labels = alt.Chart(frame).mark_text(align="left", dx=7, dy=-2, fontSize=10, color="#333").encode(
-        x=alt.X("year:Q", title="release year"), y=alt.Y("drain_ms:Q", title=Y_TITLE), text="label:N",
+    labels = lab.label_layer(
+        alt.Chart(frame), x, y, LABEL_FONT_PX,
         opacity=alt.condition("vendor_pick == 'all' || datum.vendor == vendor_pick", alt.value(1.0), alt.value(0.1)))
     layers += [points, labels]
     return alt.layer(*layers).properties(
         title=alt.Title("The train's period: time to read all of HBM once",
-                        subtitle="C_hbm / W_hbm per accelerator; shaded: 20 ms ± 25%; dashed green: NVIDIA log-linear fit"),
-        width=600, height=340)
+                        subtitle="C_hbm / W_hbm per accelerator; shaded: 20 ms ± 25%; dashed green: NVIDIA log-linear "
+                                 "fit; unlabelled points name themselves on hover"),
+        width=600, height=DRAIN_HEIGHT_PX)
 
 
 def latency_frames(period_s: float, arrival_rates_per_s: np.ndarray, seats: np.ndarray,
                    seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Simulate the grid and return (histogram, summary) frames with latencies in ms, rounded for a light page."""
+    """Simulate the grid and return (histogram, summary) frames: the histogram's bars by bin index (the bins of
+    ``BIN_EDGES_PERIODS``), the summary's latencies in ms, rounded for a light page."""
     hist, summary = latency_grid(arrival_rates_per_s, seats, period_s, BIN_EDGES_PERIODS, seed=seed)
     h = pd.DataFrame(hist)
-    h["hi"] = h["hi"].where(np.isfinite(h["hi"]), OVERFLOW_LABEL_PERIODS + 0.25)
-    h["lo_ms"] = (h["lo"] * period_s * 1e3).round(2)
-    h["hi_ms"] = (h["hi"] * period_s * 1e3).round(2)
+    # Each bar by its bin's index: the chart reads the bin's ends (in periods, BIN_EDGES_PERIODS with the
+    # overflow bin drawn up to 4.5 T) from two short arrays instead of two columns on every row.
+    h["bin"] = np.searchsorted(BIN_EDGES_PERIODS, h["lo"].to_numpy()).astype(int)
     h["share"] = h["share"].round(4)
     h["rate_k"] = (h["rate"] / 1e3).round(3)
-    h = h.loc[h["share"] > 0, ["rate_k", "seats", "lo_ms", "hi_ms", "share"]]  # empty bins draw nothing
+    h = h.loc[h["share"] > 0, ["rate_k", "seats", "bin", "share"]]  # empty bins draw nothing
     s = pd.DataFrame(summary)
     for col in ("mean_s", "p50_s", "p99_s", "worst_s"):
         s[col.replace("_s", "_ms")] = (s[col] * 1e3).round(1)
@@ -120,7 +154,11 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
     keep = "abs(datum.rate_k - rate_k) < 1e-6 && datum.seats == seats_b"
     t_ms = period_s * 1e3
     x_title = "latency: wait on the platform + one ride (ms)"
-    bars = alt.Chart(hist).transform_filter(keep).mark_bar(color="#1f5fa6", opacity=0.85).encode(
+    bin_lo = json.dumps([round(float(e * t_ms), 2) for e in BIN_EDGES_PERIODS[:-1]])
+    bin_hi = json.dumps([round(float(e * t_ms), 2)
+                         for e in np.append(BIN_EDGES_PERIODS[1:-1], OVERFLOW_LABEL_PERIODS + 0.25)])
+    bars = alt.Chart(hist).transform_filter(keep).transform_calculate(
+        lo_ms=f"{bin_lo}[datum.bin]", hi_ms=f"{bin_hi}[datum.bin]").mark_bar(color="#1f5fa6", opacity=0.85).encode(
         x=alt.X("lo_ms:Q", title=x_title,
                 scale=alt.Scale(domain=[0, round((OVERFLOW_LABEL_PERIODS + 0.5) * t_ms, 1)])),
         x2="hi_ms:Q",
@@ -129,7 +167,7 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
         tooltip=[alt.Tooltip("lo_ms:Q", title="from (ms)"), alt.Tooltip("hi_ms:Q", title="to (ms)"),
                  alt.Tooltip("share:Q", format=".1%")],
     )
-    marks = pd.DataFrame({"ms": [round(2 * t_ms, 2), 40.0], "label": [f"2T = {2 * t_ms:.1f} ms", "the talk: 40 ms"],
+    marks = pd.DataFrame({"ms": [round(2 * t_ms, 2), 40.0], "label": [f"2T = {si(2 * period_s, 's')}", "the talk: 40 ms"],
                           "side": ["right", "left"]})
     rules = alt.Chart(marks).mark_rule(strokeDash=[4, 3], color="#d1495b").encode(
         x=alt.X("ms:Q", title=x_title))
@@ -145,13 +183,13 @@ def latency_chart(hist: pd.DataFrame, summary: pd.DataFrame, period_s: float, de
         baseline="top", fontSize=11, color="#555").encode(x=alt.X("ms:Q", title=x_title), y=alt.value(36), text="label:N")
     stats = alt.Chart(summary).transform_filter(keep).transform_calculate(
         line1="'load ρ = λT/B = ' + format(datum.load, '.2f') + ';  full trains: ' + format(datum.full_trains, '.0%')",
-        line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms · p99 ' "
+        line2="'mean ' + format(datum.mean_ms, ',.1f') + ' ms · p50 ' + format(datum.p50_ms, ',.1f') + ' ms\\n' + 'p99 ' "
               "+ format(datum.p99_ms, ',.1f') + ' ms · worst ' + format(datum.worst_ms, ',.1f') + ' ms'",
     )
     text1 = stats.mark_text(align="left", x=8, y=64, fontSize=12, color="#222").encode(text="line1:N")
-    text2 = stats.mark_text(align="left", x=8, y=82, fontSize=12, color="#222").encode(text="line2:N")
+    text2 = stats.mark_text(align="left", x=8, y=82, lineBreak="\n", fontSize=12, color="#222").encode(text="line2:N")
     return alt.layer(bars, rules, rule_text, overflow, text1, text2).add_params(rate, cap).properties(
-        title=alt.Title(f"Latency of a request on the batch train (period T = {t_ms:.1f} ms)",
+        title=alt.Title(f"Latency of a request on the batch train (period T = {si(period_s, 's')})",
                         subtitle="Poisson arrivals, a train every T with B seats, first come first served; "
                                  "simulated, 500 trains per setting"),
         width=600, height=300)
@@ -236,7 +274,7 @@ def seats_chart(star: pd.DataFrame, capacity: pd.DataFrame, blackboard_b: float,
                  alt.Tooltip("seats:Q", format=",.0f", title="seats")])
     board = pd.DataFrame({"b": [float(blackboard_b)], "label": [f"blackboard B* = {blackboard_b:,.0f} (no KV, bf16)"]})
     board_rule = alt.Chart(board).mark_rule(color="#777", strokeDash=[2, 3]).encode(y="b:Q")
-    board_text = alt.Chart(board).mark_text(align="right", x=556, dy=-6, fontSize=11, color="#555").encode(
+    board_text = alt.Chart(board).mark_text(align="right", x="width", dx=-4, dy=-6, fontSize=11, color="#555").encode(
         y="b:Q", text="label:N")
     ticks = pd.DataFrame({"context": list(marks.values()), "label": list(marks)})
     tick_rule = alt.Chart(ticks).mark_rule(color="#999").encode(x="context:Q")
@@ -293,16 +331,16 @@ def batching_chart(frame: pd.DataFrame, capacities: pd.DataFrame, period_s: floa
                  alt.Tooltip("load:Q", format=".2f", title="load ρ"), alt.Tooltip("ms:Q", format=",.1f", title="ms")])
     t_ms = period_s * 1e3
     refs = pd.DataFrame([
-        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {2 * t_ms:.0f} ms", "side": "right"},
+        {"metric": "time to first token", "ms": round(2 * t_ms, 2), "label": f"2T = {si(2 * period_s, 's')}", "side": "right"},
         {"metric": "time to first token", "ms": 40.0, "label": "the talk: 40 ms", "side": "left"},
-        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {t_ms:.0f} ms", "side": "right"},
+        {"metric": "time per output token", "ms": round(t_ms, 2), "label": f"T = {si(period_s, 's')}", "side": "right"},
         {"metric": "time per output token", "ms": 20.0, "label": "the talk: 20 ms", "side": "left"},
     ])
     rules = alt.Chart(refs).transform_filter("datum.metric == cb_metric").mark_rule(
         color="#555", strokeDash=[2, 3]).encode(y="ms:Q")
     rule_text = alt.layer(*[
         alt.Chart(refs[refs["side"] == side]).transform_filter("datum.metric == cb_metric").mark_text(
-            align=side, x=(556 if side == "right" else 4), dy=(-5 if side == "right" else 10), fontSize=10,
+            align=side, x=("width" if side == "right" else 4), dx=(-4 if side == "right" else 0), dy=(-5 if side == "right" else 10), fontSize=10,
             color="#555").encode(y="ms:Q", text="label:N")
         for side in ("left", "right")])
     cap = alt.Chart(capacities).transform_filter("datum.scenario == cb_scenario").mark_rule(
@@ -372,3 +410,94 @@ def speculative_chart(frame: pd.DataFrame, capacities: pd.DataFrame, default_con
         panel("speed", "per-user speed-up", "tokens per second one sequence sees, ÷ plain decoding"),
     ).add_params(a, ctx).properties(title=alt.Title("A seat that carries more than one token",
                                                     subtitle="speculative decoding on the refined step model"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.roofline, lib.queueing, lib.batching and
+# lib.derivations.train_20ms)
+
+
+def inputs_frame(sel, seat, context_tokens: float, blackboard_seats: int) -> pd.DataFrame:
+    """The chapter's inputs: the accelerator, its period T, the model, the seated context and the seats."""
+    from ..page import data_file
+
+    hw, model = sel.hardware, sel.model
+    hw_csv = data_file(sel, "hardware.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": hw.source.split(" ; ")[0]},
+        {"input": "C_hbm", "value": si(hw.hbm_capacity_bytes, "B"), "source": hw_csv},
+        {"input": "W_hbm", "value": si(hw.hbm_bandwidth_Bps, "B/s"), "source": hw_csv},
+        {"input": "T = C_hbm / W_hbm", "value": si(hw.hbm_drain_time_s, "s"), "source": "eq. (eq-tr-period)"},
+        {"input": "model (for the seats)", "value": model.name, "source": model.source.split(" ; ")[0]},
+        {"input": "context L of a seated sequence", "value": f"{context_tokens:,.0f} tokens",
+         "source": data_file(sel, "deepseek_day.csv") + " (mean KV length per output token)"},
+        {"input": "replica n (weights ≤ w of usable HBM)", "value": f"{seat.chips} × {hw.name}",
+         "source": "eq. (eq-tr-seats), lib.modes.standard_mode"},
+        {"input": "formats: weights, KV cache", "value": f"{seat.precisions.weights}, {seat.precisions.kv}",
+         "source": "model release format; the standard mode's KV (lib.modes.STANDARD_KV_FORMAT)"},
+        {"input": "seats B = min(B*, B_cap)", "value": f"{seat.seats:,}",
+         "source": "eq. (eq-tr-seats), lib.batching.refined_seats"},
+        {"input": "the first edition's seats (blackboard B*)", "value": f"{blackboard_seats:,}",
+         "source": "lib.roofline.optimal_batch"},
+    ])
+
+
+def drain_table(hardware: list[Hardware], times_s, within_band) -> pd.DataFrame:
+    """Every accelerator's C_hbm, W_hbm, drain time T = C/W (``times_s``), trains per second, and whether T
+    lies in the talk's band (``within_band``)."""
+    return pd.DataFrame({
+        "accelerator": [h.name for h in hardware], "vendor": [h.vendor for h in hardware],
+        "year": [h.year for h in hardware],
+        "C_hbm": [si(h.hbm_capacity_bytes, "B") for h in hardware],
+        "W_hbm": [si(h.hbm_bandwidth_Bps, "B/s") for h in hardware],
+        "T = C/W": [si(t, "s") for t in times_s],
+        "trains per second": [f"{1 / t:.0f}" for t in times_s],
+        "within 20 ms ± 25%": np.where(within_band, "yes", "no"),
+    })
+
+
+def seats_table(rows: list[dict], chips: int, hardware_name: str) -> pd.DataFrame:
+    """The seats at each context (``rows`` from :func:`lib.derivations.train_20ms.seat_rows`)."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "context": [f"{r['label']}: {r['context']:,.0f}" for r in rows],
+        "blackboard B*": [f"{r['blackboard']:,}" for r in rows],
+        "refined B*": [f"{r['b_star']:,.0f}" if np.isfinite(r["b_star"]) else "unbounded" for r in rows],
+        f"fit {chips} × {hardware_name}": [count(r["capacity"]) if np.isfinite(r["capacity"]) else "no limit"
+                                           for r in rows],
+        "seats B": [f"{r['seats']:,}" for r in rows], "binds": [r["binds"] for r in rows],
+        "accelerators to seat B*": [f"{r['chips_for_b_star']:.0f}" if np.isfinite(r["chips_for_b_star"]) else "—"
+                                    for r in rows],
+        "refined step at B": [si(r["step_s"], "s") for r in rows], "step ÷ T": [f"{r['step_over_T']:.2f}" for r in rows],
+    })
+
+
+def train_runs_table(loads, runs, seats: int, period_s: float) -> pd.DataFrame:
+    """The batch train simulated at each load ρ (``runs``: lib.queueing.simulate_train results): full trains,
+    mean, p50, p99 and worst latency, and the worst against 2T."""
+    from ..units import count
+
+    return pd.DataFrame({
+        "load ρ": [f"{l:.2f}" for l in loads],
+        "λ (requests/s)": [count(l * seats / period_s) for l in loads],
+        "full trains": [f"{r.full_train_fraction:.1%}" for r in runs],
+        "mean": [si(r.mean_s, "s") for r in runs],
+        "p50": [si(float(r.quantile_s(0.5)), "s") for r in runs],
+        "p99": [si(float(r.quantile_s(0.99)), "s") for r in runs],
+        "worst (sample)": [si(r.worst_s, "s") for r in runs],
+        "worst ÷ 2T": [f"{r.worst_s / (2 * period_s):.2f}" for r in runs],
+    })
+
+
+def batching_table(summaries: list[dict], period_s: float) -> pd.DataFrame:
+    """Continuous batching per traffic scenario (``summaries`` at one load and policy): seats, L̄, λ, TTFT and
+    TPOT at p50 and p99, TTFT p99 against 2T, and the longest step."""
+    return pd.DataFrame({
+        "traffic": [r["scenario"] for r in summaries], "seats B": [f"{r['seats']:,}" for r in summaries],
+        "L̄ (tokens)": [f"{r['context']:,.0f}" for r in summaries], "λ (req/s)": [f"{r['rate']:,.1f}" for r in summaries],
+        "TTFT p50": [si(r["ttft_p50"], "s") for r in summaries], "TTFT p99": [si(r["ttft_p99"], "s") for r in summaries],
+        "TTFT p99 ÷ 2T": [f"{r['ttft_p99'] / (2 * period_s):.1f}" for r in summaries],
+        "TPOT p50": [si(r["tpot_p50"], "s") for r in summaries], "TPOT p99": [si(r["tpot_p99"], "s") for r in summaries],
+        "longest step": [si(r["max_step_s"], "s") for r in summaries],
+    })

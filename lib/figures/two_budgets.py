@@ -188,3 +188,71 @@ def operations_chart(frame: pd.DataFrame, model: Model) -> alt.FacetChart:
         .facet(row=alt.Row("batch:N", title=None, sort=None, header=alt.Header(labelAngle=0, labelAlign="left")))
         .properties(title=f"{model.name}: each operation on its own roofline")
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables for the chapter (assembly only: every number comes from lib.roofline)
+
+
+def inputs_frame(sel, precisions_label: str) -> pd.DataFrame:
+    """The chapter's inputs: the selected accelerator and model, its release formats and its KV bytes per token."""
+    from ..page import data_file, source_of
+    from ..units import count, si
+
+    hw, model = sel.hardware, sel.model
+    hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
+    return pd.DataFrame([
+        {"input": "accelerator", "value": hw.name, "source": source_of(hw)},
+        {"input": "F (dense bf16 / fp8)",
+         "value": " / ".join(si(hw.flops(p), "FLOP/s") for p in ("bf16", "fp8") if hw.supports(p)), "source": hw_csv},
+        {"input": "W_hbm, C_hbm", "value": f"{si(hw.hbm_bandwidth_Bps, 'B/s')}, {si(hw.hbm_capacity_bytes, 'B')}",
+         "source": hw_csv},
+        {"input": "model", "value": model.name, "source": source_of(model)},
+        {"input": "N_total / N_active (published)",
+         "value": f"{count(model.total_params)} / {count(model.active_params)}", "source": models_csv},
+        {"input": "release formats", "value": precisions_label, "source": models_csv},
+        {"input": "b_kv (bf16)", "value": si(model.kv_bytes_per_token(), "B"), "source": "lib.models"},
+    ])
+
+
+def step_table(batches, step, board) -> pd.DataFrame:
+    """One decode step at each batch (``step``: lib.roofline.decode_step, ``board``: the blackboard's): experts
+    touched, the three budgets, the pooled and per-operation step, and the cost per token where it fits."""
+    from ..units import si
+
+    return pd.DataFrame({
+        "batch B": [f"{b:,}" for b in batches],
+        "experts touched": ["—"] * len(batches) if step.experts_touched is None else [f"{t:.0f}" for t in step.experts_touched],
+        "t_compute": [si(t, "s") for t in step.compute_s],
+        "t_weights": [si(t, "s") for t in step.weights_s],
+        "t_kv": [si(t, "s") for t in step.kv_s],
+        "t_pooled": [si(t, "s") for t in step.pooled_s],
+        "t_step (per op)": [si(t, "s") for t in step.step_s],
+        "blackboard t_step": [si(t, "s") for t in board.step_s],
+        "cost per token": [si(c, "s") if f else "— (does not fit)" for c, f in zip(step.chip_seconds_per_token, step.fits)],
+    })
+
+
+def sweet_spots_frame(hw: Hardware, models: list[Model]) -> tuple[pd.DataFrame, list[str]]:
+    """Every model on ``hw``: the smallest replica n that holds the weights, the refined and the blackboard's sweet
+    spots at 1k and 8k tokens, and the largest batch n holds at 8k; and the models whose refined sweet spot exists
+    at 8k where the blackboard's does not (with the accelerators that sweet spot needs)."""
+    from ..roofline import chips_to_fit, crossover_batch, max_batch, pooled_optimal_batch
+
+    def fmt(b):
+        return "none" if not np.isfinite(b) else f"{b:,.0f}"
+
+    rows, rescued = [], []
+    for m in models:
+        n = int(chips_to_fit(m, hw))
+        refined_8k = pooled_optimal_batch(hw, m, 8192)
+        board_8k = float(crossover_batch(hw, m, 8192))
+        rows.append({"model": m.name, "replica n": n,
+                     "sweet @1k (refined)": fmt(pooled_optimal_batch(hw, m, 1024)),
+                     "sweet @1k (blackboard)": fmt(float(crossover_batch(hw, m, 1024))),
+                     "sweet @8k (refined)": fmt(refined_8k), "sweet @8k (blackboard)": fmt(board_8k),
+                     "max batch @8k on n": fmt(float(max_batch(m, hw, n, 8192)))})
+        if np.isfinite(refined_8k) and not np.isfinite(board_8k):
+            rescued.append(f"{m.name} ({refined_8k:,.0f} sequences, which need "
+                           f"{float(chips_to_fit(m, hw, refined_8k, 8192)):,.0f} accelerators of HBM)")
+    return pd.DataFrame(rows), rescued
