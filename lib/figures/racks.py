@@ -52,7 +52,10 @@ def moe_terms_frame(hardware: list[Hardware], model: Model, ep_degree, topology_
     one = frame[frame["batch"] == 1.0].set_index(["hardware", "term"])
     ten = frame[frame["batch"] == 10.0].set_index(["hardware", "term"])
     out = one[["us", "chips"]].rename(columns={"us": "us_at_1"}).copy()
-    out["power"] = np.round(np.log10(ten["us"] / one["us"])).astype(int)
+    # A term that is zero at one token (no link to cross on a one-chip row) stays zero: power 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.log10(ten["us"] / one["us"])
+    out["power"] = np.where(np.isfinite(growth), np.round(growth), 0).astype(int)
     return out.reset_index()
 
 
