@@ -101,3 +101,19 @@ def test_bad_inputs_are_clear_errors(h100, llama70, kwargs, match):
 def test_fp4_on_hardware_without_fp4_is_an_error(h100, llama70):
     with pytest.raises(ValueError, match="H100 SXM.*fp4"):
         roofline.blackboard_decode_step(h100, llama70, 1, 1, precision="fp4")
+
+
+def test_bracketed_bisection_lands_where_full_bisection_does():
+    """B* from the vectorised bracket equals a plain 64-step bisection over [1, 1e9] to 1e-12 (the calculator's
+    port bisects the whole range and must match lib to 1e-9)."""
+    from lib import data
+
+    for hw_name, model_name in [("H100 SXM", "DeepSeek-V3"), ("TPU v4", "PaLM 540B"), ("A100 SXM 80GB", "Llama 3.1 70B")]:
+        hw, model = data.get_hardware(hw_name), data.get_model(model_name)
+
+        def gap(b, hw=hw, model=model):
+            s = roofline.decode_step(hw, model, b, 0.0, None, None, chips=1)
+            return float(s.compute_s - s.memory_s)
+
+        full = roofline.bisect_log(gap, 1.0, 1e9, 64)
+        assert roofline.pooled_optimal_batch(hw, model, 0.0) == pytest.approx(full, rel=1e-12)

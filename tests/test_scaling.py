@@ -416,3 +416,19 @@ def test_rl_table_loads_and_rejects_percentages(data_copy):
     assert info.value.problems[0].column == "value" and "pass rate" in info.value.problems[0].expected
     with pytest.raises(ValueError):
         scaling.rl_sigmoid(0.0, 0.1, 0.5, 1.0, 1.0)
+
+
+def test_the_rl_shape_charts_expressions_are_libs_curves():
+    """The browser draws the RL sigmoid and its tangent from two Vega expressions: evaluated here (pow as in Vega)
+    they give lib.scaling's sigmoid and midpoint slope at every decade and exponent."""
+    from types import SimpleNamespace
+
+    from lib.figures import overtrained as fig
+
+    for b in (0.5, 1.0, 1.92, 3.0):
+        for d in (-3.0, -0.5, 0.0, 0.7, 3.0):
+            env = {"pow": pow, "rl_b": b, "datum": SimpleNamespace(decades=d)}
+            sigmoid = eval(fig.RL_SIGMOID_EXPR, {}, env)
+            tangent = eval(fig.RL_TANGENT_EXPR, {}, env)
+            assert sigmoid == pytest.approx(float(scaling.rl_sigmoid(10.0 ** d, 0.0, 1.0, 1.0, b)), rel=1e-12)
+            assert tangent == pytest.approx(0.5 + float(scaling.rl_peak_gain_per_decade(0.0, 1.0, b)) * d, rel=1e-12)

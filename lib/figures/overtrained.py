@@ -7,12 +7,14 @@ rollouts expressed as served tokens); the browser only shifts that grid by the R
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from ..charts import PALETTE
-from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty, rl_peak_gain_per_decade, rl_sigmoid
+from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
 
 #: Effective served tokens, 1e9 … 1e18, 30 points per decade.
 T_EFF_GRID = np.logspace(9, 18, 271)
@@ -163,31 +165,29 @@ RL_EXPONENTS = np.round(np.arange(0.3, 3.01, 0.1), 2)
 RL_DECADES = np.round(np.linspace(-3.0, 3.0, 61), 3)
 
 
-def rl_shape_frame() -> pd.DataFrame:
-    """The sigmoid of RL compute, normalised: the share of its total gain (R − R_0)/(R_∞ − R_0) against decades of
-    compute from the midpoint, for a grid of exponents b; beside it the log-linear line tangent at the midpoint
-    (long form: curve, b, decades, share)."""
-    rows = []
-    for b in RL_EXPONENTS:
-        compute = 10.0 ** RL_DECADES
-        sigmoid = rl_sigmoid(compute, 0.0, 1.0, 1.0, b)
-        tangent = 0.5 + float(rl_peak_gain_per_decade(0.0, 1.0, b)) * RL_DECADES
-        rows.append(pd.DataFrame({"curve": "sigmoid (Khatri et al.)", "b": b, "decades": RL_DECADES, "share": sigmoid}))
-        keep = (tangent >= -0.25) & (tangent <= 1.25)
-        rows.append(pd.DataFrame({"curve": "log-linear reading", "b": b, "decades": RL_DECADES[keep], "share": tangent[keep]}))
-    return _round(pd.concat(rows, ignore_index=True))
+#: The chart's curves as Vega expressions of the slider ``rl_b`` and ``datum.decades`` = log₁₀(C / C_mid): the
+#: sigmoid's share of its total gain, 1 / (1 + 10^(−b·d)) (lib.scaling.rl_sigmoid with R_0 = 0, R_∞ = 1, C_mid = 1),
+#: and the log-linear line tangent at the midpoint, ½ + (b · ln 10 / 4) · d (lib.scaling.rl_peak_gain_per_decade).
+#: The browser evaluates them over 61 decades (the page sends no curve data); tests check them against lib.
+RL_SIGMOID_EXPR = "1 / (1 + pow(10, -rl_b * datum.decades))"
+RL_TANGENT_EXPR = f"0.5 + rl_b * {math.log(10.0) / 4.0!r} * datum.decades"
+RL_CURVES = {"sigmoid": "sigmoid (Khatri et al.)", "tangent": "log-linear reading"}
 
 
 def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
     """The sigmoid against the log-linear line through its midpoint, with an exponent slider; the ceiling at 100%
-    of the gain is a rule."""
+    of the gain is a rule. The curves are computed in the browser (:data:`RL_SIGMOID_EXPR`,
+    :data:`RL_TANGENT_EXPR`) over the decades of :data:`RL_DECADES`."""
     b = alt.param(name="rl_b", value=float(default_exponent),
                   bind=alt.binding_range(min=float(RL_EXPONENTS[0]), max=float(RL_EXPONENTS[-1]), step=0.1,
                                          name="exponent b "))
-    curves = ["sigmoid (Khatri et al.)", "log-linear reading"]
+    curves = list(RL_CURVES.values())
     lines = (
-        alt.Chart(rl_shape_frame())
-        .transform_filter("abs(datum.b - rl_b) < 0.001")
+        alt.Chart(pd.DataFrame({"decades": RL_DECADES}))
+        .transform_calculate(sigmoid=RL_SIGMOID_EXPR, tangent=RL_TANGENT_EXPR)
+        .transform_fold(list(RL_CURVES), as_=["key", "share"])
+        .transform_calculate(curve=f"datum.key == 'sigmoid' ? '{RL_CURVES['sigmoid']}' : '{RL_CURVES['tangent']}'")
+        .transform_filter("datum.share >= -0.25 && datum.share <= 1.25")
         .mark_line()
         .encode(
             x=alt.X("decades:Q", axis=alt.Axis(title="decades of RL compute from the midpoint, log₁₀(C / C_mid)")),

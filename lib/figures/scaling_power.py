@@ -89,8 +89,9 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
              .mark_text(align="right", baseline="bottom", x="width", dx=-5, y=-6, fontSize=12, color="#222")
              .encode(text="text:N"))
     return (bars + labels + total).add_params(*params).properties(
-        title=alt.Title(f"Compute demand of {model.name} along four axes, in accelerator time",
-                        subtitle="6·N·D/u_train once; RL χ × that; serving 2·N·D_serve/u_dec, × a with sub-agents"),
+        # Two short lines each, so that a phone's width does not clip them.
+        title=alt.Title([f"Compute demand of {model.name}", "along four axes, in accelerator time"],
+                        subtitle=["6·N·D/u_train once; RL χ × that;", "serving 2·N·D_serve/u_dec, × a with sub-agents"]),
         width=560, height=200)
 
 
