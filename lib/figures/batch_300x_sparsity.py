@@ -154,7 +154,7 @@ def expert_roofline_chart(hardware: Hardware, model: Model) -> alt.LayerChart:
     rules = pd.DataFrame([{"batch": marks["dense"], "label": "dense matmuls compute bound"},
                           {"batch": marks["pooled"], "label": "pooled B*"},
                           {"batch": marks["experts"], "label": "expert matmuls compute bound"}])
-    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (tokens per step, log)", format="~s"))
+    x = alt.X("batch:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="batch B (tokens per step, log)", format="~s", labelOverlap="greedy", labelSeparation=6))
     lines = alt.Chart(frame).mark_line().encode(
         x=x,
         y=alt.Y("us:Q", scale=alt.Scale(type="log"), axis=alt.Axis(title="accelerator-µs per token (log)", format="~s")),
