@@ -29,7 +29,7 @@ _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|$~:"
 def md_escape(text: str) -> str:
     """``text`` (from data) as literal text inside Markdown: HTML special characters become entities and every
     Markdown punctuation mark is backslash-escaped, so no markup, role or math in it takes effect."""
-    escaped = html.escape(str(text), quote=True)
+    escaped = html.escape(str(text), quote=False)  # quotes are plain text in Markdown (an entity's # would be escaped)
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL and c not in "&;" else c for c in escaped)
 
 

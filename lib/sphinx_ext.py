@@ -337,6 +337,46 @@ def _plain_code_tokens(app, exception) -> None:
             page.write_text(new, encoding="utf-8")
 
 
+def number_equation_labels(page_html: str, numbers: dict[str, object]) -> str:
+    """Equation labels written as plain text (table captions and cells, ledger notes, glued sentences cannot use
+    the {eq} role) replaced by the equation's number in the page's text: "eq. (eq-tr-seats)" → "eq. (9)",
+    "eq. eq-pl-gray" → "eq. (31)", "eq. bs-experts" → "eq. (22)". Tags, attributes, scripts and styles are left
+    alone; labels the book does not define stay as they are."""
+    def number(label: str) -> str | None:
+        value = numbers.get(label)
+        return None if value is None else str(value)
+
+    def text(segment: str) -> str:
+        def labelled(m: re.Match) -> str:
+            n = number(m.group(1))
+            if n is None:
+                return m.group(0)
+            before, after = segment[m.start() - 1:m.start()], segment[m.end():m.end() + 1]
+            return n if (before == "(" and after == ")") else f"({n})"
+
+        segment = re.sub(r"(?<![\w#/.-])(eq-[a-z0-9-]+)(?![\w-])", labelled, segment)
+        return re.sub(r"\beq\. ([a-z]{2}-[a-z0-9-]+)\b",
+                      lambda m: f"eq. ({number('eq-' + m.group(1))})" if number("eq-" + m.group(1)) else m.group(0),
+                      segment)
+
+    parts = re.split(r"(<script.*?</script>|<style.*?</style>|<[^>]+>)", page_html, flags=re.S)
+    return "".join(part if i % 2 else text(part) for i, part in enumerate(parts))
+
+
+def _equation_labels(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    numbers = {label: number for label, (_doc, number) in
+               app.env.get_domain("math").data.get("objects", {}).items() if number is not None}
+    for page in Path(app.outdir).rglob("*.html"):
+        if "_static" in page.parts:
+            continue
+        source = page.read_text(encoding="utf-8")
+        new = number_equation_labels(source, numbers)
+        if new != source:
+            page.write_text(new, encoding="utf-8")
+
+
 # ---- the package and the notebooks ---------------------------------------------------------------------------
 
 def build_wheel(target: Path, root: Path = ROOT) -> Path:
@@ -617,6 +657,7 @@ def setup(app):
     app.connect("build-finished", _accessibility)
     # After the theme's own build-finished handler, which rewrites pygments.css with its light and dark styles.
     app.connect("build-finished", _plain_code_tokens, priority=900)
+    app.connect("build-finished", _equation_labels)
     app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _page_assets, priority=999)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}
