@@ -135,6 +135,10 @@ def _fmt_value(value, unit: str) -> str:
 
     if value is None:
         return "—"
+    if unit == "1":  # dimensionless: no unit after the number
+        unit = ""
+    if isinstance(value, (tuple, list)) and unit.startswith("USD/") and None not in value:
+        return f"${float(value[0]):.3g}–${float(value[1]):.3g} per {unit[4:]}"  # "$0.06–$0.12 per kWh"
     if isinstance(value, (tuple, list)):
         low, high = (_fmt_value(v, unit) for v in value)
         low_number, _, low_unit = low.rpartition(" ")

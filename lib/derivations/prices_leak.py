@@ -20,6 +20,7 @@ from ..pricing import (LONG_TIER_PROMPT, PriceRow, breakpoint_kv_bytes_per_token
                        decode_to_prefill_cost_ratio, decode_to_prefill_ratio_refined,
                        gqa_kv_bytes_per_token_per_layer, implied_long_context_premiums, load_prices,
                        long_context_premium, prices_in_force, tier_pairs)
+from ..units import duration
 
 CHAPTER = "chapters/prices-leak"
 
@@ -242,7 +243,9 @@ def cache_tiers(sel: Selection) -> list[Entry]:
                                                   "min", source="data/memory_tiers.csv: fastest and slowest row")]
         margin = "" if drain is None else (
             f"; the median is {drain / (stated / 60.0):.2f}× the stated value against a 'loosely' band of "
-            f"{DURATION_LOOSE_FACTOR:.2f}×, and the rows span {times[0]:.3g}–{times[-1]:.3g} min")
+            f"{DURATION_LOOSE_FACTOR:.2f}×, and " + (
+                f"the rows span {duration(times[0] * 60.0)}–{duration(times[-1] * 60.0)}" if times[-1] > times[0]
+                else f"every row drains in {duration(times[0] * 60.0)}"))
         out.append(entry("cache-tiers", f"drain time of {label} (median of distinct rows)", stated / 60.0, drain,
                          "min", loose_factor=DURATION_LOOSE_FACTOR, inputs={"rows": [t.name for t in rows]},
                          assumptions=spread, recompute=(lambda **a: next(iter(a.values()))) if spread else None,

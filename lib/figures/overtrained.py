@@ -357,7 +357,11 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
         "ot_serve_low": f"{ratio.sensitivity['served_tokens_per_day']['low']['derived']:,.0f}×",
         "ot_serve_high": f"{ratio.sensitivity['served_tokens_per_day']['high']['derived']:,.0f}×",
         "ot_volume_range": f"{short(volume.low)} to {short(volume.high)} tokens a day",
-        "ot_serve_robust": "whatever the assumptions" if ratio.robust else "but not for every assumption in its range",
+        "ot_serve_robust": "whatever the assumptions" if ratio.robust else (
+            "but not at every end of its assumptions' ranges: it changes at " + "; ".join(
+                f"{name.replace('_', ' ')} = {short(ends_[end]['value'])} ({ends_[end]['derived']:,.1f}×)"
+                for name, ends_ in (ratio.sensitivity or {}).items() for end in ("low", "high")
+                if ends_[end].get("verdict", ratio.verdict) != ratio.verdict)),
         "ot_breakeven": f"{days:.0f}", "ot_frontier_usd": "$" + short(frontier),
         "ot_u_train": f"{talk.training_utilisation:.0%}",
         "ot_serve_cached": f"{ratio.derived * ot.computed_share_of_served(sel):,.1f}×",
