@@ -199,7 +199,9 @@ def rl_shape_chart(default_exponent: float = 1.0) -> alt.Chart:
             tooltip=["curve:N", alt.Tooltip("decades:Q", format=".2f"), alt.Tooltip("share:Q", format=".0%")],
         )
     )
-    ceiling = alt.Chart(pd.DataFrame({"share": [1.0]})).mark_rule(color="#555", strokeDash=[2, 2]).encode(y="share:Q")
+    ceiling = (alt.Chart(pd.DataFrame({"share": [1.0]})).mark_rule(color="#555", strokeDash=[2, 2])
+               .encode(y=alt.Y("share:Q", scale=alt.Scale(domain=[-0.25, 1.25]),
+                               axis=alt.Axis(title="share of the sigmoid's total gain", format=".0%"))))
     return (lines + ceiling).add_params(b).properties(
         title=alt.Title("RL compute: the fitted sigmoid against a straight line on a log axis",
                         subtitle=["Dotted rule: the fitted ceiling R_∞.",
