@@ -328,11 +328,16 @@ def _plain_code_tokens(app, exception) -> None:
         return
     css = Path(app.outdir) / "_static" / "pygments.css"
     classes = plain_token_classes(css.read_text(encoding="utf-8")) if css.is_file() else set()
-    for page in Path(app.outdir).rglob("*.html"):
+    _rewrite_pages(Path(app.outdir), lambda text: strip_plain_tokens(text, classes))
+
+
+def _rewrite_pages(outdir: Path, transform) -> None:
+    """Apply ``transform`` (HTML text → HTML text) to every built page outside ``_static``; write what changed."""
+    for page in outdir.rglob("*.html"):
         if "_static" in page.parts:
             continue
         text = page.read_text(encoding="utf-8")
-        new = strip_plain_tokens(text, classes)
+        new = transform(text)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
@@ -368,13 +373,7 @@ def _equation_labels(app, exception) -> None:
         return
     numbers = {label: number for label, (_doc, number) in
                app.env.get_domain("math").data.get("objects", {}).items() if number is not None}
-    for page in Path(app.outdir).rglob("*.html"):
-        if "_static" in page.parts:
-            continue
-        source = page.read_text(encoding="utf-8")
-        new = number_equation_labels(source, numbers)
-        if new != source:
-            page.write_text(new, encoding="utf-8")
+    _rewrite_pages(Path(app.outdir), lambda text: number_equation_labels(text, numbers))
 
 
 # ---- the package and the notebooks ---------------------------------------------------------------------------
