@@ -273,7 +273,7 @@ def inputs_frame(sel, hw: Hardware, model: Model, precision: str, all_prices: li
     """The chapter's inputs: the selected rows, the price and tier rows, and the standard mode's weight share."""
     from ..modes import WEIGHT_SHARE
     from ..page import data_file
-    from ..units import count, si
+    from ..units import count, short, si
 
     hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
     return pd.DataFrame([
@@ -282,7 +282,7 @@ def inputs_frame(sel, hw: Hardware, model: Model, precision: str, all_prices: li
         {"input": "W_hbm / C_hbm", "value": f"{si(hw.hbm_bandwidth_Bps, 'B/s')} / {si(hw.hbm_capacity_bytes, 'B')}",
          "source": hw_csv},
         {"input": "model", "value": model.name, "source": models_csv},
-        {"input": "N_total / N_active", "value": f"{count(model.total_params)} / {count(model.active_params)}",
+        {"input": "N_total / N_active", "value": f"{short(model.total_params)} / {short(model.active_params)}",
          "source": models_csv},
         {"input": f"b_kv ({precision})", "value": si(model.kv_bytes_per_token(precision), "B"), "source": "lib.models"},
         {"input": "price rows in force (ended) / tier rows",

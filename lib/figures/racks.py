@@ -344,7 +344,7 @@ def inputs_frame(sel, hw: Hardware, model: Model) -> pd.DataFrame:
     """The chapter's inputs: the selected accelerator's and model's rows, and the two assumptions."""
     from ..derivations import racks as rk
     from ..page import data_file
-    from ..units import count, si
+    from ..units import count, short, si
 
     hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
     return pd.DataFrame([
@@ -356,7 +356,7 @@ def inputs_frame(sel, hw: Hardware, model: Model) -> pd.DataFrame:
         {"input": "W_up, W_out (one direction)",
          "value": f"{si(hw.scale_up_bandwidth_Bps, 'B/s')}, {si(hw.scale_out_bandwidth_Bps, 'B/s')}", "source": hw_csv},
         {"input": "model", "value": model.name, "source": model.source.split(" ; ")[0]},
-        {"input": "N_total / N_active", "value": f"{count(model.total_params)} / {count(model.active_params)}",
+        {"input": "N_total / N_active", "value": f"{short(model.total_params)} / {short(model.active_params)}",
          "source": models_csv},
         {"input": "d, layers", "value": f"{model.hidden_size:,}, {model.layers}", "source": models_csv},
         {"input": "k routed of experts (+ shared)",

@@ -197,7 +197,7 @@ def operations_chart(frame: pd.DataFrame, model: Model) -> alt.FacetChart:
 def inputs_frame(sel, precisions_label: str) -> pd.DataFrame:
     """The chapter's inputs: the selected accelerator and model, its release formats and its KV bytes per token."""
     from ..page import data_file, source_of
-    from ..units import count, si
+    from ..units import count, short, si
 
     hw, model = sel.hardware, sel.model
     hw_csv, models_csv = data_file(sel, "hardware.csv"), data_file(sel, "models.csv")
@@ -209,7 +209,7 @@ def inputs_frame(sel, precisions_label: str) -> pd.DataFrame:
          "source": hw_csv},
         {"input": "model", "value": model.name, "source": source_of(model)},
         {"input": "N_total / N_active (published)",
-         "value": f"{count(model.total_params)} / {count(model.active_params)}", "source": models_csv},
+         "value": f"{short(model.total_params)} / {short(model.active_params)}", "source": models_csv},
         {"input": "release formats", "value": precisions_label, "source": models_csv},
         {"input": "b_kv (bf16)", "value": si(model.kv_bytes_per_token(), "B"), "source": "lib.models"},
     ])
