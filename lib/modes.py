@@ -662,16 +662,21 @@ def price_for_speed(hardware: Hardware, model: Model, standard_batch: ArrayLike,
 
     Batches are continuous (a batch of 2.4 is an average over steps). NaN where S > t(B_s) / t(1).
     """
-    b_s = np.asarray(standard_batch, dtype=float)
-    s = np.asarray(speed_ratio, dtype=float)
-    if np.any(b_s < 1) or np.any(s < 1):
-        raise ValueError("standard batch and speed ratio must be ≥ 1")
-    b_s, ctx, s = np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
+    b_s, ctx, s = _speed_arguments(standard_batch, context, speed_ratio)
 
     def t(batch):
         return decode_time_s(hardware, model, batch, ctx, chips, precision, kv_precision, latency_floor_s)
 
     return _fast_batch_by_bisection(t, b_s, s, iterations)
+
+
+def _speed_arguments(standard_batch: ArrayLike, context: ArrayLike, speed_ratio: ArrayLike):
+    """(B_s, L, S) as broadcast float arrays; B_s ≥ 1 and S ≥ 1 or a ValueError."""
+    b_s = np.asarray(standard_batch, dtype=float)
+    s = np.asarray(speed_ratio, dtype=float)
+    if np.any(b_s < 1) or np.any(s < 1):
+        raise ValueError("standard batch and speed ratio must be ≥ 1")
+    return np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
 
 
 def _fast_batch_by_bisection(t, b_s: np.ndarray, s: np.ndarray, iterations: int) -> FastModeForRefined:
@@ -706,11 +711,7 @@ def blackboard_price_for_speed(hardware: Hardware, model: Model, standard_batch:
                                iterations: int = 60) -> FastModeForRefined:
     """:func:`price_for_speed` on the blackboard's step (eq. fm-step): every weight read at every batch, so
     the ceiling is t(B_s) / t(1) ≈ 1 / (1 − φ) and a replica that only holds its weights gets no speed."""
-    b_s = np.asarray(standard_batch, dtype=float)
-    s = np.asarray(speed_ratio, dtype=float)
-    if np.any(b_s < 1) or np.any(s < 1):
-        raise ValueError("standard batch and speed ratio must be ≥ 1")
-    b_s, ctx, s = np.broadcast_arrays(b_s, np.asarray(context, dtype=float), s)
+    b_s, ctx, s = _speed_arguments(standard_batch, context, speed_ratio)
 
     def t(batch):
         return blackboard_decode_step(hardware, model, batch, ctx, precision, kv_precision, chips=1).step_s

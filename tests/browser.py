@@ -273,3 +273,18 @@ if __name__ == "__main__":
           f"{r.controls_working}, h1 {r.h1_count}")
     print("console errors:", r.console_errors, "page errors:", r.page_errors)
     print("blocked:", r.blocked_requests, "failed:", r.failed_requests)
+
+
+def chromium_session():
+    """A served site and a headless browser for a module's tests: (browser, base URL). Skips without Chromium,
+    except in CI, where the browser checks are mandatory (a generator for a pytest fixture)."""
+    import os
+
+    import pytest
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("Chromium not installed: the browser checks need Debian's chromium package")
+    with serve() as url, browser() as b:
+        yield b, url

@@ -11,7 +11,6 @@ import concurrent.futures
 import csv
 import io
 import math
-import os
 import re
 import statistics
 from dataclasses import dataclass, replace
@@ -19,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import (CALCULATOR_PAGE, HTML, browser, calculator_redraw_ms, chromium_path, open_calculator, serve,
-                     set_control)
+from browser import CALCULATOR_PAGE, HTML, calculator_redraw_ms, chromium_session, open_calculator, set_control
 from lib import calculator, data
 from lib.calculator import DOES_NOT_FIT, Scenario
 from lib.data import HARDWARE_SCHEMA
@@ -35,12 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def site():
     if not (HTML / CALCULATOR_PAGE).is_file():
         pytest.fail(f"no built calculator at {HTML / CALCULATOR_PAGE}: run `make book` first")
-    if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (apt-get install chromium)")
-        pytest.skip("Chromium not installed: the browser checks need Debian's chromium package")
-    with serve() as url, browser() as b:
-        yield b, url
+    yield from chromium_session()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-from browser import AXE, HTML, browser, chromium_path, inspect, serve
+from browser import AXE, HTML, chromium_session, inspect
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.book
@@ -213,12 +213,7 @@ def test_code_blocks_carry_no_spans_that_repeat_the_text_colour():
 
 @pytest.fixture(scope="module")
 def chromium():
-    if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is required in CI (apt-get install chromium)")
-        pytest.skip("Chromium not installed: the browser checks need Debian's chromium package")
-    with serve() as url, browser() as b:
-        yield b, url
+    yield from chromium_session()
 
 
 @pytest.fixture(scope="module")
