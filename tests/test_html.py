@@ -231,7 +231,8 @@ def test_page_in_browser(chromium, axe_available, page):
     e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
     sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
-    At both widths, no two point labels (lib.figures.labels) are drawn over each other."""
+    At both widths, no two point labels (lib.figures.labels) are drawn over each other, and no equation number
+    over its equation."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
     assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
@@ -257,6 +258,7 @@ def test_page_in_browser(chromium, axe_available, page):
         f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
     assert not report.label_overlaps, f"{page}: point labels overprint: {report.label_overlaps}"
+    assert not report.equation_overlaps, f"{page}: equation numbers drawn over equations: {report.equation_overlaps}"
 
 
 def test_charts_follow_dark_mode(chromium):
