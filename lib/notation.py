@@ -39,6 +39,8 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"t_\text{step}", r"$\max(t_\text{compute}, t_\text{weights} + t_{kv})$", "s", "step_s"),
     Symbol(r"T", r"HBM drain time $C_\text{hbm} / W_\text{hbm}$: the batch train's period", "s", "hbm_drain_time_s"),
     Symbol(r"B^*", "optimal batch: compute time = weight-read time", "sequences", "optimal_batch"),
+    Symbol(r"B_s, B_f", "batch of the standard mode and of a fast mode on the same replica", "sequences",
+           "standard_batch, fast_batch"),
     Symbol(r"w", "the standard mode's weight share: weights ÷ the replica's usable HBM (KV fills the rest)", "1",
            "weight_share"),
     Symbol(r"D", "training tokens", "tokens", "training_tokens"),
@@ -121,6 +123,13 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"\omega", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
     Symbol(r"\tau^*", "break-even residence time of data in a memory tier", "s", "break_even_s",
            "chapters/prices-leak"),
+    Symbol(r"C_k, W_k, T_k", "capacity, bandwidth and drain time $C_k/W_k$ of memory tier k", "bytes, bytes/s, s",
+           "capacity_bytes, bandwidth_Bps, drain_time_s", "chapters/prices-leak"),
+    Symbol(r"c_k, \beta_k", "capacity price (price ÷ $C_k$) and bandwidth price (price ÷ $W_k$) of memory tier k",
+           "USD/byte, USD/(bytes/s)", "usd_per_byte, usd_per_Bps", "chapters/prices-leak"),
+    Symbol(r"\beta_\text{rc}, P_\text{acc}", "bandwidth price of recomputing KV by prefill, and the price of the "
+           "accelerator that does it", "USD/(bytes/s), USD", "usd_per_Bps_elsewhere, price_usd",
+           "chapters/prices-leak"),
     Symbol(r"L_0", "context at which √-sparse attention starts to skip tokens", "tokens", "crossover_tokens",
            "chapters/context-plateau"),
     Symbol(r"K(L)", "tokens a sparse attention layer reads at context L", "tokens", "sparse_attended_tokens",
@@ -141,6 +150,11 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"W_\text{a2a}, W_\text{AR}", "per-accelerator bandwidth a uniform all-to-all and an all-reduce get",
            "bytes/s", "a2a_effective_Bps, allreduce_effective_Bps", "chapters/racks"),
     Symbol(r"\alpha_\text{c}", "latency of one collective (base + per-step)", "s", "collective_latency_s", "chapters/racks"),
+    Symbol(r"B_\text{comm}", "batch from which a MoE layer's all-to-all outlasts its compute and weight reads",
+           "tokens", "comm_bound_batch", "chapters/racks"),
+    Symbol(r"t_\text{AR}(x, g), t_\text{TP}", "time of one all-reduce of x bytes among g accelerators, and a "
+           "tensor-parallel decode step's all-reduces (two per layer)", "s",
+           "allreduce_time_s, tp_comm_time_per_step_s", "chapters/racks"),
     Symbol(r"s_\text{net}", "copies of a token's hidden vector crossing the scale-out network per MoE layer",
            "count", "sends_per_token", "chapters/racks"),
     Symbol(r"t_F, t_B, t_W", "forward, full-backward and weight-gradient time of one pipeline chunk", "s",
@@ -247,41 +261,70 @@ def markdown_table(scope: str = "book") -> str:
 
 
 def base_symbols(symbol: str) -> set[str]:
-    """The symbols one table entry defines, normalised for comparison: a list ("W_up, W_out") split, a
+    """The symbols one table entry defines, normalised for comparison: a list ("W_up, W_out") split at its
+    top-level commas (those inside "b_{kv,\\ell}" and "t(x, g)" belong to a subscript or an argument list), a
     function's argument dropped ("K(L)" is K), spaces removed."""
     import re
 
-    parts = [p.strip() for p in symbol.split(",")] if not symbol.startswith(r"\text") else [symbol]
-    return {re.sub(r"\s+", "", re.sub(r"\((?:[^()]*)\)$", "", p)) for p in parts if p}
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(symbol):
+        depth += {"{": 1, "(": 1, "}": -1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(symbol[start:i])
+            start = i + 1
+    parts.append(symbol[start:])
+    if symbol.startswith(r"\text"):
+        parts = [symbol]
+    return {re.sub(r"\s+", "", re.sub(r"\((?:[^()]*)\)$", "", p.strip())) for p in parts if p.strip()}
 
 
 # ---- the symbols a page's mathematics uses -------------------------------------------------------------------
 
 _GREEK = ("alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|iota|kappa|lambda|mu|nu|xi|pi|rho|sigma|tau|"
           "upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Pi|Sigma|Phi|Psi|Omega|ell")
-_SUBSCRIPT = r"(?:_(?:\\text\{[^{}]*\}|\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?"
+_SUBSCRIPT = r"(?:_(?:\\text\{[^{}]*\}|\{(?:[^{}]|\{[^{}]*\})*\}|\\[A-Za-z]+|[A-Za-z0-9]))?"
 _MATH_TOKEN = (r"(?:\\bar\s*)?(?:\\(?:" + _GREEK + r")(?![A-Za-z])|(?<![\\A-Za-z])[A-Za-z](?![A-Za-z]))"
                + _SUBSCRIPT + r"(?:\^\*)?")
 
+#: Letters in a page's mathematics that are not quantities, so no table entry defines them: big-O ("O(n^2)"),
+#: Euler's number e and π, and the running indices of a sum or a list (i, j). Keep it short: a letter a
+#: chapter uses as a quantity belongs in the table.
+NOT_SYMBOLS = frozenset({"O", "e", r"\pi", "i", "j"})
 
-def math_symbols(markdown: str) -> set[str]:
-    """The symbols a MyST page's mathematics uses (``$…$`` and ``$$…$$``), normalised as :func:`base_symbols`
-    does: a letter (Latin or Greek, perhaps barred) with its subscript and a star; words and units in ``\\text``,
-    underbrace labels and differentials (the d of dx) are not symbols. A function's argument is a symbol of its own
-    (Φ(ξ) uses Φ and ξ)."""
+
+def math_spans(markdown: str) -> list[str]:
+    """The mathematics of a MyST page: ``$$…$$`` and ``$…$``, the ``{math}`` role and ``{math}`` directives
+    (backtick or colon fences); code cells, other fences and inline code are skipped."""
     import re
 
-    markdown = re.sub(r"^```.*?^```", " ", markdown, flags=re.S | re.M)  # code cells and fences
+    spans = re.findall(r"\{math\}`([^`]*)`", markdown)
+    markdown = re.sub(r"\{math\}`[^`]*`", " ", markdown)
+    fence = r"^(?P<f>`{3,}|:{3,})\{math\}[^\n]*\n(?P<body>.*?)^(?P=f)[ \t]*$"
+    for m in re.finditer(fence, markdown, flags=re.S | re.M):
+        spans.append(re.sub(r"^:[\w-]+:.*$", " ", m.group("body"), flags=re.M))  # options (:label:)
+    markdown = re.sub(fence, " ", markdown, flags=re.S | re.M)
+    markdown = re.sub(r"^(`{3,}).*?^\1", " ", markdown, flags=re.S | re.M)  # code cells and fences
     markdown = re.sub(r"`[^`\n]*`", " ", markdown)  # inline code, roles' targets
-    blocks = re.findall(r"\$\$(.*?)\$\$", markdown, re.S)
-    inline = re.findall(r"(?<![\\$])\$([^$\n]+?)\$", re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S))
+    spans += re.findall(r"\$\$(.*?)\$\$", markdown, re.S)
+    spans += re.findall(r"(?<![\\$])\$([^$\n]+?)\$", re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S))
+    return spans
+
+
+def math_symbols(markdown: str) -> set[str]:
+    """The symbols a MyST page's mathematics uses (:func:`math_spans`), normalised as :func:`base_symbols`
+    does: a letter (Latin or Greek, perhaps barred) with its subscript and a star; words and units in ``\\text``,
+    ``\\mathrm`` and ``\\operatorname``, command names (``\\frac``, ``\\max``), underbrace labels and
+    differentials (the d of dx) are not symbols, nor are the few letters of :data:`NOT_SYMBOLS`. A function's
+    argument is a symbol of its own (Φ(ξ) uses Φ and ξ)."""
+    import re
+
     found: set[str] = set()
-    for math in blocks + inline:
+    for math in math_spans(markdown):
         m = re.sub(r"\}_\\text\{[^{}]*\}", "}", math)  # an underbrace's label
-        m = re.sub(r"(?<![_A-Za-z}])\\text\{[^{}]*\}", " ", m)  # words and units
+        m = re.sub(r"(?<![_A-Za-z}])\\(?:text|mathrm|operatorname)\{[^{}]*\}", " ", m)  # words and units
         m = re.sub(r"(?<![A-Za-z\\])d(?=\\[A-Za-z]+|[A-Za-z](?![A-Za-z]))", " ", m)  # differentials
         found |= {re.sub(r"\s+", "", t) for t in re.findall(_MATH_TOKEN, m)}
-    return found
+    return found - NOT_SYMBOLS
 
 
 def symbols_outside(markdown: str, scope: str) -> dict[str, str]:

@@ -218,8 +218,8 @@ def _subset_icons(app, exception) -> None:
     if css.is_file():
         text = css.read_text(encoding="utf-8")
         text = re.sub(r'\.fa-[a-z0-9-]+:before\{content:"[^"]*"\}', "", text)
-        # The brands and regular icon fonts: no page uses them.
-        text = re.sub(r"@font-face\{[^}]*Font Awesome\\? 6 Brands[^}]*\}", "", text)
+        # The regular icon font: no page uses it. The brands font stays (the theme draws a GitHub logo before
+        # every link to github.com, a.github:before) and is subset below like the solid one.
         text = re.sub(r"@font-face\{[^}]*font-weight:400;src:url\([^)]*fa-regular-400[^}]*\}", "", text)
         css.write_text(text, encoding="utf-8")
     _subset_icon_font(out / "_static")
@@ -252,12 +252,13 @@ def _accessibility(app, exception) -> None:
             page.write_text(new, encoding="utf-8")
 
 
+#: The icon fonts the stylesheets draw with (the solid icons; the brands font for the GitHub and GitLab logos).
+ICON_FONTS = ("fa-solid-900.woff2", "fa-brands-400.woff2")
+
+
 def _subset_icon_font(static: Path) -> None:
-    """Keep only the glyphs of the solid icon font that the stylesheets use (admonition, dropdown and
-    breadcrumb icons drawn by CSS): 156 kB down to a few kB."""
-    font = static / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2"
-    if not font.is_file():
-        return
+    """Keep only the glyphs of the icon fonts that the stylesheets use (admonition, dropdown and breadcrumb icons,
+    the logo before a link to GitHub, drawn by CSS): 156 kB and 118 kB down to a few kB each."""
     used = set()
     for css in static.rglob("*.css"):
         used |= {ord(ch) for ch in css.read_text(encoding="utf-8", errors="replace") if 0xE000 <= ord(ch) <= 0xF8FF}
@@ -265,14 +266,18 @@ def _subset_icon_font(static: Path) -> None:
             encoding="utf-8", errors="replace"))}
     from fontTools import subset
 
-    options = subset.Options()
-    options.flavor = "woff2"
-    options.layout_features = ["*"]
-    face = subset.load_font(str(font), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(used))
-    subsetter.subset(face)
-    subset.save_font(face, str(font), options)
+    for name in ICON_FONTS:
+        font = static / "vendor" / "fontawesome" / "webfonts" / name
+        if not font.is_file():
+            continue
+        options = subset.Options()
+        options.flavor = "woff2"
+        options.layout_features = ["*"]
+        face = subset.load_font(str(font), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(used))
+        subsetter.subset(face)
+        subset.save_font(face, str(font), options)
 
 
 def _drop_search_index(out: Path) -> None:

@@ -72,6 +72,7 @@ class PageReport:
     phone_scroll_width: int = 0  # the document's width once the viewport is narrowed to a phone's
     phone_charts_drawn: int = 0
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
+    equation_overlaps: list[str] = field(default_factory=list)  # equation numbers over their equation (both widths)
 
 
 #: Pairs of point labels (the layer lib.figures.labels names "point_labels") whose drawn boxes overlap, per chart.
@@ -91,6 +92,26 @@ LABEL_OVERLAPS_JS = """() => {
     return out;
 }"""
 
+
+#: Display equations whose number ("(7)", span.eqno) is drawn over the equation: the number's box against the
+#: equation's scroll box (mjx-container) and against the whole typeset formula (mjx-math, which extends under
+#: anything beside a box it overflows).
+EQUATION_OVERLAPS_JS = """() => {
+    const out = [];
+    document.querySelectorAll('div.math').forEach(d => {
+        const n = d.querySelector(':scope > span.eqno'), m = d.querySelector('mjx-container');
+        if (!n || !m) return;
+        const r = n.getBoundingClientRect();
+        [m, m.querySelector('mjx-math')].filter(e => e).forEach(e => {
+            const q = e.getBoundingClientRect();
+            const dx = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+            const dy = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+            if (dx > 0.5 && dy > 0.5) out.push(d.id + ': number ' + n.textContent.replace('#', '').trim() + ' over '
+                + e.tagName.toLowerCase() + ' (' + Math.round(dx) + ' x ' + Math.round(dy) + ' px)');
+        });
+    });
+    return out;
+}"""
 
 @contextlib.contextmanager
 def browser():
@@ -149,6 +170,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         ".reduce((s, e) => s + (e.decodedBodySize || 0), 0)")
     report.chart_text = page.locator(".book-chart svg text").all_text_contents()
     report.label_overlaps = [f"{width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
+    report.equation_overlaps = [f"{width} px: {o}" for o in page.evaluate(EQUATION_OVERLAPS_JS)]
     if axe:
         report.axe = run_axe(page)
     report.controls_working = _exercise_controls(page) if controls else 0
@@ -158,6 +180,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         report.phone_scroll_width = page.evaluate("document.documentElement.scrollWidth")
         report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
         report.label_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
+        report.equation_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(EQUATION_OVERLAPS_JS)]
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:

@@ -231,7 +231,8 @@ def test_page_in_browser(chromium, axe_available, page):
     e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
     sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
-    At both widths, no two point labels (lib.figures.labels) are drawn over each other."""
+    At both widths, no two point labels (lib.figures.labels) are drawn over each other, and no equation number
+    over its equation."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
     assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
@@ -257,6 +258,7 @@ def test_page_in_browser(chromium, axe_available, page):
         f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
     assert not report.label_overlaps, f"{page}: point labels overprint: {report.label_overlaps}"
+    assert not report.equation_overlaps, f"{page}: equation numbers drawn over equations: {report.equation_overlaps}"
 
 
 def test_charts_follow_dark_mode(chromium):
@@ -273,6 +275,82 @@ def test_charts_follow_dark_mode(chromium):
     dark = page.locator(".book-chart svg text").first.get_attribute("fill")
     page.close()
     assert light != dark and dark.lower() in ("#e8e8e8", "#d4d4d4"), (light, dark)
+
+
+def test_every_icon_element_has_its_svg():
+    """lib.sphinx_ext replaces the theme's Font Awesome script by the icons the pages use (`<i class="fa-solid
+    fa-NAME">` becomes an inline SVG): every icon name on a built page is in that subset."""
+    from lib.sphinx_ext import _DYNAMIC_ICONS, _ICON_CLASS, _STYLE_CLASSES
+
+    script = (HTML / "_static" / "scripts" / "fontawesome.js").read_text(encoding="utf-8")
+    icons = json.loads(re.search(r"var I=(\{.*?\});", script).group(1))
+    missing = set()
+    for path in HTML.rglob("*.html"):
+        for classes in _ICON_CLASS.findall(path.read_text(encoding="utf-8", errors="replace")):
+            missing |= {f"{path.relative_to(HTML)}: {c}" for c in classes.split()
+                        if c.startswith("fa-") and c not in _STYLE_CLASSES and c[3:] not in icons}
+    missing |= {f"(script): fa-{name}" for name in _DYNAMIC_ICONS if name not in icons}
+    assert not missing, f"icons without their SVG in the subset: {sorted(missing)}"
+
+
+#: Every ::before and ::after that draws an icon glyph (a code point in the private-use area): the element, the
+#: first family of its font and the code point. MathJax's elements (mjx-*) are left out: it draws mathematics in
+#: its own fonts, which its script defines and loads.
+ICON_GLYPHS_JS = r"""() => {
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) for (const pseudo of ['::before', '::after']) {
+        if (el.tagName.startsWith('MJX-')) continue;
+        const style = getComputedStyle(el, pseudo), content = style.content;
+        if (!content || content === 'none' || content === 'normal') continue;
+        for (const ch of content) {
+            const code = ch.codePointAt(0);
+            if (code >= 0xE000 && code <= 0xF8FF) out.push([el.tagName.toLowerCase() + '.' +
+                Array.from(el.classList).join('.') + pseudo, style.fontFamily.split(',')[0].replace(/["']/g, '').trim(),
+                code]);
+        }
+    }
+    return out;
+}"""
+
+
+def icon_font_glyphs(html: Path = HTML) -> dict[str, set[int]]:
+    """The code points each icon font family of the built stylesheets can draw: its @font-face rules' fonts
+    (woff2, as shipped after lib.sphinx_ext subsets them)."""
+    from fontTools.ttLib import TTFont
+
+    glyphs: dict[str, set[int]] = {}
+    for css in (html / "_static").rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for rule in re.findall(r"@font-face\s*\{([^}]*)\}", text):
+            family = re.search(r"font-family:\s*([^;]+)", rule)
+            url = re.search(r"url\(([^)]+\.woff2)\)", rule)
+            if not family or not url:
+                continue
+            name = re.sub(r"[\"'\\]", "", family.group(1)).strip()
+            font = (css.parent / url.group(1).strip("\"'")).resolve()
+            codes = set(TTFont(str(font)).getBestCmap()) if font.is_file() else set()
+            glyphs.setdefault(name, set()).update(codes)
+    return glyphs
+
+
+def test_every_css_icon_has_its_glyph(chromium):
+    """Every icon the stylesheets draw on a built page (admonition and download icons, the GitHub logo before a
+    link to github.com) has an @font-face for its family and its glyph in that font's subset: the icon fonts are
+    subset to stay under the first-load limit, and an icon left out draws as nothing or a box."""
+    b, url = chromium
+    fonts = icon_font_glyphs()
+    missing, drawn = set(), set()
+    page = b.new_page()
+    for name in PAGES:
+        page.goto(f"{url}{name}.html", wait_until="load")
+        for element, family, code in page.evaluate(ICON_GLYPHS_JS):
+            drawn.add((family, code))
+            if code not in fonts.get(family, set()):
+                why = "no @font-face" if family not in fonts else "not in the subset"
+                missing.add(f"{name}: {element} U+{code:04X} in {family!r} ({why})")
+    page.close()
+    assert drawn, "no page draws a CSS icon: the check saw nothing"
+    assert not missing, f"icons drawn without their glyph: {sorted(missing)}"
 
 
 def test_course_numbers_exercises_as_the_chapters_do():
