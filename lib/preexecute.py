@@ -19,6 +19,7 @@ extension itself only logs information, never a warning, so that it cannot fail 
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
@@ -68,8 +69,6 @@ def read_page(app, docname: str) -> Page | None:
     # As Parser.parse: the kernel name may be replaced by an alias; the notebook's metadata may override settings.
     kernel_name = notebook.metadata.get("kernelspec", {}).get("name", None)
     if kernel_name is not None and nb_config.kernel_rgx_aliases:
-        import re
-
         for rgx, alias in nb_config.kernel_rgx_aliases.items():
             if re.fullmatch(rgx, kernel_name):
                 notebook.metadata["kernelspec"]["name"] = alias
@@ -144,7 +143,8 @@ def preexecute(app, env, docnames: list[str]) -> None:
     logger = logging.getLogger(__name__)
     if getattr(env, "mystnb_config", None) is None or env.mystnb_config.execution_mode != "cache":
         return
-    pages = [page for page in map(lambda d: read_page(app, d), docnames) if page is not None and not is_cached(page)]
+    pages = [page for page in (read_page(app, docname) for docname in docnames)
+             if page is not None and not is_cached(page)]
     if not pages:
         return
     workers = jobs(len(pages))

@@ -23,6 +23,7 @@ nb_execution_mode = "cache"
 nb_execution_timeout = 60
 nb_execution_allow_errors = False
 nb_execution_show_tb = True
+nb_execution_excludepatterns = ["skipped.md"]  # MyST-NB does not execute it, nor does lib.preexecute
 exclude_patterns = ["_build"]
 """
 
@@ -64,10 +65,11 @@ rows["x"]
 def sphinx_project(folder: Path) -> Path:
     folder.mkdir()
     (folder / "conf.py").write_text(CONF)
-    (folder / "index.md").write_text("# Index\n\n```{toctree}\na\nb\nbad\n```\n")
+    (folder / "index.md").write_text("# Index\n\n```{toctree}\na\nb\nbad\nskipped\n```\n")
     (folder / "a.md").write_text(HEADER + RENDEZVOUS.format(me="a", other="b"))
     (folder / "b.md").write_text(HEADER + RENDEZVOUS.format(me="b", other="a"))
     (folder / "bad.md").write_text(HEADER + FAILING)
+    (folder / "skipped.md").write_text(HEADER + "# Not executed\n\n```{code-cell} ipython3\nprint(\"ran\")\n```\n")
     return folder
 
 
@@ -89,6 +91,7 @@ def test_pages_execute_side_by_side_myst_nb_uses_the_cache_and_reports_a_failing
     # The failing page was not stored: MyST-NB executed it itself and reported its error as it always has.
     assert f"{preexecute.LOG_PREFIX} bad failed (CellExecutionError)" in log
     assert f"{source / 'bad'}.md: Executing notebook using local CWD" in log
+    assert f"{preexecute.LOG_PREFIX} skipped" not in log and "Excluded from execution" in log
     assert result.returncode != 0
     assert build._failed_pages(log, source) == ["bad.md"]
     error = build.first_error(log, source).splitlines()
