@@ -11,7 +11,9 @@
    contents, the bibliography) and the pinned requirements. When the digest differs from the one stored with
    the last good build, every page is executed again; when it is the same, the cached pages are reused.
 3. **Build aside.** Jupyter Book writes into ``.book-stage/_build`` (a copy of the last good build when the
-   inputs are unchanged, else empty). The full log goes to ``_build.log``.
+   inputs are unchanged, else empty). The full log goes to ``_build.log``. The notebook pages it will execute
+   run side by side first, one per CPU core, into its execution cache (the Sphinx extension
+   :mod:`lib.preexecute`); it then finds each page there, and executes itself only a page that failed.
 4. **Swap on success.** Only a build that succeeds (warnings are errors) replaces ``_build``. A failed build
    leaves the previous site as it was, removes the half-built one, and ends its output with the first real
    error: the page, the cell line that raised, and the exception.

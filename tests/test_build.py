@@ -228,6 +228,16 @@ def test_an_edited_cell_of_the_readers_directory_reaches_the_page(one_page_book)
     assert row is not None and row[2] == "7.5T", "the page still shows the old data"
 
 
+def test_the_page_is_executed_in_the_parallel_phase_and_myst_nb_finds_it_in_the_cache(one_page_book):
+    from lib import preexecute
+
+    # The log of the second build, which executed every page again: the page went through lib.preexecute (read
+    # as MyST-NB reads it, hide-input tags included), and MyST-NB's cache lookup matched it.
+    log = (one_page_book["output"] / build.LOG).read_text(encoding="utf-8")
+    assert f"{preexecute.LOG_PREFIX} {PAGE} executed in" in log, log[-3000:]
+    assert f"{ROOT / PAGE}.md: Using cached notebook" in log and "Executing notebook" not in log
+
+
 def test_no_page_runs_what_a_csv_cell_says(one_page_book):
     from browser import browser, chromium_path, serve
 
