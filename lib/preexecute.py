@@ -147,27 +147,36 @@ def preexecute(app, env, docnames: list[str]) -> None:
              if page is not None and not is_cached(page)]
     if not pages:
         return
-    workers = jobs(len(pages))
-    logger.info(f"{LOG_PREFIX} executing {len(pages)} notebook page(s), {workers} at a time")
+    def finish(page: Page, future) -> None:
+        try:
+            result = future.result()
+            failure = type(result.err).__name__ if result.err is not None else None
+        except Exception as error:  # a kernel that died or did not start: MyST-NB will meet it too
+            result, failure = None, type(error).__name__
+        if failure is None:
+            pk = store(page, result)
+            logger.info(f"{LOG_PREFIX} {page.docname} executed in {result.time:.2f} seconds, cached: ID={pk}")
+        else:
+            logger.info(f"{LOG_PREFIX} {page.docname} failed ({failure}); not cached, so it is executed "
+                        "again as it is read and its error reported there")
+
+    alone = [page for page in pages if page.docname in app.config.preexecute_alone]
+    shared = [page for page in pages if page not in alone]
+    workers = jobs(len(shared))
+    logger.info(f"{LOG_PREFIX} executing {len(pages)} notebook page(s): {len(alone)} alone, then the rest "
+                f"{workers} at a time")
     # Kernels run in their own processes; the threads only drive them. The cache (SQLite) is written here only.
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="preexecute") as pool:
-        futures = {pool.submit(execute, page): page for page in pages}
+    with ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="preexecute") as pool:
+        for page in alone:  # a page that measures the machine runs with no other kernel beside it
+            finish(page, pool.submit(execute, page))
+        futures = {pool.submit(execute, page): page for page in shared}
         for future in as_completed(futures):
-            page = futures[future]
-            try:
-                result = future.result()
-                failure = type(result.err).__name__ if result.err is not None else None
-            except Exception as error:  # a kernel that died or did not start: MyST-NB will meet it too
-                result, failure = None, type(error).__name__
-            if failure is None:
-                pk = store(page, result)
-                logger.info(f"{LOG_PREFIX} {page.docname} executed in {result.time:.2f} seconds, cached: ID={pk}")
-            else:
-                logger.info(f"{LOG_PREFIX} {page.docname} failed ({failure}); not cached, so it is executed "
-                            "again as it is read and its error reported there")
+            finish(futures[future], future)
 
 
 def setup(app):
     app.setup_extension("myst_nb")
+    # Pages executed one at a time before the others (docnames): the measured page benchmarks this machine.
+    app.add_config_value("preexecute_alone", [], "env")
     app.connect("env-before-read-docs", preexecute)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

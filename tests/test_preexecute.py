@@ -24,6 +24,7 @@ nb_execution_timeout = 60
 nb_execution_allow_errors = False
 nb_execution_show_tb = True
 nb_execution_excludepatterns = ["skipped.md"]  # MyST-NB does not execute it, nor does lib.preexecute
+preexecute_alone = ["alone"]  # executed before the others, with no kernel beside it
 exclude_patterns = ["_build"]
 """
 
@@ -52,6 +53,17 @@ print("{me} ran alongside", "{other}" if pathlib.Path("{other}.started").exists(
 ```
 """
 
+# Executed alone: while it runs (half a second), neither rendezvous page has started.
+ALONE = """\
+# A page that runs alone
+
+```{code-cell} ipython3
+import pathlib, time
+time.sleep(0.5)
+print("alone beside", sorted(p.name for p in pathlib.Path(".").glob("*.started")) or "nobody")
+```
+"""
+
 FAILING = """\
 # A failing page
 
@@ -65,10 +77,11 @@ rows["x"]
 def sphinx_project(folder: Path) -> Path:
     folder.mkdir()
     (folder / "conf.py").write_text(CONF)
-    (folder / "index.md").write_text("# Index\n\n```{toctree}\na\nb\nbad\nskipped\n```\n")
+    (folder / "index.md").write_text("# Index\n\n```{toctree}\nalone\na\nb\nbad\nskipped\n```\n")
     (folder / "a.md").write_text(HEADER + RENDEZVOUS.format(me="a", other="b"))
     (folder / "b.md").write_text(HEADER + RENDEZVOUS.format(me="b", other="a"))
     (folder / "bad.md").write_text(HEADER + FAILING)
+    (folder / "alone.md").write_text(HEADER + ALONE)
     (folder / "skipped.md").write_text(HEADER + "# Not executed\n\n```{code-cell} ipython3\nprint(\"ran\")\n```\n")
     return folder
 
@@ -81,7 +94,9 @@ def test_pages_execute_side_by_side_myst_nb_uses_the_cache_and_reports_a_failing
     result = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-E", "-W", "--keep-going", str(source),
                              str(out / "html")], env=env, capture_output=True, text=True, timeout=300)
     log = result.stdout + result.stderr
-    assert f"{preexecute.LOG_PREFIX} executing 3 notebook page(s), 2 at a time" in log, log[-3000:]
+    assert f"{preexecute.LOG_PREFIX} executing 4 notebook page(s): 1 alone, then the rest 2 at a time" in log, \
+        log[-3000:]
+    assert "alone beside nobody" in (out / "html" / "alone.html").read_text(encoding="utf-8")
     # Both pages ran at once in the parallel phase, were stored, and MyST-NB executed neither of them again.
     for page, other in (("a", "b"), ("b", "a")):
         assert f"{preexecute.LOG_PREFIX} {page} executed in" in log, log[-3000:]
@@ -100,4 +115,4 @@ def test_pages_execute_side_by_side_myst_nb_uses_the_cache_and_reports_a_failing
     from jupyter_cache import get_cache
 
     cached = sorted(Path(r.uri).name for r in get_cache(out / ".jupyter_cache").list_cache_records())
-    assert cached == ["a.md", "b.md"]
+    assert cached == ["a.md", "alone.md", "b.md"]
