@@ -161,7 +161,10 @@ def preexecute(app, env, docnames: list[str]) -> None:
                         "again as it is read and its error reported there")
 
     alone = [page for page in pages if page.docname in app.config.preexecute_alone]
-    shared = [page for page in pages if page not in alone]
+    # Longest first, so that no long page starts last and runs on alone (a page's source size stands in for its
+    # execution time, which the cache, emptied whenever an input changes, does not remember).
+    shared = sorted((page for page in pages if page not in alone), key=lambda page: page.path.stat().st_size,
+                    reverse=True)
     workers = jobs(len(shared))
     logger.info(f"{LOG_PREFIX} executing {len(pages)} notebook page(s): {len(alone)} alone, then the rest "
                 f"{workers} at a time")
