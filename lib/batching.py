@@ -288,9 +288,15 @@ class StepCosts:
         self._dense_w = dict(zip(dense.astype(int).tolist(), self.weights_grid_s[: dense.size].tolist()))
         slope = self.attention_grid_s[-1] / self.context_grid[-1] if self.context_grid[-1] > 0 else 0.0
         self.attention_slope_s_per_token = float(slope)
-        #: True where A_dec(L) = slope · L exactly (full attention): the simulation then keeps one running sum.
+        #: True where A_dec(L) = slope · L exactly (full attention).
         self.attention_linear = bool(np.allclose(self.attention_grid_s, slope * self.context_grid,
                                                  rtol=1e-9, atol=1e-15))
+        tail = (0.0, 0.0, float(slope)) if self.attention_linear else _affine_tail(self.context_grid,
+                                                                                  self.attention_grid_s)
+        #: The affine tail of the table, A_dec(L) = a0 + s·L for K ≤ L ≤ the table's last context (eq. cb-tail):
+        #: K the first context from which it holds (a window's or a top-k's size; 0 for full attention, where
+        #: a0 = 0 and s is the slope above), a0 seconds, s seconds per token of context.
+        self.attention_tail_tokens, self.attention_tail_intercept_s, self.attention_tail_slope_s_per_token = tail
 
     # -- constructors -----------------------------------------------------------------------------
     @classmethod
@@ -364,6 +370,19 @@ class StepCosts:
         if self._pairs is None:
             return end * (end + 1.0) / 2.0 - start * (start + 1.0) / 2.0
         return np.asarray(self._pairs(end, start), dtype=float)
+
+
+def _affine_tail(contexts: np.ndarray, attention_s: np.ndarray) -> tuple[float, float, float]:
+    """(K, a0, s): the longest stretch at the top of a table (contexts ascending) on which A = a0 + s·L, to the
+    same tolerance as :attr:`StepCosts.attention_linear`; the line runs through the stretch's two ends. Two
+    points always lie on a line, so a table whose last kink is its second-to-last point gives that point."""
+    top, a_top = contexts[-1], attention_s[-1]
+    for k in range(contexts.size - 1):
+        slope = (a_top - attention_s[k]) / (top - contexts[k])
+        intercept = a_top - slope * top
+        if np.allclose(attention_s[k:], intercept + slope * contexts[k:], rtol=1e-9, atol=1e-15):
+            return float(contexts[k]), float(intercept), float(slope)
+    return float(top), float(a_top), 0.0  # a one-point table
 
 
 #: Step tables already built, keyed by the rows' full contents (a reader's edited row builds its own).
@@ -481,11 +500,13 @@ class BatchingRun:
 
 def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike,
                                  seats: int, costs: StepCosts, token_budget: float = DEFAULT_TOKEN_BUDGET,
-                                 ) -> BatchingRun:
+                                 *, _affine_tail: bool = True) -> BatchingRun:
     """Serve every request to its last token under the module's policy; see the module docstring.
 
     ``arrival_s`` non-decreasing; ``prompt_tokens`` n_in ≥ 1 and ``output_tokens`` n_out ≥ 1 per request;
     ``seats`` B_cap ≥ 1; ``token_budget`` K_step ≥ 1 tokens per step (:data:`WHOLE_PROMPTS`: whole prompts).
+    ``_affine_tail=False`` looks every decoding sequence's A_dec up in the table at every step (the reference the
+    tests hold the running sums of eq. cb-tail to).
     """
     arrival = np.asarray(arrival_s, dtype=float)
     prompts = np.asarray(prompt_tokens)
@@ -512,11 +533,20 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
     admit = [math.nan] * n
     first = [math.nan] * n
     finish = [math.nan] * n
-    linear = costs.attention_linear
-    slope = costs.attention_slope_s_per_token
+    # Eq. cb-tail: a decoding seat at context L ≥ K adds a0 + s·L to the step, so those seats are one running sum
+    # of their bases (n_tail, tail_sum); seats below K are looked up in the table until their context reaches K.
+    # Exact while every context stays inside the table (beyond it A_dec is extended in proportion to L, which is
+    # the same line only for full attention); otherwise, or when asked, every seat is looked up (K = ∞).
+    if _affine_tail and (costs.attention_linear or (prompts + outputs).max() <= costs.context_grid[-1]):
+        k_tail, a0, slope = (costs.attention_tail_tokens, costs.attention_tail_intercept_s,
+                             costs.attention_tail_slope_s_per_token)
+    else:
+        k_tail, a0, slope = math.inf, 0.0, 0.0
     base = np.zeros(seats)  # a decoding seat's context at step s is base + s
-    decoding = np.zeros(seats, dtype=bool)
-    base_sum = 0.0
+    below = np.zeros(seats, dtype=bool)  # decoding seats at a context below K
+    is_below = [False] * n
+    crossings: list[tuple[float, int]] = []  # (the step at which a seat below K reaches it, request)
+    tail_sum, n_tail, n_below = 0.0, 0, 0
     free_slots = list(range(seats - 1, -1, -1))
     slot_of = [-1] * n
     ending: list[tuple[int, int]] = []  # (the step that emits the last token, request)
@@ -534,22 +564,32 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
         if seated == 0:  # idle until the next arrival
             tau = max(tau, arr[nxt])
             continue
+        while crossings and crossings[0][0] <= step:  # seats whose context reaches K join the running sum
+            _, i = heapq.heappop(crossings)
+            if is_below[i]:  # still decoding
+                is_below[i] = False
+                slot = slot_of[i]
+                below[slot] = False
+                n_below -= 1
+                tail_sum += base[slot]
+                n_tail += 1
         completed: list[int] = []
         if head == nxt and n_dec and ending[0][0] > step:
-            # Decode-only steps until the next last token or the next boarding, in one go.
+            # Decode-only steps until the next last token or the next boarding, in one go: step j lasts
+            # c0 + c1·j plus the table's A_dec of the seats below K.
             m = ending[0][0] - step + 1
             free = nxt < n and seated < seats  # a free seat: the next arrival boards at the step after it arrives
-            if linear:
-                c0 = costs._weights_scalar(n_dec) + slope * (base_sum + n_dec * step)
-                c1 = slope * n_dec
+            c0 = costs._weights_scalar(n_dec) + n_tail * a0 + slope * (tail_sum + n_tail * step)
+            c1 = slope * n_tail
+            if not n_below:
                 if free:
                     m = min(m, _steps_to_reach(arr[nxt] - tau, c0, c1))
                 runs.append((tau, m, c0, c1, seated, n_dec, 0, None))
                 tau += m * c0 + c1 * m * (m - 1) / 2.0
             else:
                 offsets = step + np.arange(m, dtype=float)
-                contexts = base[decoding][None, :] + offsets[:, None]
-                durations = costs._weights_scalar(n_dec) + costs.decode_attention_s(contexts).sum(axis=1)
+                contexts = base[below][None, :] + offsets[:, None]
+                durations = (c0 + c1 * np.arange(m, dtype=float)) + costs.decode_attention_s(contexts).sum(axis=1)
                 ends = tau + np.cumsum(durations)
                 if free:
                     m = min(m, int(np.searchsorted(ends, arr[nxt], side="left")) + 1)
@@ -578,10 +618,10 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             head, head_done = j, done_j
             if not n_dec:
                 attention = 0.0
-            elif linear:
-                attention = slope * (base_sum + n_dec * step)
             else:
-                attention = costs.decode_attention_sum_s(base[decoding] + step)
+                attention = n_tail * a0 + slope * (tail_sum + n_tail * step)
+                if n_below:
+                    attention += costs.decode_attention_sum_s(base[below] + step)
             dt = costs._weights_scalar(n_dec + chunk_tokens) + attention + chunk_attention
             runs.append((tau, 1, dt, 0.0, seated, n_dec, chunk_tokens, None))
             tau += dt
@@ -590,8 +630,13 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             _, i = heapq.heappop(ending)
             finish[i] = tau
             slot = slot_of[i]
-            decoding[slot] = False
-            base_sum -= base[slot]
+            if is_below[i]:
+                is_below[i] = False
+                below[slot] = False
+                n_below -= 1
+            else:
+                tail_sum -= base[slot]
+                n_tail -= 1
             free_slots.append(slot)
             seated -= 1
             n_dec -= 1
@@ -606,8 +651,15 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             slot = free_slots.pop()
             slot_of[i] = slot
             base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step, last + 1
-            base_sum += base[slot]
-            decoding[slot] = True
+            if p_list[i] + 1 >= k_tail:
+                tail_sum += base[slot]
+                n_tail += 1
+            else:
+                is_below[i] = True
+                below[slot] = True
+                n_below += 1
+                if k_tail < math.inf:
+                    heapq.heappush(crossings, (math.ceil(k_tail - base[slot]), i))
             n_dec += 1
             heapq.heappush(ending, (last + o_list[i] - 1, i))
         step = last + 1
