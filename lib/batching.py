@@ -55,6 +55,7 @@ one closed form (step durations c0 + c1·j when attention is linear in the conte
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass, replace
@@ -291,12 +292,13 @@ class StepCosts:
         #: True where A_dec(L) = slope · L exactly (full attention).
         self.attention_linear = bool(np.allclose(self.attention_grid_s, slope * self.context_grid,
                                                  rtol=1e-9, atol=1e-15))
-        tail = (0.0, 0.0, float(slope)) if self.attention_linear else _affine_tail(self.context_grid,
-                                                                                  self.attention_grid_s)
-        #: The affine tail of the table, A_dec(L) = a0 + s·L for K ≤ L ≤ the table's last context (eq. cb-tail):
-        #: K the first context from which it holds (a window's or a top-k's size; 0 for full attention, where
-        #: a0 = 0 and s is the slope above), a0 seconds, s seconds per token of context.
-        self.attention_tail_tokens, self.attention_tail_intercept_s, self.attention_tail_slope_s_per_token = tail
+        #: The table's affine pieces (eq. cb-pieces), ((K_g, a_g, s_g), …) with K_0 the first context: A_dec(L) =
+        #: a_g + s_g·L for K_g ≤ L < K_{g+1} (the last piece up to the table's last context); K in tokens, a in
+        #: seconds, s in seconds per token. Full attention is one piece (0, 0, the slope above); a window or a
+        #: top-k adds a kink at its size.
+        self.attention_pieces: tuple[tuple[float, float, float], ...] = (
+            ((float(self.context_grid[0]), 0.0, float(slope)),) if self.attention_linear
+            else _affine_pieces(self.context_grid, self.attention_grid_s))
 
     # -- constructors -----------------------------------------------------------------------------
     @classmethod
@@ -372,17 +374,26 @@ class StepCosts:
         return np.asarray(self._pairs(end, start), dtype=float)
 
 
-def _affine_tail(contexts: np.ndarray, attention_s: np.ndarray) -> tuple[float, float, float]:
-    """(K, a0, s): the longest stretch at the top of a table (contexts ascending) on which A = a0 + s·L, to the
-    same tolerance as :attr:`StepCosts.attention_linear`; the line runs through the stretch's two ends. Two
-    points always lie on a line, so a table whose last kink is its second-to-last point gives that point."""
-    top, a_top = contexts[-1], attention_s[-1]
-    for k in range(contexts.size - 1):
-        slope = (a_top - attention_s[k]) / (top - contexts[k])
-        intercept = a_top - slope * top
-        if np.allclose(attention_s[k:], intercept + slope * contexts[k:], rtol=1e-9, atol=1e-15):
-            return float(contexts[k]), float(intercept), float(slope)
-    return float(top), float(a_top), 0.0  # a one-point table
+def _affine_pieces(contexts: np.ndarray, attention_s: np.ndarray) -> tuple[tuple[float, float, float], ...]:
+    """((K_g, a_g, s_g), …), K ascending: a table (contexts ascending, interpolated linearly, so affine between
+    neighbouring points) cut into affine pieces, found from the top down: a piece reaches as far down as the
+    table's points stay on the line through its two ends, to the tolerance of :attr:`StepCosts.attention_linear`."""
+    def line(lo: int, hi: int) -> tuple[float, float]:
+        slope = (attention_s[hi] - attention_s[lo]) / (contexts[hi] - contexts[lo])
+        return float(attention_s[hi] - slope * contexts[hi]), float(slope)
+
+    pieces = []
+    hi = contexts.size - 1
+    while hi > 0:
+        lo, (intercept, slope) = hi - 1, line(hi - 1, hi)
+        while lo > 0:
+            a, s = line(lo - 1, hi)
+            if not np.allclose(attention_s[lo - 1:hi + 1], a + s * contexts[lo - 1:hi + 1], rtol=1e-9, atol=1e-15):
+                break
+            lo, intercept, slope = lo - 1, a, s
+        pieces.append((float(contexts[lo]), intercept, slope))
+        hi = lo
+    return tuple(reversed(pieces)) or ((float(contexts[0]), float(attention_s[0]), 0.0),)
 
 
 #: Step tables already built, keyed by the rows' full contents (a reader's edited row builds its own).
@@ -533,20 +544,43 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
     admit = [math.nan] * n
     first = [math.nan] * n
     finish = [math.nan] * n
-    # Eq. cb-tail: a decoding seat at context L ≥ K adds a0 + s·L to the step, so those seats are one running sum
-    # of their bases (n_tail, tail_sum); seats below K are looked up in the table until their context reaches K.
-    # Exact while every context stays inside the table (beyond it A_dec is extended in proportion to L, which is
-    # the same line only for full attention); otherwise, or when asked, every seat is looked up (K = ∞).
-    if _affine_tail and (costs.attention_linear or (prompts + outputs).max() <= costs.context_grid[-1]):
-        k_tail, a0, slope = (costs.attention_tail_tokens, costs.attention_tail_intercept_s,
-                             costs.attention_tail_slope_s_per_token)
-    else:
-        k_tail, a0, slope = math.inf, 0.0, 0.0
-    base = np.zeros(seats)  # a decoding seat's context at step s is base + s
-    below = np.zeros(seats, dtype=bool)  # decoding seats at a context below K
-    is_below = [False] * n
-    crossings: list[tuple[float, int]] = []  # (the step at which a seat below K reaches it, request)
-    tail_sum, n_tail, n_below = 0.0, 0, 0
+    # Eq. cb-pieces: the decoding seats in affine piece g of A_dec add n_g·a_g + s_g·(Σ base + n_g·step) to the
+    # step, so each piece keeps a count and a sum of bases (integers, so the sums are exact); a seat moves up a
+    # piece at the step its context reaches the next K_g. The pieces hold for the contexts inside the table
+    # (beyond it A_dec grows in proportion to L, which is the same line only for full attention); where a run's
+    # contexts leave it, or when asked, every seat's A_dec is looked up in the table at every step instead.
+    fast = _affine_tail and (costs.attention_linear or (
+        prompts.min() + 1 >= costs.context_grid[0] and (prompts + outputs).max() <= costs.context_grid[-1]))
+    starts, a_piece, s_piece = (list(column) for column in zip(*costs.attention_pieces))
+    pieces = range(len(starts)) if fast else range(0)
+    n_piece, base_piece = [0] * len(starts), [0.0] * len(starts)
+    piece_of = [-1] * n  # a decoding request's piece (-1: none)
+    base_of = [0] * n
+    crossings: list[tuple[int, int, int]] = []  # (the step at which a seat's context reaches K_g, request, g)
+    base = np.zeros(seats)  # a decoding seat's context at step s is base + s (the table look-up path)
+    decoding = np.zeros(seats, dtype=bool)
+
+    def pieces_s(at: int) -> tuple[float, float]:
+        """The pieces' attention at step ``at`` and its growth per step (eq. cb-pieces)."""
+        attention, growth = 0.0, 0.0
+        for g in pieces:
+            attention += n_piece[g] * a_piece[g] + s_piece[g] * (base_piece[g] + n_piece[g] * at)
+            growth += s_piece[g] * n_piece[g]
+        return attention, growth
+
+    def join(i: int, g: int) -> None:
+        """Request i's seat joins piece g, and will move up at the step its context reaches the next K."""
+        piece_of[i] = g
+        n_piece[g] += 1
+        base_piece[g] += base_of[i]
+        if g + 1 < len(starts):
+            heapq.heappush(crossings, (math.ceil(starts[g + 1] - base_of[i]), i, g + 1))
+
+    def leave(i: int) -> None:
+        g = piece_of[i]
+        n_piece[g] -= 1
+        base_piece[g] -= base_of[i]
+        piece_of[i] = -1
     free_slots = list(range(seats - 1, -1, -1))
     slot_of = [-1] * n
     ending: list[tuple[int, int]] = []  # (the step that emits the last token, request)
@@ -564,32 +598,32 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
         if seated == 0:  # idle until the next arrival
             tau = max(tau, arr[nxt])
             continue
-        while crossings and crossings[0][0] <= step:  # seats whose context reaches K join the running sum
-            _, i = heapq.heappop(crossings)
-            if is_below[i]:  # still decoding
-                is_below[i] = False
-                slot = slot_of[i]
-                below[slot] = False
-                n_below -= 1
-                tail_sum += base[slot]
-                n_tail += 1
+        while crossings and crossings[0][0] <= step:  # seats whose context reaches the next piece move up
+            _, i, g = heapq.heappop(crossings)
+            if piece_of[i] == g - 1:  # still decoding
+                leave(i)
+                join(i, g)
         completed: list[int] = []
         if head == nxt and n_dec and ending[0][0] > step:
-            # Decode-only steps until the next last token or the next boarding, in one go: step j lasts
-            # c0 + c1·j plus the table's A_dec of the seats below K.
+            # Decode-only steps until the next last token, the next boarding or the next seat moving up a piece,
+            # in one go.
             m = ending[0][0] - step + 1
             free = nxt < n and seated < seats  # a free seat: the next arrival boards at the step after it arrives
-            c0 = costs._weights_scalar(n_dec) + n_tail * a0 + slope * (tail_sum + n_tail * step)
-            c1 = slope * n_tail
-            if not n_below:
+            if fast:
+                while crossings and piece_of[crossings[0][1]] != crossings[0][2] - 1:  # seats already gone
+                    heapq.heappop(crossings)
+                if crossings:
+                    m = min(m, crossings[0][0] - step)
+                attention, c1 = pieces_s(step)
+                c0 = costs._weights_scalar(n_dec) + attention
                 if free:
                     m = min(m, _steps_to_reach(arr[nxt] - tau, c0, c1))
                 runs.append((tau, m, c0, c1, seated, n_dec, 0, None))
                 tau += m * c0 + c1 * m * (m - 1) / 2.0
             else:
                 offsets = step + np.arange(m, dtype=float)
-                contexts = base[below][None, :] + offsets[:, None]
-                durations = (c0 + c1 * np.arange(m, dtype=float)) + costs.decode_attention_s(contexts).sum(axis=1)
+                contexts = base[decoding][None, :] + offsets[:, None]
+                durations = costs._weights_scalar(n_dec) + costs.decode_attention_s(contexts).sum(axis=1)
                 ends = tau + np.cumsum(durations)
                 if free:
                     m = min(m, int(np.searchsorted(ends, arr[nxt], side="left")) + 1)
@@ -618,10 +652,10 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             head, head_done = j, done_j
             if not n_dec:
                 attention = 0.0
+            elif fast:
+                attention = pieces_s(step)[0]
             else:
-                attention = n_tail * a0 + slope * (tail_sum + n_tail * step)
-                if n_below:
-                    attention += costs.decode_attention_sum_s(base[below] + step)
+                attention = costs.decode_attention_sum_s(base[decoding] + step)
             dt = costs._weights_scalar(n_dec + chunk_tokens) + attention + chunk_attention
             runs.append((tau, 1, dt, 0.0, seated, n_dec, chunk_tokens, None))
             tau += dt
@@ -630,13 +664,9 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             _, i = heapq.heappop(ending)
             finish[i] = tau
             slot = slot_of[i]
-            if is_below[i]:
-                is_below[i] = False
-                below[slot] = False
-                n_below -= 1
-            else:
-                tail_sum -= base[slot]
-                n_tail -= 1
+            decoding[slot] = False
+            if fast:
+                leave(i)
             free_slots.append(slot)
             seated -= 1
             n_dec -= 1
@@ -650,16 +680,10 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                 continue
             slot = free_slots.pop()
             slot_of[i] = slot
-            base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step, last + 1
-            if p_list[i] + 1 >= k_tail:
-                tail_sum += base[slot]
-                n_tail += 1
-            else:
-                is_below[i] = True
-                below[slot] = True
-                n_below += 1
-                if k_tail < math.inf:
-                    heapq.heappush(crossings, (math.ceil(k_tail - base[slot]), i))
+            base_of[i] = base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step
+            decoding[slot] = True
+            if fast:
+                join(i, bisect.bisect_right(starts, p_list[i] + 1) - 1)
             n_dec += 1
             heapq.heappush(ending, (last + o_list[i] - 1, i))
         step = last + 1
