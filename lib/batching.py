@@ -25,6 +25,20 @@ sum the book uses), is
   (query, key) pairs. This keeps the compute right (prefill attention is compute bound) and leaves out a
   chunk's re-read of the prefix's KV cache.
 
+**Running sums** (eq. cb-pieces). A_dec is a table interpolated linearly in L, so it is affine between
+neighbouring contexts, and on real tables it is affine on a few long pieces: one for full attention (A_dec = s·L),
+two where a sliding window or a sparse top-k caps part of the attention (the kink at the window's or the top-k's
+size). :class:`StepCosts` finds the pieces, A_dec(L) = a_g + s_g·L for K_g ≤ L < K_{g+1}. A decoding sequence's
+context at step t is L_j = b_j + t (it grows by one token a step), so with n_g sequences in piece g
+
+    Σ_{j decoding} A_dec(L_j) = Σ_g [ n_g·a_g + s_g·(Σ_{j in g} b_j + n_g·t) ]
+
+and a sequence moves up a piece at the step its context reaches K_{g+1}. A step then costs O(pieces), and a
+run of decode-only steps between two events (a last token, a boarding, a sequence moving up a piece) is one
+closed form: step t + i lasts c0 + c1·i with c1 = Σ_g s_g·n_g. Beyond the table's last context A_dec grows in
+proportion to L, the last piece's line only for full attention, so a run whose contexts leave the table looks
+every sequence up in the table at every step instead.
+
 **The policy** (decode first, chunked prefill; Sarathi-Serve, and vLLM with chunked prefill):
 at the start of each step, arrived requests take free seats first come, first served; every decoding seat
 gets its token; the rest of the token budget, K_step − n_dec, goes to prompt tokens of seated requests in
@@ -49,8 +63,7 @@ draws are independent.
 
 Left out: preemption (a seat is never taken back; the cap is set so that the average KV fits), prefix
 caching, communication between accelerators, and kernel efficiency (the reality-check chapter measures it).
-The simulation loops over events with O(1) Python work each: a run of decode-only steps between two events is
-one closed form (step durations c0 + c1·j when attention is linear in the context) or one vector operation.
+The simulation loops over events with O(1) Python work each (eq. cb-pieces).
 """
 
 from __future__ import annotations
@@ -347,7 +360,7 @@ class StepCosts:
 
     def decode_attention_sum_s(self, context_tokens: np.ndarray) -> float:
         """Σ_i A_dec(L_i) over an array of contexts, seconds: :meth:`decode_attention_s` summed, on the lean path
-        (one interpolation) when no context lies beyond the table (the simulation asks once per step)."""
+        (one interpolation) when no context lies beyond the table (the simulation's look-up path asks once per step)."""
         if context_tokens.size and context_tokens.max() > self.context_grid[-1]:
             return float(self.decode_attention_s(context_tokens).sum())
         return float(np.interp(context_tokens, self.context_grid, self.attention_grid_s).sum())
@@ -365,13 +378,15 @@ class StepCosts:
         """Causal (query, key) pairs of prefilling prompt tokens start+1 … end (summed over layers). Scalars in,
         a float out, without numpy (the simulation asks once per prefill chunk)."""
         if isinstance(end_tokens, (float, int)) and isinstance(start_tokens, (float, int)):
-            e, b = float(end_tokens), float(start_tokens)
-            return e * (e + 1.0) / 2.0 - b * (b + 1.0) / 2.0 if self._pairs is None else float(self._pairs(e, b))
+            return float((self._pairs or _full_pairs)(float(end_tokens), float(start_tokens)))
         end = np.asarray(end_tokens, dtype=float)
         start = np.asarray(start_tokens, dtype=float)
-        if self._pairs is None:
-            return end * (end + 1.0) / 2.0 - start * (start + 1.0) / 2.0
-        return np.asarray(self._pairs(end, start), dtype=float)
+        return np.asarray((self._pairs or _full_pairs)(end, start), dtype=float)
+
+
+def _full_pairs(end, start):
+    """Causal (query, key) pairs of prompt tokens start+1 … end under full attention in one layer."""
+    return end * (end + 1.0) / 2.0 - start * (start + 1.0) / 2.0
 
 
 def _affine_pieces(contexts: np.ndarray, attention_s: np.ndarray) -> tuple[tuple[float, float, float], ...]:
@@ -511,13 +526,13 @@ class BatchingRun:
 
 def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike,
                                  seats: int, costs: StepCosts, token_budget: float = DEFAULT_TOKEN_BUDGET,
-                                 *, _affine_tail: bool = True) -> BatchingRun:
+                                 *, _running_sums: bool = True) -> BatchingRun:
     """Serve every request to its last token under the module's policy; see the module docstring.
 
     ``arrival_s`` non-decreasing; ``prompt_tokens`` n_in ≥ 1 and ``output_tokens`` n_out ≥ 1 per request;
     ``seats`` B_cap ≥ 1; ``token_budget`` K_step ≥ 1 tokens per step (:data:`WHOLE_PROMPTS`: whole prompts).
-    ``_affine_tail=False`` looks every decoding sequence's A_dec up in the table at every step (the reference the
-    tests hold the running sums of eq. cb-tail to).
+    ``_running_sums=False`` looks every decoding sequence's A_dec up in the table at every step (the reference
+    the tests hold the running sums of eq. cb-pieces to).
     """
     arrival = np.asarray(arrival_s, dtype=float)
     prompts = np.asarray(prompt_tokens)
@@ -539,17 +554,15 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
     o_list = outputs.astype(np.int64).tolist()
     arr = arrival.tolist()
     pre_attention = costs.prefill_attention_s(prompts).tolist()
+    pairs = costs._pairs or _full_pairs  # StepCosts.pairs on floats, without its checks (once per prompt chunk)
     whole_pairs = costs.pairs(prompts.astype(float)).tolist()
 
     admit = [math.nan] * n
     first = [math.nan] * n
     finish = [math.nan] * n
-    # Eq. cb-pieces: the decoding seats in affine piece g of A_dec add n_g·a_g + s_g·(Σ base + n_g·step) to the
-    # step, so each piece keeps a count and a sum of bases (integers, so the sums are exact); a seat moves up a
-    # piece at the step its context reaches the next K_g. The pieces hold for the contexts inside the table
-    # (beyond it A_dec grows in proportion to L, which is the same line only for full attention); where a run's
-    # contexts leave it, or when asked, every seat's A_dec is looked up in the table at every step instead.
-    fast = _affine_tail and (costs.attention_linear or (
+    # Eq. cb-pieces: each affine piece of A_dec keeps its count of decoding seats and the sum of their bases
+    # (whole numbers, so the sums are exact), while every context the run reaches lies inside the table.
+    fast = _running_sums and (costs.attention_linear or (
         prompts.min() + 1 >= costs.context_grid[0] and (prompts + outputs).max() <= costs.context_grid[-1]))
     starts, a_piece, s_piece = (list(column) for column in zip(*costs.attention_pieces))
     pieces = range(len(starts)) if fast else range(0)
@@ -581,12 +594,13 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
         n_piece[g] -= 1
         base_piece[g] -= base_of[i]
         piece_of[i] = -1
+
     free_slots = list(range(seats - 1, -1, -1))
     slot_of = [-1] * n
     ending: list[tuple[int, int]] = []  # (the step that emits the last token, request)
     # The step log, one record per run of steps: (start, steps m, c0, c1, seats held, decoding, prompt tokens,
-    # explicit durations or None). A run's step j lasts c0 + c1·j (attention linear in the context), unless its
-    # durations are given; a single step is a run of one. Expanded into per-step arrays at the end.
+    # explicit durations or None). A run's step j lasts c0 + c1·j (eq. cb-pieces), unless its durations are given
+    # (the table look-up path); a single step is a run of one. Expanded into per-step arrays at the end.
     runs: list[tuple] = []
     tau, step, nxt, head, head_done = 0.0, 0, 0, 0, 0
     seated = n_dec = done = 0
@@ -641,7 +655,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                 if take == p_list[j]:
                     chunk_attention += pre_attention[j]
                 elif take > 0 and whole_pairs[j] > 0:
-                    chunk_attention += pre_attention[j] * float(costs.pairs(done_j + take, done_j)) / whole_pairs[j]
+                    chunk_attention += pre_attention[j] * pairs(float(done_j + take), float(done_j)) / whole_pairs[j]
                 chunk_tokens += take
                 allowance -= take
                 if take == left:

@@ -157,7 +157,7 @@ def test_the_refined_tables_of_a_window_and_a_top_k_have_two_pieces(h100, name, 
 
 def _run_pair(costs, prompts, outputs, arrivals, seats, budget):
     fast = cb.simulate_continuous_batching(arrivals, prompts, outputs, seats, costs, budget)
-    looked_up = cb.simulate_continuous_batching(arrivals, prompts, outputs, seats, costs, budget, _affine_tail=False)
+    looked_up = cb.simulate_continuous_batching(arrivals, prompts, outputs, seats, costs, budget, _running_sums=False)
     return fast, looked_up
 
 
