@@ -4,9 +4,9 @@ Times a clean build (every chapter executed, HTML written) and a no-change rebui
 cache and Sphinx's environment reused), both through `make book`'s driver (``python -m lib.build``), measures the
 largest page and the size of the HTML output without the shared JavaScript and theme files (``_static/``), times a
 1,000 × 1,000 roofline grid in `lib`, times the slowest of train-20ms's continuous-batching runs on a model with
-full attention and on one with sliding windows, and times the calculator page's redraw after each of a series of input changes,
-as the page measures it in headless Chromium. Builds go to a scratch folder, so the working `_build/` is left alone.
-Prints a Markdown table.
+full attention and on one with sliding windows, and times the calculator page's redraw after each of a series of
+input changes, as the page measures it in headless Chromium. Builds go to a scratch folder, so the working
+`_build/` is left alone. Prints a Markdown table.
 """
 
 from __future__ import annotations
