@@ -3,9 +3,10 @@
 Times a clean build (every chapter executed, HTML written) and a no-change rebuild (Jupyter Book's execution
 cache and Sphinx's environment reused), both through `make book`'s driver (``python -m lib.build``), measures the
 largest page and the size of the HTML output without the shared JavaScript and theme files (``_static/``), times a
-1,000 × 1,000 roofline grid in `lib`, and times the calculator page's redraw after each of a series of input changes,
-as the page measures it in headless Chromium. Builds go to a scratch folder, so the working `_build/` is left alone.
-Prints a Markdown table.
+1,000 × 1,000 roofline grid in `lib`, times the slowest of train-20ms's continuous-batching runs on a model with
+full attention and on one with sliding windows, and times the calculator page's redraw after each of a series of
+input changes, as the page measures it in headless Chromium. Builds go to a scratch folder, so the working
+`_build/` is left alone. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -68,11 +69,16 @@ def calculator_redraw_ms(html: Path) -> list[float] | None:
     return times
 
 
-def batching_seconds() -> float:
+#: The models the batching runs are timed on: full attention (one running sum), and alternating 128-token windows
+#: and full layers (two affine pieces of A_dec, seats crossing the kink), as train-20ms runs them.
+BATCHING_MODELS = ("DeepSeek-V3", "gpt-oss-120b")
+
+
+def batching_seconds(model_name: str) -> float:
     """The slowest of train-20ms's continuous-batching runs (3,000 requests; light load is the most steps)."""
     from lib import batching, data
 
-    hw, model = data.get_hardware("H100 SXM"), data.get_model("DeepSeek-V3")
+    hw, model = data.get_hardware("H100 SXM"), data.get_model(model_name)
     conv = batching.load_length_distributions()["Azure 2023 conversation"]
     worst = 0.0
     for scale, budget in ((1.0, 8192.0), (4.0, 8192.0), (4.0, float("inf"))):
@@ -99,7 +105,7 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     grid = grid_seconds()
-    run = batching_seconds()
+    runs = {name: batching_seconds(name) for name in BATCHING_MODELS}
     rows = [
         ("clean build (all chapters executed)", f"{clean:.1f} s", "≤ 60 s", clean <= TARGETS["clean build"]),
         ("no-change rebuild", f"{rebuild:.1f} s", "≤ 10 s", rebuild <= TARGETS["no-change rebuild"]),
@@ -108,9 +114,9 @@ def main() -> int:
         ("HTML output without _static/", f"{content / 1e6:.2f} MB", "—", True),
         ("shared _static/ (Vega, MathJax, theme)", f"{shared / 1e6:.1f} MB", "—", True),
         ("1,000 × 1,000 roofline grid", f"{grid * 1e3:.0f} ms", "≤ 100 ms", grid <= TARGETS["roofline grid"]),
-        ("slowest continuous-batching run (3,000 requests)", f"{run * 1e3:.0f} ms", "≤ 1 s",
-         run <= TARGETS["batching run"]),
     ]
+    rows += [(f"slowest continuous-batching run (3,000 requests, {name})", f"{run * 1e3:.0f} ms", "≤ 1 s",
+              run <= TARGETS["batching run"]) for name, run in runs.items()]
     if redraws is None:
         rows.append(("calculator redraw after an input change", "not measured (no Chromium)", "≤ 100 ms", True))
     else:

@@ -25,6 +25,20 @@ sum the book uses), is
   (query, key) pairs. This keeps the compute right (prefill attention is compute bound) and leaves out a
   chunk's re-read of the prefix's KV cache.
 
+**Running sums** (eq. cb-pieces). A_dec is a table interpolated linearly in L, so it is affine between
+neighbouring contexts, and on real tables it is affine on a few long pieces: one for full attention (A_dec = s·L),
+two where a sliding window or a sparse top-k caps part of the attention (the kink at the window's or the top-k's
+size). :class:`StepCosts` finds the pieces, A_dec(L) = a_g + s_g·L for K_g ≤ L < K_{g+1}. A decoding sequence's
+context at step t is L_j = b_j + t (it grows by one token a step), so with n_g sequences in piece g
+
+    Σ_{j decoding} A_dec(L_j) = Σ_g [ n_g·a_g + s_g·(Σ_{j in g} b_j + n_g·t) ]
+
+and a sequence moves up a piece at the step its context reaches K_{g+1}. A step then costs O(pieces), and a
+run of decode-only steps between two events (a last token, a boarding, a sequence moving up a piece) is one
+closed form: step t + i lasts c0 + c1·i with c1 = Σ_g s_g·n_g. Beyond the table's last context A_dec grows in
+proportion to L, the last piece's line only for full attention, so a run whose contexts leave the table looks
+every sequence up in the table at every step instead.
+
 **The policy** (decode first, chunked prefill; Sarathi-Serve, and vLLM with chunked prefill):
 at the start of each step, arrived requests take free seats first come, first served; every decoding seat
 gets its token; the rest of the token budget, K_step − n_dec, goes to prompt tokens of seated requests in
@@ -49,12 +63,12 @@ draws are independent.
 
 Left out: preemption (a seat is never taken back; the cap is set so that the average KV fits), prefix
 caching, communication between accelerators, and kernel efficiency (the reality-check chapter measures it).
-The simulation loops over events with O(1) Python work each: a run of decode-only steps between two events is
-one closed form (step durations c0 + c1·j when attention is linear in the context) or one vector operation.
+The simulation loops over events with O(1) Python work each (eq. cb-pieces).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from dataclasses import dataclass, replace
@@ -288,9 +302,16 @@ class StepCosts:
         self._dense_w = dict(zip(dense.astype(int).tolist(), self.weights_grid_s[: dense.size].tolist()))
         slope = self.attention_grid_s[-1] / self.context_grid[-1] if self.context_grid[-1] > 0 else 0.0
         self.attention_slope_s_per_token = float(slope)
-        #: True where A_dec(L) = slope · L exactly (full attention): the simulation then keeps one running sum.
+        #: True where A_dec(L) = slope · L exactly (full attention).
         self.attention_linear = bool(np.allclose(self.attention_grid_s, slope * self.context_grid,
                                                  rtol=1e-9, atol=1e-15))
+        #: The table's affine pieces (eq. cb-pieces), ((K_g, a_g, s_g), …) with K_0 the first context: A_dec(L) =
+        #: a_g + s_g·L for K_g ≤ L < K_{g+1} (the last piece up to the table's last context); K in tokens, a in
+        #: seconds, s in seconds per token. Full attention is one piece (0, 0, the slope above); a window or a
+        #: top-k adds a kink at its size.
+        self.attention_pieces: tuple[tuple[float, float, float], ...] = (
+            ((float(self.context_grid[0]), 0.0, float(slope)),) if self.attention_linear
+            else _affine_pieces(self.context_grid, self.attention_grid_s))
 
     # -- constructors -----------------------------------------------------------------------------
     @classmethod
@@ -339,7 +360,7 @@ class StepCosts:
 
     def decode_attention_sum_s(self, context_tokens: np.ndarray) -> float:
         """Σ_i A_dec(L_i) over an array of contexts, seconds: :meth:`decode_attention_s` summed, on the lean path
-        (one interpolation) when no context lies beyond the table (the simulation asks once per step)."""
+        (one interpolation) when no context lies beyond the table (the simulation's look-up path asks once per step)."""
         if context_tokens.size and context_tokens.max() > self.context_grid[-1]:
             return float(self.decode_attention_s(context_tokens).sum())
         return float(np.interp(context_tokens, self.context_grid, self.attention_grid_s).sum())
@@ -357,13 +378,37 @@ class StepCosts:
         """Causal (query, key) pairs of prefilling prompt tokens start+1 … end (summed over layers). Scalars in,
         a float out, without numpy (the simulation asks once per prefill chunk)."""
         if isinstance(end_tokens, (float, int)) and isinstance(start_tokens, (float, int)):
-            e, b = float(end_tokens), float(start_tokens)
-            return e * (e + 1.0) / 2.0 - b * (b + 1.0) / 2.0 if self._pairs is None else float(self._pairs(e, b))
+            return float((self._pairs or _full_pairs)(float(end_tokens), float(start_tokens)))
         end = np.asarray(end_tokens, dtype=float)
         start = np.asarray(start_tokens, dtype=float)
-        if self._pairs is None:
-            return end * (end + 1.0) / 2.0 - start * (start + 1.0) / 2.0
-        return np.asarray(self._pairs(end, start), dtype=float)
+        return np.asarray((self._pairs or _full_pairs)(end, start), dtype=float)
+
+
+def _full_pairs(end, start):
+    """Causal (query, key) pairs of prompt tokens start+1 … end under full attention in one layer."""
+    return end * (end + 1.0) / 2.0 - start * (start + 1.0) / 2.0
+
+
+def _affine_pieces(contexts: np.ndarray, attention_s: np.ndarray) -> tuple[tuple[float, float, float], ...]:
+    """((K_g, a_g, s_g), …), K ascending: a table (contexts ascending, interpolated linearly, so affine between
+    neighbouring points) cut into affine pieces, found from the top down: a piece reaches as far down as the
+    table's points stay on the line through its two ends, to the tolerance of :attr:`StepCosts.attention_linear`."""
+    def line(lo: int, hi: int) -> tuple[float, float]:
+        slope = (attention_s[hi] - attention_s[lo]) / (contexts[hi] - contexts[lo])
+        return float(attention_s[hi] - slope * contexts[hi]), float(slope)
+
+    pieces = []
+    hi = contexts.size - 1
+    while hi > 0:
+        lo, (intercept, slope) = hi - 1, line(hi - 1, hi)
+        while lo > 0:
+            a, s = line(lo - 1, hi)
+            if not np.allclose(attention_s[lo - 1:hi + 1], a + s * contexts[lo - 1:hi + 1], rtol=1e-9, atol=1e-15):
+                break
+            lo, intercept, slope = lo - 1, a, s
+        pieces.append((float(contexts[lo]), intercept, slope))
+        hi = lo
+    return tuple(reversed(pieces)) or ((float(contexts[0]), float(attention_s[0]), 0.0),)
 
 
 #: Step tables already built, keyed by the rows' full contents (a reader's edited row builds its own).
@@ -481,11 +526,13 @@ class BatchingRun:
 
 def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike,
                                  seats: int, costs: StepCosts, token_budget: float = DEFAULT_TOKEN_BUDGET,
-                                 ) -> BatchingRun:
+                                 *, _running_sums: bool = True) -> BatchingRun:
     """Serve every request to its last token under the module's policy; see the module docstring.
 
     ``arrival_s`` non-decreasing; ``prompt_tokens`` n_in ≥ 1 and ``output_tokens`` n_out ≥ 1 per request;
     ``seats`` B_cap ≥ 1; ``token_budget`` K_step ≥ 1 tokens per step (:data:`WHOLE_PROMPTS`: whole prompts).
+    ``_running_sums=False`` looks every decoding sequence's A_dec up in the table at every step (the reference
+    the tests hold the running sums of eq. cb-pieces to).
     """
     arrival = np.asarray(arrival_s, dtype=float)
     prompts = np.asarray(prompt_tokens)
@@ -507,22 +554,53 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
     o_list = outputs.astype(np.int64).tolist()
     arr = arrival.tolist()
     pre_attention = costs.prefill_attention_s(prompts).tolist()
+    pairs = costs._pairs or _full_pairs  # StepCosts.pairs on floats, without its checks (once per prompt chunk)
     whole_pairs = costs.pairs(prompts.astype(float)).tolist()
 
     admit = [math.nan] * n
     first = [math.nan] * n
     finish = [math.nan] * n
-    linear = costs.attention_linear
-    slope = costs.attention_slope_s_per_token
-    base = np.zeros(seats)  # a decoding seat's context at step s is base + s
+    # Eq. cb-pieces: each affine piece of A_dec keeps its count of decoding seats and the sum of their bases
+    # (whole numbers, so the sums are exact), while every context the run reaches lies inside the table.
+    fast = _running_sums and (costs.attention_linear or (
+        prompts.min() + 1 >= costs.context_grid[0] and (prompts + outputs).max() <= costs.context_grid[-1]))
+    starts, a_piece, s_piece = (list(column) for column in zip(*costs.attention_pieces))
+    pieces = range(len(starts)) if fast else range(0)
+    n_piece, base_piece = [0] * len(starts), [0.0] * len(starts)
+    piece_of = [-1] * n  # a decoding request's piece (-1: none)
+    base_of = [0] * n
+    crossings: list[tuple[int, int, int]] = []  # (the step at which a seat's context reaches K_g, request, g)
+    base = np.zeros(seats)  # a decoding seat's context at step s is base + s (the table look-up path)
     decoding = np.zeros(seats, dtype=bool)
-    base_sum = 0.0
+
+    def pieces_s(at: int) -> tuple[float, float]:
+        """The pieces' attention at step ``at`` and its growth per step (eq. cb-pieces)."""
+        attention, growth = 0.0, 0.0
+        for g in pieces:
+            attention += n_piece[g] * a_piece[g] + s_piece[g] * (base_piece[g] + n_piece[g] * at)
+            growth += s_piece[g] * n_piece[g]
+        return attention, growth
+
+    def join(i: int, g: int) -> None:
+        """Request i's seat joins piece g, and will move up at the step its context reaches the next K."""
+        piece_of[i] = g
+        n_piece[g] += 1
+        base_piece[g] += base_of[i]
+        if g + 1 < len(starts):
+            heapq.heappush(crossings, (math.ceil(starts[g + 1] - base_of[i]), i, g + 1))
+
+    def leave(i: int) -> None:
+        g = piece_of[i]
+        n_piece[g] -= 1
+        base_piece[g] -= base_of[i]
+        piece_of[i] = -1
+
     free_slots = list(range(seats - 1, -1, -1))
     slot_of = [-1] * n
     ending: list[tuple[int, int]] = []  # (the step that emits the last token, request)
     # The step log, one record per run of steps: (start, steps m, c0, c1, seats held, decoding, prompt tokens,
-    # explicit durations or None). A run's step j lasts c0 + c1·j (attention linear in the context), unless its
-    # durations are given; a single step is a run of one. Expanded into per-step arrays at the end.
+    # explicit durations or None). A run's step j lasts c0 + c1·j (eq. cb-pieces), unless its durations are given
+    # (the table look-up path); a single step is a run of one. Expanded into per-step arrays at the end.
     runs: list[tuple] = []
     tau, step, nxt, head, head_done = 0.0, 0, 0, 0, 0
     seated = n_dec = done = 0
@@ -534,14 +612,24 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
         if seated == 0:  # idle until the next arrival
             tau = max(tau, arr[nxt])
             continue
+        while crossings and crossings[0][0] <= step:  # seats whose context reaches the next piece move up
+            _, i, g = heapq.heappop(crossings)
+            if piece_of[i] == g - 1:  # still decoding
+                leave(i)
+                join(i, g)
         completed: list[int] = []
         if head == nxt and n_dec and ending[0][0] > step:
-            # Decode-only steps until the next last token or the next boarding, in one go.
+            # Decode-only steps until the next last token, the next boarding or the next seat moving up a piece,
+            # in one go.
             m = ending[0][0] - step + 1
             free = nxt < n and seated < seats  # a free seat: the next arrival boards at the step after it arrives
-            if linear:
-                c0 = costs._weights_scalar(n_dec) + slope * (base_sum + n_dec * step)
-                c1 = slope * n_dec
+            if fast:
+                while crossings and piece_of[crossings[0][1]] != crossings[0][2] - 1:  # seats already gone
+                    heapq.heappop(crossings)
+                if crossings:
+                    m = min(m, crossings[0][0] - step)
+                attention, c1 = pieces_s(step)
+                c0 = costs._weights_scalar(n_dec) + attention
                 if free:
                     m = min(m, _steps_to_reach(arr[nxt] - tau, c0, c1))
                 runs.append((tau, m, c0, c1, seated, n_dec, 0, None))
@@ -567,7 +655,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                 if take == p_list[j]:
                     chunk_attention += pre_attention[j]
                 elif take > 0 and whole_pairs[j] > 0:
-                    chunk_attention += pre_attention[j] * float(costs.pairs(done_j + take, done_j)) / whole_pairs[j]
+                    chunk_attention += pre_attention[j] * pairs(float(done_j + take), float(done_j)) / whole_pairs[j]
                 chunk_tokens += take
                 allowance -= take
                 if take == left:
@@ -578,8 +666,8 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             head, head_done = j, done_j
             if not n_dec:
                 attention = 0.0
-            elif linear:
-                attention = slope * (base_sum + n_dec * step)
+            elif fast:
+                attention = pieces_s(step)[0]
             else:
                 attention = costs.decode_attention_sum_s(base[decoding] + step)
             dt = costs._weights_scalar(n_dec + chunk_tokens) + attention + chunk_attention
@@ -591,7 +679,8 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             finish[i] = tau
             slot = slot_of[i]
             decoding[slot] = False
-            base_sum -= base[slot]
+            if fast:
+                leave(i)
             free_slots.append(slot)
             seated -= 1
             n_dec -= 1
@@ -605,9 +694,10 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
                 continue
             slot = free_slots.pop()
             slot_of[i] = slot
-            base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step, last + 1
-            base_sum += base[slot]
+            base_of[i] = base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step
             decoding[slot] = True
+            if fast:
+                join(i, bisect.bisect_right(starts, p_list[i] + 1) - 1)
             n_dec += 1
             heapq.heappush(ending, (last + o_list[i] - 1, i))
         step = last + 1

@@ -121,6 +121,77 @@ def test_sparse_attention_tables_match_the_model_off_the_linear_path(h100):
             float(roofline.decode_step(h100, m, b, l, chips=10).step_s), rel=1e-9)
 
 
+def test_affine_pieces_of_synthetic_tables_by_hand():
+    """A_dec = 2e-6·L + 1e-5·min(L, 128) (a window of 128): below 128 it is (2e-6 + 1e-5)·L = 1.2e-5·L; from 128
+    on, 1e-5·128 = 1.28e-3 plus 2e-6·L. A top-k of 1,024 on top (+ 3e-6·min(L, 1024)) adds a third piece:
+    below 128, (2 + 10 + 3)e-6·L = 1.5e-5·L; 128…1,024, 1.28e-3 + 5e-6·L; from 1,024, 1.28e-3 + 3e-6·1024 =
+    4.352e-3 plus 2e-6·L. Full attention 3e-6·L is one piece through 0."""
+    contexts = np.unique(np.concatenate([[0.0], np.geomspace(1.0, 2.0 ** 20, 200), [128.0, 1024.0]]))
+
+    def pieces(attention):
+        costs = cb.StepCosts(np.array([1.0, 2.0]), np.full(2, 1e-3), contexts, attention)
+        return costs, costs.attention_pieces
+
+    window, got = pieces(2e-6 * contexts + 1e-5 * np.minimum(contexts, 128.0))
+    assert not window.attention_linear and len(got) == 2
+    assert got[0][0] == 0.0 and got[0][1] == pytest.approx(0.0, abs=1e-15) and got[0][2] == pytest.approx(1.2e-5)
+    assert got[1] == pytest.approx((128.0, 1.28e-3, 2e-6), rel=1e-9)
+    _, got = pieces(2e-6 * contexts + 1e-5 * np.minimum(contexts, 128.0) + 3e-6 * np.minimum(contexts, 1024.0))
+    assert len(got) == 3 and got[0][2] == pytest.approx(1.5e-5)
+    assert got[1] == pytest.approx((128.0, 1.28e-3, 5e-6), rel=1e-9)
+    assert got[2] == pytest.approx((1024.0, 4.352e-3, 2e-6), rel=1e-9)
+    full, got = pieces(3e-6 * contexts)
+    assert full.attention_linear and got == ((0.0, 0.0, pytest.approx(3e-6)),)
+
+
+@pytest.mark.parametrize("name, kink", [("gpt-oss-120b", 128.0), ("DeepSeek-V3.2-Exp", 2048.0)])
+def test_the_refined_tables_of_a_window_and_a_top_k_have_two_pieces(h100, name, kink):
+    """gpt-oss alternates full layers with a 128-token window; DeepSeek's sparse attention reads the top 2,048."""
+    costs = cb.StepCosts.refined(h100, data.get_model(name), 8)
+    (k0, a0, s0), (k1, a1, s1) = costs.attention_pieces
+    assert (k0, k1) == (0.0, kink) and a0 == pytest.approx(0.0, abs=1e-15)
+    inside = np.array([1.0, 77.0, kink - 1, kink, kink + 1, 5000.0, 131072.0])
+    pieces = np.where(inside < kink, a0 + s0 * inside, a1 + s1 * inside)
+    assert np.allclose(pieces, costs.decode_attention_s(inside), rtol=1e-10, atol=0)
+
+
+def _run_pair(costs, prompts, outputs, arrivals, seats, budget):
+    fast = cb.simulate_continuous_batching(arrivals, prompts, outputs, seats, costs, budget)
+    looked_up = cb.simulate_continuous_batching(arrivals, prompts, outputs, seats, costs, budget, _running_sums=False)
+    return fast, looked_up
+
+
+@pytest.mark.parametrize("name, scale", [("gpt-oss-120b", 0.3), ("DeepSeek-V3.2-Exp", 2.0)])
+@pytest.mark.parametrize("budget", [512.0, 8192.0, math.inf])
+@pytest.mark.parametrize("load", [0.3, 1.1])
+def test_the_running_sums_reproduce_the_table_look_ups(lengths, h100, name, scale, budget, load):
+    """The pieces' running sums (eq. cb-pieces) against every seat looked up in the table at every step, on a
+    seeded run whose short prompts start below the kink and cross it while they decode."""
+    conv = lengths[CONV]
+    rep = cb.replica(h100, data.get_model(name), conv, scale, token_budget=budget)
+    kink = rep.costs.attention_pieces[1][0]
+    rng = np.random.default_rng(5)
+    prompts, outputs = conv.sample(300, rng, scale)
+    arrivals = cb.poisson_arrivals(rep.rate_for_load(load), 300, rng)
+    assert np.sum((prompts + 1 < kink) & (prompts + outputs - 1 >= kink)) >= 5  # seats that cross the kink
+    fast, looked_up = _run_pair(rep.costs, prompts, outputs, arrivals, rep.seats.seats, budget)
+    for field in ("admit_s", "first_token_s", "finish_s", "step_start_s", "step_s"):
+        np.testing.assert_allclose(getattr(fast, field), getattr(looked_up, field), rtol=1e-12, atol=0, err_msg=field)
+    for field in ("step_seated", "step_decoding", "step_prefill_tokens"):
+        assert np.array_equal(getattr(fast, field), getattr(looked_up, field)), field
+
+
+def test_contexts_beyond_the_table_are_looked_up(h100):
+    """Beyond its last context the table grows A_dec in proportion to L, off the last piece's line, so a run
+    that reaches past it looks every seat up: the same numbers as the reference path."""
+    costs = cb.StepCosts.refined(h100, data.get_model("gpt-oss-120b"), 8, max_context=2048.0)
+    rng = np.random.default_rng(1)
+    prompts, outputs = rng.integers(50, 1500, 60), rng.integers(200, 1500, 60)
+    assert (prompts + outputs).max() > 2048
+    fast, looked_up = _run_pair(costs, prompts, outputs, np.sort(rng.uniform(0, 2.0, 60)), 16, 1024.0)
+    assert np.array_equal(fast.finish_s, looked_up.finish_s) and np.array_equal(fast.step_s, looked_up.step_s)
+
+
 def test_prefill_attention_completes_the_prefill_step(h100, dsv3, dsv3_costs):
     for p in (100, 1020, 8192):
         whole = float(roofline.prefill_step(h100, dsv3, p, chips=10).step_s)
