@@ -80,6 +80,10 @@ SYMBOLS: tuple[Symbol, ...] = (
            "kv_lora_rank, qk_rope_head_dim"),
     Symbol(r"f_\text{load}", "load factor: mean load ÷ peak (a grid's, or a service's interactive demand over a "
            "day)", "1", "load_factor, daily_load_utilisation"),
+    Symbol(r"n_\text{in}, n_\text{out}", "prompt and output tokens of a request", "tokens",
+           "prompt_tokens, output_tokens"),
+    Symbol(r"x", "bytes of one piece of data: a message a collective moves, or data kept in a memory tier", "bytes",
+           "message_bytes, bytes"),
     # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"F_p, F_\text{bf16}, F_\text{fp8}, F_\text{fp4}", "dense FLOP/s of one accelerator in the format p the "
            "weights and arithmetic share, and in bf16, fp8 and fp4", "FLOP/s", "hardware.flops(precision)",
@@ -105,8 +109,6 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"U", r"users that fill one train, $B/\delta$", "users", "streams_to_fill", "chapters/train-20ms"),
     Symbol(r"B_\text{cap}", "sequences whose KV cache fits beside the weights at context L", "sequences",
            "max_batch", "chapters/train-20ms"),
-    Symbol(r"n_\text{in}, n_\text{out}", "prompt and output tokens of a request", "tokens",
-           "prompt_tokens, output_tokens", "chapters/train-20ms"),
     Symbol(r"\bar L", "time-averaged context of a seated request", "tokens", "time_averaged_context",
            "chapters/train-20ms"),
     Symbol(r"n_\text{dec}, n_\text{pre}", "sequences decoding, and prompt tokens prefilled, in one step",
@@ -148,6 +150,21 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"L^*", "context at which KV reads equal compute (the price breakpoint)", "tokens", "breakpoint_context",
            "chapters/prices-leak"),
     Symbol(r"b_{kv}^*", r"KV bytes per token that put the breakpoint at $L^*$", "bytes", "breakpoint_kv_bytes",
+           "chapters/prices-leak"),
+    Symbol(r"c_\text{prefill}, c_\text{decode}", "cost of a prompt token and of an output token in "
+           "accelerator-seconds (functions of the prompt length and of the context)", "s",
+           "prefill_chip_seconds_per_token, chip_seconds_per_token", "chapters/prices-leak"),
+    Symbol(r"t_\text{prefill}", "time of a prefill step over a whole prompt", "s", "n · prefill_chip_seconds_per_token_refined", "chapters/prices-leak"),
+    Symbol(r"r_\text{cost}", r"decode ÷ prefill cost per token, $c_\text{decode} / c_\text{prefill}$", "1",
+           "decode_to_prefill_cost_ratio", "chapters/prices-leak"),
+    Symbol(r"L_\text{tier}", "prompt length at which a long-context price tier starts", "tokens", "short_tokens",
+           "chapters/prices-leak"),
+    Symbol(r"\rho_k", "time to reload a token's KV from tier k ÷ time to recompute it by prefill", "1",
+           "reload_to_recompute_ratio", "chapters/prices-leak"),
+    Symbol(r"\tau_\text{res}", "interval at which data kept in a tier is re-read", "s", "—",
+           "chapters/prices-leak"),
+    Symbol(r"c_\text{dram}, \beta_\text{dram}, T_\text{dram}", "capacity price, bandwidth price and drain time of "
+           "DRAM (tier k = DRAM)", "USD/byte, USD/(bytes/s), s", "usd_per_byte, usd_per_Bps, drain_time_s",
            "chapters/prices-leak"),
     Symbol(r"\omega", "share of a replica's HBM filled by weights", "1", "weight_share", "chapters/prices-leak"),
     Symbol(r"\tau^*", "break-even residence time of data in a memory tier", "s", "break_even_s",
@@ -207,10 +224,22 @@ SYMBOLS: tuple[Symbol, ...] = (
            "chapters/overtrained-100x"),
     Symbol(r"r", "optimality ratio: serving ÷ training compute is $r - 1$ at the optimum", "1", "ratio",
            "chapters/overtrained-100x"),
-    Symbol(r"R(C), R_0, R_\infty", "benchmark pass rate after RL compute C, at the start, and its fitted ceiling",
-           "1", "rl_sigmoid", "chapters/overtrained-100x"),
-    Symbol(r"C_\text{mid}, b", "RL compute at half the gain, and the sigmoid's exponent", "GPU-hours, 1",
-           "midpoint, exponent", "chapters/overtrained-100x"),
+    Symbol(r"R(C_\text{RL}), R_0, R_\infty", r"benchmark pass rate after RL compute $C_\text{RL}$, at the start, and "
+           "its fitted ceiling", "1", "rl_sigmoid", "chapters/overtrained-100x"),
+    Symbol(r"C_\text{RL}, C_\text{mid}, b", "RL compute, RL compute at half the gain, and the sigmoid's exponent",
+           "GPU-hours, GPU-hours, 1", "compute, midpoint, exponent", "chapters/overtrained-100x"),
+    Symbol(r"\psi, z, z_\text{mid}", r"the sigmoid's share of its total gain, $\psi = 1/(1 + e^{-b(z - z_\text{mid})})$, "
+           r"with $z = \ln C_\text{RL}$ and $z_\text{mid} = \ln C_\text{mid}$", "1", "rl_sigmoid",
+           "chapters/overtrained-100x"),
+    Symbol(r"C", "pre-training compute, $6ND$", "FLOP", "compute_flop", "chapters/overtrained-100x"),
+    Symbol(r"N_\text{opt}, D_\text{opt}, G", r"compute-optimal parameters and tokens at budget $C$, and the loss law's "
+           r"constant $G = (\alpha A / (\beta B_D))^{1/(\alpha+\beta)}$", "count, tokens, 1",
+           "compute_optimal", "chapters/overtrained-100x"),
+    Symbol(r"C_\text{life}, D_\text{pre}", "a model's lifetime compute (pre-training, RL and serving), and its "
+           "pre-training tokens", "FLOP, tokens", "lifetime_flop, pretrain_tokens", "chapters/overtrained-100x"),
+    Symbol(r"x_N, y_D", r"the loss law's parameter and data terms, $A/N^\alpha$ and $B_D/D^\beta$", "nats/token",
+           "—", "chapters/overtrained-100x"),
+    Symbol(r"\nu", "Lagrange multiplier of the compute-optimal split", "1/FLOP", "—", "chapters/overtrained-100x"),
     Symbol(r"a", "model calls per agentic task", "count", "calls_per_task", "chapters/four-scaling-laws"),
     Symbol(r"X_\text{meas}, X_\text{bound}", "tokens/s per accelerator: measured, and the model's bound", "tokens/s",
            "tokens_per_s_per_accelerator", "chapters/reality-check"),

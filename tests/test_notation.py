@@ -85,15 +85,11 @@ KNOWN_UNREGISTERED = {
     "four-scaling-laws": {r"C_\text{agent}", r"C_\text{post}", r"C_\text{pre}", r"C_\text{test}", r"D_\text{serve}",
                           r"F_\text{agent}", r"F_\text{pre}", r"F_\text{test}", r"S_\text{co-design}", "d^*", "p_i",
                           "s_i", "u"},
-    "overtrained-100x": {"C", r"C_\text{life}", r"D_\text{opt}", r"D_\text{pre}", r"D_\text{served}", "G",
-                         r"N_\text{opt}", r"\lambda", "u", r"u_\text{mid}", "x", "y"},
-    "prices-leak": {"P", "P_0", "P_1", "W", r"\beta", r"\beta_\text{dram}", r"\rho_k", r"\tau", "c",
-                    r"c_\text{decode}", r"c_\text{prefill}", "r", r"t_\text{prefill}", "x"},
     "racks": {r"B_\text{mb}", r"I_\text{mb}", "M", r"M_\text{stage}", r"N_\ell", r"N_{,\ell}", r"W_\text{link}",
               "W_g", r"\beta", r"\ell", "a", r"a_\text{net}", "b_c", "b_d", "d_i", r"n_\text{node}", "t_0",
               r"t_\text{base}", r"t_\text{token}", r"t_{F\&B}", "t_{a2a}", "w_i"},
-    "train-20ms": {r"A_\text{chunk}", r"A_\text{pre}", "A_k", "K", "L_j", r"N_\text{bytes}", r"N_\text{draft}", "P",
-                   "R_0", "R_k", "R_{k+1}", "a", r"n_\text{max}", r"n_\text{weights}", "r", r"r_\text{hbm}",
+    "train-20ms": {r"A_\text{chunk}", r"A_\text{pre}", "A_k", "K", "L_j", r"N_\text{draft}", "P",
+                   "R_0", "R_k", "R_{k+1}", "a", r"n_\text{max}", r"n_\text{weights}", "r",
                    r"t_\text{spec}"},
 }
 
