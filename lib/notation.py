@@ -84,6 +84,9 @@ SYMBOLS: tuple[Symbol, ...] = (
            "prompt_tokens, output_tokens"),
     Symbol(r"x", "bytes of one piece of data: a message a collective moves, or data kept in a memory tier", "bytes",
            "message_bytes, bytes"),
+    Symbol(r"D_\text{serve}", "tokens served over a model's lifetime", "tokens", "served_tokens"),
+    Symbol(r"u", r"utilisation of a workload: achieved ÷ peak dense FLOP/s of the format it runs in ($u_\text{train}$, "
+           r"$u_\text{dec}$ for training and decode)", "1", "utilisation"),
     # ---- local to one chapter ----------------------------------------------------------------------------
     Symbol(r"F_p, F_\text{bf16}, F_\text{fp8}, F_\text{fp4}", "dense FLOP/s of one accelerator in the format p the "
            "weights and arithmetic share, and in bf16, fp8 and fp4", "FLOP/s", "hardware.flops(precision)",
@@ -216,8 +219,6 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"E_0, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E_0 + A/N^\alpha + B_D/D^\beta$",
            "1", "LossLaw fields", "chapters/overtrained-100x"),
     Symbol(r"\ell", "target loss", "nats/token", "target_loss", "chapters/overtrained-100x"),
-    Symbol(r"D_\text{serve}", "tokens served over a model's lifetime", "tokens", "served_tokens",
-           "chapters/overtrained-100x"),
     Symbol(r"D_\text{RL}, k_\text{RL}", "RL rollout tokens, and FLOPs per parameter per RL token", "tokens, 1",
            "rl_tokens, k_rl", "chapters/overtrained-100x"),
     Symbol(r"\eta", r"RL rollouts' utilisation relative to pre-training, $u_\text{dec} / u_\text{train}$", "1", "efficiency",
@@ -262,10 +263,19 @@ SYMBOLS: tuple[Symbol, ...] = (
            "weight_storage_bytes − routed", "chapters/reality-check"),
     Symbol(r"T_\text{step}", "tokens a step runs through the weights", "tokens", "tokens", "chapters/reality-check"),
     Symbol(r"H", "accelerator-hours of a training run", "h", "accelerator_hours", "chapters/reality-check"),
+    Symbol(r"F_\text{work}, F_\text{pre}, F_\text{test}, F_\text{agent}", "useful work of a workload, of pre-training, of "
+           "test-time inference and of agentic calls", "FLOP", "pretraining_flop, serving_flop, agentic_flop",
+           "chapters/four-scaling-laws"),
+    Symbol(r"C_\text{pre}, C_\text{post}, C_\text{test}, C_\text{agent}", "accelerator time of each axis, in "
+           "peak-FLOPs: work ÷ utilisation", "FLOP", "accelerator_flop", "chapters/four-scaling-laws"),
+    Symbol(r"d^*", "days of serving after which inference has cost as much accelerator time as pre-training", "days",
+           "days_to_match_pretraining", "chapters/four-scaling-laws"),
     Symbol(r"\chi_\text{RL}", "RL accelerator time ÷ pre-training accelerator time", "1",
            "rl_to_pretraining_compute_ratio", "chapters/four-scaling-laws"),
     Symbol(r"p_\text{acc}, s_\text{acc}, S_\text{job}", "Amdahl's law: share of the time accelerated, its speed-up "
            "factor, and the whole job's speed-up", "1", "fraction, factor, amdahl_speedup", "chapters/four-scaling-laws"),
+    Symbol(r"p_i, s_i, S_\text{co-design}", "co-design: share of the time of component i, its speed-up factor, and "
+           "the whole job's speed-up", "1", "fraction, factor, amdahl_speedup", "chapters/four-scaling-laws"),
     Symbol(r"P_\text{el}", "electrical power drawn (one accelerator's TDP)", "W", "tdp_W", "chapters/power-and-co-design"),
     Symbol(r"\text{PUE}", "power usage effectiveness: facility power ÷ IT power", "1", "pue",
            "chapters/power-and-co-design"),

@@ -82,9 +82,6 @@ def test_power_and_co_design_uses_only_the_books_and_its_own_symbols():
 #: entry (meaning and unit) or is renamed on its page; `test_the_backlog_only_shrinks` then makes its removal here
 #: compulsory. Operators and indices that are not quantities (O, e, π, i, j) are `notation.NOT_SYMBOLS` instead.
 KNOWN_UNREGISTERED = {
-    "four-scaling-laws": {r"C_\text{agent}", r"C_\text{post}", r"C_\text{pre}", r"C_\text{test}", r"D_\text{serve}",
-                          r"F_\text{agent}", r"F_\text{pre}", r"F_\text{test}", r"S_\text{co-design}", "d^*", "p_i",
-                          "s_i", "u"},
     "racks": {r"B_\text{mb}", r"I_\text{mb}", "M", r"M_\text{stage}", r"N_\ell", r"N_{,\ell}", r"W_\text{link}",
               "W_g", r"\beta", r"\ell", "a", r"a_\text{net}", "b_c", "b_d", "d_i", r"n_\text{node}", "t_0",
               r"t_\text{base}", r"t_\text{token}", r"t_{F\&B}", "t_{a2a}", "w_i"},
