@@ -216,6 +216,34 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"t_F, t_B, t_W", "forward, full-backward and weight-gradient time of one pipeline chunk", "s",
            "forward_s, backward_s, weight_grad_s", "chapters/racks"),
     Symbol(r"v", "virtual stages per device (interleaved 1F1B)", "count", "virtual_stages", "chapters/racks"),
+    Symbol(r"x_\text{a2a}, x_\text{net}", "bytes one accelerator sends per token it owns and MoE layer: a uniform "
+           "all-to-all, and DeepSeek's deployed scale-out traffic", "bytes", "a2a_bytes_per_token, ep_bytes_per_token",
+           "chapters/racks"),
+    Symbol(r"N_\ell, N_{\text{active},\ell}, N_{\text{total},\ell}", "parameters of one layer (N ÷ layers): all, used per "
+           "token, stored", "count", "active_params_per_layer", "chapters/racks"),
+    Symbol(r"t_{a2a}", "time of one layer's all-to-all in a decode step", "s", "ep_layer_a2a_time_s", "chapters/racks"),
+    Symbol(r"W_\text{link}", "bandwidth per accelerator a uniform all-to-all gets, one direction", "bytes/s", "link_Bps",
+           "chapters/racks"),
+    Symbol(r"W_g, n_\text{link}", "bandwidth one accelerator can inject into its group, and its scale-up links",
+           "bytes/s, count", "a2a_effective_Bps (its cap), links_per_accelerator", "chapters/racks"),
+    Symbol(r"d_i, w_i", "a torus's length along axis i, and 2 if that axis closes into a ring (1 otherwise)", "count, 1",
+           "torus_dims, wraps", "chapters/racks"),
+    Symbol(r"t_\text{base}, t_\text{ring}", "a collective's base latency and the latency of each of its ring steps "
+           "(NCCL's cost model)", "s", "base_latency_s, step_latency_s", "chapters/racks"),
+    Symbol(r"M, n_\text{node}", "most nodes one token's experts may span (node-limited routing), and the accelerators "
+           "in a node", "count", "max_nodes_per_token, gpus_per_node", "chapters/racks"),
+    Symbol(r"b_d, b_c", "bytes per element of an expert-parallel dispatch (fp8) and combine (bf16)", "bytes",
+           "dispatch_bytes, combine_bytes", "chapters/racks"),
+    Symbol(r"B_\text{mb}, M_\text{stage}", "sequences in one pipeline micro-batch, and one stage's memory", "sequences, bytes",
+           "microbatch, pipeline_stage_kv_bytes", "chapters/racks"),
+    Symbol(r"t_0, t_\text{token}", "fixed latency of one pipeline hop, and a token's time through all the stages", "s",
+           "hop_latency_s, pipeline_decode_latency_s", "chapters/racks"),
+    Symbol(r"f_\text{bubble}", "share of a training step a GPipe or 1F1B stage sits idle", "1", "bubble_fraction",
+           "chapters/racks"),
+    Symbol(r"t_{F\&B}", "time of an overlapped forward-and-backward chunk (DualPipe)", "s", "pipeline_bubble_time",
+           "chapters/racks"),
+    Symbol(r"I_\text{mb}", "arithmetic intensity of a training micro-batch against its weight reads", "FLOP/byte",
+           "microbatch_arithmetic_intensity", "chapters/racks"),
     Symbol(r"E_0, A, B_D, \alpha, \beta", r"loss-law constants: $\mathcal{L} = E_0 + A/N^\alpha + B_D/D^\beta$",
            "1", "LossLaw fields", "chapters/overtrained-100x"),
     Symbol(r"\ell", "target loss", "nats/token", "target_loss", "chapters/overtrained-100x"),
@@ -397,7 +425,7 @@ def math_symbols(markdown: str) -> set[str]:
     found: set[str] = set()
     for math in math_spans(markdown):
         m = re.sub(r"\}_\\text\{[^{}]*\}", "}", math)  # an underbrace's label
-        m = re.sub(r"(?<![_A-Za-z}])\\(?:text|mathrm|operatorname)\{[^{}]*\}", " ", m)  # words and units
+        m = re.sub(r"(?<![_A-Za-z}])(?<!_\{)\\(?:text|mathrm|operatorname)\{[^{}]*\}", " ", m)  # words and units
         m = re.sub(r"(?<![A-Za-z\\])d(?=\\[A-Za-z]+|[A-Za-z](?![A-Za-z]))", " ", m)  # differentials
         found |= {re.sub(r"\s+", "", t) for t in re.findall(_MATH_TOKEN, m)}
     return found - NOT_SYMBOLS

@@ -82,9 +82,6 @@ def test_power_and_co_design_uses_only_the_books_and_its_own_symbols():
 #: entry (meaning and unit) or is renamed on its page; `test_the_backlog_only_shrinks` then makes its removal here
 #: compulsory. Operators and indices that are not quantities (O, e, π, i, j) are `notation.NOT_SYMBOLS` instead.
 KNOWN_UNREGISTERED = {
-    "racks": {r"B_\text{mb}", r"I_\text{mb}", "M", r"M_\text{stage}", r"N_\ell", r"N_{,\ell}", r"W_\text{link}",
-              "W_g", r"\beta", r"\ell", "a", r"a_\text{net}", "b_c", "b_d", "d_i", r"n_\text{node}", "t_0",
-              r"t_\text{base}", r"t_\text{token}", r"t_{F\&B}", "t_{a2a}", "w_i"},
     "train-20ms": {r"A_\text{chunk}", r"A_\text{pre}", "A_k", "K", "L_j", r"N_\text{draft}", "P",
                    "R_0", "R_k", "R_{k+1}", "a", r"n_\text{max}", r"n_\text{weights}", "r",
                    r"t_\text{spec}"},
@@ -141,6 +138,11 @@ def test_math_spans_read_roles_and_directives():
     text = ("Inline {math}`Q_\\text{role}` and $R$.\n\n```{math}\n:label: eq-x\nS_\\text{dir} = 1\n```\n\n"
             ":::{math}\nV_\\text{colon}\n:::\n\n```{code-cell} python\nx = '$Z$'\n```\n")
     assert notation.math_symbols(text) == {r"Q_\text{role}", "R", r"S_\text{dir}", r"V_\text{colon}"}
+
+
+def test_a_subscript_that_starts_with_a_word_is_kept_whole():
+    """racks' per-layer parameters N_{active,ℓ} are one symbol, not N_{,ℓ} with the word dropped."""
+    assert notation.math_symbols(r"$N_{\text{active},\ell} + \text{layers}$") == {r"N_{\text{active},\ell}"}
 
 
 def test_operators_and_indices_are_not_symbols():
