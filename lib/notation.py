@@ -120,6 +120,20 @@ SYMBOLS: tuple[Symbol, ...] = (
            "token_budget", "chapters/train-20ms"),
     Symbol(r"W(\cdot), A_\text{dec}(L)", "weight operations of a step of that many tokens; attention of one "
            "decoding sequence at context L", "s", "StepCosts.weights_s, decode_attention_s", "chapters/train-20ms"),
+    Symbol(r"A_k, Q_k, Q_{k+1}, Q_0", "arrivals in period k, and requests still waiting after departure k (the backlog's "
+           "random walk, from $Q_0 = 0$)", "requests", "arrivals, backlog", "chapters/train-20ms"),
+    Symbol(r"n_\text{ahead}", "requests that arrived earlier in the same period", "requests", "rank",
+           "chapters/train-20ms"),
+    Symbol(r"n_\text{weights}", "fewest accelerators whose HBM holds the weights (less the reserve)", "count",
+           "chips_to_fit", "chapters/train-20ms"),
+    Symbol(r"L_j", "context of decoding sequence j", "tokens", "context", "chapters/train-20ms"),
+    Symbol(r"A_\text{chunk}, A_\text{pre}(n_\text{in})", "a prompt chunk's share of its prompt's prefill attention, and "
+           "the attention of a whole prompt prefilled from scratch", "s", "prefill_attention_s", "chapters/train-20ms"),
+    Symbol(r"n_\text{max}", "most sequences that can decode in a step at capacity, prefill's share included",
+           "sequences", "decoding_at_capacity", "chapters/train-20ms"),
+    Symbol(r"t_\text{spec}", "time of a speculative step: verify plus draft passes", "s", "speculative_step(…).step_s",
+           "chapters/train-20ms"),
+    Symbol(r"N_\text{draft}", "parameters of the draft (MTP) module", "count", "draft_module_params", "chapters/train-20ms"),
     Symbol(r"\lambda_\text{max}", "requests per second a replica finishes at capacity", "requests/s",
            "capacity_rate_per_s", "chapters/train-20ms"),
     Symbol(r"\gamma, \alpha_\text{acc}", "draft tokens per speculative step and the acceptance of each", "tokens, 1",
