@@ -267,7 +267,7 @@ HARDWARE_ROW_FIELDS: tuple[tuple[str, str], ...] = (
 MODEL_FIELDS: tuple[tuple[str, str], ...] = (
     ("layers", "Layers"), ("hidden_size", "Hidden size h"), ("vocab_size", "Vocabulary V"),
     ("tied_embeddings", "Tied embeddings"), ("attention", "Attention"), ("n_heads", "Query heads n_h"),
-    ("n_kv_heads", "KV heads n_kv"), ("head_dim", "Head dimension d"), ("kv_lora_rank", "KV latent rank r (MLA)"),
+    ("n_kv_heads", "KV heads n_kv"), ("head_dim", "Head dimension d_h"), ("kv_lora_rank", "KV latent rank d_c (MLA)"),
     ("qk_rope_head_dim", "RoPE key dimension d_r (MLA)"), ("q_lora_rank", "Query latent rank r_q (MLA)"),
     ("sliding_window_tokens", "Sliding window w (tokens)"), ("sliding_window_layers", "Sliding-window layers"),
     ("first_dense_layers", "Dense-FFN layers (MoE)"), ("dense_ffn_dim", "Dense FFN width f"),

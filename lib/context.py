@@ -329,7 +329,7 @@ def hardware_factor_to_match(hardware: Hardware, model: Model, context: float, r
                              batch: float | None = None, crossover_tokens: float | None = None,
                              precision: str | Precisions | None = None) -> float:
     """The factor by which FLOP/s and HBM bandwidth must *both* grow for context L to cost what
-    ``reference_context`` costs today at the same batch: every term scales as 1/k, so k = c(L) / c(L_ref)."""
+    ``reference_context`` costs today at the same batch: every term scales as 1/G_hw, so G_hw = c(L) / c(L_ref)."""
     b = design_batch(hardware, model, precision) if batch is None else float(batch)
     ref = float(cost_per_token_s(hardware, model, reference_context, b, None, precision))
     return max(1.0, float(cost_per_token_s(hardware, model, context, b, crossover_tokens, precision)) / ref)
@@ -383,7 +383,7 @@ def matching_context(hardware: Hardware, model: Model, reference_model: Model, r
 
 
 def sparse_matching_context(reference_context: ArrayLike, crossover_tokens: ArrayLike) -> np.ndarray:
-    """The context whose √-sparse reads equal a dense read of ``reference_context`` tokens: k(L) = L_ref,
+    """The context whose √-sparse reads equal a dense read of ``reference_context`` tokens: K(L) = L_ref,
     so L = L_ref² / L₀ (for L_ref ≥ L₀; below L₀ sparse reads everything and L = L_ref)."""
     ref = np.asarray(reference_context, dtype=float)
     crossover = np.asarray(crossover_tokens, dtype=float)

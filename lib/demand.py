@@ -81,7 +81,7 @@ def agentic_flop(active_params: ArrayLike, served_tokens: ArrayLike, calls_per_t
 
 
 def accelerator_flop(flop: ArrayLike, utilisation: ArrayLike) -> np.ndarray:
-    """C = F / u: the accelerator time a workload of F FLOP occupies at utilisation u, in peak-FLOP equivalents
+    """C = F_work / u: the accelerator time a workload of F_work FLOP occupies at utilisation u, in peak-FLOP equivalents
     (divide by an accelerator's peak FLOP/s for accelerator-seconds)."""
     f = np.asarray(flop, dtype=float)
     if np.any(f < 0):

@@ -30,9 +30,9 @@ OpenAI's gpt-oss figures leave it out, others include it).
 
 Attention over the context, per context token and layer, for one query token (decode):
 
-- GQA/MHA: ``QKᵀ`` and ``AV`` cost ``4·n_h·d`` FLOPs against ``2·n_kv·d`` KV elements read;
-- MLA with absorbed projections (the decode form): ``2·n_h·(2r + d_r)`` FLOPs against ``r + d_r`` elements;
-- MLA in prefill (projections not absorbed, keys and values expanded per head): ``2·n_h·(2d + d_r)`` FLOPs.
+- GQA/MHA: ``QKᵀ`` and ``AV`` cost ``4·n_h·d_h`` FLOPs against ``2·n_kv·d_h`` KV elements read;
+- MLA with absorbed projections (the decode form): ``2·n_h·(2d_c + d_r)`` FLOPs against ``d_c + d_r`` elements;
+- MLA in prefill (projections not absorbed, keys and values expanded per head): ``2·n_h·(2d_h + d_r)`` FLOPs.
 
 DeepSeek Sparse Attention (DSA, DeepSeek-V3.2): a lightning indexer with ``H_I`` heads of dimension ``d_I``
 scores every context token (``2·H_I·d_I`` FLOPs per context token and layer, in fp8, against an fp8 index key
@@ -258,8 +258,8 @@ class Model:
     def attention_core_flops_per_context_token(self, phase: str = "decode") -> float:
         """FLOPs of one query token attending to one context token in one full-attention layer.
 
-        GQA/MHA ``4·n_h·d``; MLA absorbed (decode) ``2·n_h·(2r + d_r)``; MLA expanded (prefill)
-        ``2·n_h·(2d + d_r)``. See the module docstring.
+        GQA/MHA ``4·n_h·d_h``; MLA absorbed (decode) ``2·n_h·(2d_c + d_r)``; MLA expanded (prefill)
+        ``2·n_h·(2d_h + d_r)``. See the module docstring.
         """
         if phase not in ("decode", "prefill"):
             raise ValueError(f"phase must be 'decode' or 'prefill'; got {phase!r}")

@@ -14,8 +14,8 @@ batch B_f with a standard mode at B_s on the same replica, the speed ratio and t
     S = t(B_s) / t(B_f),      P = (B_s / B_f) / S          ⇒      P · S = B_s / B_f   (eq. fm-product)
 
 P · S is the ratio of what the two users pay per second of generation, so under cost-based pricing it is
-the ratio of the hardware each occupies (B_s / B_f here; n_f / n_s · B_s / B_f if the fast mode also uses
-more chips). With both steps memory bound, write φ = B_s k / t(B_s) for the KV share of the standard step:
+the ratio of the hardware each occupies (B_s / B_f here; n_fast / n_std · B_s / B_f if the fast mode also uses
+more chips). With both steps memory bound, write φ = B_s κ / t(B_s) for the KV share of the standard step:
 
     1 / S = (1 − φ) + φ / (P S)      ⇒      φ = (1 − 1/S) / (1 − 1/(P S))       (eq. fm-share)
 
@@ -220,7 +220,7 @@ def occupancy_ratio(price_ratio: ArrayLike, speed_ratio: ArrayLike) -> np.ndarra
     """P · S (eq. fm-product): the price per second of generation of the mode ÷ the standard's.
 
     Under cost-based pricing it is the ratio of accelerator share each user holds:
-    (n_f / n_s) · (B_s / B_f). With the same replica it is the batch ratio B_s / B_f.
+    (n_fast / n_std) · (B_s / B_f). With the same replica it is the batch ratio B_s / B_f.
     """
     p, s = _ratios(price_ratio, speed_ratio)
     return p * s
@@ -301,7 +301,7 @@ class InverseSolution:
 
 def step_time_s(batch: ArrayLike, weights_s: ArrayLike, kv_per_sequence_s: ArrayLike,
                 compute_per_sequence_s: ArrayLike) -> np.ndarray:
-    """t(B) = max(B · c, t_w + B · k) (eq. fm-step), the decode roofline in per-sequence terms."""
+    """t(B) = max(B · ζ, t_w + B · κ) (eq. fm-step), the decode roofline in per-sequence terms."""
     b = np.asarray(batch, dtype=float)
     return np.maximum(b * np.asarray(compute_per_sequence_s, dtype=float),
                       np.asarray(weights_s, dtype=float) + b * np.asarray(kv_per_sequence_s, dtype=float))
@@ -314,11 +314,11 @@ def solve_standard_batch(price_ratio: ArrayLike, speed_ratio: ArrayLike, weights
 
     S(B_s) is continuous and non-decreasing, from 1 toward β, so there is one solution per branch:
 
-    - memory (both memory bound, B_s ≤ B_sweet):  B_s = (S − 1) · t_w / (k · (1 − S/β))
-    - compute (standard compute bound, fast memory bound):  B_s = S · t_w / (c − S · k / β)
+    - memory (both memory bound, B_s ≤ B_sweet):  B_s = (S − 1) · t_w / (κ · (1 − S/β))
+    - compute (standard compute bound, fast memory bound):  B_s = S · t_w / (ζ − S · κ / β)
     - both compute (S = β, P = 1): the smallest such B_s, β · B_sweet
 
-    with B_sweet = t_w / (c − k) (∞ when c ≤ k: no batch is compute bound). Infeasible: P < 1 (no
+    with B_sweet = t_w / (ζ − κ) (∞ when ζ ≤ κ: no batch is compute bound). Infeasible: P < 1 (no
     smaller batch makes a token cheaper), S < 1, or a fast batch below ``min_fast_batch`` sequences.
     """
     p, s = _ratios(price_ratio, speed_ratio)
@@ -569,7 +569,7 @@ def standard_mode(hardware: Hardware, model: Model, context: ArrayLike, weight_s
                   reserve_fraction: float = HBM_RESERVE_FRACTION) -> StandardMode:
     """The standard mode of both serving chapters (eq. fm-standard):
 
-        n = max(n_weights, ⌈N_bytes / (w · (1 − ρ) · C_hbm)⌉),      B = ⌊((1 − ρ) n C_hbm − N_bytes) / kv(L)⌋
+        n = max(n_weights, ⌈N_bytes / (w · (1 − r_hbm) · C_hbm)⌉),      B = ⌊((1 − r_hbm) n C_hbm − N_bytes) / kv(L)⌋
 
     with N_bytes the weights in their storage formats (the model's release formats by default) and kv(L) one
     sequence's cache at context L (fp8 by default). Vectorised over ``context``.
@@ -881,8 +881,8 @@ def daily_load_curve(amplitude: ArrayLike, hours: ArrayLike = HOURS, peak_hour: 
 
 
 def daily_load_utilisation(load: ArrayLike) -> np.ndarray:
-    """u = mean / peak of a load curve (last axis): the share of capacity sized for the peak that the
-    interactive load keeps busy. For 1 + a cos(·) with a ≤ 1, u = 1 / (1 + a)."""
+    """f_load = mean / peak of a load curve (last axis): the share of capacity sized for the peak that the
+    interactive load keeps busy. For 1 + a cos(·) with a ≤ 1, f_load = 1 / (1 + a)."""
     x = np.asarray(load, dtype=float)
     if np.any(x < 0) or np.any(x.max(axis=-1) <= 0):
         raise ValueError("a load curve must be ≥ 0 with a positive peak")
@@ -891,9 +891,9 @@ def daily_load_utilisation(load: ArrayLike) -> np.ndarray:
 
 def trough_fill_price_ratio(utilisation: ArrayLike, roofline_saving: ArrayLike = 0.0) -> np.ndarray:
     """Batch price ÷ standard price when each class pays its cost (eq. sm-fill): capacity sized for the
-    interactive peak costs C a day; interactive tokens use a share u of it, so cost C / (u K) per token; batch
+    interactive peak costs C a day; interactive tokens use a share f_load of it, so cost C / (f_load K) per token; batch
     tokens fill the idle share and, served at full utilisation, cost C / K; a larger batch also cuts the cost
-    per token by the roofline saving s. Ratio = u · (1 − s)."""
+    per token by the roofline saving s_batch. Ratio = f_load · (1 − s_batch)."""
     u = np.asarray(utilisation, dtype=float)
     s = np.asarray(roofline_saving, dtype=float)
     if np.any((u <= 0) | (u > 1)) or np.any((s < 0) | (s >= 1)):

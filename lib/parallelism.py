@@ -30,7 +30,7 @@ all-to-all is limited by the bisection: half of every accelerator's traffic must
 ``W_a2a = min(W_inj, 4 (n − 1) W_bis / n²)`` with ``W_bis`` the one-direction bisection bandwidth. On a
 point-to-point mesh (MI300X: seven 64 GB/s links) a group of g accelerators uses only its g − 1 links. All-reduce
 (tensor parallelism) runs at ``W_inj`` on a switch, on every used torus axis's links, and on the g − 1 mesh
-links; each collective also pays a latency ``α = t_base + 2 (g − 1) t_step`` (NCCL's ring/tree cost model).
+links; each collective also pays a latency ``α = t_base + 2 (g − 1) t_ring`` (NCCL's ring/tree cost model).
 
 Pipeline schedules: the bubble per device of GPipe and 1F1B is ``(p − 1)(F + B)``, interleaved 1F1B with v
 virtual stages ``(p − 1)(F + B)/v``, zero-bubble ZB-H1 ``(p − 1)(F + B − 2W)`` and DualPipe
@@ -399,8 +399,8 @@ def allreduce_effective_Bps(topology: Topology, group: int) -> float:
 
 def collective_latency_s(topology: Topology, group: int, kind: str = "allreduce") -> float:
     """α, the latency part of one collective among ``group`` accelerators, in NCCL's cost model: an all-reduce
-    pays ``t_base + 2 (g_local − 1) t_step + 2 log2(nodes) t_out`` (tree across domains), an all-to-all
-    ``t_base + t_step`` (+ ``t_out`` when it leaves the domain). ``g_local`` counts the group's accelerators in
+    pays ``t_base + 2 (g_local − 1) t_ring + 2 log2(nodes) t_out`` (tree across domains), an all-to-all
+    ``t_base + t_ring`` (+ ``t_out`` when it leaves the domain). ``g_local`` counts the group's accelerators in
     one domain; ``nodes`` the domains it spans."""
     _check_positive(group=group)
     local = min(int(group), topology.accelerators)
@@ -681,7 +681,7 @@ def ep_sends_per_token(experts_sent: ArrayLike, ep_degree: int | None = None, gp
 
 def ep_bytes_per_token(hidden_size: int, sends_per_token: ArrayLike, dispatch_bytes: float = 2.0,
                        combine_bytes: float = 2.0) -> np.ndarray:
-    """Scale-out bytes one token costs per MoE layer, one direction: ``sends · d · (b_dispatch + b_combine)``.
+    """Scale-out bytes one token costs per MoE layer, one direction: ``x_net = s_net · d · (b_d + b_c)``.
     With k (n − 1)/n sends and 2-byte activations both ways this is :func:`a2a_bytes_per_token`."""
     _check_positive(hidden_size=hidden_size, dispatch_bytes=dispatch_bytes, combine_bytes=combine_bytes)
     return np.asarray(sends_per_token, dtype=float) * hidden_size * (dispatch_bytes + combine_bytes)

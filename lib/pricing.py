@@ -10,14 +10,14 @@ decode roofline of :mod:`lib.roofline` into three comparisons (chapter ``prices-
       L · b_kv / W_hbm = 2 · N_active / F     ⇒     b_kv* = 2 · N_active · W_hbm / (F · L)
 
 - the **decode ÷ prefill cost ratio**: a decode token costs n · t_step / B accelerator-seconds; a prefill
-  token of a P-token prompt costs (2 · N_active · P / F + N_total · b_w / W_hbm) / P (compute bound, plus one
+  token of an n_in-token prompt costs (2 · N_active · n_in / F + N_total · b_w / W_hbm) / n_in (compute bound, plus one
   read of the weights, with no overlap assumed);
 - ratios read off the price sheet (output ÷ input, cached ÷ input, long-context premium).
 
 Those are the blackboard's forms (every weight read at every step, no attention arithmetic). The refined
 forms use the step model of :mod:`lib.roofline` and the one standard mode of :mod:`lib.modes`:
 
-- a prompt token costs its share of a prefill step, attention over the prompt included (∝ P per token, so
+- a prompt token costs its share of a prefill step, attention over the prompt included (∝ n_in per token, so
   ∝ P² per prompt): :func:`prefill_chip_seconds_per_token_refined`;
 - a decode token costs n · t_step / B at the standard mode: :func:`decode_chip_seconds_per_token_refined`;
 - the **long-context step** both sides: the input premium a tier implies from prefill cost and the output
@@ -219,12 +219,12 @@ def gqa_kv_bytes_per_token_per_layer(n_kv_heads: int, head_dim: int, kv_precisio
 
 def prefill_chip_seconds_per_token(hardware: Hardware, model: Model, prefill_tokens: ArrayLike | None = None,
                                    precision: str = "bf16") -> np.ndarray:
-    """Cost of one prompt token in accelerator-seconds when P prompt tokens share one read of the weights:
+    """Cost of one prompt token in accelerator-seconds when n_in prompt tokens share one read of the weights:
 
-        n · (2 · N_active · P / (n F) + N_total · b_w / (n W_hbm)) / P = 2 N_active / F + N_total b_w / (W_hbm P)
+        n · (2 · N_active · n_in / (n F) + N_total · b_w / (n W_hbm)) / n_in = 2 N_active / F + N_total b_w / (W_hbm n_in)
 
     Compute bound with one read of the weights added (no overlap: an upper bound); attention FLOPs ignored.
-    ``prefill_tokens=None`` means P → ∞ (prompts batched until the weight read is negligible): the compute
+    ``prefill_tokens=None`` means n_in → ∞ (prompts batched until the weight read is negligible): the compute
     floor 2 N_active / F. The result does not depend on the number of chips n.
     """
     compute_per_token = float(compute_time_s(1.0, model.active_params, hardware.flops(precision)))
@@ -282,12 +282,12 @@ def decode_to_prefill_cost_ratio(hardware: Hardware, model: Model, context: Arra
 
 def decode_to_prefill_ratio_closed_form(context_tokens: ArrayLike, breakpoint_context_tokens: ArrayLike,
                                         weight_share: float = WEIGHT_SHARE.value) -> np.ndarray:
-    """r ≈ max(1, (L / L*) / (1 − φ)) (eq. eq-pl-ratio), with L* the breakpoint context and φ = ``weight_share`` the share
+    """r_cost ≈ max(1, (L / L*) / (1 − w)) (eq. eq-pl-ratio), with L* the breakpoint context and w = ``weight_share`` the share
     of the replica's HBM the weights fill.
 
     With the rest of the HBM full of KV, a memory-bound decode step reads all of HBM, so it takes the drain time
-    T = C_hbm / W_hbm; B = n C_hbm (1 − φ) / (L b_kv) sequences share it. Dividing n T / B by 2 N_active / F gives
-    L b_kv F / (2 N_active W_hbm (1 − φ)) = (L / L*) / (1 − φ). Ignores the rounding of n and B.
+    T = C_hbm / W_hbm; B = n C_hbm (1 − w) / (L b_kv) sequences share it. Dividing n T / B by 2 N_active / F gives
+    L b_kv F / (2 N_active W_hbm (1 − w)) = (L / L*) / (1 − w). Ignores the rounding of n and B.
     """
     if not 0 <= weight_share < 1:
         raise ValueError(f"weight_share must be in [0, 1); got {weight_share}")
@@ -315,7 +315,7 @@ def prefill_chip_seconds_per_token_refined(hardware: Hardware, model: Model, pro
                                            batch: ArrayLike | None = None,
                                            precision: str | Precisions | None = None,
                                            kv_precision: str | None = STANDARD_KV_FORMAT) -> np.ndarray:
-    """Cost of one prompt token (accelerator-seconds) when ``batch`` prompts of P tokens share a prefill step:
+    """Cost of one prompt token (accelerator-seconds) when ``batch`` prompts of n_in tokens share a prefill step:
     n · t_prefill / (B · P) on the refined model, attention over the prompt included (causal: Σ i over the
     prompt, so the cost per token grows about linearly with P). Independent of n (every time scales as 1/n).
     ``batch=None``: max(1, :data:`PREFILL_TOKENS_PER_STEP` / P) prompts, the scheduler's prefill budget."""
@@ -366,7 +366,7 @@ def implied_long_context_premiums(hardware: Hardware, model: Model, short_tokens
                                   kv_precision: str | None = STANDARD_KV_FORMAT) -> ImpliedPremiums:
     """The input and output premiums a long-context tier implies (eq. pl-premium):
 
-        input  = c_prefill(P_long) / c_prefill(P_short)     prefill: 2 N_active + attention ∝ P per token
+        input  = c_prefill(n_in) / c_prefill(L_tier)     prefill: 2 N_active + attention ∝ n_in per token
         output = c_decode(L_long) / c_decode(L_short)       decode at the standard mode: KV reads and
                                                             attention grow with L, fewer sequences fit
 

@@ -14,7 +14,7 @@ The model, with its assumptions named:
   is the worst case of a train that is never full.
 
 Simulation (:func:`simulate_train`) is exact for this model and fully vectorised: the backlog after each
-departure is a reflected random walk, R_{k+1} = max(0, R_k + A_k − B), computed with a cumulative sum and
+departure is a reflected random walk, Q_{k+1} = max(0, Q_k + A_k − B), computed with a cumulative sum and
 a running minimum (no Python loop over trains); latencies are drawn for a uniform random sample of the
 requests, each placed at its exact rank inside its interval (a Beta order statistic), so the cost does not
 grow with λ.
@@ -169,9 +169,9 @@ def simulate_train(arrival_rate_per_s: float, seats: int, period_s: float, train
                    samples: int = 20_000, seed: int = 0) -> TrainRun:
     """Simulate ``trains`` departures of the batch train with Poisson arrivals; see the module docstring.
 
-    Interval k runs from k·T to (k+1)·T and ends with departure k+1. With A_k arrivals in it and R_k requests
-    still waiting after departure k (R_0 = 0), the request of rank r in interval k has R_k + r requests
-    ahead of it, so it boards train k + 1 + ⌊(R_k + r)/B⌋ and its latency is that departure time − its
+    Interval k runs from k·T to (k+1)·T and ends with departure k+1. With A_k arrivals in it and Q_k requests
+    still waiting after departure k (Q_0 = 0), the request of rank n_ahead in interval k has Q_k + n_ahead requests
+    ahead of it, so it boards train k + 1 + ⌊(Q_k + n_ahead)/B⌋ and its latency is that departure time − its
     arrival time + T. Arrival times inside an interval are the sorted uniforms of a Poisson process: the
     rank-r one of A is Beta(r+1, A−r) distributed. ``samples`` requests are drawn uniformly from all of them.
     """
@@ -185,7 +185,7 @@ def simulate_train(arrival_rate_per_s: float, seats: int, period_s: float, train
         raise ValueError("trains and samples must be ≥ 1")
     rng = np.random.default_rng(seed)
     arrivals = rng.poisson(arrival_rate_per_s * period_s, size=trains)
-    # Reflected random walk: R_{k+1} = max(0, R_k + A_k − B) = S_{k+1} − min_{j ≤ k+1} S_j, S_0 = 0.
+    # Reflected random walk: Q_{k+1} = max(0, Q_k + A_k − B) = S_{k+1} − min_{j ≤ k+1} S_j, S_0 = 0.
     walk = np.concatenate([[0], np.cumsum(arrivals - int(seats))])
     backlog_all = walk - np.minimum.accumulate(walk)  # R_0 … R_trains
     total = int(arrivals.sum())

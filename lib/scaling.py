@@ -16,22 +16,22 @@ prices, with sources) are declared and loaded here.
 
 The inference-aware optimum (Sardana, Portes, Doubov and Frankle, "Beyond Chinchilla-Optimal", ICML 2024,
 arXiv:2401.00448) has a closed form in one parameter. Along the
-curve of constant loss ℓ write x = A/N^α and y = B_D/D^β (so x + y = ℓ − E). Minimising
+curve of constant loss ℓ write x_N = A/N^α and y_D = B_D/D^β (so x_N + y_D = ℓ − E_0). Minimising
 6·N·D + 2·N·D_serve over that curve gives, at the optimum,
 
-    r ≡ α·x / (β·y),      D_serve = 3·D·(r − 1),      (2·N·D_serve) / (6·N·D) = r − 1.
+    r ≡ α·x_N / (β·y_D),      D_serve = 3·D·(r − 1),      (2·N·D_serve) / (6·N·D) = r − 1.
 
 r = 1 is Chinchilla (no serving); r = 2 is the point where serving compute equals training compute.
 
 RL compute (Khatri et al. 2025, "The Art of Scaling Reinforcement Learning Compute for LLMs"): a benchmark pass
-rate R after C GPU-hours of RL follows a sigmoid in log C,
+rate R after C_RL GPU-hours of RL follows a sigmoid in log C_RL,
 
-    R(C) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C)^b)
+    R(C_RL) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C_RL)^b)
 
 (Khatri et al. write A for the ceiling R_∞ and B for the exponent b; the book keeps B for the batch), locally
 log-linear near C_mid (gain per 10× ≈ (R_∞ − R_0)·b·ln 10 / 4 there) and flat at the ceiling. The gain per 10×
 halves 0.77/b decades either side of C_mid; the tangent line at C_mid reaches R_∞ after 0.87/b decades. The
-decade from C to 10 C brings the share s(10 C) − s(C) of the total gain R_∞ − R_0, s(C) = 1/(1 + (C_mid/C)^b),
+decade from C_RL to 10 C_RL brings the share ψ(10 C_RL) − ψ(C_RL) of the total gain R_∞ − R_0, ψ = 1/(1 + (C_mid/C_RL)^b),
 at most tanh(b ln 10 / 4) (the decade centred on C_mid); shares need no R_0, which published fits leave out.
 """
 
@@ -424,7 +424,7 @@ def load_rl_fits(data_dir: Path | str | None = None) -> dict[str, RlFit]:
 
 
 def rl_sigmoid(compute, r0, asymptote, midpoint, exponent) -> np.ndarray:
-    """R(C) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C)^b): pass rate after C of RL compute (C and C_mid in one
+    """R(C_RL) = R_0 + (R_∞ − R_0) / (1 + (C_mid / C_RL)^b): pass rate after C_RL of RL compute (C_RL and C_mid in one
     unit); ``asymptote`` is R_∞ (Khatri et al.'s A), ``exponent`` is b (their B)."""
     c = _positive_array("compute", compute)
     _positive_array("midpoint", midpoint)
