@@ -15,7 +15,7 @@ from lib import data, measure
 from lib.__main__ import main
 from lib.hardware import Hardware
 
-from chapter_runs import execute_page, measured_cpu_data_dir, notebook_pages, run_measure_cli
+from chapter_runs import run_measure_cli
 from conftest import rewrite_cell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -394,16 +394,6 @@ def test_a_reader_directory_without_the_table_reads_the_books(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
-# The book on a measured CPU row: every notebook page executes (runs in `make test`, never skipped)
-
-
-@pytest.fixture(scope="module")
-def measured_cpu_dir(tmp_path_factory):
-    return measured_cpu_data_dir(tmp_path_factory.mktemp("measured-cpu") / "data")
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("page", notebook_pages(), ids=lambda p: p.stem)
-def test_page_executes_on_a_measured_cpu_row(page, measured_cpu_dir):
-    directory, name = measured_cpu_dir
-    execute_page(page, {data.ENV_DATA_DIR: str(directory), data.ENV_HARDWARE: name})
+# The book on a measured CPU row: every notebook page executes (runs in `make test`, never skipped) in the matrix
+# test, as its selection "measured-cpu" (tests/matrix.py, tests/test_matrix.py), where each page is also checked
+# for what a reader must never see.
