@@ -4,8 +4,8 @@ builds, and the execution and checks of chapters on them.
 A :class:`MatrixSelection` names the rows a run selects (``BOOK_HARDWARE``, ``BOOK_MODEL``), how to build its
 data directory (``BOOK_DATA_DIR``, none for the book's own ``data/``), and the chapters it runs on. Together the
 selections form a covering design: every chapter runs on several selections and every selection on several
-chapters, so that ``make test`` stays within its time. To add a selection (a measured CPU row, a new vendor),
-append one to :data:`SELECTIONS`.
+chapters, so that ``make test`` stays within its time; one more runs every notebook page (the top-level pages too)
+on a CPU row measured on the test machine. To add a selection (a new vendor), append one to :data:`SELECTIONS`.
 
 :func:`execute_chapters` runs the chapters of one selection in one kernel (as ``make book`` would, with the
 ``BOOK_*`` variables set; the namespace is reset between chapters) and returns what each page would show:
