@@ -1,8 +1,8 @@
 """Executing the book's notebook pages on other data: a helper for tests that run every chapter on a selection.
 
 ``measured_cpu_data_dir`` builds a data directory holding a '(measured)' row of this machine's CPU (a small,
-fast benchmark); ``execute_page`` runs one page (Jupytext MyST → nbclient) with ``BOOK_*`` variables set,
-as ``make book`` would. The matrix test of other selections can reuse both.
+fast benchmark); ``notebook_pages`` lists every page with executable cells. The matrix test (tests/matrix.py)
+runs every page on the measured row as one of its selections.
 """
 
 from __future__ import annotations
@@ -41,24 +41,4 @@ def measured_cpu_data_dir(target: Path, name: str = "Test CPU (measured)") -> tu
     return target, name
 
 
-def execute_page(page: Path, env: dict[str, str], timeout_s: int = 300) -> None:
-    """Execute one notebook page with ``env`` added to the kernel's environment; an error names the cell."""
-    import jupytext
-    from nbclient import NotebookClient
-
-    notebook = jupytext.read(page)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        client = NotebookClient(notebook, timeout=timeout_s, kernel_name="python3",
-                                resources={"metadata": {"path": str(page.parent)}})
-        client.execute()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-__all__ = ["ONE_CORE", "execute_page", "measured_cpu_data_dir", "notebook_pages", "run_measure_cli"]
+__all__ = ["ONE_CORE", "measured_cpu_data_dir", "notebook_pages", "run_measure_cli"]

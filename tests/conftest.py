@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -10,6 +11,33 @@ import pytest
 from lib import data
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep `pytest -n 2 --dist loadgroup` grouping the tests marked ``xdist_group`` on one worker.
+
+    pytest-xdist 3.8 names a test's group by appending "@group" to ``item._nodeid``, which pytest 9.2 no longer
+    reads (node ids are structured there: pytest-dev/pytest-xdist#1386). The groups were then silently ignored:
+    the tests of a group went to both workers, and each worker repeated the group's shared setup (a matrix half's
+    kernel run, the one-page book's two builds). On a worker, write the suffix into the id pytest 9.2 reads (its
+    string form; the scheduler splits it off again); stop if it does not take."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if not names:
+            continue
+        suffix = "@" + "_".join(names)
+        node_id = getattr(item, "_id", None)
+        if not item.nodeid.endswith(suffix) and dataclasses.is_dataclass(node_id):
+            grouped = dataclasses.replace(node_id)
+            object.__setattr__(grouped, "_str_cache", str(node_id) + suffix)
+            item._id = grouped
+        if not item.nodeid.endswith(suffix):
+            raise pytest.UsageError(f"--dist loadgroup: cannot put {item.nodeid} in its group {suffix[1:]} "
+                                    "(see tests/conftest.py)")
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ builds, and the execution and checks of chapters on them.
 A :class:`MatrixSelection` names the rows a run selects (``BOOK_HARDWARE``, ``BOOK_MODEL``), how to build its
 data directory (``BOOK_DATA_DIR``, none for the book's own ``data/``), and the chapters it runs on. Together the
 selections form a covering design: every chapter runs on several selections and every selection on several
-chapters, so that ``make test`` stays within its time. To add a selection (a measured CPU row, a new vendor),
-append one to :data:`SELECTIONS`.
+chapters, so that ``make test`` stays within its time; one more runs every notebook page (the top-level pages too)
+on a CPU row measured on the test machine. To add a selection (a new vendor), append one to :data:`SELECTIONS`.
 
 :func:`execute_chapters` runs the chapters of one selection in one kernel (as ``make book`` would, with the
 ``BOOK_*`` variables set; the namespace is reset between chapters) and returns what each page would show:
@@ -30,6 +30,25 @@ CHAPTERS_DIR = ROOT / "chapters"
 
 #: Every chapter of the book (the notebook pages under chapters/).
 CHAPTERS: tuple[str, ...] = tuple(sorted(p.stem for p in CHAPTERS_DIR.glob("*.md")))
+
+
+def _notebook_page_paths() -> dict[str, Path]:
+    from chapter_runs import notebook_pages
+
+    paths = {p.stem: p for p in notebook_pages()}
+    assert len(paths) == len(notebook_pages()), "two notebook pages share a name"
+    return paths
+
+
+#: Every notebook page of the book by name: the chapters and the top-level pages with executable cells
+#: (calculator, course, ledger, ...), as the Makefile finds them.
+PAGE_PATHS: dict[str, Path] = _notebook_page_paths()
+PAGES: tuple[str, ...] = tuple(PAGE_PATHS)
+
+
+def page_path(name: str) -> Path:
+    """The Jupytext source of a notebook page named by its stem (a chapter or a top-level page)."""
+    return PAGE_PATHS[name]
 
 # -------------------------------------------------------------------------------------------------------------
 # A reader's directory with an accelerator of a vendor the book does not know, whose name and source carry
@@ -98,6 +117,26 @@ class MatrixSelection:
         return env
 
 
+#: The measured CPU selection: its id and the name of its row.
+MEASURED_CPU = "measured-cpu"
+MEASURED_CPU_NAME = "Test CPU (measured)"
+
+
+#: The measured CPU selection's first pages (its first half in tests/test_matrix.py; the other pages follow): the
+#: slowest page with the lightest, so that the two halves take about as long (one run, 2026-11: train-20ms 42 s of
+#: 102 s; its half 54 s, the other 48 s).
+_MEASURED_CPU_ORDER = ("train-20ms", "course", "notation", "calculator", "measured", "batch-300x-sparsity",
+                       "four-scaling-laws", "two-budgets", "reality-check")
+
+
+def measured_cpu_directory(target: Path) -> Path:
+    """The book's hardware.csv and models.csv plus a row :data:`MEASURED_CPU_NAME` of this machine's CPU,
+    measured by ``python -m lib measure`` (small arrays, one core; tests/chapter_runs.py)."""
+    from chapter_runs import measured_cpu_data_dir
+
+    return measured_cpu_data_dir(target, MEASURED_CPU_NAME)[0]
+
+
 #: The selections of the matrix test, a covering design: the models and accelerators are paired so that three
 #: selections cover Mixtral 8x7B, Llama 3.1 8B and gpt-oss-120b, TPU Trillium, MI355X and an accelerator of a new
 #: vendor. The reader's directory with the new vendor (whose names carry markup) runs every chapter; the other two
@@ -112,6 +151,10 @@ SELECTIONS: list[MatrixSelection] = [
     MatrixSelection("llama8b-mi355x", hardware="MI355X", model="Llama 3.1 8B",
                     chapters=("train-20ms", "prices-leak", "overtrained-100x", "power-and-co-design", "fast-mode",
                               "racks", "reality-check")),
+    # Every notebook page executes on a measured CPU row (written by `python -m lib measure` on this machine),
+    # never skipped: the chapters and the top-level pages. tests/test_matrix.py checks that it covers PAGES.
+    MatrixSelection(MEASURED_CPU, hardware=MEASURED_CPU_NAME, data_dir=measured_cpu_directory,
+                    chapters=_MEASURED_CPU_ORDER + tuple(p for p in PAGES if p not in _MEASURED_CPU_ORDER)),
 ]
 
 
@@ -168,8 +211,9 @@ class ChapterRun:
 
 def execute_chapters(chapters: list[str] | tuple[str, ...], env: dict[str, str],
                      timeout_s: int = 300) -> dict[str, ChapterRun]:
-    """Execute ``chapters`` in one kernel with the ``BOOK_*`` variables ``env`` (the namespace and the data
-    caches reset before each chapter) and return each chapter's run. Errors are recorded, not raised."""
+    """Execute ``chapters`` (notebook pages named as in :data:`PAGES`: chapters or top-level pages) in one kernel
+    with the ``BOOK_*`` variables ``env`` (the namespace and the data caches reset, and the working directory
+    set to the page's folder, before each page) and return each page's run. Errors are recorded, not raised."""
     import jupytext
     import nbformat
     from nbclient import NotebookClient
@@ -177,10 +221,11 @@ def execute_chapters(chapters: list[str] | tuple[str, ...], env: dict[str, str],
     cells, owner = [], []
     setup = ("%reset -f\nimport os\nfor _k in ('BOOK_HARDWARE', 'BOOK_MODEL', 'BOOK_DATA_DIR'):\n"
              "    os.environ.pop(_k, None)\nos.environ.update(" + repr(dict(env)) + ")\n"
-             "from lib import data as _data\n_data.clear_cache()\ndel _data, _k")
+             "os.chdir(_FOLDER)\nfrom lib import data as _data\n_data.clear_cache()\ndel _data, _k")
     for chapter in chapters:
-        notebook = jupytext.read(CHAPTERS_DIR / f"{chapter}.md")
-        cells.append(nbformat.v4.new_code_cell(setup))
+        path = page_path(chapter)
+        notebook = jupytext.read(path)
+        cells.append(nbformat.v4.new_code_cell(setup.replace("_FOLDER", repr(str(path.parent)))))
         owner.append(None)
         for cell in notebook.cells:
             cells.append(cell)
@@ -230,7 +275,7 @@ def display_calls(chapter: str) -> dict[str, int]:
     import jupytext
 
     counts = {"tables": 0, "charts": 0}
-    for cell in jupytext.read(CHAPTERS_DIR / f"{chapter}.md").cells:
+    for cell in jupytext.read(page_path(chapter)).cells:
         if cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(_python_only(cell.source))):
@@ -286,6 +331,16 @@ def chart_specs(run: ChapterRun) -> list[dict]:
     return specs
 
 
+def _optional_clause(run: ChapterRun, key: str) -> bool:
+    """Whether the prose places the glued ``key`` only as an optional clause: every ``{glue:text}`` role of it is
+    written against the word or role before it, with no space ("… peak{glue:text}`key`."), so the value brings
+    its own leading space or comma and an empty value leaves the sentence whole. A value glued after a space
+    ("costs {glue:text}`key`") is part of the sentence, and an empty one leaves a hole."""
+    role = re.compile(r"(.?)\{glue:text\}`" + re.escape(key) + "`", re.S)
+    found = [m[1] for cell in run.cells if cell.cell_type == "markdown" for m in role.finditer(cell.source)]
+    return bool(found) and all(before != "" and not before.isspace() for before in found)
+
+
 def page_problems(run: ChapterRun) -> list[str]:
     """Everything wrong with a chapter's page on a selection: errors (an assert must be reported on a reader's
     data, not crash), missing tables or charts, placeholder text, data rendered as markup, vendors dropped
@@ -299,6 +354,8 @@ def page_problems(run: ChapterRun) -> list[str]:
     if charts != expected["charts"]:
         problems.append(f"{charts} charts on the page, but the code asks for {expected['charts']}")
     for key, value in run.glue.items():
+        if value == "" and _optional_clause(run, key):
+            continue  # a clause the page adds only when it applies ("… peak{glue:text}`x`."), empty otherwise
         if value.strip().lower() in _PLACEHOLDER_VALUES or value.strip().lower().startswith("n/a"):
             problems.append(f"glued {key} is the placeholder {value!r}, which a sentence would print")
     text = run.text()

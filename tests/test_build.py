@@ -189,6 +189,9 @@ def test_make_book_validates_the_data_first_and_stops_with_the_report(tmp_path, 
 # One real build of one page on a reader's directory, shared by the tests below
 
 PAGE = "chapters/overtrained-100x"  # a chapter that links to no other page (keep it so), so it builds alone
+#: The tests that read the one-page book share one worker under `pytest -n 2 --dist loadgroup`: the module fixture
+#: then builds it once (split across the workers, each built it, two `make book` runs each).
+ONE_PAGE_BOOK = pytest.mark.xdist_group("one-page-book")
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +221,7 @@ def _tokens_row(page: str) -> re.Match | None:
     return re.search(re.escape(HOSTILE_MODEL) + r" (\S+) (\S+T) ", text)
 
 
+@ONE_PAGE_BOOK
 def test_an_edited_cell_of_the_readers_directory_reaches_the_page(one_page_book):
     # gpt-oss-120b publishes no training tokens: the page leaves the model out of its table of models...
     assert "executing every page" in one_page_book["first"]
@@ -228,6 +232,7 @@ def test_an_edited_cell_of_the_readers_directory_reaches_the_page(one_page_book)
     assert row is not None and row[2] == "7.5T", "the page still shows the old data"
 
 
+@ONE_PAGE_BOOK
 def test_the_page_is_executed_in_the_parallel_phase_and_myst_nb_finds_it_in_the_cache(one_page_book):
     from lib import preexecute
 
@@ -238,6 +243,7 @@ def test_the_page_is_executed_in_the_parallel_phase_and_myst_nb_finds_it_in_the_
     assert f"{ROOT / PAGE}.md: Using cached notebook" in log and "Executing notebook" not in log
 
 
+@ONE_PAGE_BOOK
 def test_no_page_runs_what_a_csv_cell_says(one_page_book):
     from browser import browser, chromium_path, serve
 

@@ -1,7 +1,8 @@
-"""The calculator page in headless Chromium, held to lib: every value it shows over a grid of cases typed into its
-form, the address that reproduces a configuration, the copied hardware.csv row, bad input, narrow screens.
+"""The calculator page in headless Chromium, held to lib: every value it shows over a grid of cases set in its form
+(some typed and picked through the real controls), the address that reproduces a configuration, the copied
+hardware.csv row, bad input, narrow screens.
 
-Marked ``book`` (`make book` first): one page load drives the whole parity grid. The page's redraw times are
+Marked ``book`` (`make book` first): one page load, and one call into it, drives the whole parity grid. The page's redraw times are
 recorded (printed with ``-s``, and in ``make bench``), never asserted: the machine is shared.
 """
 
@@ -222,31 +223,73 @@ def compare(shown: dict, expected: dict, label: str) -> list[str]:
     return problems
 
 
-def set_config(page, config: Config, previous: Config | None) -> dict:
-    """Pick the rows (picking another first when the same row must lose its edits), type the edits, set the
-    precisions and the serving fields; return the controls' values."""
+def config_changes(config: Config, previous: Config | None) -> list[tuple[str, str, str]]:
+    """The changes that bring the form from ``previous`` to ``config``, in order, each ("set", field, value) or
+    ("ensure", field, value) (set only when the field shows another value): pick the rows (picking another first
+    when the same row must lose its edits), type the edits, set the precisions and the serving fields."""
+    changes = []
     if previous is not None and previous.hardware == config.hardware and previous.hardware_edits:
-        set_control(page, "hardware", next(h.name for h in data.load_hardware() if h.name != config.hardware))
+        changes.append(("set", "hardware", next(h.name for h in data.load_hardware() if h.name != config.hardware)))
     if previous is None or previous.hardware != config.hardware or previous.hardware_edits:
-        set_control(page, "hardware", config.hardware)
+        changes.append(("set", "hardware", config.hardware))
     if previous is not None and previous.model == config.model and previous.model_edits:
-        set_control(page, "model", next(m.name for m in data.load_models() if m.name != config.model))
+        changes.append(("set", "model", next(m.name for m in data.load_models() if m.name != config.model)))
     if previous is None or previous.model != config.model or previous.model_edits:
-        set_control(page, "model", config.model)
-    for name, value in config.hardware_edits + config.model_edits:
-        set_control(page, name, value)
+        changes.append(("set", "model", config.model))
+    changes += [("set", name, value) for name, value in config.hardware_edits + config.model_edits]
     p = precisions_of(config)
-    controls = page.evaluate(READ)["controls"]
     wanted = dict(zip(("weights_precision", "experts_precision", "kv_precision", "attention_precision"),
                       (p.weights, p.experts, p.kv, p.attention)))
     wanted.update(zip(SERVING_FIELDS, config.serving))
     if wanted["price"] is None:  # the page's default, as its script writes a number
         wanted["price"] = repr(config.price).removesuffix(".0")
-    for name, value in wanted.items():
-        if controls[name] != value:
-            set_control(page, name, value)
+    return changes + [("ensure", name, value) for name, value in wanted.items()]
+
+
+def case_changes(cases) -> list[list[tuple[str, str, str]]]:
+    """For each case in turn, the changes from the case before: the configuration's when it changes, then the
+    point's context and batch."""
+    out, previous = [], None
+    for config, point in cases:
+        changes = config_changes(config, previous) if config != previous else []
+        previous = config
+        out.append(changes + [("ensure", name, value) for name, value in zip(POINT_FIELDS, point)])
+    return out
+
+
+#: Every case of the grid in one call: each change sets a field's value and fires the events the real control
+#: fires when a reader types or picks (Playwright's fill and select_option: "input"; a menu also "change"), then
+#: the case is read once the page has drawn it. A value a menu does not offer is an error, as with select_option.
+DRIVE = """async ({cases, chartEvery}) => {
+  const read = """ + READ + """;
+  const states = [];
+  for (let i = 0; i < cases.length; i++) {
+    for (const [op, name, value] of cases[i]) {
+      const el = document.getElementById('calc-' + name);
+      if (op === 'ensure' && el.value === value) continue;
+      el.value = value;
+      if (el.value !== value) throw new Error(`calc-${name} does not offer ${JSON.stringify(value)}`);
+      el.dispatchEvent(new Event('input', {bubbles: true}));
+      if (el.tagName === 'SELECT') el.dispatchEvent(new Event('change', {bubbles: true}));
+    }
+    states.push(await read(i % chartEvery === 0));
+  }
+  return states;
+}"""
+
+
+def type_changes(page, changes) -> None:
+    """Make the changes through the real controls, as a reader types and picks (tests/browser.py set_control)."""
+    controls = None
+    for op, name, value in changes:
+        if op == "ensure":
+            if controls is None:
+                controls = page.evaluate(READ)["controls"]
+            if controls[name] == value:
+                continue
+        set_control(page, name, value)
+        if controls is not None:
             controls[name] = value
-    return controls
 
 
 def expected_values(cases) -> list[dict]:
@@ -265,35 +308,31 @@ def expected_values(cases) -> list[dict]:
 
 
 def test_page_matches_lib_over_the_grid(calc):
-    """≥ 50 cases typed and picked into the form; every value shown must be lib's (to 0.1% as shown)."""
+    """≥ 50 cases set in the form, field by field with the events of a reader's typing and picking (one call,
+    DRIVE; test_typed_cases_match_lib types some of them for real); every value shown must be lib's (to 0.1% as
+    shown)."""
     assert len(CASES) >= 50
-    page, problems, previous, controls = calc, [], None, {}
-    # lib computes in a second thread while the browser types (Playwright waits without holding the GIL)
+    page, problems = calc, []
+    # lib computes in a second thread while the browser draws (Playwright waits without holding the GIL)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     lib_values = pool.submit(expected_values, CASES)
     start = page.evaluate("window.bookCalculator.timings.length")
-    shown = []
     kinds = {"does not fit": 0, "fits": 0, "explicit chips": 0, "auto chips": 0, "moe": 0, "dense": 0, "mla": 0,
              "gqa": 0, "window": 0, "sparse attention": 0}
     # DSA's two regimes, in both phases, among points that fit: the main attention reads every token up to the
     # top-k, the top-k beyond it
     sparse = {"decode L ≤ k": 0, "decode L > k": 0, "prefill P ≤ k": 0, "prefill P > k": 0}
-    for index, (config, point) in enumerate(CASES):
-        if config != previous:
-            controls = set_config(page, config, previous)
-            previous = config
-        for name, value in zip(POINT_FIELDS, point):
-            if controls[name] != value:
-                set_control(page, name, value)
-        state = page.evaluate(READ, index % 6 == 0)
-        controls = state["controls"]
-        shown.append(state)
+    shown = page.evaluate(DRIVE, {"cases": case_changes(CASES), "chartEvery": 6})
     pool.shutdown()
+    assert len(shown) == len(CASES)
     for index, ((config, point), state, expected) in enumerate(zip(CASES, shown, lib_values.result())):
         chart = state["chart"]
         hw, model, p = hardware_row(config), model_row(config), precisions_of(config)
         chips = config.serving[0]
         label = f"[{index}] {config.hardware} × {config.model}, L = {point[0]}, B = {point[1]}, n = {chips}"
+        if (state["controls"]["context"], state["controls"]["batch"]) != point:
+            problems.append(f"{label}: the form holds L = {state['controls']['context']}, "
+                            f"B = {state['controls']['batch']}")
         problems += compare(state["out"], expected, label)
         for bad in ("NaN", "Infinity", "undefined", "null"):
             if bad in state["text"]:
@@ -326,6 +365,26 @@ def test_page_matches_lib_over_the_grid(calc):
     assert timings and all(math.isfinite(t) and t >= 0 for t in timings)
     print(f"\ncalculator: {len(CASES)} cases, {len(timings)} redraws, median {statistics.median(timings):.0f} ms, "
           f"max {max(timings):.0f} ms")
+
+
+#: The cases typed and picked through the real controls: a configuration with the accelerator's fields edited
+#: and the precisions set, and one with the model's fields edited (both rows picked, serving fields, points).
+TYPED = [case for case in CASES if case[0] in (CONFIGS[2], CONFIGS[3])]
+
+
+def test_typed_cases_match_lib(calc):
+    """Some of the grid's cases typed into the fields and picked from the menus as a reader does (Playwright):
+    every value shown must be lib's."""
+    assert len(TYPED) == 2 * PER_CONFIG and {c.hardware_edits != () for c, _ in TYPED} == {True, False}
+    page, problems = calc, []
+    for index, (changes, (config, point), expected) in enumerate(zip(case_changes(TYPED), TYPED,
+                                                                      expected_values(TYPED))):
+        type_changes(page, changes)
+        state = page.evaluate(READ)
+        label = f"[typed {index}] {config.hardware} × {config.model}, L = {point[0]}, B = {point[1]}"
+        assert state["controls"]["context"] == point[0] and state["controls"]["batch"] == point[1], label
+        problems += compare(state["out"], expected, label)
+    assert not problems, f"{len(problems)} values differ from lib:\n" + "\n".join(problems[:40])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from lib import data, measure
 from lib.__main__ import main
 from lib.hardware import Hardware
 
-from chapter_runs import execute_page, measured_cpu_data_dir, notebook_pages, run_measure_cli
+from chapter_runs import run_measure_cli
 from conftest import rewrite_cell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +75,10 @@ def test_stream_arrays_follow_the_cache_and_memory():
 # A real CPU run, small
 
 
+#: The tests that read ``cpu_run`` share one worker under `pytest -n 2 --dist loadgroup`, so the benchmark runs once.
+CPU_RUN = pytest.mark.xdist_group("measure-cpu-run")
+
+
 @pytest.fixture(scope="module")
 def cpu_run():
     """A real run of the command on one core (the test machine is shared), read back from its JSON."""
@@ -87,6 +91,7 @@ def cpu_run():
 MAX_RELATIVE_IQR = 1.0
 
 
+@CPU_RUN
 def test_cpu_measurement_is_positive_plausible_and_repeatable(cpu_run):
     assert set(cpu_run.bandwidth_Bps) == {"copy", "triad"}
     assert set(cpu_run.flops_per_s) == {"fp64", "fp32"}
@@ -103,6 +108,7 @@ def test_cpu_measurement_is_positive_plausible_and_repeatable(cpu_run):
     assert cpu_run.stream_array_bytes == 64 * measure.MIB
 
 
+@CPU_RUN
 def test_cpu_row_uses_fp32_for_bf16_and_waives_the_accelerator_ranges(cpu_run):
     row = measure.hardware_row(cpu_run, "Test CPU (measured)")
     assert float(row["dense_bf16_TFLOPs"]) == pytest.approx(cpu_run.flops_per_s["fp32"].median / 1e12, rel=1e-3)
@@ -184,6 +190,7 @@ def test_a_second_run_replaces_the_row_of_the_same_name(capsys, tmp_path):
     assert len(measured) == 1 and len(rows) == len(data.load_hardware()) + 1
 
 
+@CPU_RUN
 def test_write_row_replaces_by_name_and_refuses_an_invalid_row(tmp_path, cpu_run):
     row = measure.hardware_row(cpu_run, "X (measured)")
     path, replaced = measure.write_row(row, tmp_path)
@@ -198,6 +205,7 @@ def test_write_row_replaces_by_name_and_refuses_an_invalid_row(tmp_path, cpu_run
     assert path.read_text() == before  # nothing written
 
 
+@CPU_RUN
 def test_writing_into_an_old_hardware_csv_without_provenance_names_the_column_and_the_file(tmp_path, cpu_run):
     """A reader's hardware.csv from before every table carried ``provenance``: one problem, naming the column
     and the file (not one blank cell per old row), and nothing written."""
@@ -394,16 +402,6 @@ def test_a_reader_directory_without_the_table_reads_the_books(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
-# The book on a measured CPU row: every notebook page executes (runs in `make test`, never skipped)
-
-
-@pytest.fixture(scope="module")
-def measured_cpu_dir(tmp_path_factory):
-    return measured_cpu_data_dir(tmp_path_factory.mktemp("measured-cpu") / "data")
-
-
-@pytest.mark.notebooks
-@pytest.mark.parametrize("page", notebook_pages(), ids=lambda p: p.stem)
-def test_page_executes_on_a_measured_cpu_row(page, measured_cpu_dir):
-    directory, name = measured_cpu_dir
-    execute_page(page, {data.ENV_DATA_DIR: str(directory), data.ENV_HARDWARE: name})
+# The book on a measured CPU row: every notebook page executes (runs in `make test`, never skipped) in the matrix
+# test, as its selection "measured-cpu" (tests/matrix.py, tests/test_matrix.py), where each page is also checked
+# for what a reader must never see.
