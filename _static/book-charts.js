@@ -115,45 +115,87 @@
     if (spec.spec) eachView(spec.spec, fn);
   }
 
-  function legendsBelow(node) {
-    if (Array.isArray(node)) { node.forEach(legendsBelow); return; }
+  // On a narrow screen every legend goes under the plot, one entry a line, its labels as wide as the chart.
+  function legendsBelow(node, width) {
+    if (Array.isArray(node)) { node.forEach(function (n) { legendsBelow(n, width); }); return; }
     if (!node || typeof node !== "object") return;
     Object.keys(node).forEach(function (k) {
       var v = node[k];
-      if (k === "legend" && v && typeof v === "object" && (v.orient === "right" || v.orient === "left")) {
+      if (k === "legend" && v && typeof v === "object") {
         v.orient = "bottom";
         v.direction = "vertical";
+        delete v.columns;
+        v.labelLimit = Math.min(v.labelLimit || Infinity, width - 40);
+        if (typeof v.title === "string") v.title = wrapText(v.title, width - 10, 12, 600);
       }
-      if (k !== "data" && k !== "datasets") legendsBelow(v);
+      if (k !== "data" && k !== "datasets") legendsBelow(v, width);
     });
   }
 
-  // Vega does not wrap titles: break long titles and subtitles into lines that fit the width.
-  function wrapText(text, maxChars) {
+  // Vega does not wrap text: break long titles into lines no wider than maxPx, measured in the chart's font.
+  var FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+  var measure = null;
+  function textWidth(text, size, weight) {
+    measure = measure || document.createElement("canvas").getContext("2d");
+    measure.font = (weight || "normal") + " " + size + "px " + FONT;
+    return measure.measureText(text).width;
+  }
+
+  function wrapText(text, maxPx, size, weight) {
     if (Array.isArray(text)) text = text.join(" ");
-    if (typeof text !== "string" || text.length <= maxChars) return text;
+    if (typeof text !== "string" || textWidth(text, size, weight) <= maxPx) return text;
     var lines = [], line = "";
     text.split(/\s+/).forEach(function (word) {
-      if (line && (line + " " + word).length > maxChars) { lines.push(line); line = word; }
-      else { line = line ? line + " " + word : word; }
+      var longer = line ? line + " " + word : word;
+      if (line && textWidth(longer, size, weight) > maxPx) { lines.push(line); line = word; }
+      else { line = longer; }
     });
     if (line) lines.push(line);
-    return lines;
+    return lines.length > 1 ? lines : lines[0];
   }
 
   function wrapTitles(node, width) {
     if (!node || typeof node !== "object") return;
-    var t = node.title;
+    var t = node.title, max = width - 12;
     if (typeof t === "string" || Array.isArray(t)) {
-      node.title = wrapText(t, Math.floor(width / 8.6));
+      node.title = wrapText(t, max, 15, "bold");
     } else if (t && typeof t === "object" && !("field" in t)) {
-      if (t.text) t.text = wrapText(t.text, Math.floor(width / 8.6));
-      if (t.subtitle) t.subtitle = wrapText(t.subtitle, Math.floor(width / 6.6));
+      if (t.text) t.text = wrapText(t.text, max, t.fontSize || 15, "bold");
+      if (t.subtitle) t.subtitle = wrapText(t.subtitle, max, t.subtitleFontSize || 12, "normal");
     }
     ["vconcat", "hconcat", "concat", "layer"].forEach(function (key) {
       (node[key] || []).forEach(function (sub) { wrapTitles(sub, width); });
     });
     if (node.spec) wrapTitles(node.spec, width);
+  }
+
+  // Axis titles are centred on their axis: an x title wraps to the plot's width, a y title to its height.
+  // Returns the widest line of the x titles (the plot's width is known only once drawn: see draw).
+  function wrapAxisTitles(node, plotWidth, plotHeight) {
+    var widest = 0;
+    function wrap(holder, key, maxPx) {
+      var t = holder[key];
+      if (typeof t !== "string" && !Array.isArray(t)) return;
+      holder[key] = wrapText(t, maxPx, 12, 600);
+      if (maxPx !== plotWidth) return;
+      [].concat(holder[key]).forEach(function (line) { widest = Math.max(widest, textWidth(line, 12, 600)); });
+    }
+    (function walk(n, height) {
+      if (!n || typeof n !== "object") return;
+      if (typeof n.height === "number") height = n.height;
+      var enc = n.encoding || {};
+      [["x", plotWidth], ["y", height - 10]].forEach(function (c) {
+        var e = enc[c[0]];
+        if (!e || typeof e !== "object") return;
+        wrap(e, "title", c[1]);
+        if (e.axis && typeof e.axis === "object") wrap(e.axis, "title", c[1]);
+      });
+      ["vconcat", "hconcat", "concat", "layer"].forEach(function (key) {
+        (n[key] || []).forEach(function (sub) { walk(sub, height); });
+      });
+      if (n.spec) walk(n.spec, height);
+    })(node, plotHeight);
+    return widest;
   }
 
   function fitted(chart, width) {
@@ -163,10 +205,14 @@
     if (narrow) {
       if (spec.hconcat) { spec.vconcat = spec.hconcat; delete spec.hconcat; }
       if (spec.concat) spec.columns = 1;
-      config = merge(config, {legend: {orient: "bottom", direction: "vertical"}});
-      legendsBelow(spec);
+      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40}});
+      legendsBelow(spec, width);
     }
     wrapTitles(spec, width);
+    var inner = Math.max(120, width - (chart.chrome || 110));
+    var height = ((config.view || {}).continuousHeight) || 320;
+    var plotGuess = isView(spec) ? width - (chart.plotChrome || 70) : inner;
+    chart.xTitleWidth = wrapAxisTitles(spec, plotGuess, height);
     config = merge(config, {customFormatTypes: true, numberFormatType: "bookNumber"});
     if (isDark()) {
       spec = recolour(spec);
@@ -177,7 +223,6 @@
       spec.width = width;
       spec.autosize = {type: "fit-x", contains: "padding"};
     } else {
-      var inner = Math.max(120, width - (chart.chrome || 110));
       eachView(spec, function (view) { view.width = inner; });
     }
     return spec;
@@ -221,11 +266,26 @@
     chart.width = width;
     chart.dark = isDark();
     if (chart.view) { chart.view.finalize(); chart.view = null; }
+    var narrow = width < NARROW;
     return window.vegaEmbed(chart.el, spec, {
-      actions: false, renderer: "svg", expressionFunctions: {bookNumber: human}
+      actions: false, renderer: "svg", expressionFunctions: {bookNumber: human},
+      // Narrow: legends under the plot stack one above the other (side by side they run off the screen).
+      patch: function (vg) {
+        if (!narrow) return vg;
+        vg.config = vg.config || {};
+        vg.config.legend = Object.assign({}, vg.config.legend,
+                                         {layout: {bottom: {anchor: "start", direction: "vertical"}}});
+        return vg;
+      }
     }).then(function (result) {
       chart.view = result.view;
       tidySliders(chart.el);
+      if (isView(spec) && !pass) {
+        // An x-axis title wider than the plot: wrap it again to the plot's drawn width.
+        var plot = result.view.width();
+        chart.plotChrome = width - plot;
+        if (chart.xTitleWidth > plot + 1) return draw(chart, 1);
+      }
       if (!isView(spec) && !pass) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.
         var svg = chart.el.querySelector("svg");
