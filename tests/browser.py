@@ -72,6 +72,7 @@ class PageReport:
     phone_scroll_width: int = 0  # the document's width once the viewport is narrowed to a phone's
     phone_charts_drawn: int = 0
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
+    phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
 
 
 #: Pairs of point labels (the layer lib.figures.labels names "point_labels") whose drawn boxes overlap, per chart.
@@ -87,6 +88,31 @@ LABEL_OVERLAPS_JS = """() => {
             const dy = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
             if (dx > 0.5 && dy > 0.5) out.push(chart.id + ': "' + a + '" over "' + b + '"');
         }
+    });
+    return out;
+}"""
+
+
+#: A chart's title, subtitle, legend or axis-title text that is cut off: drawn (partly) outside the chart's visible
+#: box (its SVG as shown, within the chart's own box), or shortened by Vega with an ellipsis.
+CHART_TEXT_CUT_JS = """() => {
+    const out = [], roles = ['role-title', 'role-legend', 'role-axis-title'];
+    document.querySelectorAll('.book-chart').forEach(chart => {
+        const svg = chart.querySelector('svg.marks');
+        if (!svg) return;
+        const c = chart.getBoundingClientRect(), s = svg.getBoundingClientRect();
+        const left = Math.max(c.left, s.left), right = Math.min(c.left + chart.clientWidth, s.right);
+        svg.querySelectorAll('text').forEach(t => {
+            const g = t.closest('g.role-title, g.role-legend, g.role-axis-title, g.role-title-text, ' +
+                                'g.role-title-subtitle, g.role-legend-label, g.role-legend-title');
+            const text = t.textContent.trim();
+            if (!g || !text || getComputedStyle(t).opacity === '0') return;
+            const r = t.getBoundingClientRect();
+            if (r.left < left - 1 || r.right > right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
+                out.push(chart.id + ': "' + text + '" runs ' +
+                         Math.round(Math.max(left - r.left, r.right - right)) + ' px past the chart');
+            else if (text.endsWith('\u2026')) out.push(chart.id + ': "' + text + '" is shortened');
+        });
     });
     return out;
 }"""
@@ -158,6 +184,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         report.phone_scroll_width = page.evaluate("document.documentElement.scrollWidth")
         report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
         report.label_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
+        report.phone_text_cut = page.evaluate(CHART_TEXT_CUT_JS)
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:

@@ -13,6 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from .. import units
 from ..charts import PALETTE
 from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
 
@@ -320,7 +321,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
                   if run.precision and run.precision != fmt and hw.supports(run.precision) else None)
     trained_in = run.precision or "bf16"
     rows = [
-        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": f"{flop:.3g} FLOP"},
+        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": units.sci(flop, "FLOP")},
         {"quantity": f"reported pre-training hours ({run.hardware}) × ${talk.usd_per_hour:g}/h",
          "value": f"{short(run.accelerator_hours)} h → ${short(reported)}"},
         {"quantity": f"utilisation those hours imply against {trained_in} peak (the format it trained in)", "value": f"{own:.1%}"},
@@ -415,10 +416,8 @@ def short_source(source: str) -> str:
 
 
 def sci(value: float, unit: str = "FLOP") -> str:
-    """5.88e23 → '5.88 × 10²³ FLOP' for display."""
-    exponent = int(np.floor(np.log10(abs(value))))
-    superscript = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{value / 10 ** exponent:.3g} × 10{superscript} {unit}"
+    """5.88e23 → '5.88 × 10²³ FLOP' for display (lib.units.sci with the compute unit)."""
+    return units.sci(value, unit)
 
 
 def loss_laws_frame(laws: dict[str, LossLaw]) -> pd.DataFrame:
