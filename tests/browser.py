@@ -75,12 +75,15 @@ class PageReport:
     phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
 
 
-#: Pairs of point labels (the layer lib.figures.labels names "point_labels") whose drawn boxes overlap, per chart.
+#: Pairs of texts drawn in a chart's plot whose boxes overlap, per chart: the point labels lib.figures.labels
+#: places (the layer it names "point_labels") and every other text mark (labels a chart places itself, rule and
+#: curve labels); axis labels, legends and titles are Vega's own and not counted.
 LABEL_OVERLAPS_JS = """() => {
     const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
-        const boxes = Array.from(chart.querySelectorAll('g.role-mark[class*="point_labels"] text'))
-            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0')
+        const boxes = Array.from(chart.querySelectorAll('g.mark-text.role-mark text'))
+            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
+                         t.getAttribute('opacity') !== '0')
             .map(t => [t.textContent, t.getBoundingClientRect()]);
         for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
             const [a, r] = boxes[i], [b, q] = boxes[j];

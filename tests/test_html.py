@@ -244,7 +244,7 @@ def test_page_in_browser(chromium, axe_available, page):
     e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
     sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
-    At both widths, no two point labels (lib.figures.labels) are drawn over each other; at 390 px no chart's title,
+    At both widths, no two texts in a plot (point labels, rule and curve labels) are drawn over each other; at 390 px no chart's title,
     legend or axis title is cut off."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
@@ -270,7 +270,7 @@ def test_page_in_browser(chromium, axe_available, page):
     assert report.phone_scroll_width <= PHONE_PX, \
         f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
-    assert not report.label_overlaps, f"{page}: point labels overprint: {report.label_overlaps}"
+    assert not report.label_overlaps, f"{page}: texts in a chart overprint: {report.label_overlaps}"
     assert not report.phone_text_cut, f"{page}: chart text cut off on a {PHONE_PX} px phone: {report.phone_text_cut}"
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import units
+from ..page import parenthesised
 from ..charts import PALETTE
 from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
 
@@ -322,7 +323,7 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
     trained_in = run.precision or "bf16"
     rows = [
         {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": units.sci(flop, "FLOP")},
-        {"quantity": f"reported pre-training hours ({run.hardware}) × ${talk.usd_per_hour:g}/h",
+        {"quantity": f"reported pre-training hours {parenthesised(run.hardware)} × ${talk.usd_per_hour:g}/h",
          "value": f"{short(run.accelerator_hours)} h → ${short(reported)}"},
         {"quantity": f"utilisation those hours imply against {trained_in} peak (the format it trained in)", "value": f"{own:.1%}"},
         {"quantity": "… against bf16 peak", "value": f"{bf16:.1%}"},
