@@ -115,86 +115,79 @@
     if (spec.spec) eachView(spec.spec, fn);
   }
 
-  // On a narrow screen every legend goes under the plot, one entry a line, its labels as wide as the chart.
+  // Narrow: every legend under the plot, one entry a line, labels as wide as the chart.
   function legendsBelow(node, width) {
-    if (Array.isArray(node)) { node.forEach(function (n) { legendsBelow(n, width); }); return; }
     if (!node || typeof node !== "object") return;
     Object.keys(node).forEach(function (k) {
       var v = node[k];
       if (k === "legend" && v && typeof v === "object") {
-        v.orient = "bottom";
-        v.direction = "vertical";
+        Object.assign(v, {orient: "bottom", direction: "vertical", labelLimit: Math.min(v.labelLimit || 1e4, width - 40)});
         delete v.columns;
-        v.labelLimit = Math.min(v.labelLimit || Infinity, width - 40);
-        if (typeof v.title === "string") v.title = wrapText(v.title, width - 10, 12, 600);
+        wrapIn(v, "title", width - 10, 12, 600);
       }
       if (k !== "data" && k !== "datasets") legendsBelow(v, width);
     });
   }
 
-  // Vega does not wrap text: break long titles into lines no wider than maxPx, measured in the chart's font.
-  var FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
-  var measure = null;
+  // Vega does not wrap text: titles break into lines no wider than maxPx, measured in the chart's font.
+  var measure;
   function textWidth(text, size, weight) {
     measure = measure || document.createElement("canvas").getContext("2d");
-    measure.font = (weight || "normal") + " " + size + "px " + FONT;
+    measure.font = weight + " " + size + "px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     return measure.measureText(text).width;
   }
 
-  function wrapText(text, maxPx, size, weight) {
+  // holder[key] (a string or lines) broken into lines no wider than maxPx; returns them.
+  function wrapIn(holder, key, maxPx, size, weight) {
+    var text = holder[key];
     if (Array.isArray(text)) text = text.join(" ");
-    if (typeof text !== "string" || textWidth(text, size, weight) <= maxPx) return text;
+    if (typeof text !== "string") return [];
+    if (textWidth(text, size, weight) <= maxPx) return [holder[key] = text];
     var lines = [], line = "";
     text.split(/\s+/).forEach(function (word) {
       var longer = line ? line + " " + word : word;
-      if (line && textWidth(longer, size, weight) > maxPx) { lines.push(line); line = word; }
-      else { line = longer; }
+      if (line && textWidth(longer, size, weight) > maxPx) { lines.push(line); line = word; } else line = longer;
     });
-    if (line) lines.push(line);
-    return lines.length > 1 ? lines : lines[0];
+    lines.push(line);
+    return (holder[key] = lines);
   }
 
-  function wrapTitles(node, width) {
+  // Each view, layer and concatenation of a spec, with the height of its plot.
+  function walk(node, height, fn) {
     if (!node || typeof node !== "object") return;
-    var t = node.title, max = width - 12;
-    if (typeof t === "string" || Array.isArray(t)) {
-      node.title = wrapText(t, max, 15, "bold");
-    } else if (t && typeof t === "object" && !("field" in t)) {
-      if (t.text) t.text = wrapText(t.text, max, t.fontSize || 15, "bold");
-      if (t.subtitle) t.subtitle = wrapText(t.subtitle, max, t.subtitleFontSize || 12, "normal");
-    }
+    if (typeof node.height === "number") height = node.height;
+    fn(node, height);
     ["vconcat", "hconcat", "concat", "layer"].forEach(function (key) {
-      (node[key] || []).forEach(function (sub) { wrapTitles(sub, width); });
+      (node[key] || []).forEach(function (sub) { walk(sub, height, fn); });
     });
-    if (node.spec) wrapTitles(node.spec, width);
+    walk(node.spec, height, fn);
   }
 
-  // Axis titles are centred on their axis: an x title wraps to the plot's width, a y title to its height.
-  // Returns the widest line of the x titles (the plot's width is known only once drawn: see draw).
-  function wrapAxisTitles(node, plotWidth, plotHeight) {
+  // Titles wrap to the chart's width; axis titles (centred on their axis) an x title to the plot's width, a y title
+  // to its height; on a phone a log x axis gets a tick per 60 px (decades, not a thinned "1,000 90,000 2M").
+  // Returns the widest x-title line: the plot's width is known only once drawn (see draw).
+  function wrapTitles(spec, width, plotWidth, plotHeight, narrow) {
     var widest = 0;
-    function wrap(holder, key, maxPx) {
-      var t = holder[key];
-      if (typeof t !== "string" && !Array.isArray(t)) return;
-      holder[key] = wrapText(t, maxPx, 12, 600);
-      if (maxPx !== plotWidth) return;
-      [].concat(holder[key]).forEach(function (line) { widest = Math.max(widest, textWidth(line, 12, 600)); });
-    }
-    (function walk(n, height) {
-      if (!n || typeof n !== "object") return;
-      if (typeof n.height === "number") height = n.height;
-      var enc = n.encoding || {};
+    walk(spec, plotHeight, function (node, height) {
+      var t = node.title;
+      if (t && typeof t === "object" && !Array.isArray(t)) {
+        wrapIn(t, "text", width - 12, t.fontSize || 15, "bold");
+        wrapIn(t, "subtitle", width - 12, t.subtitleFontSize || 12, "normal");
+      } else wrapIn(node, "title", width - 12, 15, "bold");
+      var enc = node.encoding || {};
       [["x", plotWidth], ["y", height - 10]].forEach(function (c) {
         var e = enc[c[0]];
         if (!e || typeof e !== "object") return;
-        wrap(e, "title", c[1]);
-        if (e.axis && typeof e.axis === "object") wrap(e.axis, "title", c[1]);
+        [e, e.axis || {}].forEach(function (h) {
+          wrapIn(h, "title", c[1], 12, 600).forEach(function (l) {
+            if (c[0] === "x") widest = Math.max(widest, textWidth(l, 12, 600));
+          });
+        });
+        if (narrow && c[0] === "x" && (e.scale || {}).type === "log" && e.axis !== null) {
+          e.axis = Object.assign({tickCount: Math.max(2, Math.floor(plotWidth / 60))}, e.axis);
+        }
       });
-      ["vconcat", "hconcat", "concat", "layer"].forEach(function (key) {
-        (n[key] || []).forEach(function (sub) { walk(sub, height); });
-      });
-      if (n.spec) walk(n.spec, height);
-    })(node, plotHeight);
+    });
     return widest;
   }
 
@@ -208,12 +201,12 @@
       config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40}});
       legendsBelow(spec, width);
     }
-    wrapTitles(spec, width);
     var inner = Math.max(120, width - (chart.chrome || 110));
-    var height = ((config.view || {}).continuousHeight) || 320;
-    var plotGuess = isView(spec) ? width - (chart.plotChrome || 70) : inner;
-    chart.xTitleWidth = wrapAxisTitles(spec, plotGuess, height);
-    config = merge(config, {customFormatTypes: true, numberFormatType: "bookNumber"});
+    chart.xTitle = wrapTitles(spec, width, isView(spec) ? width - (chart.plotChrome || 70) : inner,
+                              (config.view || {}).continuousHeight || 320, narrow);
+    // axisBand: a bar axis prints every label ("10111213" on a phone): keep every other one until they clear.
+    config = merge(config, {customFormatTypes: true, numberFormatType: "bookNumber",
+                            axisBand: merge({labelOverlap: "parity"}, config.axisBand || {})});
     if (isDark()) {
       spec = recolour(spec);
       config = merge(recolour(config), DARK_CONFIG);
@@ -284,7 +277,7 @@
         // An x-axis title wider than the plot: wrap it again to the plot's drawn width.
         var plot = result.view.width();
         chart.plotChrome = width - plot;
-        if (chart.xTitleWidth > plot + 1) return draw(chart, 1);
+        if (chart.xTitle > plot + 1) return draw(chart, 1);
       }
       if (!isView(spec) && !pass) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.

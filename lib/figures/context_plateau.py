@@ -157,8 +157,9 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
     text = (
         readout.transform_calculate(
             label="'L ≈ ' + format(datum.context, '.3~s') + ' tokens: ' + format(datum.cost_s, '.3~s')"
-                  " + 's per token; with the √ hypothesis ' + format(datum.sqrt_s, '.3~s') + 's'")
-        .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222")
+                  " + 's per token;\\nwith the √ hypothesis ' + format(datum.sqrt_s, '.3~s') + 's'")
+        # two lines: one is wider than a phone's plot
+        .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222", lineBreak="\n")
         .encode(text="label:N")
     )
     cost = (lines + ceiling_rules + ceiling_text + rule + text).properties(

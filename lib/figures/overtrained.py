@@ -7,6 +7,7 @@ rollouts expressed as served tokens); the browser only shifts that grid by the R
 
 from __future__ import annotations
 
+import json
 import math
 
 import altair as alt
@@ -93,11 +94,19 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
         .transform_filter("datum.dist == datum.best")
     )
     point = nearest.mark_point(size=90, filled=True, clip=True).encode(x=x, y=y, color=color)
+    # The marked points' values as a readout in the plot's empty top-left corner, one line per fit under a line
+    # naming the served tokens of the grid point the slider selects (the points drawn, not the slider's value):
+    # labels beside the points would lie on top of each other where the fits' optima are close.
+    order = "indexof(" + json.dumps(fits) + ", datum.fit)"
+    header = nearest.transform_filter(f"{order} == 0").transform_calculate(
+        text="'optimum at D_serve = ' + format(datum.served_tokens, '.3~s') + ' (points):'"
+    ).mark_text(align="left", baseline="middle", x=6, y=12, fontSize=11, color="#333").encode(text="text:N")
     label = nearest.transform_calculate(
-        text="format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + 'T = '"
-             " + format(datum.overtrain, '.3~g') + '× Chinchilla'"
-    ).mark_text(align="left", dx=8, dy=10, fontSize=11).encode(x=x, y=y, color=color, text="text:N")
-    return (rules + rule_text + lines + point + label).add_params(served, rl_tokens, k_rl, eta).properties(
+        text="datum.fit + ': ' + format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + "
+             "'T = ' + format(datum.overtrain, '.3~g') + '× Chinchilla'"
+    ).mark_text(align="left", baseline="middle", x=6, y=alt.expr(f"27 + 14 * {order}"), fontSize=11).encode(
+        color=color, text="text:N")
+    return (rules + rule_text + lines + point + header + label).add_params(served, rl_tokens, k_rl, eta).properties(
         title=alt.Title("The inference-aware optimum: tokens per parameter against demand",
                         subtitle=["At the loss of a 100B-parameter model trained on 150T tokens. RL rollouts cost",
                                   "compute in proportion to N, like serving: they shift the curve left."]),
@@ -155,8 +164,9 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     text = labels(goal.iloc[:1], 12) + labels(goal.iloc[1:], -7) if len(goal) > 1 else labels(goal, -7)
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
-             "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
-    ).mark_text(align="right", x="width", dx=-5, y=325, fontSize=12, color="#222").encode(text="text:N")
+             "' tokens each\\n= ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
+    ).mark_text(align="right", baseline="bottom", x="width", dx=-5, y=335, fontSize=12, color="#222",
+                lineBreak="\n").encode(text="text:N")  # two lines: one is wider than a phone's plot
     return (rules + text + line + header).add_params(users, rate).properties(
         title=alt.Title("How long does it take to serve a training corpus?",
                         subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),
