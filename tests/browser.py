@@ -73,6 +73,7 @@ class PageReport:
     phone_charts_drawn: int = 0
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
     phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
+    phone_ticks_crowded: list[str] = field(default_factory=list)  # an axis's labels run together on a phone
 
 
 #: Pairs of texts drawn in a chart's plot whose boxes overlap, per chart: the point labels lib.figures.labels
@@ -115,6 +116,28 @@ CHART_TEXT_CUT_JS = """() => {
                 out.push(chart.id + ': "' + text + '" runs ' +
                          Math.round(Math.max(left - r.left, r.right - right)) + ' px past the chart');
             else if (text.endsWith('\u2026')) out.push(chart.id + ': "' + text + '" is shortened');
+        });
+    });
+    return out;
+}"""
+
+
+#: Neighbouring labels of one axis drawn closer than 2 px (or over each other), per chart: they read as one
+#: number ("10111213"). Vega hides labels it thins (opacity 0); those are not counted.
+TICK_CROWDING_JS = """() => {
+    const out = [];
+    document.querySelectorAll('.book-chart').forEach(chart => {
+        chart.querySelectorAll('g.role-axis').forEach(axis => {
+            const boxes = Array.from(axis.querySelectorAll('g.role-axis-label text'))
+                .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
+                             t.getAttribute('opacity') !== '0')
+                .map(t => [t.textContent, t.getBoundingClientRect()]);
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                const [a, r] = boxes[i], [b, q] = boxes[j];
+                const gapX = Math.max(r.left, q.left) - Math.min(r.right, q.right);
+                const gapY = Math.max(r.top, q.top) - Math.min(r.bottom, q.bottom);
+                if (Math.max(gapX, gapY) < 2) out.push(chart.id + ': "' + a + '" and "' + b + '"');
+            }
         });
     });
     return out;
@@ -188,6 +211,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
         report.label_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
         report.phone_text_cut = page.evaluate(CHART_TEXT_CUT_JS)
+        report.phone_ticks_crowded = page.evaluate(TICK_CROWDING_JS)
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:

@@ -86,6 +86,10 @@ def ridge_chart(rows: list[dict]) -> alt.LayerChart:
         width=600, height=RIDGE_HEIGHT_PX)
 
 
+#: A Vega test: the datum's B* lies in the right half of the plot (its x scale is named "x").
+_RIGHT_HALF = "scale('x', datum.b_star) > width / 2"
+
+
 def cost_frame(hardware: list[Hardware]) -> pd.DataFrame:
     """Batch grid × hardware rows with F (bf16, TFLOP/s) and W_hbm (TB/s) for the browser to evaluate."""
     frames = [pd.DataFrame({"hardware": hw.name, "batch": BATCH_GRID,
@@ -137,7 +141,9 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=B_STAR_FORMAT)])
     label = star.transform_calculate(
         label=f"'s = ' + format(datum.s, '.1f') + ', B* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
-    ).mark_text(align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+    ).mark_text(  # on the rule's left where it stands in the plot's right half (it would run off a phone's plot)
+        align=alt.expr(f"{_RIGHT_HALF} ? 'right' : 'left'"), dx=alt.expr(f"{_RIGHT_HALF} ? -4 : 4"), y=10,
+        fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
     return alt.layer(lines, rule, label).add_params(pick, n_total).properties(
         title=alt.Title(f"Cost per token against batch, {active_b:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),

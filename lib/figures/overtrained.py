@@ -94,15 +94,15 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
         .transform_filter("datum.dist == datum.best")
     )
     point = nearest.mark_point(size=90, filled=True, clip=True).encode(x=x, y=y, color=color)
-    # The marked points' values as a readout in the plot's empty top-left corner, one line per fit under a line
-    # naming the served tokens of the grid point the slider selects (the points drawn, not the slider's value):
-    # labels beside the points would lie on top of each other where the fits' optima are close.
+    # The marked points' values as a readout in the plot's empty top-left corner, one line per fit (in its colour,
+    # named by the legend) under a line naming the served tokens of the grid point the slider selects (the points
+    # drawn, not the slider's value): labels beside the points would lie on top of each other.
     order = "indexof(" + json.dumps(fits) + ", datum.fit)"
     header = nearest.transform_filter(f"{order} == 0").transform_calculate(
-        text="'optimum at D_serve = ' + format(datum.served_tokens, '.3~s') + ' (points):'"
+        text="'the points, at D_serve = ' + format(datum.served_tokens, '.3~s') + ':'"
     ).mark_text(align="left", baseline="middle", x=6, y=12, fontSize=11, color="#333").encode(text="text:N")
     label = nearest.transform_calculate(
-        text="datum.fit + ': ' + format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + "
+        text="format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + "
              "'T = ' + format(datum.overtrain, '.3~g') + '× Chinchilla'"
     ).mark_text(align="left", baseline="middle", x=6, y=alt.expr(f"27 + 14 * {order}"), fontSize=11).encode(
         color=color, text="text:N")
