@@ -198,7 +198,9 @@
     if (narrow) {
       if (spec.hconcat) { spec.vconcat = spec.hconcat; delete spec.hconcat; }
       if (spec.concat) spec.columns = 1;
-      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40}});
+      // axisX labelFlush: the end labels of an x axis stay inside the plot (Vega's fit lets "10,000" overhang).
+      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40},
+                              axisX: merge({labelFlush: true}, config.axisX || {})});
       legendsBelow(spec, width);
     }
     var inner = Math.max(120, width - (chart.chrome || 110));
