@@ -20,9 +20,13 @@ from lib.units import ratio, ratio_expr, si
 
 
 def drawn_texts(chart) -> list[str]:
-    """Every text Vega draws for ``chart`` at its starting state (titles, labels, readouts)."""
+    """Every text Vega draws for ``chart`` at its starting state (titles, labels, readouts; each line of a
+    multi-line text, which Vega draws as tspans, on its own)."""
     svg = vlc.vegalite_to_svg(chart.to_dict())
-    return [re.sub(r"&#x27;|&apos;", "'", t).replace("&amp;", "&") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    lines = []
+    for body in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S):
+        lines += re.findall(r"<tspan[^>]*>([^<]*)</tspan>", body) or [body]
+    return [re.sub(r"&#x27;|&apos;", "'", t).replace("&amp;", "&") for t in lines]
 
 
 @pytest.fixture(scope="module")

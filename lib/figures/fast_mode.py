@@ -188,11 +188,12 @@ def inverse_frame() -> pd.DataFrame:
 
 
 def offers_frame(offers: list[ModeOffer]) -> pd.DataFrame:
+    """One row per fast-mode offer: its speed and price multiples, the KV share φ each needs, P·S."""
     return pd.DataFrame([{
         "offer": o.name, "speed": o.speed_multiplier, "price": o.price_multiplier,
         "share_pct": round(100 * float(memory_bound_kv_share(o.price_multiplier, o.speed_multiplier)), 1),
         "batch_ratio": o.price_multiplier * o.speed_multiplier,
-    } for o in offers if o.mode == "fast"])
+    } for o in offers if o.mode == "fast"], columns=["offer", "speed", "price", "share_pct", "batch_ratio"])
 
 
 #: The inverse chart's axes, plot height (px), offer point size and label font (px).
