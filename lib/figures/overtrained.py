@@ -165,7 +165,7 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
              "' tokens each\\n= ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
-    ).mark_text(align="right", baseline="bottom", x="width", dx=-5, y=335, fontSize=12, color="#222",
+    ).mark_text(align="right", baseline="bottom", x="width", dx=-5, y=328, fontSize=12, color="#222",
                 lineBreak="\n").encode(text="text:N")  # two lines: one is wider than a phone's plot
     return (rules + text + line + header).add_params(users, rate).properties(
         title=alt.Title("How long does it take to serve a training corpus?",
