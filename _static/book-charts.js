@@ -115,45 +115,80 @@
     if (spec.spec) eachView(spec.spec, fn);
   }
 
-  function legendsBelow(node) {
-    if (Array.isArray(node)) { node.forEach(legendsBelow); return; }
+  // Narrow: every legend under the plot, one entry a line, labels as wide as the chart.
+  function legendsBelow(node, width) {
     if (!node || typeof node !== "object") return;
     Object.keys(node).forEach(function (k) {
       var v = node[k];
-      if (k === "legend" && v && typeof v === "object" && (v.orient === "right" || v.orient === "left")) {
-        v.orient = "bottom";
-        v.direction = "vertical";
+      if (k === "legend" && v && typeof v === "object") {
+        Object.assign(v, {orient: "bottom", direction: "vertical", labelLimit: Math.min(v.labelLimit || 1e4, width - 40)});
+        delete v.columns;
+        wrapIn(v, "title", width - 10, 12, 600);
       }
-      if (k !== "data" && k !== "datasets") legendsBelow(v);
+      if (k !== "data" && k !== "datasets") legendsBelow(v, width);
     });
   }
 
-  // Vega does not wrap titles: break long titles and subtitles into lines that fit the width.
-  function wrapText(text, maxChars) {
+  // Vega does not wrap text: titles break into lines no wider than maxPx, measured in the chart's font.
+  var measure;
+  function textWidth(text, size, weight) {
+    measure = measure || document.createElement("canvas").getContext("2d");
+    measure.font = weight + " " + size + "px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+    return measure.measureText(text).width;
+  }
+
+  // holder[key] (a string or lines) broken into lines no wider than maxPx; returns them.
+  function wrapIn(holder, key, maxPx, size, weight) {
+    var text = holder[key];
     if (Array.isArray(text)) text = text.join(" ");
-    if (typeof text !== "string" || text.length <= maxChars) return text;
+    if (typeof text !== "string") return [];
+    if (textWidth(text, size, weight) <= maxPx) return [holder[key] = text];
     var lines = [], line = "";
     text.split(/\s+/).forEach(function (word) {
-      if (line && (line + " " + word).length > maxChars) { lines.push(line); line = word; }
-      else { line = line ? line + " " + word : word; }
+      var longer = line ? line + " " + word : word;
+      if (line && textWidth(longer, size, weight) > maxPx) { lines.push(line); line = word; } else line = longer;
     });
-    if (line) lines.push(line);
-    return lines;
+    lines.push(line);
+    return (holder[key] = lines);
   }
 
-  function wrapTitles(node, width) {
+  // Each view, layer and concatenation of a spec, with the height of its plot.
+  function walk(node, height, fn) {
     if (!node || typeof node !== "object") return;
-    var t = node.title;
-    if (typeof t === "string" || Array.isArray(t)) {
-      node.title = wrapText(t, Math.floor(width / 8.6));
-    } else if (t && typeof t === "object" && !("field" in t)) {
-      if (t.text) t.text = wrapText(t.text, Math.floor(width / 8.6));
-      if (t.subtitle) t.subtitle = wrapText(t.subtitle, Math.floor(width / 6.6));
-    }
+    if (typeof node.height === "number") height = node.height;
+    fn(node, height);
     ["vconcat", "hconcat", "concat", "layer"].forEach(function (key) {
-      (node[key] || []).forEach(function (sub) { wrapTitles(sub, width); });
+      (node[key] || []).forEach(function (sub) { walk(sub, height, fn); });
     });
-    if (node.spec) wrapTitles(node.spec, width);
+    walk(node.spec, height, fn);
+  }
+
+  // Titles wrap to the chart's width; axis titles (centred on their axis) an x title to the plot's width, a y title
+  // to its height; on a phone a log x axis gets a tick per 60 px (decades, not a thinned "1,000 90,000 2M").
+  // Returns the widest x-title line: the plot's width is known only once drawn (see draw).
+  function wrapTitles(spec, width, plotWidth, plotHeight, narrow) {
+    var widest = 0;
+    walk(spec, plotHeight, function (node, height) {
+      var t = node.title;
+      if (t && typeof t === "object" && !Array.isArray(t)) {
+        wrapIn(t, "text", width - 12, t.fontSize || 15, "bold");
+        wrapIn(t, "subtitle", width - 12, t.subtitleFontSize || 12, "normal");
+      } else wrapIn(node, "title", width - 12, 15, "bold");
+      var enc = node.encoding || {};
+      [["x", plotWidth], ["y", height - 10]].forEach(function (c) {
+        var e = enc[c[0]];
+        if (!e || typeof e !== "object") return;
+        [e, e.axis || {}].forEach(function (h) {
+          wrapIn(h, "title", c[1], 12, 600).forEach(function (l) {
+            if (c[0] === "x") widest = Math.max(widest, textWidth(l, 12, 600));
+          });
+        });
+        if (narrow && c[0] === "x" && (e.scale || {}).type === "log" && e.axis !== null) {
+          e.axis = Object.assign({tickCount: Math.max(2, Math.floor(plotWidth / 60))}, e.axis);
+        }
+      });
+    });
+    return widest;
   }
 
   function fitted(chart, width) {
@@ -163,11 +198,17 @@
     if (narrow) {
       if (spec.hconcat) { spec.vconcat = spec.hconcat; delete spec.hconcat; }
       if (spec.concat) spec.columns = 1;
-      config = merge(config, {legend: {orient: "bottom", direction: "vertical"}});
-      legendsBelow(spec);
+      // axisX labelFlush: the end labels of an x axis stay inside the plot (Vega's fit lets "10,000" overhang).
+      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40},
+                              axisX: merge({labelFlush: true}, config.axisX || {})});
+      legendsBelow(spec, width);
     }
-    wrapTitles(spec, width);
-    config = merge(config, {customFormatTypes: true, numberFormatType: "bookNumber"});
+    var inner = Math.max(120, width - (chart.chrome || 110));
+    chart.xTitle = wrapTitles(spec, width, isView(spec) ? width - (chart.plotChrome || 70) : inner,
+                              (config.view || {}).continuousHeight || 320, narrow);
+    // axisBand: a bar axis prints every label ("10111213" on a phone): keep every other one until they clear.
+    config = merge(config, {customFormatTypes: true, numberFormatType: "bookNumber",
+                            axisBand: merge({labelOverlap: "parity"}, config.axisBand || {})});
     if (isDark()) {
       spec = recolour(spec);
       config = merge(recolour(config), DARK_CONFIG);
@@ -177,7 +218,6 @@
       spec.width = width;
       spec.autosize = {type: "fit-x", contains: "padding"};
     } else {
-      var inner = Math.max(120, width - (chart.chrome || 110));
       eachView(spec, function (view) { view.width = inner; });
     }
     return spec;
@@ -221,11 +261,26 @@
     chart.width = width;
     chart.dark = isDark();
     if (chart.view) { chart.view.finalize(); chart.view = null; }
+    var narrow = width < NARROW;
     return window.vegaEmbed(chart.el, spec, {
-      actions: false, renderer: "svg", expressionFunctions: {bookNumber: human}
+      actions: false, renderer: "svg", expressionFunctions: {bookNumber: human},
+      // Narrow: legends under the plot stack one above the other (side by side they run off the screen).
+      patch: function (vg) {
+        if (!narrow) return vg;
+        vg.config = vg.config || {};
+        vg.config.legend = Object.assign({}, vg.config.legend,
+                                         {layout: {bottom: {anchor: "start", direction: "vertical"}}});
+        return vg;
+      }
     }).then(function (result) {
       chart.view = result.view;
       tidySliders(chart.el);
+      if (isView(spec) && !pass) {
+        // An x-axis title wider than the plot: wrap it again to the plot's drawn width.
+        var plot = result.view.width();
+        chart.plotChrome = width - plot;
+        if (chart.xTitle > plot + 1) return draw(chart, 1);
+      }
       if (!isView(spec) && !pass) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.
         var svg = chart.el.querySelector("svg");

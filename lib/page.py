@@ -33,6 +33,12 @@ def md_escape(text: str) -> str:
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL and c not in "&;" else c for c in escaped)
 
 
+def parenthesised(text: str) -> str:
+    """``text`` in parentheses for a sentence or a column head; parentheses inside it become brackets, as
+    typography nests them: ``"(H100 SXM)"``, ``"(Rubin [announced])"``, never ``"(Rubin (announced))"``."""
+    return "(" + str(text).replace("(", "[").replace(")", "]") + ")"
+
+
 def data_file(sel: Selection, file: str) -> str:
     """The file a page read the table ``file`` from, for a "source" cell: ``data/hardware.csv`` for the book's
     own data, else the path in the reader's directory (or the book's ``data/`` copy when that directory lacks

@@ -98,6 +98,37 @@ def count(value: float, digits: int = 3) -> str:
     return f"{rounded:.{digits}g}"
 
 
+_SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float, unit: str = "", digits: int = 3) -> str:
+    """A number in scientific notation for people: ``sci(8.21e24, "FLOP") == "8.21 × 10²⁴ FLOP"`` (``digits``
+    significant figures, trailing zeros dropped; a mantissa that rounds to 10 moves up a power:
+    ``sci(9.9996e23) == "1 × 10²⁴"``), never Python's ``8.21e+24``."""
+    if value is None or not math.isfinite(value):
+        raise ValueError(f"cannot format {value!r} in scientific notation")
+    if value == 0:
+        return f"0 {unit}".strip()
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = float(f"{value / 10 ** exponent:.{digits}g}")
+    if abs(mantissa) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{digits}g} × 10{str(exponent).translate(_SUPERSCRIPT_DIGITS)} {unit}".strip()
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A plain number for a table cell with ``digits`` significant figures: thousands separators up to
+    10¹⁵ (``5,354``, ``0.0123``), :func:`sci` beyond, never e-notation (``2.8e+02`` reads ``280``)."""
+    if value is None or not math.isfinite(value):
+        raise ValueError(f"cannot format {value!r}")
+    magnitude = abs(value)
+    if magnitude >= 1e15 or (0 < magnitude < 1e-4):
+        return sci(value, digits=digits)
+    if magnitude >= 1:
+        return count(value, digits)
+    return f"{value:.{digits}g}"
+
+
 def duration(seconds: float) -> str:
     """A duration for prose: ``"24 ms"``, ``"3.3 s"``, ``"18 min"``, ``"23 h"``, ``"4.3 days"``."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:

@@ -73,14 +73,19 @@ class PageReport:
     phone_charts_drawn: int = 0
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
     equation_overlaps: list[str] = field(default_factory=list)  # equation numbers over their equation (both widths)
+    phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
+    phone_ticks_crowded: list[str] = field(default_factory=list)  # an axis's labels run together on a phone
 
 
-#: Pairs of point labels (the layer lib.figures.labels names "point_labels") whose drawn boxes overlap, per chart.
+#: Pairs of texts drawn in a chart's plot whose boxes overlap, per chart: the point labels lib.figures.labels
+#: places (the layer it names "point_labels") and every other text mark (labels a chart places itself, rule and
+#: curve labels); axis labels, legends and titles are Vega's own and not counted.
 LABEL_OVERLAPS_JS = """() => {
     const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
-        const boxes = Array.from(chart.querySelectorAll('g.role-mark[class*="point_labels"] text'))
-            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0')
+        const boxes = Array.from(chart.querySelectorAll('g.mark-text.role-mark text'))
+            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
+                         t.getAttribute('opacity') !== '0')
             .map(t => [t.textContent, t.getBoundingClientRect()]);
         for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
             const [a, r] = boxes[i], [b, q] = boxes[j];
@@ -112,6 +117,54 @@ EQUATION_OVERLAPS_JS = """() => {
     });
     return out;
 }"""
+
+
+#: A chart's title, subtitle, legend or axis-title text that is cut off: drawn (partly) outside the chart's visible
+#: box (its SVG as shown, within the chart's own box), or shortened by Vega with an ellipsis.
+CHART_TEXT_CUT_JS = """() => {
+    const out = [], roles = ['role-title', 'role-legend', 'role-axis-title'];
+    document.querySelectorAll('.book-chart').forEach(chart => {
+        const svg = chart.querySelector('svg.marks');
+        if (!svg) return;
+        const c = chart.getBoundingClientRect(), s = svg.getBoundingClientRect();
+        const left = Math.max(c.left, s.left), right = Math.min(c.left + chart.clientWidth, s.right);
+        svg.querySelectorAll('text').forEach(t => {
+            const g = t.closest('g.role-title, g.role-legend, g.role-axis-title, g.role-title-text, ' +
+                                'g.role-title-subtitle, g.role-legend-label, g.role-legend-title');
+            const text = t.textContent.trim();
+            if (!g || !text || getComputedStyle(t).opacity === '0') return;
+            const r = t.getBoundingClientRect();
+            if (r.left < left - 1 || r.right > right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
+                out.push(chart.id + ': "' + text + '" runs ' +
+                         Math.round(Math.max(left - r.left, r.right - right)) + ' px past the chart');
+            else if (text.endsWith('\u2026')) out.push(chart.id + ': "' + text + '" is shortened');
+        });
+    });
+    return out;
+}"""
+
+
+#: Neighbouring labels of one axis drawn closer than 2 px (or over each other), per chart: they read as one
+#: number ("10111213"). Vega hides labels it thins (opacity 0); those are not counted.
+TICK_CROWDING_JS = """() => {
+    const out = [];
+    document.querySelectorAll('.book-chart').forEach(chart => {
+        chart.querySelectorAll('g.role-axis').forEach(axis => {
+            const boxes = Array.from(axis.querySelectorAll('g.role-axis-label text'))
+                .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
+                             t.getAttribute('opacity') !== '0')
+                .map(t => [t.textContent, t.getBoundingClientRect()]);
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                const [a, r] = boxes[i], [b, q] = boxes[j];
+                const gapX = Math.max(r.left, q.left) - Math.min(r.right, q.right);
+                const gapY = Math.max(r.top, q.top) - Math.min(r.bottom, q.bottom);
+                if (Math.max(gapX, gapY) < 2) out.push(chart.id + ': "' + a + '" and "' + b + '"');
+            }
+        });
+    });
+    return out;
+}"""
+
 
 @contextlib.contextmanager
 def browser():
@@ -181,6 +234,8 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
         report.phone_charts_drawn = page.locator(".book-chart svg.marks").count()
         report.label_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
         report.equation_overlaps += [f"{phone_width} px: {o}" for o in page.evaluate(EQUATION_OVERLAPS_JS)]
+        report.phone_text_cut = page.evaluate(CHART_TEXT_CUT_JS)
+        report.phone_ticks_crowded = page.evaluate(TICK_CROWDING_JS)
     report.h1_count = page.locator("article h1").count()
     report.text = page.locator("main").inner_text() if page.locator("main").count() else ""
     if screenshot is not None:

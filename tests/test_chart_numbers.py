@@ -20,9 +20,13 @@ from lib.units import ratio, ratio_expr, si
 
 
 def drawn_texts(chart) -> list[str]:
-    """Every text Vega draws for ``chart`` at its starting state (titles, labels, readouts)."""
+    """Every text Vega draws for ``chart`` at its starting state (titles, labels, readouts; each line of a
+    multi-line text, which Vega draws as tspans, on its own)."""
     svg = vlc.vegalite_to_svg(chart.to_dict())
-    return [re.sub(r"&#x27;|&apos;", "'", t).replace("&amp;", "&") for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    lines = []
+    for body in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S):
+        lines += re.findall(r"<tspan[^>]*>([^<]*)</tspan>", body) or [body]
+    return [re.sub(r"&#x27;|&apos;", "'", t).replace("&amp;", "&") for t in lines]
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +110,20 @@ def test_ratio_expression_writes_as_ratio():
     texts = drawn_texts(chart)
     for v in values:
         assert ratio(v, 3) in texts, (ratio(v, 3), texts)
+
+
+def test_table_numbers_never_use_e_notation():
+    """lib.units.sci and number write what Python's '.3g' writes as 8.21e+24 or 2.8e+02 for people."""
+    from lib.units import number, sci
+
+    # DeepSeek-V3's pre-training compute, 6 · 37e9 active parameters · 14.8e12 tokens = 3.2856e24 FLOP.
+    assert sci(6 * 37e9 * 14.8e12, "FLOP") == "3.29 × 10²⁴ FLOP"
+    assert sci(5.76e23) == "5.76 × 10²³"
+    assert sci(9.9996e23) == "1 × 10²⁴"  # the mantissa rounds to 10: one power up, not "10 × 10²³"
+    assert sci(-2.5e-7, "s") == "-2.5 × 10⁻⁷ s"
+    assert number(280.4, 2) == "280" and number(2812, 2) == "2,800" and number(0.1234, 2) == "0.12"
+    assert number(3e16) == "3 × 10¹⁶"
+    for value in (1.23e5, 4.56e-6, 7.89e30, 0.5, 123.456):
+        assert "e" not in number(value) and "e" not in sci(value)
+    with pytest.raises(ValueError):
+        sci(float("nan"))

@@ -193,6 +193,19 @@ def test_every_chart_has_title_and_axis_titles():
                     assert titled, f"{page}: a chart's {channel} axis has no title"
 
 
+def test_tables_show_no_e_notation():
+    """No table cell of a built page writes a number as Python's e-notation (8.21e+24, 2.8e+02): tables use
+    lib.units' human formats (8.21 × 10²⁴). The charts' own check is in test_page_in_browser."""
+    found = []
+    for page in PAGES:
+        text = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        for cell in re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", text, re.S):
+            plain = re.sub(r"<[^>]+>", "", cell)
+            found += [f"{page}: {plain[max(0, m.start() - 40):m.end() + 10]!r}"
+                      for m in re.finditer(r"\d[eE][+-]\d", plain)]
+    assert not found, "e-notation in tables:\n" + "\n".join(found)
+
+
 def test_page_weight():
     for page in PAGES:
         size = (HTML / f"{page}.html").stat().st_size
@@ -231,8 +244,9 @@ def test_page_in_browser(chromium, axe_available, page):
     e-notation in a chart, the first load of a chapter within the weight limit, no serious or critical
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
     sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
-    At both widths, no two point labels (lib.figures.labels) are drawn over each other, and no equation number
-    over its equation."""
+    At both widths, no two texts in a plot (point labels, rule and curve labels) are drawn over each other and no
+    equation number over its equation; at 390 px no chart's title, legend or axis title is cut off and no axis's
+    labels run together."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
     assert not report.blocked_requests, f"{page}: requests left the machine: {report.blocked_requests}"
@@ -257,8 +271,11 @@ def test_page_in_browser(chromium, axe_available, page):
     assert report.phone_scroll_width <= PHONE_PX, \
         f"{page}: the page is {report.phone_scroll_width} px wide on a {PHONE_PX} px phone"
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
-    assert not report.label_overlaps, f"{page}: point labels overprint: {report.label_overlaps}"
+    assert not report.label_overlaps, f"{page}: texts in a chart overprint: {report.label_overlaps}"
     assert not report.equation_overlaps, f"{page}: equation numbers drawn over equations: {report.equation_overlaps}"
+    assert not report.phone_text_cut, f"{page}: chart text cut off on a {PHONE_PX} px phone: {report.phone_text_cut}"
+    assert not report.phone_ticks_crowded, \
+        f"{page}: axis labels run together on a {PHONE_PX} px phone: {report.phone_ticks_crowded}"
 
 
 def test_charts_follow_dark_mode(chromium):

@@ -130,3 +130,12 @@ def test_the_charts_draw_on_the_axes_the_labels_were_placed_for():
               if ch in layer.get("encoding", {}) and "scale" in layer["encoding"][ch]]
     assert {"domain": list(x_axis.domain), "type": "linear", "nice": False} in scales
     assert {"domain": list(y_axis.domain), "type": "linear", "nice": False} in scales
+
+
+def test_no_points_give_empty_label_columns():
+    """A chart with no labelled points (fast-mode's offers chart on data without fast offers) still gets the label
+    layer's columns, empty (it raised KeyError)."""
+    from lib.figures import labels as lab
+
+    frame = lab.placed_label_columns([], [], [], 300.0)
+    assert len(frame) == 0 and {"lab_n", "al_w", "dx_m", "ld_n"} <= set(frame.columns)

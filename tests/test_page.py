@@ -27,3 +27,12 @@ def test_equation_labels_in_plain_text_become_numbers():
     assert out.startswith("<td>eq. (9); eq. (31); (eq. (22)); eq-unknown</td>")
     assert 'id="equation-eq-tr-seats"' in out and 'href="#equation-eq-tr-seats"' in out
     assert 'var label = "eq-tr-seats";' in out
+
+
+def test_parenthesised_nests_brackets_inside_parentheses():
+    """A name that carries its own parentheses ("Rubin (announced)") is bracketed inside a sentence's."""
+    from lib.page import parenthesised
+
+    assert parenthesised("H100 SXM") == "(H100 SXM)"
+    assert parenthesised("Rubin (announced)") == "(Rubin [announced])"
+    assert "((" not in f"13.1 ms {parenthesised('Rubin (announced)')}" and "))" not in parenthesised("a (b)")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import demand as dm
+from ..units import sci
 from ..assumptions import assumption, ledger_assumption
 from ..claims import (FAILS, HOLDS, NOT_DERIVED, SCENARIO_KIND, STRUCTURAL, Assumption, Entry, derives,
                       entry)
@@ -185,7 +186,7 @@ def overtrained(sel: Selection) -> list[Entry]:
         ratio = float(law.compute_optimal_tokens_per_param(chinchilla_flop))
         out.append(entry("overtrained-100x", f"compute-optimal tokens per parameter, {short} fit", 20.0, ratio,
                          "tokens/param", inputs={"fit": law.name, "compute_FLOP": chinchilla_flop},
-                         note=f"checked against the talk's 20: at Chinchilla's own budget, {chinchilla_flop:.3g} FLOP"
+                         note=f"checked against the talk's 20: at Chinchilla's own budget, {sci(chinchilla_flop, 'FLOP')}"
                               + ("; sensitivity row (the paper's rounded constants)" if "rounded" in short else "")))
         if gopher is not None:
             _, tokens = law.compute_optimal_for_params(gopher.params)

@@ -18,9 +18,13 @@ from ..hardware import Hardware
 from ..models import Model
 from ..charts import fold_label_expr, joint_labels, log_domain, vendor_shape, year_domain
 from ..derivations.batch_300x_sparsity import B_STAR_FORMAT
+from . import labels as lab
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5.5, 56)))  # 1 … ~316,000 sequences
 PRECISION_COLORS = {"bf16": "#1f5fa6", "fp8": "#d1495b", "fp4": "#edae49"}
+#: The ridge chart's plot height (px), point size, label font and the talk's rule (value, label, font px).
+RIDGE_HEIGHT_PX, RIDGE_POINT_SIZE, RIDGE_LABEL_FONT_PX = 340, 80.0, 10.0
+TALK_RULE, TALK_RULE_LABEL, TALK_RULE_FONT_PX = 300.0, "the talk: ≈ 300", 11.0
 
 
 def ridge_frame(rows: list[dict]) -> pd.DataFrame:
@@ -38,14 +42,28 @@ def ridge_chart(rows: list[dict]) -> alt.LayerChart:
     frame = ridge_frame(rows)
     bf16 = frame[frame["precision"] == "bf16"].copy()
     bf16["label"] = joint_labels(bf16, "b_star", tolerance=0.12, relative=True)
+    # Labels placed clear of each other, of every point (all precisions), of the talk's rule and of its label
+    # (lib.figures.labels), at every plot width.
+    x_axis = lab.Axis(tuple(year_domain(frame["year"], right=2)))
+    y_axis = lab.Axis(tuple(log_domain(frame["b_star"], 50, 1000)), "log")
+    talk_px = float(1.0 - y_axis.fraction([TALK_RULE])[0]) * RIDGE_HEIGHT_PX
+    obstacles = [lab.text_box(0.0, talk_px, TALK_RULE_LABEL, TALK_RULE_FONT_PX, "left", dx=4, dy=-8),
+                 lab.Box(0.0, -1.0, 2000.0, talk_px - 1.0, talk_px + 1.0)]  # the rule, across any width
+    markers = list(zip(x_axis.fraction(frame["year"]), 1.0 - y_axis.fraction(frame["b_star"]),
+                       [RIDGE_POINT_SIZE] * len(frame)))
+    placed = lab.placed_label_columns(x_axis.fraction(bf16["year"]), 1.0 - y_axis.fraction(bf16["b_star"]),
+                                      bf16["label"], RIDGE_HEIGHT_PX, RIDGE_LABEL_FONT_PX, RIDGE_POINT_SIZE,
+                                      obstacles=lambda band: obstacles, markers=markers)
+    bf16 = pd.concat([bf16.reset_index(drop=True), placed], axis=1)
     pick = alt.param(name="precision_pick", value="all",
                      bind=alt.binding_select(options=["all", "bf16", "fp8", "fp4"], name="Precision "))
     keep = "precision_pick == 'all' || datum.precision == precision_pick"
     base = alt.Chart(frame).transform_filter(keep)
-    points = base.mark_point(filled=True, size=80).encode(
-        x=alt.X("year:Q", scale=alt.Scale(domain=year_domain(frame["year"], right=2)), axis=alt.Axis(format="d", title="release year")),
-        y=alt.Y("b_star:Q", scale=alt.Scale(type="log", domain=log_domain(frame["b_star"], 50, 1000), nice=False),
-                axis=alt.Axis(title="B* for a dense model, (F / W_hbm) · b_w / 2 (sequences, log)")),
+    x = alt.X("year:Q", scale=x_axis.scale(), axis=alt.Axis(format="d", title="release year"))
+    y = alt.Y("b_star:Q", scale=y_axis.scale(),
+              axis=alt.Axis(title="B* for a dense model, (F / W_hbm) · b_w / 2 (sequences, log)"))
+    points = base.mark_point(filled=True, size=RIDGE_POINT_SIZE).encode(
+        x=x, y=y,
         color=alt.Color("precision:N", scale=alt.Scale(domain=list(PRECISION_COLORS),
                                                        range=list(PRECISION_COLORS.values())), title="precision",
                         legend=alt.Legend(orient="bottom")),
@@ -53,18 +71,23 @@ def ridge_chart(rows: list[dict]) -> alt.LayerChart:
         tooltip=["hardware:N", "precision:N", alt.Tooltip("flops_T:Q", title="F (TFLOP/s)"),
                  alt.Tooltip("ridge:Q", title="ridge F/W (FLOP/byte)"), alt.Tooltip("b_star:Q", title="B* (dense)")],
     )
-    labels = alt.Chart(bf16).transform_filter("precision_pick == 'all' || precision_pick == 'bf16'").mark_text(
-        align="left", dx=7, fontSize=10, color="#333").encode(x="year:Q", y="b_star:Q", text="label:N")
-    rule = alt.Chart(pd.DataFrame({"v": [300.0], "label": ["the talk: ≈ 300"]}))
+    labels = lab.label_layer(alt.Chart(bf16).transform_filter("precision_pick == 'all' || precision_pick == 'bf16'"),
+                             x, y, RIDGE_LABEL_FONT_PX, color="#333")
+    rule = alt.Chart(pd.DataFrame({"v": [TALK_RULE], "label": [TALK_RULE_LABEL]}))
     return alt.layer(
-        rule.mark_rule(color="#2e8b57", strokeDash=[4, 3]).encode(y="v:Q"),
-        rule.mark_text(align="left", x=4, dy=-6, color="#2e8b57", fontSize=11).encode(y="v:Q", text="label:N"),
+        rule.mark_rule(color="#2e8b57", strokeDash=[4, 3]).encode(y=alt.Y("v:Q", scale=y_axis.scale())),
+        rule.mark_text(align="left", baseline="middle", x=4, dy=-8, color="#2e8b57",
+                       fontSize=TALK_RULE_FONT_PX).encode(y=alt.Y("v:Q", scale=y_axis.scale()), text="label:N"),
         points, labels,
     ).add_params(pick).properties(
         title=alt.Title("The hardware factor of B*, at each precision",
                         subtitle=["Weights and compute in one format: b_w / 2 cancels the faster arithmetic where F doubles",
                                   "as b_w halves. Labels mark the bf16 points (the ridge point F / W_hbm)."]),
-        width=600, height=340)
+        width=600, height=RIDGE_HEIGHT_PX)
+
+
+#: A Vega test: the datum's B* lies in the right half of the plot (its x scale is named "x").
+_RIGHT_HALF = "scale('x', datum.b_star) > width / 2"
 
 
 def cost_frame(hardware: list[Hardware]) -> pd.DataFrame:
@@ -118,7 +141,9 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=B_STAR_FORMAT)])
     label = star.transform_calculate(
         label=f"'s = ' + format(datum.s, '.1f') + ', B* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
-    ).mark_text(align="left", dx=4, y=10, fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+    ).mark_text(  # on the rule's left where it stands in the plot's right half (it would run off a phone's plot)
+        align=alt.expr(f"{_RIGHT_HALF} ? 'right' : 'left'"), dx=alt.expr(f"{_RIGHT_HALF} ? -4 : 4"), y=10,
+        fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
     return alt.layer(lines, rule, label).add_params(pick, n_total).properties(
         title=alt.Title(f"Cost per token against batch, {active_b:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),

@@ -157,8 +157,9 @@ def cost_against_context_chart(hardware: Hardware, models: list[Model], default_
     text = (
         readout.transform_calculate(
             label="'L ≈ ' + format(datum.context, '.3~s') + ' tokens: ' + format(datum.cost_s, '.3~s')"
-                  " + 's per token; with the √ hypothesis ' + format(datum.sqrt_s, '.3~s') + 's'")
-        .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222")
+                  " + 's per token;\\nwith the √ hypothesis ' + format(datum.sqrt_s, '.3~s') + 's'")
+        # two lines: one is wider than a phone's plot
+        .mark_text(align="left", baseline="top", x=6, y=6, fontSize=12, color="#222", lineBreak="\n")
         .encode(text="label:N")
     )
     cost = (lines + ceiling_rules + ceiling_text + rule + text).properties(
@@ -342,15 +343,15 @@ def contexts_table(model: Model, contexts, step, board, per_sequence_s, referenc
     """At each context: the cache per sequence, KV ÷ compute (refined, ``step``; blackboard, ``board``), the cost
     per token and its ratio to the ``reference`` context's, the same for a whole sequence (``per_sequence_s``),
     and a sparse-attention model's cost per token against the dense reference (``sparse``: name, costs)."""
-    from ..units import count, si
+    from ..units import count, number, si
 
     dense = step.chip_seconds_per_token
     ref_token, ref_seq = dense[reference], per_sequence_s[reference]
     columns = {
         "context L (tokens)": [count(c) for c in contexts],
         "cache per sequence": [si(float(model.kv_cache_bytes(c)), "B") for c in contexts],
-        "KV ÷ compute": [f"{k / c:.2g}" for k, c in zip(step.kv_s, step.compute_s)],
-        "KV ÷ compute (blackboard)": [f"{k / c:,.2g}" for k, c in zip(board.kv_s, board.compute_s)],
+        "KV ÷ compute": [number(float(k / c), 2) for k, c in zip(step.kv_s, step.compute_s)],
+        "KV ÷ compute (blackboard)": [number(float(k / c), 2) for k, c in zip(board.kv_s, board.compute_s)],
         "cost per token": [si(c, "s") for c in dense],
         "÷ 200k": [times(c / ref_token) for c in dense],
         "sequence cost ÷ 200k": [times(c / ref_seq) for c in per_sequence_s],

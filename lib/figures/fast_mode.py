@@ -20,6 +20,7 @@ from ..modes import (COLLECTIVE_LATENCY, COLLECTIVES_PER_LAYER, STANDARD_KV_FORM
                      refined_slow_mode_saving, slow_mode_saving, standard_mode)
 from ..roofline import (HBM_RESERVE_FRACTION, as_precisions, blackboard_decode_step, chips_to_fit, decode_step)
 from ..units import ratio_expr
+from . import labels as lab
 
 BATCH_GRID = np.unique(np.round(np.logspace(0, 5, 61)))  # 1 … 100,000 sequences
 SPEED_GRID = np.round(np.linspace(1.0, 4.0, 61), 3)
@@ -187,11 +188,17 @@ def inverse_frame() -> pd.DataFrame:
 
 
 def offers_frame(offers: list[ModeOffer]) -> pd.DataFrame:
+    """One row per fast-mode offer: its speed and price multiples, the KV share φ each needs, P·S."""
     return pd.DataFrame([{
         "offer": o.name, "speed": o.speed_multiplier, "price": o.price_multiplier,
         "share_pct": round(100 * float(memory_bound_kv_share(o.price_multiplier, o.speed_multiplier)), 1),
         "batch_ratio": o.price_multiplier * o.speed_multiplier,
-    } for o in offers if o.mode == "fast"])
+    } for o in offers if o.mode == "fast"], columns=["offer", "speed", "price", "share_pct", "batch_ratio"])
+
+
+#: The inverse chart's axes, plot height (px), offer point size and label font (px).
+INVERSE_X, INVERSE_Y = lab.Axis((1.0, 4.0)), lab.Axis((1.0, 100.0), "log")
+INVERSE_HEIGHT_PX, OFFER_POINT_SIZE, OFFER_FONT_PX = 320, 120.0, 11.0
 
 
 def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.LayerChart:
@@ -201,8 +208,8 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
     frame = inverse_frame()
     share = alt.param(name="fm_share", value=default_share,
                       bind=alt.binding_range(min=0.05, max=0.95, step=0.01, name="KV share φ of the standard step "))
-    x = alt.X("speed:Q", scale=alt.Scale(domain=[1, 4]), axis=alt.Axis(title="speed ratio S (fast ÷ standard tokens/s)"))
-    y = alt.Y("price:Q", scale=alt.Scale(type="log", domain=[1, 100]),
+    x = alt.X("speed:Q", scale=INVERSE_X.scale(), axis=alt.Axis(title="speed ratio S (fast ÷ standard tokens/s)"))
+    y = alt.Y("price:Q", scale=INVERSE_Y.scale(),
               axis=alt.Axis(title="price ratio P (fast ÷ standard, per token, log)", format="~g"))
     family = alt.Chart(frame).mark_line(strokeWidth=1.4, opacity=0.6).encode(
         x=x, y=y, color=alt.Color("share_label:N", title="KV share φ",
@@ -225,16 +232,22 @@ def inverse_chart(offers: list[ModeOffer], default_share: float = 0.6) -> alt.La
                     .transform_calculate(speed="min(4, 1 / (1 - fm_share))",
                                          label="'ceiling 1/(1−φ) = ' + " + ratio_expr("1 / (1 - fm_share)", 3))
                     .mark_text(align="right", dx=-4, y=12, fontSize=11).encode(x="speed:Q", text="label:N"))
-    points = alt.Chart(offers_frame(offers)).mark_point(size=120, filled=True, color=BOUND_COLORS["compute"]).encode(
+    # Offer labels placed by lib.figures.labels: clear of each other, of every offer's point and of the ceiling's
+    # label (it moves with the slider: the top strip of the plot is kept free), at every plot width.
+    placed = offers_frame(offers)
+    top_strip = [lab.Box(0.0, -1.0, 2000.0, 0.0, 22.0)]
+    placed = pd.concat([placed, lab.placed_label_columns(
+        INVERSE_X.fraction(placed["speed"]), 1.0 - INVERSE_Y.fraction(placed["price"]), placed["offer"],
+        INVERSE_HEIGHT_PX, OFFER_FONT_PX, OFFER_POINT_SIZE, obstacles=lambda band: top_strip)], axis=1)
+    points = alt.Chart(placed).mark_point(size=OFFER_POINT_SIZE, filled=True, color=BOUND_COLORS["compute"]).encode(
         x=x, y=y, tooltip=["offer:N", alt.Tooltip("price:Q", title="P"), alt.Tooltip("speed:Q", title="S"),
                            alt.Tooltip("share_pct:Q", title="φ needed (%)"), alt.Tooltip("batch_ratio:Q", title="P·S")])
-    labels = alt.Chart(offers_frame(offers)).mark_text(align="left", dx=8, dy=-6, fontSize=11).encode(
-        x=x, y=y, text="offer:N")
+    labels = lab.label_layer(alt.Chart(placed), x, y, OFFER_FONT_PX, color="#222")
     return (family + slider_curve + ceiling + ceiling_text + points + labels).add_params(share).properties(
         title=alt.Title("The price a batch-only fast mode needs",
                         subtitle=["Thick line: the slider's KV share φ. Past the dashed ceiling no batch is fast enough.",
                                   "Points: published offers; each lies on the curve of the φ it needs."]),
-        width=560, height=320)
+        width=560, height=INVERSE_HEIGHT_PX)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,9 +330,10 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
     peak = base.mark_rule(color="#444", strokeDash=[4, 3]).encode(y="mean(peak):Q")
     text = (alt.Chart(pd.DataFrame({"one": [1]}))
             .transform_calculate(u="1 / (1 + lc_swing)")
-            .transform_calculate(label="'interactive utilisation u = ' + format(datum.u, '.0%') + '; cost-based "
+            .transform_calculate(label="'interactive utilisation u = ' + format(datum.u, '.0%') + ';\\ncost-based "
                                        "batch price = u · (1 − s) = ' + format(datum.u * (1 - lc_saving / 100), '.0%')")
-            .mark_text(align="left", x=6, y=12, fontSize=12).encode(text="label:N"))
+            # two lines: one is wider than a phone's plot
+            .mark_text(align="left", baseline="top", x=6, y=5, fontSize=12, lineBreak="\n").encode(text="label:N"))
     return (idle + busy + peak + text).add_params(swing, saving).properties(
         title=alt.Title("Batch work fills the capacity the daily peak leaves idle",
                         subtitle=["Blue: interactive demand; gold: idle capacity under the peak-sized fleet,",

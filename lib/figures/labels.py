@@ -210,7 +210,7 @@ def place_labels(u, v, texts, height_px: float, band: tuple[float, float], font_
                                lead_y2=round(sign * (radius + 1.0 + leader), 1))
                     break
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["text", "align", "dx", "dy", "leader", "lead_y1", "lead_y2", "box"])
 
 
 def placed_label_columns(u, v, texts, height_px: float, font_size_px: float = 10.0, marker_size=90.0,

@@ -7,12 +7,15 @@ rollouts expressed as served tokens); the browser only shifts that grid by the R
 
 from __future__ import annotations
 
+import json
 import math
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
+from .. import units
+from ..page import parenthesised
 from ..charts import PALETTE
 from ..scaling import CHINCHILLA_TOKENS_PER_PARAM, LossLaw, equal_terms_penalty
 
@@ -91,11 +94,19 @@ def optimum_chart(frame: pd.DataFrame, default_log_served: float, rl_defaults: d
         .transform_filter("datum.dist == datum.best")
     )
     point = nearest.mark_point(size=90, filled=True, clip=True).encode(x=x, y=y, color=color)
+    # The marked points' values as a readout in the plot's empty top-left corner, one line per fit (in its colour,
+    # named by the legend) under a line naming the served tokens of the grid point the slider selects (the points
+    # drawn, not the slider's value): labels beside the points would lie on top of each other.
+    order = "indexof(" + json.dumps(fits) + ", datum.fit)"
+    header = nearest.transform_filter(f"{order} == 0").transform_calculate(
+        text="'the points, at D_serve = ' + format(datum.served_tokens, '.3~s') + ':'"
+    ).mark_text(align="left", baseline="middle", x=6, y=12, fontSize=11, color="#333").encode(text="text:N")
     label = nearest.transform_calculate(
-        text="format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + 'T = '"
-             " + format(datum.overtrain, '.3~g') + '× Chinchilla'"
-    ).mark_text(align="left", dx=8, dy=10, fontSize=11).encode(x=x, y=y, color=color, text="text:N")
-    return (rules + rule_text + lines + point + label).add_params(served, rl_tokens, k_rl, eta).properties(
+        text="format(datum.params_B, '.3~g') + 'B on ' + format(datum.tokens_T, '.3~g') + "
+             "'T = ' + format(datum.overtrain, '.3~g') + '× Chinchilla'"
+    ).mark_text(align="left", baseline="middle", x=6, y=alt.expr(f"27 + 14 * {order}"), fontSize=11).encode(
+        color=color, text="text:N")
+    return (rules + rule_text + lines + point + header + label).add_params(served, rl_tokens, k_rl, eta).properties(
         title=alt.Title("The inference-aware optimum: tokens per parameter against demand",
                         subtitle=["At the loss of a 100B-parameter model trained on 150T tokens. RL rollouts cost",
                                   "compute in proportion to N, like serving: they shift the curve left."]),
@@ -153,8 +164,9 @@ def demand_chart(default_users: float, default_tokens_per_user_day: float, targe
     text = labels(goal.iloc[:1], 12) + labels(goal.iloc[1:], -7) if len(goal) > 1 else labels(goal, -7)
     header = alt.Chart(days).transform_aggregate(n="count()").transform_calculate(
         text="format(users_M, ',.0f') + 'M users × ' + format(rate, ',.0f') + "
-             "' tokens each = ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
-    ).mark_text(align="right", x="width", dx=-5, y=325, fontSize=12, color="#222").encode(text="text:N")
+             "' tokens each\\n= ' + format(users_M * 1e6 * rate, '.3~s') + ' tokens per day'"
+    ).mark_text(align="right", baseline="bottom", x="width", dx=-5, y=328, fontSize=12, color="#222",
+                lineBreak="\n").encode(text="text:N")  # two lines: one is wider than a phone's plot
     return (rules + text + line + header).add_params(users, rate).properties(
         title=alt.Title("How long does it take to serve a training corpus?",
                         subtitle="Users and tokens per user per day are sliders; the rules are the totals to reach."),
@@ -322,8 +334,8 @@ def training_serving(sel, talk) -> tuple[pd.DataFrame, dict[str, str]]:
         mismatched = None  # the two peaks are equal on this accelerator: nothing to compare
     trained_in = run.precision or "bf16"
     rows = [
-        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": f"{flop:.3g} FLOP"},
-        {"quantity": f"reported pre-training hours ({run.hardware}) × ${talk.usd_per_hour:g}/h",
+        {"quantity": f"{model.name} pre-training, 6·N_active·D{whose}", "value": units.sci(flop, "FLOP")},
+        {"quantity": f"reported pre-training hours {parenthesised(run.hardware)} × ${talk.usd_per_hour:g}/h",
          "value": f"{short(run.accelerator_hours)} h → ${short(reported)}"},
         {"quantity": f"utilisation those hours imply against {trained_in} peak (the format it trained in)", "value": f"{own:.1%}"},
         {"quantity": "… against bf16 peak", "value": f"{bf16:.1%}"},
@@ -417,10 +429,8 @@ def short_source(source: str) -> str:
 
 
 def sci(value: float, unit: str = "FLOP") -> str:
-    """5.88e23 → '5.88 × 10²³ FLOP' for display."""
-    exponent = int(np.floor(np.log10(abs(value))))
-    superscript = str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return f"{value / 10 ** exponent:.3g} × 10{superscript} {unit}"
+    """5.88e23 → '5.88 × 10²³ FLOP' for display (lib.units.sci with the compute unit)."""
+    return units.sci(value, unit)
 
 
 def loss_laws_frame(laws: dict[str, LossLaw]) -> pd.DataFrame:

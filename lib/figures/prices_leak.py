@@ -243,9 +243,12 @@ def tiers_chart(tiers: list[MemoryTier], flops_per_s: float, default_active_B: f
                 tooltip=["name:N", alt.Tooltip("tau_min:Q", title="break-even vs recompute (min)", format=".3~g"),
                          alt.Tooltip("usd_per_GB:Q", title="USD per GB", format=".3~g")])
     )
-    marks = pd.DataFrame({"m": [5.0, 60.0], "t": ["5 min", "1 h"]})
+    # The two rules are a decade apart (a few px on a phone): the shorter duration is labelled on its left, the
+    # longer on its right, so that the labels never meet.
+    marks = pd.DataFrame({"m": [5.0, 60.0], "t": ["5 min", "1 h"], "side": ["right", "left"], "dx": [-3, 3]})
     rules = alt.Chart(marks).mark_rule(strokeDash=[5, 3], color="#444").encode(x="m:Q") + alt.Chart(marks).mark_text(
-        align="left", dx=3, y=-6, fontSize=11, color="#444").encode(x="m:Q", text="t:N")
+        align=alt.expr("datum.side"), dx=alt.expr("datum.dx"), y=-6, fontSize=11, color="#444").encode(
+        x="m:Q", text="t:N")
     return (rules + drain + gray).add_params(active, kv, price).properties(
         title=alt.Title("Memory tiers: drain time and break-even residence time",
                         subtitle=["Blue circles: drain time C/W. Red diamonds: break-even time against recomputing KV",
