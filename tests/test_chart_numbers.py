@@ -61,7 +61,7 @@ def test_idle_capacity_price_is_the_prose_percentage():
     u = float(modes.daily_load_utilisation(modes.daily_load_curve(0.5)))
     prose = f"{float(modes.trough_fill_price_ratio(u, saving)):.0%}"
     assert prose == "44%"  # (2/3) · (1 − 0.334) = 0.444; the slider rounded to 33% gave 45%
-    assert any(t.endswith(f"u · (1 − s) = {prose}") for t in texts), texts
+    assert any(t.endswith(f"f_load · (1 − s_batch) = {prose}") for t in texts), texts
 
 
 def test_demand_chart_writes_runs_as_the_prose_does(sel):

@@ -315,7 +315,7 @@ DAY_GRID = np.round(np.linspace(0.0, 24.0, 97), 3)
 def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.LayerChart:
     """Interactive demand over a day (1 + a cos(2π (h − 14) / 24), :func:`lib.modes.daily_load_curve`), the
     capacity sized for its peak, and the idle capacity batch work can fill; the text gives u = 1 / (1 + a)
-    and the cost-based batch price ratio u · (1 − s) (:func:`lib.modes.trough_fill_price_ratio`)."""
+    and the cost-based batch price ratio f_load · (1 − s_batch) (:func:`lib.modes.trough_fill_price_ratio`)."""
     swing = alt.param(name="lc_swing", value=default_swing,
                       bind=alt.binding_range(min=0.0, max=1.0, step=0.05, name="daily swing a "))
     saving = alt.param(name="lc_saving", value=float(default_saving_pct),
@@ -330,14 +330,15 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
     peak = base.mark_rule(color="#444", strokeDash=[4, 3]).encode(y="mean(peak):Q")
     text = (alt.Chart(pd.DataFrame({"one": [1]}))
             .transform_calculate(u="1 / (1 + lc_swing)")
-            .transform_calculate(label="'interactive utilisation u = ' + format(datum.u, '.0%') + ';\\ncost-based "
-                                       "batch price = u · (1 − s) = ' + format(datum.u * (1 - lc_saving / 100), '.0%')")
+            .transform_calculate(label="'interactive utilisation f_load = ' + format(datum.u, '.0%') + ';\\ncost-"
+                                       "based batch price = f_load · (1 − s_batch) = ' + "
+                                       "format(datum.u * (1 - lc_saving / 100), '.0%')")
             # two lines: one is wider than a phone's plot
             .mark_text(align="left", baseline="top", x=6, y=5, fontSize=12, lineBreak="\n").encode(text="label:N"))
     return (idle + busy + peak + text).add_params(swing, saving).properties(
         title=alt.Title("Batch work fills the capacity the daily peak leaves idle",
                         subtitle=["Blue: interactive demand; gold: idle capacity under the peak-sized fleet,",
-                                  "where batch tokens run at u of an interactive token's cost; a big batch saves s more."]),
+                                  "where batch tokens run at f_load of an interactive token's cost; a big batch saves s_batch more."]),
         width=560, height=260)
 
 
