@@ -115,6 +115,15 @@
     if (spec.spec) eachView(spec.spec, fn);
   }
 
+  // A legend drawn (partly) outside its chart's SVG, which clips it.
+  function legendOverflows(svg) {
+    var box = svg.getBoundingClientRect();
+    return Array.prototype.some.call(svg.querySelectorAll("g.role-legend"), function (g) {
+      var r = g.getBoundingClientRect();
+      return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1);
+    });
+  }
+
   // Narrow: every legend under the plot, one entry a line, labels as wide as the chart.
   function legendsBelow(node, width) {
     if (!node || typeof node !== "object") return;
@@ -199,8 +208,10 @@
       if (spec.hconcat) { spec.vconcat = spec.hconcat; delete spec.hconcat; }
       if (spec.concat) spec.columns = 1;
       // axisX labelFlush: the end labels of an x axis stay inside the plot (Vega's fit lets "10,000" overhang).
-      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40},
-                              axisX: merge({labelFlush: true}, config.axisX || {})});
+      config = merge(config, {axisX: merge({labelFlush: true}, config.axisX || {})});
+    }
+    if (narrow || chart.stackLegends) {
+      config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40}});
       legendsBelow(spec, width);
     }
     var inner = Math.max(120, width - (chart.chrome || 110));
@@ -257,11 +268,12 @@
 
   function draw(chart, pass) {
     var width = availableWidth(chart);
+    if (!pass && chart.width !== width) chart.stackLegends = false;
     var spec = keepControls(chart, fitted(chart, width));
     chart.width = width;
     chart.dark = isDark();
     if (chart.view) { chart.view.finalize(); chart.view = null; }
-    var narrow = width < NARROW;
+    var narrow = width < NARROW || chart.stackLegends;
     return window.vegaEmbed(chart.el, spec, {
       actions: false, renderer: "svg", expressionFunctions: {bookNumber: human},
       // Narrow: legends under the plot stack one above the other (side by side they run off the screen).
@@ -275,6 +287,12 @@
     }).then(function (result) {
       chart.view = result.view;
       tidySliders(chart.el);
+      var drawnSvg = chart.el.querySelector("svg");
+      if (!chart.stackLegends && drawnSvg && pass !== 2 && legendOverflows(drawnSvg)) {
+        // A legend side by side wider than the chart: stack it under the plot, as on a phone.
+        chart.stackLegends = true;
+        return draw(chart, 2);
+      }
       if (isView(spec) && !pass) {
         // An x-axis title wider than the plot: wrap it again to the plot's drawn width.
         var plot = result.view.width();

@@ -8,8 +8,9 @@
 2. **Key the execution cache on every input a page reads.** Jupyter Book's cache keys on code cells only, so
    the driver hashes the content of ``lib/``, the repository's ``data/``, every file of the reader's data
    directory, the ``BOOK_*`` environment variables, the book's configuration (``_config.yml``, the table of
-   contents, the bibliography) and the pinned requirements. When the digest differs from the one stored with
-   the last good build, every page is executed again; when it is the same, the cached pages are reused.
+   contents, the bibliography), the pages' scripts and styles (``_static/``) and the pinned requirements. When
+   the digest differs from the one stored with the last good build, every page is executed again; when it is
+   the same, the cached pages are reused.
 3. **Build aside.** Jupyter Book writes into ``.book-stage/_build`` (a copy of the last good build when the
    inputs are unchanged, else empty). The full log goes to ``_build.log``. The notebook pages it will execute
    run side by side first, one per CPU core, into its execution cache (the Sphinx extension
@@ -37,7 +38,9 @@ LOG = "_build.log"
 DIGEST = ".inputs"  # inside _build: the digest of the inputs the build was made from
 
 #: Repository inputs every page may read (besides the reader's data directory and the environment).
-REPOSITORY_INPUTS = ("lib", "data", "bib", "_config.yml", "references.bib", "requirements.txt", "pyproject.toml")
+#: _static: the pages' scripts and styles (a build that reuses the last site would keep their old built copies).
+REPOSITORY_INPUTS = ("lib", "data", "bib", "_static", "_config.yml", "references.bib", "requirements.txt",
+                     "pyproject.toml")
 
 
 def _files(path: Path) -> list[Path]:

@@ -105,7 +105,9 @@ def _theme() -> dict:
             # labelSeparation: labels closer than 4 px are thinned (log axes would otherwise print "3040 6080").
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "gridColor": "#e6e6e6", "titleFontWeight": 600,
                      "labelSeparation": 4},
-            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "right"},
+            # labelLimit: legend labels are written whole (Vega's default cuts them at 160 px); a legend that
+            # then runs wider than its chart is stacked under the plot by the page's script (book-charts.js).
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "right", "labelLimit": 400},
             "range": {"category": PALETTE},
             "line": {"strokeWidth": 2.2},
             "point": {"size": 60, "filled": True},

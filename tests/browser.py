@@ -73,6 +73,7 @@ class PageReport:
     phone_charts_drawn: int = 0
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
     equation_overlaps: list[str] = field(default_factory=list)  # equation numbers over their equation (both widths)
+    text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off at the first width
     phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
     phone_ticks_crowded: list[str] = field(default_factory=list)  # an axis's labels run together on a phone
 
@@ -224,6 +225,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.chart_text = page.locator(".book-chart svg text").all_text_contents()
     report.label_overlaps = [f"{width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
     report.equation_overlaps = [f"{width} px: {o}" for o in page.evaluate(EQUATION_OVERLAPS_JS)]
+    report.text_cut = page.evaluate(CHART_TEXT_CUT_JS)
     if axe:
         report.axe = run_axe(page)
     report.controls_working = _exercise_controls(page) if controls else 0

@@ -26,8 +26,8 @@ from matrix import HOSTILE_HARDWARE, HOSTILE_MODEL, new_vendor_directory
 
 
 def fake_repository(root: Path) -> Path:
-    for name in ("lib/a.py", "data/hardware.csv", "bib/x.bib", "_config.yml", "_toc.yml", "references.bib",
-                 "requirements.txt", "pyproject.toml"):
+    for name in ("lib/a.py", "data/hardware.csv", "bib/x.bib", "_static/book-charts.js", "_config.yml", "_toc.yml",
+                 "references.bib", "requirements.txt", "pyproject.toml"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(f"{name}\n")
     return root
@@ -41,8 +41,8 @@ def test_the_digest_changes_with_every_input_a_page_reads(tmp_path):
     env = {"BOOK_HARDWARE": "X", "PATH": "/bin"}
     base = build.inputs_digest(root, None, reader, env)
     assert build.inputs_digest(root, None, reader, env) == base
-    edits = [root / "lib/a.py", root / "data/hardware.csv", root / "bib/x.bib", root / "_config.yml",
-             root / "_toc.yml", root / "requirements.txt", reader / "hardware.csv"]
+    edits = [root / "lib/a.py", root / "data/hardware.csv", root / "bib/x.bib", root / "_static/book-charts.js",
+             root / "_config.yml", root / "_toc.yml", root / "requirements.txt", reader / "hardware.csv"]
     for path in edits:
         saved = path.read_text()
         path.write_text(saved + "changed\n")

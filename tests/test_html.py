@@ -245,7 +245,7 @@ def test_page_in_browser(chromium, axe_available, page):
     accessibility violation. Then the same page narrowed to a phone's 390 px: the document does not scroll
     sideways (charts refit; wide tables and equations scroll inside their own boxes) and every chart is drawn.
     At both widths, no two texts in a plot (point labels, rule and curve labels) are drawn over each other and no
-    equation number over its equation; at 390 px no chart's title, legend or axis title is cut off and no axis's
+    equation number over its equation, and no chart's title, legend or axis title is cut off; at 390 px no axis's
     labels run together."""
     b, url = chromium
     report = inspect(b, url, f"{page}.html", axe=axe_available, phone_width=PHONE_PX)
@@ -273,6 +273,7 @@ def test_page_in_browser(chromium, axe_available, page):
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
     assert not report.label_overlaps, f"{page}: texts in a chart overprint: {report.label_overlaps}"
     assert not report.equation_overlaps, f"{page}: equation numbers drawn over equations: {report.equation_overlaps}"
+    assert not report.text_cut, f"{page}: chart text cut off at 1280 px: {report.text_cut}"
     assert not report.phone_text_cut, f"{page}: chart text cut off on a {PHONE_PX} px phone: {report.phone_text_cut}"
     assert not report.phone_ticks_crowded, \
         f"{page}: axis labels run together on a {PHONE_PX} px phone: {report.phone_ticks_crowded}"

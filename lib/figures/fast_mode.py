@@ -331,9 +331,9 @@ def load_curve_chart(default_swing: float, default_saving_pct: float) -> alt.Lay
     text = (alt.Chart(pd.DataFrame({"one": [1]}))
             .transform_calculate(u="1 / (1 + lc_swing)")
             .transform_calculate(label="'interactive utilisation f_load = ' + format(datum.u, '.0%') + ';\\ncost-"
-                                       "based batch price = f_load · (1 − s_batch) = ' + "
+                                       "based batch price\\n= f_load · (1 − s_batch) = ' + "
                                        "format(datum.u * (1 - lc_saving / 100), '.0%')")
-            # two lines: one is wider than a phone's plot
+            # three short lines: two would be wider than a phone's plot
             .mark_text(align="left", baseline="top", x=6, y=5, fontSize=12, lineBreak="\n").encode(text="label:N"))
     return (idle + busy + peak + text).add_params(swing, saving).properties(
         title=alt.Title("Batch work fills the capacity the daily peak leaves idle",
