@@ -207,9 +207,10 @@
     if (narrow) {
       if (spec.hconcat) { spec.vconcat = spec.hconcat; delete spec.hconcat; }
       if (spec.concat) spec.columns = 1;
-      // axisX labelFlush: the end labels of an x axis stay inside the plot (Vega's fit lets "10,000" overhang).
-      config = merge(config, {axisX: merge({labelFlush: true}, config.axisX || {})});
     }
+    // axisX labelFlush: labels within 25 px of an end of an x axis align inside the plot (Vega's fit lets
+    // "10,000" overhang the chart's edge).
+    config = merge(config, {axisX: merge({labelFlush: 25}, config.axisX || {})});
     if (narrow || chart.stackLegends) {
       config = merge(config, {legend: {orient: "bottom", direction: "vertical", labelLimit: width - 40}});
       legendsBelow(spec, width);

@@ -120,25 +120,27 @@ EQUATION_OVERLAPS_JS = """() => {
 }"""
 
 
-#: A chart's title, subtitle, legend or axis-title text that is cut off: drawn (partly) outside the chart's visible
-#: box (its SVG as shown, within the chart's own box), or shortened by Vega with an ellipsis.
+#: A chart's text that is cut off: any text (titles, legends, axis titles and labels, labels in the plot) drawn
+#: (partly) outside the chart's visible box (its SVG as shown, within the chart's own box); or a title, legend or
+#: axis title shortened by Vega with an ellipsis (long axis labels may be shortened: the tooltip names them).
 CHART_TEXT_CUT_JS = """() => {
-    const out = [], roles = ['role-title', 'role-legend', 'role-axis-title'];
+    const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
         const svg = chart.querySelector('svg.marks');
         if (!svg) return;
         const c = chart.getBoundingClientRect(), s = svg.getBoundingClientRect();
         const left = Math.max(c.left, s.left), right = Math.min(c.left + chart.clientWidth, s.right);
         svg.querySelectorAll('text').forEach(t => {
-            const g = t.closest('g.role-title, g.role-legend, g.role-axis-title, g.role-title-text, ' +
-                                'g.role-title-subtitle, g.role-legend-label, g.role-legend-title');
+            const named = t.closest('g.role-title, g.role-legend, g.role-axis-title, g.role-title-text, ' +
+                                    'g.role-title-subtitle, g.role-legend-label, g.role-legend-title');
             const text = t.textContent.trim();
-            if (!g || !text || getComputedStyle(t).opacity === '0') return;
+            if (!text || getComputedStyle(t).opacity === '0' || t.getAttribute('opacity') === '0') return;
             const r = t.getBoundingClientRect();
+            if (r.width === 0) return;
             if (r.left < left - 1 || r.right > right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
                 out.push(chart.id + ': "' + text + '" runs ' +
                          Math.round(Math.max(left - r.left, r.right - right)) + ' px past the chart');
-            else if (text.endsWith('\u2026')) out.push(chart.id + ': "' + text + '" is shortened');
+            else if (named && text.endsWith('\u2026')) out.push(chart.id + ': "' + text + '" is shortened');
         });
     });
     return out;

@@ -79,7 +79,12 @@ def demand_chart(model: Model, inputs: dict[str, float]) -> alt.LayerChart:
             .transform_calculate(runs=runs)
             .transform_calculate(label=f"format(datum.runs, '{sp.RUNS_FORMAT}') + '×'"))
     y = alt.Y("axis:N", sort=alt.SortField("order"), title="axis of scaling")
-    x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True))
+    # The axis runs 55 px past the longest bar at any width (the plot's width signal), so that the bar's label,
+    # drawn after it, stays inside the chart.
+    longest = serve.replace("datum.D", repr(float(d)))
+    x = alt.X("runs:Q", axis=alt.Axis(title="accelerator time, in pre-training runs (linear)", grid=True),
+              scale=alt.Scale(domainMin=0, domainMax={
+                  "expr": f"max(1, chi, {longest}, {longest} * (calls - 1)) * width / max(width - 55, 55)"}))
     bars = base.mark_bar().encode(
         y=y, x=x, color=alt.Color("axis:N", legend=None, scale=alt.Scale(range=PALETTE[:4])),
         tooltip=[alt.Tooltip("axis:N"), alt.Tooltip("label:N", title="pre-training runs")])
