@@ -36,3 +36,17 @@ def test_parenthesised_nests_brackets_inside_parentheses():
     assert parenthesised("H100 SXM") == "(H100 SXM)"
     assert parenthesised("Rubin (announced)") == "(Rubin [announced])"
     assert "((" not in f"13.1 ms {parenthesised('Rubin (announced)')}" and "))" not in parenthesised("a (b)")
+
+
+def test_code_names_in_tables_break_at_underscores_and_nowhere_else():
+    from lib.sphinx_ext import code_name_breaks
+
+    page = ('<p><code><span class="pre">weight_share</span></code></p>'
+            '<table><tr><td><code class="literal"><span class="pre">standard_batch,</span> '
+            '<span class="pre">fast_batch</span></code></td><td><span class="pre">chips</span></td></tr></table>')
+    once = code_name_breaks(page)
+    assert once == ('<p><code><span class="pre">weight_share</span></code></p>'
+                    '<table><tr><td><code class="literal"><span class="pre">standard_<wbr>batch,</span> '
+                    '<span class="pre">fast_<wbr>batch</span></code></td><td><span class="pre">chips</span></td></tr>'
+                    '</table>')
+    assert code_name_breaks(once) == once
