@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import demand as dm
-from ..units import sci
+from ..units import sci, short as short_scale
 from ..assumptions import assumption, ledger_assumption
 from ..claims import (FAILS, HOLDS, NOT_DERIVED, SCENARIO_KIND, STRUCTURAL, Assumption, Entry, derives,
                       entry)
@@ -234,12 +234,13 @@ def overtrained(sel: Selection) -> list[Entry]:
                                f"{NEAR_OPTIMUM:.0%} more than the cheapest model of the same loss for the same demand: "
                                "the optimum is flat in compute even where its shape (D/N) is far from 75×")))
     epoch = laws.get("Epoch") or next(iter(laws.values()))
-    served_grid = np.logspace(12, 17, 11)
+    served_grid = np.logspace(12, 17, 11)  # tokens served over the model's life
     n_grid, d_grid = epoch.inference_optimal(float(epoch.loss(t.params, t.pretrain_tokens)), served_grid)
     shrinks = bool(np.all(np.diff(n_grid) < 0) and np.all(np.diff(d_grid) > 0))
     out.append(entry("overtrained-100x", "more inference: smaller N, more D", None, None, "", kind=STRUCTURAL,
                      verdict=HOLDS if shrinks else FAILS, inputs={"fit": epoch.name},
-                     note=f"N* falls and D* rises with served tokens at fixed loss ({epoch.name}, 1e12 to 1e17 tokens)"))
+                     note=(f"N* falls and D* rises with served tokens at fixed loss ({epoch.name}, "
+                           f"{short_scale(served_grid[0])} to {short_scale(served_grid[-1], 'tokens')})")))
     return out
 
 
