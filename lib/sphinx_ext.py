@@ -235,13 +235,28 @@ def compact_js(text: str) -> str:
                      if line.strip() and not line.strip().startswith("//")) + "\n"
 
 
+def compact_css(text: str) -> str:
+    """A stylesheet without its comments, indentation and blank lines. Safe for sheets with no "/*" inside a
+    string, as the unminified sheets every page loads (MyST-NB's, Sphinx's basic.css) are."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip()) + "\n"
+
+
+#: Unminified stylesheets every page loads, compacted in the built copy (:func:`compact_css`).
+COMPACT_SHEETS = ("mystnb.*.css", "basic.css")
+
+
 def _compact_renderer(app, exception) -> None:
-    """Write the built copy of the chart renderer compacted (:func:`compact_js`); the source keeps its comments."""
+    """Write the built copy of the chart renderer compacted (:func:`compact_js`), and of the unminified
+    stylesheets (:func:`compact_css`); the sources keep their comments."""
     if exception is not None or app.builder.format != "html":
         return
-    script = Path(app.outdir) / "_static" / RENDERER
+    static = Path(app.outdir) / "_static"
+    script = static / RENDERER
     if script.is_file():
         script.write_text(compact_js(script.read_text(encoding="utf-8")), encoding="utf-8")
+    for sheet in (path for pattern in COMPACT_SHEETS for path in static.glob(pattern)):
+        sheet.write_text(compact_css(sheet.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 #: Fixes to the theme's markup for assistive technology (axe-core): an accessible name that contains the
