@@ -697,7 +697,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             base_of[i] = base[slot] = p_list[i] + 1 - (last + 1)  # context n_in + 1 at its first decode step
             decoding[slot] = True
             if fast:
-                join(i, bisect.bisect_right(starts, p_list[i] + 1) - 1)
+                join(i, max(0, bisect.bisect_right(starts, p_list[i] + 1) - 1))  # below the table: its first piece
             n_dec += 1
             heapq.heappush(ending, (last + o_list[i] - 1, i))
         step = last + 1

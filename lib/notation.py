@@ -91,7 +91,8 @@ SYMBOLS: tuple[Symbol, ...] = (
     Symbol(r"F_p, F_\text{bf16}, F_\text{fp8}, F_\text{fp4}", "dense FLOP/s of one accelerator in the format p the "
            "weights and arithmetic share, and in bf16, fp8 and fp4", "FLOP/s", "hardware.flops(precision)",
            "chapters/batch-300x-sparsity"),
-    Symbol(r"V_\text{global}", "a reported global token volume", "tokens/s", "ThroughputReport.tokens_per_month",
+    Symbol(r"V_\text{global}", "a reported global token volume per second (the report's tokens a month ÷ the "
+           "seconds of an average month)", "tokens/s", "ThroughputReport.tokens_per_month",
            "chapters/batch-300x-sparsity"),
     Symbol(r"B^*_\text{experts}", "batch at which the routed-expert matmuls turn compute bound", "tokens",
            "operation_optimal_batch", "chapters/batch-300x-sparsity"),

@@ -131,8 +131,9 @@ def store(page: Page, result) -> int:
 
 
 def jobs(pages: int) -> int:
-    """How many pages execute at once: one per CPU, never more than there are pages."""
-    return max(1, min(pages, os.cpu_count() or 1))
+    """How many pages execute at once: one per CPU this process may run on, never more than there are pages."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(pages, available))
 
 
 def preexecute(app, env, docnames: list[str]) -> None:
@@ -143,10 +144,19 @@ def preexecute(app, env, docnames: list[str]) -> None:
     logger = logging.getLogger(__name__)
     if getattr(env, "mystnb_config", None) is None or env.mystnb_config.execution_mode != "cache":
         return
-    pages = [page for page in (read_page(app, docname) for docname in docnames)
-             if page is not None and not is_cached(page)]
+    def to_execute(docname: str) -> Page | None:
+        # A page this extension cannot read or look up is left to MyST-NB, which reports its problem on the page.
+        try:
+            page = read_page(app, docname)
+            return page if page is not None and not is_cached(page) else None
+        except Exception as error:
+            logger.info(f"{LOG_PREFIX} {docname} left to MyST-NB ({type(error).__name__}: {error})")
+            return None
+
+    pages = [page for page in map(to_execute, docnames) if page is not None]
     if not pages:
         return
+
     def finish(page: Page, future) -> None:
         try:
             result = future.result()
@@ -154,7 +164,11 @@ def preexecute(app, env, docnames: list[str]) -> None:
         except Exception as error:  # a kernel that died or did not start: MyST-NB will meet it too
             result, failure = None, type(error).__name__
         if failure is None:
-            pk = store(page, result)
+            try:
+                pk = store(page, result)
+            except Exception as error:  # the cache could not take it: MyST-NB executes the page as it reads it
+                logger.info(f"{LOG_PREFIX} {page.docname} not cached ({type(error).__name__}: {error})")
+                return
             logger.info(f"{LOG_PREFIX} {page.docname} executed in {result.time:.2f} seconds, cached: ID={pk}")
         else:
             logger.info(f"{LOG_PREFIX} {page.docname} failed ({failure}); not cached, so it is executed "

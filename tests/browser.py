@@ -74,6 +74,7 @@ class PageReport:
     label_overlaps: list[str] = field(default_factory=list)  # point labels drawn over each other (both widths)
     equation_overlaps: list[str] = field(default_factory=list)  # equation numbers over their equation (both widths)
     text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off at the first width
+    axis_labels: int = 0  # axis labels the checks above saw (none on a page with charts: the selectors went stale)
     phone_text_cut: list[str] = field(default_factory=list)  # chart titles, legends, axis titles cut off on a phone
     phone_ticks_crowded: list[str] = field(default_factory=list)  # an axis's labels run together on a phone
 
@@ -228,6 +229,7 @@ def inspect(b, base_url: str, page_path: str, screenshot: Path | None = None, wa
     report.label_overlaps = [f"{width} px: {o}" for o in page.evaluate(LABEL_OVERLAPS_JS)]
     report.equation_overlaps = [f"{width} px: {o}" for o in page.evaluate(EQUATION_OVERLAPS_JS)]
     report.text_cut = page.evaluate(CHART_TEXT_CUT_JS)
+    report.axis_labels = page.locator(".book-chart svg.marks g.role-axis-label text").count()
     if axe:
         report.axe = run_axe(page)
     report.controls_working = _exercise_controls(page) if controls else 0

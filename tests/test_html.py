@@ -274,6 +274,7 @@ def test_page_in_browser(chromium, axe_available, page):
     assert report.phone_charts_drawn == report.charts, f"{page}: charts lost when narrowed to a phone"
     assert not report.label_overlaps, f"{page}: texts in a chart overprint: {report.label_overlaps}"
     assert not report.equation_overlaps, f"{page}: equation numbers drawn over equations: {report.equation_overlaps}"
+    assert report.axis_labels > 0 or not report.charts, f"{page}: the text checks found no axis label to check"
     assert not report.text_cut, f"{page}: chart text cut off at 1280 px: {report.text_cut}"
     assert not report.phone_text_cut, f"{page}: chart text cut off on a {PHONE_PX} px phone: {report.phone_text_cut}"
     assert not report.phone_ticks_crowded, \
