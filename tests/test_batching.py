@@ -181,6 +181,27 @@ def test_the_running_sums_reproduce_the_table_look_ups(lengths, h100, name, scal
         assert np.array_equal(getattr(fast, field), getattr(looked_up, field)), field
 
 
+@pytest.mark.parametrize("budget", [1.0, 7.0, 64.0, math.inf])
+def test_running_sums_on_a_table_with_a_flat_piece_and_fractional_kinks(budget):
+    """A synthetic A_dec with kinks at 50.3 and 50.8 tokens (a piece shorter than a token) and a flat last piece
+    (a top-k reads a fixed number of tokens): prompts that start below, on and above the kinks, one-token answers
+    among them, at budgets from one token a step to whole prompts. The running sums against the look-ups."""
+    contexts = np.unique(np.concatenate([[0.0], np.geomspace(1.0, 4096.0, 300), [50.3, 50.8]]))
+    attention = np.where(contexts < 50.3, 2e-6 * contexts,
+                         np.where(contexts < 50.8, 1.006e-4 + 5e-6 * (contexts - 50.3), 1.031e-4))
+    costs = cb.StepCosts(np.arange(1.0, 8193.0), 1e-3 + 1e-7 * np.arange(1.0, 8193.0), contexts, attention,
+                         lambda prompts: 1e-7 * np.asarray(prompts) ** 2)
+    assert len(costs.attention_pieces) == 3 and costs.attention_pieces[2][2] == pytest.approx(0.0, abs=1e-15)
+    rng = np.random.default_rng(3)
+    prompts = np.concatenate([[49, 50, 51], rng.integers(1, 120, 97)])
+    outputs = np.concatenate([[1, 5, 1], rng.integers(1, 60, 97)])
+    arrivals = np.sort(rng.uniform(0.0, 0.5, 100))
+    fast, looked_up = _run_pair(costs, prompts, outputs, arrivals, 12, budget)
+    for field in ("admit_s", "first_token_s", "finish_s", "step_s"):
+        np.testing.assert_allclose(getattr(fast, field), getattr(looked_up, field), rtol=1e-12, atol=0, err_msg=field)
+    assert np.array_equal(fast.step_decoding, looked_up.step_decoding)
+
+
 def test_contexts_beyond_the_table_are_looked_up(h100):
     """Beyond its last context the table grows A_dec in proportion to L, off the last piece's line, so a run
     that reaches past it looks every seat up: the same numbers as the reference path."""
