@@ -294,13 +294,13 @@
         chart.stackLegends = true;
         return draw(chart, 2);
       }
-      if (isView(spec) && !pass) {
+      if (isView(spec) && pass !== 1) {
         // An x-axis title wider than the plot: wrap it again to the plot's drawn width.
         var plot = result.view.width();
         chart.plotChrome = width - plot;
         if (chart.xTitle > plot + 1) return draw(chart, 1);
       }
-      if (!isView(spec) && !pass) {
+      if (!isView(spec) && pass !== 1) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.
         var svg = chart.el.querySelector("svg");
         var drawn = svg ? parseFloat(svg.getAttribute("width")) : width;
