@@ -226,3 +226,21 @@ def test_ledger_figures_mark_values_beyond_the_axis_and_count_every_entry():
     assert page.robustness(hop) == "not robust"
     line = page.assumption_lines(hop)[0]
     assert line.startswith("fixed hop latency t_0 = 20 µs (5 µs–1 ms): ") and line.endswith("(holds at 1 ms)")
+
+
+def test_a_tornado_row_labels_its_values_beyond_an_edge_once():
+    """Under an arrow, one label a row: the range of its true ratios beyond that edge, lowest to highest (the low
+    end, the book's value and the high end used to print over each other there)."""
+    import altair as alt
+    import pandas as pd
+
+    from lib.figures import ledger as fig
+
+    frame = pd.DataFrame({"row": ["a → x"] * 3 + ["b → y"] * 2, "end": ["low", "central", "high", "central", "high"],
+                          "x": [0.05] * 3 + [20.0] * 2, "beyond": ["left"] * 3 + ["right"] * 2,
+                          "ratio": [0.0102, 0.0252, 0.0213, 23.4, None],
+                          "ratio_text": ["0.0102×", "0.0252×", "0.0213×", "23.4×", "∞"]})
+    layers = fig._arrows(frame, "ratio", alt.Y("row:N"), [], below=True)
+    texts = [v["label"] for layer in layers if layer.mark == "text" or getattr(layer.mark, "type", "") == "text"
+             for v in layer.data.to_dict("records")]
+    assert sorted(texts) == ["0.0102×–0.0252×", "23.4×–∞"]

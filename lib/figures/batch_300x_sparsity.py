@@ -140,10 +140,11 @@ def cost_chart(hardware: list[Hardware], model: Model, default_hardware: str) ->
         x=alt.X("b_star:Q", title="batch B (sequences per step, log)"),
         tooltip=[alt.Tooltip("b_star:Q", title="B* (sequences)", format=B_STAR_FORMAT)])
     label = star.transform_calculate(
-        label=f"'s = ' + format(datum.s, '.1f') + ', B* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
-    ).mark_text(  # on the rule's left where it stands in the plot's right half (it would run off a phone's plot)
+        label=f"'s = ' + format(datum.s, '.1f') + ',\\nB* = (F/W)·s = ' + format(datum.b_star, '{B_STAR_FORMAT}')"
+    ).mark_text(  # on the rule's left where it stands in the plot's right half (it would run off a phone's plot);
+        # two short lines, so that it fits a phone's plot on either side of a rule near the middle
         align=alt.expr(f"{_RIGHT_HALF} ? 'right' : 'left'"), dx=alt.expr(f"{_RIGHT_HALF} ? -4 : 4"), y=10,
-        fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
+        baseline="top", lineBreak="\n", fontSize=12, color="#222").encode(x="b_star:Q", text="label:N")
     return alt.layer(lines, rule, label).add_params(pick, n_total).properties(
         title=alt.Title(f"Cost per token against batch, {active_b:g}B active parameters, bf16",
                         subtitle="KV reads left out; the slider changes total parameters at fixed active ones"),

@@ -93,7 +93,8 @@ def _x(title: str) -> alt.X:
 
 def _arrows(frame: pd.DataFrame, x_title: str, y: alt.Y, tooltip: list, below: bool = False) -> list[alt.Chart]:
     """The layers that mark values beyond the range: an outward triangle at each edge and the true value, beside
-    the triangle (``below``: under it, the high end of a range a line lower, for rows with a label above the bar).
+    the triangle (``below``: under it, one label a row giving the range of its values beyond that edge, for rows
+    with a label above the bar).
     Only layers with something to draw are made: an empty symbol layer would be an unlabelled image to a screen
     reader."""
     layers = []
@@ -107,12 +108,19 @@ def _arrows(frame: pd.DataFrame, x_title: str, y: alt.Y, tooltip: list, below: b
             layers.append(alt.Chart(beyond).mark_text(align=align, baseline="middle", dx=dx, fontSize=10, color="#333")
                           .encode(x=_x(x_title), y=y, text="label:N"))
             continue
-        for high in (False, True):
-            rows = beyond[(beyond.end == "high") == high]
-            if not rows.empty:
-                layers.append(alt.Chart(rows).mark_text(align=align, baseline="top", dx=dx - 4 if side == "right" else dx - 6,
-                                                        dy=16 if high else 6, fontSize=10, color="#333")
-                              .encode(x=_x(x_title), y=y, text="label:N"))
+        # One label a row under its arrow: the true ratios beyond this edge, lowest to highest ("0.0102×–0.0252×"),
+        # so that a row's low end, book value and high end never print over each other.
+        rows = []
+        for row, group in beyond.groupby("row", sort=False):
+            # An infinite or zero ratio has no number in the ratio column: its text ("∞", "0") sorts to its end.
+            order = sorted(zip(group.ratio.fillna(math.inf if side == "right" else 0.0), group.ratio_text))
+            texts = list(dict.fromkeys(text for _, text in order))
+            rows.append({"row": row, "x": group.x.iloc[0],
+                         "label": texts[0] if len(texts) == 1 else f"{texts[0]}–{texts[-1]}"})
+        labels = pd.DataFrame(rows)
+        layers.append(alt.Chart(labels).mark_text(align=align, baseline="top", dx=dx - 4 if side == "right" else dx - 6,
+                                                  dy=6, fontSize=10, color="#333")
+                      .encode(x=_x(x_title), y=y, text="label:N"))
     return layers
 
 
