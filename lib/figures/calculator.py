@@ -28,9 +28,11 @@ def cost_chart_spec() -> dict:
               title="USD per million tokens")
     greyed = alt.Chart(alt.NamedData("infeasible")).mark_rect(color="#9a9a9a", opacity=0.22).encode(
         x=x("from"), x2="to:Q")
+    # At the grey region's right end (the axis' end), so that a region that starts near the end keeps its label
+    # inside the chart.
     greyed_label = alt.Chart(alt.NamedData("infeasible")).mark_text(
-        align="left", baseline="top", dx=4, dy=4, color="#555", fontSize=12).encode(
-        x=x("from"), y=alt.value(0), text="label:N")
+        align="right", baseline="top", dx=-4, dy=4, color="#555", fontSize=12).encode(
+        x=x("to"), y=alt.value(0), text="label:N")
     line = alt.Chart(alt.NamedData("curve")).mark_line(color=PALETTE[0]).encode(
         x=x("batch"), y=y, tooltip=[alt.Tooltip("batch:Q", title="batch", format=","),
                                     alt.Tooltip("usd:Q", title="USD per million tokens", format=".4~g")])
