@@ -271,6 +271,26 @@ def test_no_page_runs_what_a_csv_cell_says(one_page_book):
         assert HOSTILE_HARDWARE in text                             # the name, as the reader typed it
 
 
+@ONE_PAGE_BOOK
+def test_the_page_on_a_readers_rows_lays_out_at_both_widths(one_page_book):
+    """The browser's layout checks (tests/browser.py inspect) on the page built from a reader's rows, whose long
+    accelerator name runs through titles, legends and labels: nothing wider than the viewport, no chart text cut
+    off or overprinting, no axis labels run together, no equation number over its equation, at 1280 and 390 px."""
+    from browser import browser, chromium_path, inspect, serve
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is required in CI")
+        pytest.skip("Chromium not installed")
+    with serve(one_page_book["output"] / "_build" / "html") as url, browser() as b:
+        report = inspect(b, url, f"{PAGE}.html", controls=False, phone_width=390)
+    assert report.charts and report.charts_drawn == report.charts == report.phone_charts_drawn
+    assert report.scroll_width <= 1280 and report.phone_scroll_width <= 390
+    problems = (report.text_cut + report.phone_text_cut + report.label_overlaps + report.phone_ticks_crowded
+                + report.equation_overlaps)
+    assert not problems, problems
+
+
 def test_compact_js_drops_comments_and_indentation_only():
     """lib.sphinx_ext.compact_js (the built copy of the chart renderer): comment lines, the leading block comment
     and indentation go; every statement stays, in order, and the renderer still parses (where Node is installed)."""
