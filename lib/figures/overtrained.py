@@ -428,11 +428,6 @@ def short_source(source: str) -> str:
     return first if len(first) <= 110 else first[:107].rsplit(" ", 1)[0] + " …"
 
 
-def sci(value: float, unit: str = "FLOP") -> str:
-    """5.88e23 → '5.88 × 10²³ FLOP' for display (lib.units.sci with the compute unit)."""
-    return units.sci(value, unit)
-
-
 def loss_laws_frame(laws: dict[str, LossLaw]) -> pd.DataFrame:
     """The fitted loss laws' constants and sources (data/scaling_laws.csv)."""
     return pd.DataFrame([
@@ -461,7 +456,7 @@ def assumptions_frame(book_rows: dict, names) -> pd.DataFrame:
     from ..scaling import format_count
 
     def big(value, unit=""):
-        return sci(value, unit).strip() if value >= 1e16 else format_count(value, unit)
+        return units.sci(value, unit) if value >= 1e16 else format_count(value, unit)
 
     return pd.DataFrame([
         {"input": name.replace("_", " "), "value": big(book_rows[name].value, book_rows[name].unit),
