@@ -358,13 +358,6 @@ class StepCosts:
         inside = np.interp(c, self.context_grid, self.attention_grid_s)
         return np.where(c > top, self.attention_grid_s[-1] * c / top, inside)
 
-    def decode_attention_sum_s(self, context_tokens: np.ndarray) -> float:
-        """Σ_i A_dec(L_i) over an array of contexts, seconds: :meth:`decode_attention_s` summed, on the lean path
-        (one interpolation) when no context lies beyond the table (the simulation's look-up path asks once per step)."""
-        if context_tokens.size and context_tokens.max() > self.context_grid[-1]:
-            return float(self.decode_attention_s(context_tokens).sum())
-        return float(np.interp(context_tokens, self.context_grid, self.attention_grid_s).sum())
-
     def decode_step_s(self, batch: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
         """A decode-only step of B sequences all at context L: W(B) + B · A_dec(L)."""
         b = np.asarray(batch, dtype=float)
@@ -669,7 +662,7 @@ def simulate_continuous_batching(arrival_s: ArrayLike, prompt_tokens: ArrayLike,
             elif fast:
                 attention = pieces_s(step)[0]
             else:
-                attention = costs.decode_attention_sum_s(base[decoding] + step)
+                attention = float(costs.decode_attention_s(base[decoding] + step).sum())
             dt = costs._weights_scalar(n_dec + chunk_tokens) + attention + chunk_attention
             runs.append((tau, 1, dt, 0.0, seated, n_dec, chunk_tokens, None))
             tau += dt

@@ -347,14 +347,3 @@ def test_the_scalar_pairs_path_matches_the_model(name, h100):
         expected = float(model.causal_attended_tokens_sum(np.array(end), np.array(start)))
         assert costs.pairs(end, start) == pytest.approx(expected, rel=1e-12)
         assert float(costs.pairs(np.array([end]), np.array([start]))[0]) == pytest.approx(expected, rel=1e-12)
-
-
-def test_the_summed_decode_attention_is_the_sum_of_the_table(h100):
-    """The simulation's lean sum of A_dec over a step's contexts equals the table's values summed, inside the
-    table and beyond its last context (linear extension)."""
-    costs = cb.StepCosts.refined(h100, data.get_model("gpt-oss-120b"), 8)
-    inside = np.array([1.0, 127.0, 128.0, 4096.0, 131072.0])
-    assert costs.decode_attention_sum_s(inside) == pytest.approx(float(costs.decode_attention_s(inside).sum()))
-    beyond = np.array([10.0, costs.context_grid[-1] * 3])
-    assert costs.decode_attention_sum_s(beyond) == pytest.approx(float(costs.decode_attention_s(beyond).sum()))
-    assert costs.decode_attention_sum_s(np.array([])) == 0.0
