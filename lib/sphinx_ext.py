@@ -271,18 +271,11 @@ _ACCESSIBILITY = (
 )
 
 
-def _accessibility(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in Path(app.outdir).rglob("*.html"):
-        if "_static" in page.parts:
-            continue
-        text = page.read_text(encoding="utf-8")
-        new = text
-        for pattern, replacement in _ACCESSIBILITY:
-            new = pattern.sub(replacement, new)
-        if new != text:
-            page.write_text(new, encoding="utf-8")
+def accessible(page_html: str) -> str:
+    """``page_html`` with the fixes of :data:`_ACCESSIBILITY` applied."""
+    for pattern, replacement in _ACCESSIBILITY:
+        page_html = pattern.sub(replacement, page_html)
+    return page_html
 
 
 #: The icon fonts the stylesheets draw with (the solid icons; the brands font for the GitHub and GitLab logos).
@@ -380,11 +373,6 @@ def code_name_breaks(page_html: str) -> str:
     return re.sub(r"<table\b.*?</table>", in_table, page_html, flags=re.S)
 
 
-def _table_code_breaks(app, exception) -> None:
-    if exception is None and app.builder.format == "html":
-        _rewrite_pages(Path(app.outdir), code_name_breaks)
-
-
 def _rewrite_pages(outdir: Path, transform) -> None:
     """Apply ``transform`` (HTML text → HTML text) to every built page outside ``_static``; write what changed."""
     for page in outdir.rglob("*.html"):
@@ -422,12 +410,15 @@ def number_equation_labels(page_html: str, numbers: dict[str, object]) -> str:
     return "".join(part if i % 2 else text(part) for i, part in enumerate(parts))
 
 
-def _equation_labels(app, exception) -> None:
+def _page_text(app, exception) -> None:
+    """One pass over the built pages: the accessibility fixes, equation labels as numbers, code names in tables
+    that break at their underscores."""
     if exception is not None or app.builder.format != "html":
         return
     numbers = {label: number for label, (_doc, number) in
                app.env.get_domain("math").data.get("objects", {}).items() if number is not None}
-    _rewrite_pages(Path(app.outdir), lambda text: number_equation_labels(text, numbers))
+    _rewrite_pages(Path(app.outdir),
+                   lambda text: code_name_breaks(number_equation_labels(accessible(text), numbers)))
 
 
 # ---- the package and the notebooks ---------------------------------------------------------------------------
@@ -708,11 +699,9 @@ def setup(app):
     app.connect("build-finished", _write_bundle)
     app.connect("build-finished", _subset_icons)
     app.connect("build-finished", _compact_renderer)
-    app.connect("build-finished", _accessibility)
+    app.connect("build-finished", _page_text)
     # After the theme's own build-finished handler, which rewrites pygments.css with its light and dark styles.
     app.connect("build-finished", _plain_code_tokens, priority=900)
-    app.connect("build-finished", _equation_labels)
-    app.connect("build-finished", _table_code_breaks)
     app.connect("build-finished", _write_notebooks)
     app.connect("html-page-context", _page_assets, priority=999)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}
