@@ -79,52 +79,62 @@ class PageReport:
     phone_ticks_crowded: list[str] = field(default_factory=list)  # an axis's labels run together on a phone
 
 
+#: What the page checks below share: a text Vega draws (not empty, not thinned to opacity 0), the drawn boxes of
+#: such texts under a root, and how far two boxes overlap along x and along y (negative: the gap between them).
+_TEXT_BOXES_JS = """
+    const visible = t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
+                         t.getAttribute('opacity') !== '0';
+    const boxes = (root, selector) => Array.from(root.querySelectorAll(selector)).filter(visible)
+        .map(t => [t.textContent, t.getBoundingClientRect()]);
+    const overlap = (r, q) => [Math.min(r.right, q.right) - Math.max(r.left, q.left),
+                               Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top)];
+"""
+
+
+def _page_check(body: str) -> str:
+    """A check for ``page.evaluate``: ``body``, which returns the list of problems it found, after the helpers."""
+    return "() => {" + _TEXT_BOXES_JS + body + "}"
+
+
 #: Pairs of texts drawn in a chart's plot whose boxes overlap, per chart: the point labels lib.figures.labels
 #: places (the layer it names "point_labels") and every other text mark (labels a chart places itself, rule and
 #: curve labels); axis labels, legends and titles are Vega's own and not counted.
-LABEL_OVERLAPS_JS = """() => {
+LABEL_OVERLAPS_JS = _page_check("""
     const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
-        const boxes = Array.from(chart.querySelectorAll('g.mark-text.role-mark text'))
-            .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
-                         t.getAttribute('opacity') !== '0')
-            .map(t => [t.textContent, t.getBoundingClientRect()]);
-        for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-            const [a, r] = boxes[i], [b, q] = boxes[j];
-            const dx = Math.min(r.right, q.right) - Math.max(r.left, q.left);
-            const dy = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+        const texts = boxes(chart, 'g.mark-text.role-mark text');
+        for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+            const [a, r] = texts[i], [b, q] = texts[j], [dx, dy] = overlap(r, q);
             if (dx > 0.5 && dy > 0.5) out.push(chart.id + ': "' + a + '" over "' + b + '"');
         }
     });
     return out;
-}"""
+""")
 
 
 #: Display equations whose number ("(7)", span.eqno) is drawn over the equation: the number's box against the
 #: equation's scroll box (mjx-container) and against the whole typeset formula (mjx-math, which extends under
 #: anything beside a box it overflows).
-EQUATION_OVERLAPS_JS = """() => {
+EQUATION_OVERLAPS_JS = _page_check("""
     const out = [];
     document.querySelectorAll('div.math').forEach(d => {
         const n = d.querySelector(':scope > span.eqno'), m = d.querySelector('mjx-container');
         if (!n || !m) return;
         const r = n.getBoundingClientRect();
         [m, m.querySelector('mjx-math')].filter(e => e).forEach(e => {
-            const q = e.getBoundingClientRect();
-            const dx = Math.min(r.right, q.right) - Math.max(r.left, q.left);
-            const dy = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+            const [dx, dy] = overlap(r, e.getBoundingClientRect());
             if (dx > 0.5 && dy > 0.5) out.push(d.id + ': number ' + n.textContent.replace('#', '').trim() + ' over '
                 + e.tagName.toLowerCase() + ' (' + Math.round(dx) + ' x ' + Math.round(dy) + ' px)');
         });
     });
     return out;
-}"""
+""")
 
 
 #: A chart's text that is cut off: any text (titles, legends, axis titles and labels, labels in the plot) drawn
 #: (partly) outside the chart's visible box (its SVG as shown, within the chart's own box); or a title, legend or
 #: axis title shortened by Vega with an ellipsis (long axis labels may be shortened: the tooltip names them).
-CHART_TEXT_CUT_JS = """() => {
+CHART_TEXT_CUT_JS = _page_check("""
     const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
         const svg = chart.querySelector('svg.marks');
@@ -132,11 +142,10 @@ CHART_TEXT_CUT_JS = """() => {
         const c = chart.getBoundingClientRect(), s = svg.getBoundingClientRect();
         const left = Math.max(c.left, s.left), right = Math.min(c.left + chart.clientWidth, s.right);
         svg.querySelectorAll('text').forEach(t => {
+            if (!visible(t)) return;
             const named = t.closest('g.role-title, g.role-legend, g.role-axis-title, g.role-title-text, ' +
                                     'g.role-title-subtitle, g.role-legend-label, g.role-legend-title');
-            const text = t.textContent.trim();
-            if (!text || getComputedStyle(t).opacity === '0' || t.getAttribute('opacity') === '0') return;
-            const r = t.getBoundingClientRect();
+            const text = t.textContent.trim(), r = t.getBoundingClientRect();
             if (r.width === 0) return;
             if (r.left < left - 1 || r.right > right + 1 || r.top < s.top - 1 || r.bottom > s.bottom + 1)
                 out.push(chart.id + ': "' + text + '" runs ' +
@@ -145,29 +154,24 @@ CHART_TEXT_CUT_JS = """() => {
         });
     });
     return out;
-}"""
+""")
 
 
 #: Neighbouring labels of one axis drawn closer than 2 px (or over each other), per chart: they read as one
 #: number ("10111213"). Vega hides labels it thins (opacity 0); those are not counted.
-TICK_CROWDING_JS = """() => {
+TICK_CROWDING_JS = _page_check("""
     const out = [];
     document.querySelectorAll('.book-chart').forEach(chart => {
         chart.querySelectorAll('g.role-axis').forEach(axis => {
-            const boxes = Array.from(axis.querySelectorAll('g.role-axis-label text'))
-                .filter(t => t.textContent.trim() && getComputedStyle(t).opacity !== '0' &&
-                             t.getAttribute('opacity') !== '0')
-                .map(t => [t.textContent, t.getBoundingClientRect()]);
-            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-                const [a, r] = boxes[i], [b, q] = boxes[j];
-                const gapX = Math.max(r.left, q.left) - Math.min(r.right, q.right);
-                const gapY = Math.max(r.top, q.top) - Math.min(r.bottom, q.bottom);
-                if (Math.max(gapX, gapY) < 2) out.push(chart.id + ': "' + a + '" and "' + b + '"');
+            const labels = boxes(axis, 'g.role-axis-label text');
+            for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+                const [a, r] = labels[i], [b, q] = labels[j], [dx, dy] = overlap(r, q);
+                if (Math.max(-dx, -dy) < 2) out.push(chart.id + ': "' + a + '" and "' + b + '"');
             }
         });
     });
     return out;
-}"""
+""")
 
 
 @contextlib.contextmanager

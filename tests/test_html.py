@@ -446,3 +446,27 @@ def test_chapter_check_table_shows_kind_robustness_and_assumptions():
     row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*decode ÷ prefill cost per token \(blackboard, 8k context\).*?</tr>", body, re.S)
     assert row and ">not robust<" in row.group(0) and ">checked<" in row.group(0)
     assert re.search(r"assumes</span> weight share of usable HBM = 0.5 \(0.1–0.8\): [\d.]+ × … [\d.]+ ×", row.group(0))
+
+
+def test_the_page_checks_find_what_they_look_for(chromium):
+    """Each layout check of tests/browser.py on a page made to fail it: two texts over each other, axis labels
+    run together, a title past the chart, a shortened legend label, an equation number over its equation."""
+    import browser
+
+    b, _ = chromium
+    page = b.new_page()
+    page.set_content("""<html><body style="margin:0">
+      <div class="book-chart" id="c1" style="width:200px"><svg class="marks" width="200" height="100">
+        <g class="mark-text role-mark"><text x="10" y="20">alpha</text><text x="12" y="22">beta</text></g>
+        <g class="role-axis"><g class="role-axis-label"><text x="10" y="90">10</text><text x="24" y="90">11</text>
+        </g></g>
+        <g class="role-title"><text x="150" y="50">a long title cut</text></g>
+        <g class="role-legend"><text x="5" y="70">cut…</text></g></svg></div>
+      <div class="math" id="e1" style="display:flex"><mjx-container style="display:block;width:300px">x
+        </mjx-container><span class="eqno" style="margin-left:-100px">(1)</span></div></body></html>""")
+    assert page.evaluate(browser.LABEL_OVERLAPS_JS) == ['c1: "alpha" over "beta"']
+    assert page.evaluate(browser.TICK_CROWDING_JS) == ['c1: "10" and "11"']
+    cut = page.evaluate(browser.CHART_TEXT_CUT_JS)
+    assert cut[0].startswith('c1: "a long title cut" runs') and cut[1] == 'c1: "cut…" is shortened' and len(cut) == 2
+    assert [e.split(" (")[0] for e in page.evaluate(browser.EQUATION_OVERLAPS_JS)] == ["e1: number"]
+    page.close()
