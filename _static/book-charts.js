@@ -274,12 +274,12 @@
     chart.width = width;
     chart.dark = isDark();
     if (chart.view) { chart.view.finalize(); chart.view = null; }
-    var narrow = width < NARROW || chart.stackLegends;
+    var stacked = width < NARROW || chart.stackLegends;  // legends under the plot, as fitted() placed them
     return window.vegaEmbed(chart.el, spec, {
       actions: false, renderer: "svg", expressionFunctions: {bookNumber: human},
-      // Narrow: legends under the plot stack one above the other (side by side they run off the screen).
+      // Legends under the plot stack one above the other (side by side they run off the screen).
       patch: function (vg) {
-        if (!narrow) return vg;
+        if (!stacked) return vg;
         vg.config = vg.config || {};
         vg.config.legend = Object.assign({}, vg.config.legend,
                                          {layout: {bottom: {anchor: "start", direction: "vertical"}}});
@@ -302,8 +302,7 @@
       }
       if (!isView(spec) && pass !== 1) {
         // Concatenations: measure what the axes and legends took, and give the views the rest.
-        var svg = chart.el.querySelector("svg");
-        var drawn = svg ? parseFloat(svg.getAttribute("width")) : width;
+        var drawn = drawnSvg ? parseFloat(drawnSvg.getAttribute("width")) : width;
         var widest = 0;
         eachView(spec, function (v) { widest = Math.max(widest, v.width); });
         var chrome = Math.ceil(drawn - widest) + 4;

@@ -35,8 +35,9 @@ CHAPTERS: tuple[str, ...] = tuple(sorted(p.stem for p in CHAPTERS_DIR.glob("*.md
 def _notebook_page_paths() -> dict[str, Path]:
     from chapter_runs import notebook_pages
 
-    paths = {p.stem: p for p in notebook_pages()}
-    assert len(paths) == len(notebook_pages()), "two notebook pages share a name"
+    pages = notebook_pages()
+    paths = {p.stem: p for p in pages}
+    assert len(paths) == len(pages), "two notebook pages share a name"
     return paths
 
 
